@@ -1,0 +1,39 @@
+# Roster — the two commands that matter are `make run` and `make test`.
+CARGO ?= cargo
+PG_CLUSTER_DIR := $(shell dirname $$(mktemp -u))/roster-test-pg
+
+.PHONY: run test lint fmt openapi openapi-check bench clean-test-postgres
+
+## Start the server on the embedded SQLite default (data in ./data).
+run:
+	$(CARGO) run -p api --bin roster -- serve
+
+## Every test: unit and property tests, then the HTTP tests on SQLite and PostgreSQL.
+test:
+	$(CARGO) test --workspace --exclude integration-tests
+	$(CARGO) run -q -p openapi -- check
+	$(CARGO) test -p integration-tests -- --test-threads=8
+	@$(MAKE) -s clean-test-postgres
+
+## rustfmt and clippy, warnings are errors.
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+## Regenerate openapi/openapi.json from the code.
+openapi:
+	$(CARGO) run -q -p openapi -- write
+
+openapi-check:
+	$(CARGO) run -q -p openapi -- check
+
+## Stop the throwaway PostgreSQL the test harness starts when no server runs.
+clean-test-postgres:
+	@if [ -f "$(PG_CLUSTER_DIR)/postmaster.pid" ]; then \
+		bin=$$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1); \
+		if [ "$$(id -u)" = 0 ]; then runuser -u postgres -- $$bin/pg_ctl -D "$(PG_CLUSTER_DIR)" -m fast stop; \
+		else $$bin/pg_ctl -D "$(PG_CLUSTER_DIR)" -m fast stop; fi; \
+	fi

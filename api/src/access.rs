@@ -1,0 +1,60 @@
+//! The one guard every account-scoped endpoint goes through: it resolves
+//! the caller's membership of the account in the path and the permissions
+//! their roles give them.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use domain::{Permission, PermissionSet, effective_permissions};
+use persistence::memberships;
+use uuid::Uuid;
+
+use crate::auth::CurrentUser;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// A signed-in member of the account named by the `{account_id}` path
+/// segment. Anyone else gets 404, whether or not the account exists, so that
+/// account ids cannot be probed.
+#[derive(Debug, Clone)]
+pub struct AccountMember {
+    pub account_id: Uuid,
+    pub user_id: Uuid,
+    pub role_keys: Vec<String>,
+    pub permissions: PermissionSet,
+}
+
+impl AccountMember {
+    /// 403 unless the member holds `permission` in this account.
+    pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
+        if self.permissions.contains(permission) { Ok(()) } else { Err(ApiError::Forbidden(permission)) }
+    }
+}
+
+impl FromRequest for AccountMember {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let user = CurrentUser::from_request(req, payload).into_inner();
+        let account_id = req.match_info().get("account_id").map(Uuid::parse_str);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let user = user?;
+            let account_id = match account_id {
+                Some(Ok(id)) => id,
+                Some(Err(_)) => return Err(ApiError::InvalidPath("account_id is not a UUID".into())),
+                None => return Err(ApiError::internal("AccountMember used on a route without {account_id}")),
+            };
+            let state = state.ok_or_else(|| ApiError::internal("application state is not registered"))?;
+            let membership = state
+                .db(move |conn| Ok(memberships::find(conn, account_id, user.id)?))
+                .await?
+                .ok_or(ApiError::NotFound)?;
+            let permissions = effective_permissions(membership.role_keys.iter().map(String::as_str));
+            Ok(AccountMember { account_id, user_id: user.id, role_keys: membership.role_keys, permissions })
+        })
+    }
+}

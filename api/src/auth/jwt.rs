@@ -1,0 +1,227 @@
+//! Access tokens: short-lived JWTs signed with Ed25519 (`EdDSA`). The
+//! verifier accepts only that algorithm, our issuer and our audience, and
+//! `/.well-known/jwks.json` publishes the public key so that integrators
+//! can verify tokens offline.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use ed25519_dalek::SigningKey;
+use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
+use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::config::{Environment, Settings};
+
+const GENERATED_KEY_FILE: &str = "jwt-ed25519.pem";
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error(
+        "production mode needs an explicitly configured signing key: set ROSTER_JWT_PRIVATE_KEY_FILE (--jwt-private-key-file)"
+    )]
+    NotConfigured,
+    #[error("cannot read signing key {path}: {reason}")]
+    Unreadable { path: PathBuf, reason: String },
+    #[error("cannot write a new signing key to {path}: {reason}")]
+    Unwritable { path: PathBuf, reason: String },
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    pub aud: String,
+    pub sub: Uuid,
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: Uuid,
+}
+
+/// A published public key, in JWK form (RFC 8037 OKP).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", "kid": "NjVBRjY5MDlCMUIwNzU4RTA2QzZFMDQ4QzQ2MDAyQjVDNjk1RTM2Qg", "alg": "EdDSA", "use": "sig"}))]
+pub struct Jwk {
+    pub kty: &'static str,
+    pub crv: &'static str,
+    pub x: String,
+    pub kid: String,
+    pub alg: &'static str,
+    #[serde(rename = "use")]
+    pub key_use: &'static str,
+}
+
+pub struct AccessToken {
+    pub token: String,
+    pub expires_in: u32,
+}
+
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    jwk: Jwk,
+    issuer: String,
+    audience: String,
+    ttl_seconds: u32,
+}
+
+impl TokenKeys {
+    /// Loads the configured key, or in development generates one into the
+    /// data directory on first start and reuses it afterwards.
+    pub fn load(settings: &Settings) -> Result<Self, KeyError> {
+        let path = match (&settings.jwt_private_key_file, settings.environment) {
+            (Some(path), _) => path.clone(),
+            (None, Environment::Production) => return Err(KeyError::NotConfigured),
+            (None, Environment::Development) => {
+                let path = settings.data_dir.join(GENERATED_KEY_FILE);
+                if !path.exists() {
+                    generate_key_file(&path)?;
+                }
+                path
+            }
+        };
+        let unreadable = |reason: String| KeyError::Unreadable { path: path.clone(), reason };
+        let pem = std::fs::read_to_string(&path).map_err(|e| unreadable(e.to_string()))?;
+        let signing =
+            SigningKey::from_pkcs8_pem(&pem).map_err(|e| unreadable(format!("not a PKCS#8 Ed25519 key: {e}")))?;
+        Self::from_signing_key(&signing, settings).map_err(unreadable)
+    }
+
+    fn from_signing_key(signing: &SigningKey, settings: &Settings) -> Result<Self, String> {
+        let pem = signing.to_pkcs8_pem(LineEnding::LF).map_err(|e| e.to_string())?;
+        let encoding = EncodingKey::from_ed_pem(pem.as_bytes()).map_err(|e| e.to_string())?;
+        let x = URL_SAFE_NO_PAD.encode(signing.verifying_key().to_bytes());
+        let decoding = DecodingKey::from_ed_components(&x).map_err(|e| e.to_string())?;
+        let issuer = settings.issuer().to_owned();
+        let audience = settings.jwt_audience.clone();
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_issuer(&[&issuer]);
+        validation.set_audience(&[&audience]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        validation.leeway = 30;
+        Ok(Self {
+            encoding,
+            decoding,
+            validation,
+            jwk: Jwk { kty: "OKP", crv: "Ed25519", kid: thumbprint(&x), x, alg: "EdDSA", key_use: "sig" },
+            issuer,
+            audience,
+            ttl_seconds: settings.access_token_ttl_seconds,
+        })
+    }
+
+    pub fn issue(&self, user: Uuid, now: DateTime<Utc>) -> Result<AccessToken, jsonwebtoken::errors::Error> {
+        let claims = Claims {
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            sub: user,
+            iat: now.timestamp(),
+            exp: now.timestamp() + i64::from(self.ttl_seconds),
+            jti: Uuid::new_v4(),
+        };
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.jwk.kid.clone());
+        Ok(AccessToken { token: jsonwebtoken::encode(&header, &claims, &self.encoding)?, expires_in: self.ttl_seconds })
+    }
+
+    /// The user a token was issued to, if it is genuine, unexpired and ours.
+    pub fn verify(&self, token: &str) -> Option<Uuid> {
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok().map(|data| data.claims.sub)
+    }
+
+    pub fn jwks(&self) -> Vec<Jwk> {
+        vec![self.jwk.clone()]
+    }
+}
+
+/// RFC 7638 JWK thumbprint: a key id derived from the key itself.
+fn thumbprint(x: &str) -> String {
+    let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
+    URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
+}
+
+fn generate_key_file(path: &Path) -> Result<(), KeyError> {
+    let unwritable = |reason: String| KeyError::Unwritable { path: path.to_owned(), reason };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| unwritable(e.to_string()))?;
+    }
+    let key = SigningKey::generate(&mut rand::rngs::OsRng);
+    let pem = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| unwritable(e.to_string()))?;
+    // create_new: two instances starting at once must not overwrite each
+    // other's key; the loser reads the winner's.
+    match OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+        Ok(mut file) => file.write_all(pem.as_bytes()).map_err(|e| unwritable(e.to_string())),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(unwritable(e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> TokenKeys {
+        let signing = SigningKey::from_bytes(&[7u8; 32]);
+        TokenKeys::from_signing_key(&signing, &Settings::defaults()).unwrap()
+    }
+
+    #[test]
+    fn issued_tokens_verify_and_carry_the_key_id() {
+        let keys = keys();
+        let user = Uuid::new_v4();
+        let token = keys.issue(user, Utc::now()).unwrap();
+        assert_eq!(keys.verify(&token.token), Some(user));
+        let header = jsonwebtoken::decode_header(&token.token).unwrap();
+        assert_eq!(header.alg, Algorithm::EdDSA);
+        assert_eq!(header.kid.as_deref(), Some(keys.jwks()[0].kid.as_str()));
+    }
+
+    #[test]
+    fn expired_tampered_and_foreign_tokens_are_refused() {
+        let keys = keys();
+        let expired = keys.issue(Uuid::new_v4(), Utc::now() - chrono::Duration::hours(2)).unwrap();
+        assert_eq!(keys.verify(&expired.token), None);
+
+        let token = keys.issue(Uuid::new_v4(), Utc::now()).unwrap().token;
+        let mut tampered = token.clone();
+        tampered.pop();
+        tampered.push(if token.ends_with('A') { 'B' } else { 'A' });
+        assert_eq!(keys.verify(&tampered), None);
+
+        let other = TokenKeys::from_signing_key(&SigningKey::from_bytes(&[9u8; 32]), &Settings::defaults()).unwrap();
+        assert_eq!(keys.verify(&other.issue(Uuid::new_v4(), Utc::now()).unwrap().token), None);
+    }
+
+    #[test]
+    fn a_token_with_another_algorithm_is_refused() {
+        let keys = keys();
+        let claims = Claims {
+            iss: keys.issuer.clone(),
+            aud: keys.audience.clone(),
+            sub: Uuid::new_v4(),
+            iat: Utc::now().timestamp(),
+            exp: Utc::now().timestamp() + 60,
+            jti: Uuid::new_v4(),
+        };
+        let hs256 =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(b"guessable"))
+                .unwrap();
+        assert_eq!(keys.verify(&hs256), None);
+    }
+
+    #[test]
+    fn production_refuses_to_start_without_a_configured_key() {
+        let mut settings = Settings::defaults();
+        settings.environment = Environment::Production;
+        assert!(matches!(TokenKeys::load(&settings), Err(KeyError::NotConfigured)));
+    }
+}

@@ -1,0 +1,139 @@
+//! The one typed configuration. Every setting is a flag and a `ROSTER_*`
+//! environment variable, with its default shown by `roster --help`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use persistence::DatabaseUrl;
+
+#[derive(Debug, Parser)]
+#[command(name = "roster", version, about = "Company accounts and their users, as a JSON REST API.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply migrations, then serve the HTTP API until SIGTERM or Ctrl-C.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document to standard output.
+    Openapi,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Database: sqlite://PATH (embedded) or postgres://USER@HOST/DB.
+    #[arg(long, env = "ROSTER_DATABASE_URL", default_value = "sqlite://data/roster.db", global = true, value_parser = DatabaseUrl::parse)]
+    pub database_url: DatabaseUrl,
+
+    /// Address and port the HTTP server listens on (port 0 picks a free one).
+    #[arg(long, env = "ROSTER_BIND", default_value = "127.0.0.1:8080", global = true)]
+    pub bind: SocketAddr,
+
+    /// Directory for generated files (signing key, and the SQLite default).
+    #[arg(long, env = "ROSTER_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Public base URL of the service; the `iss` of issued tokens and the
+    /// base of links.
+    #[arg(long, env = "ROSTER_PUBLIC_URL", default_value = "http://127.0.0.1:8080", global = true)]
+    pub public_url: String,
+
+    /// `production` refuses to start without explicitly configured keys.
+    #[arg(long = "env", env = "ROSTER_ENV", value_enum, default_value = "development", global = true)]
+    pub environment: Environment,
+
+    /// PKCS#8 PEM file of the Ed25519 key that signs access tokens. When
+    /// unset (development only) one is generated into the data directory.
+    #[arg(long, env = "ROSTER_JWT_PRIVATE_KEY_FILE", global = true)]
+    pub jwt_private_key_file: Option<PathBuf>,
+
+    /// `aud` claim of issued access tokens.
+    #[arg(long, env = "ROSTER_JWT_AUDIENCE", default_value = "roster", global = true)]
+    pub jwt_audience: String,
+
+    /// Lifetime of access tokens, in seconds.
+    #[arg(long, env = "ROSTER_ACCESS_TOKEN_TTL_SECONDS", default_value_t = 900, global = true, value_parser = clap::value_parser!(u32).range(30..=86_400))]
+    pub access_token_ttl_seconds: u32,
+
+    /// Lifetime of refresh tokens, in days.
+    #[arg(long, env = "ROSTER_REFRESH_TOKEN_TTL_DAYS", default_value_t = 30, global = true, value_parser = clap::value_parser!(u32).range(1..=365))]
+    pub refresh_token_ttl_days: u32,
+
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "ROSTER_BODY_LIMIT_BYTES", default_value_t = 1_048_576, global = true)]
+    pub body_limit_bytes: usize,
+
+    /// Database connections per instance.
+    #[arg(long, env = "ROSTER_DB_POOL_SIZE", default_value_t = 10, global = true, value_parser = clap::value_parser!(u32).range(1..=500))]
+    pub db_pool_size: u32,
+
+    /// HTTP worker threads (0: one per CPU core).
+    #[arg(long, env = "ROSTER_WORKERS", default_value_t = 0, global = true)]
+    pub workers: usize,
+
+    /// Log format: human-readable text or one JSON object per line.
+    #[arg(long, env = "ROSTER_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    pub log_format: LogFormat,
+
+    /// Log filter, in tracing's EnvFilter syntax.
+    #[arg(long, env = "ROSTER_LOG", default_value = "info", global = true)]
+    pub log: String,
+}
+
+impl Settings {
+    /// Settings as `roster serve` reads them with no flags (environment
+    /// variables still apply): the base that tests and tools adjust.
+    pub fn defaults() -> Self {
+        Cli::parse_from(["roster", "serve"]).settings
+    }
+
+    pub fn issuer(&self) -> &str {
+        self.public_url.trim_end_matches('/')
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn flags_override_defaults() {
+        let cli = Cli::parse_from([
+            "roster",
+            "migrate",
+            "--database-url",
+            "postgres://u:secret@db/roster",
+            "--env",
+            "production",
+        ]);
+        assert!(matches!(cli.command, Command::Migrate));
+        assert_eq!(cli.settings.environment, Environment::Production);
+        assert_eq!(cli.settings.database_url.backend(), "postgres");
+        assert!(!cli.settings.database_url.to_string().contains("secret"));
+    }
+}

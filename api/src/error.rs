@@ -1,0 +1,308 @@
+//! Every error leaves the service as one RFC 9457 `application/problem+json`
+//! document, mapped here and nowhere else. Internal details are logged with
+//! the request id and never sent.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use domain::Permission;
+use persistence::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "/problems/validation-failed",
+    "code": "validation_failed",
+    "title": "The request has invalid fields",
+    "status": 422,
+    "detail": "Fix the fields listed in `errors` and try again.",
+    "errors": [{"field": "email", "code": "invalid_format", "message": "Enter an email address like name@example.com."}]
+}))]
+pub struct Problem {
+    /// URI reference naming the problem type; stable, safe to match on.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// The problem type as a short snake_case code.
+    pub code: &'static str,
+    /// Short summary of the problem type.
+    pub title: &'static str,
+    /// HTTP status code.
+    pub status: u16,
+    /// Explanation of this occurrence, written for a person.
+    pub detail: String,
+    /// Field problems, for validation failures.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// One invalid field of a request.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldError {
+    /// Path of the field in the request, e.g. `email`.
+    pub field: String,
+    /// Machine-readable reason, e.g. `too_short`.
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("request has invalid fields")]
+    Validation(Vec<FieldError>),
+    #[error("request body is not valid JSON: {0}")]
+    MalformedBody(String),
+    #[error("request body has the wrong content type")]
+    UnsupportedMediaType,
+    #[error("request body exceeds {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("invalid path parameter: {0}")]
+    InvalidPath(String),
+    #[error("invalid query string: {0}")]
+    InvalidQuery(String),
+    #[error("missing or invalid access token")]
+    Unauthenticated,
+    #[error("wrong email or password")]
+    InvalidCredentials,
+    #[error("refresh token invalid, expired or already used")]
+    InvalidRefreshToken,
+    #[error("missing permission {0}")]
+    Forbidden(Permission),
+    #[error("not found")]
+    NotFound,
+    #[error("route not found")]
+    RouteNotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("{detail}")]
+    Conflict { code: &'static str, detail: String },
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn internal(error: impl std::fmt::Display) -> Self {
+        ApiError::Internal(error.to_string())
+    }
+
+    pub fn field(field: &str, code: &str, message: impl Into<String>) -> Self {
+        ApiError::Validation(vec![FieldError {
+            field: field.to_owned(),
+            code: code.to_owned(),
+            message: message.into(),
+        }])
+    }
+
+    /// The problem for an error response produced outside our handlers
+    /// (actix's router, a middleware): only its status is known.
+    pub fn from_status(status: StatusCode) -> Self {
+        match status {
+            StatusCode::NOT_FOUND => ApiError::RouteNotFound,
+            StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge { limit: 0 },
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
+            StatusCode::UNAUTHORIZED => ApiError::Unauthenticated,
+            StatusCode::SERVICE_UNAVAILABLE => ApiError::Unavailable(status.to_string()),
+            s if s.is_client_error() => ApiError::MalformedBody(status.to_string()),
+            _ => ApiError::Internal(status.to_string()),
+        }
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str, &'static str, String) {
+        use ApiError::*;
+        match self {
+            Validation(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                "The request has invalid fields",
+                "Fix the fields listed in `errors` and try again.".into(),
+            ),
+            MalformedBody(reason) => {
+                (StatusCode::BAD_REQUEST, "malformed_body", "The request body is not valid JSON", reason.clone())
+            }
+            UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Unsupported content type",
+                "Send the body as application/json.".into(),
+            ),
+            PayloadTooLarge { limit } if *limit > 0 => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "The request body is too large",
+                format!("The body may be at most {limit} bytes."),
+            ),
+            PayloadTooLarge { .. } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "The request body is too large",
+                "Send a smaller body.".into(),
+            ),
+            InvalidPath(reason) => {
+                (StatusCode::BAD_REQUEST, "invalid_path_parameter", "A path parameter is invalid", reason.clone())
+            }
+            InvalidQuery(reason) => {
+                (StatusCode::BAD_REQUEST, "invalid_query", "The query string is invalid", reason.clone())
+            }
+            Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "Authentication required",
+                "Send a valid access token as `Authorization: Bearer <token>`.".into(),
+            ),
+            InvalidCredentials => (
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "Wrong email or password",
+                "The email and password do not match an account.".into(),
+            ),
+            InvalidRefreshToken => (
+                StatusCode::UNAUTHORIZED,
+                "invalid_refresh_token",
+                "The refresh token is not valid",
+                "Sign in again: the refresh token is unknown, expired, revoked or was already used.".into(),
+            ),
+            Forbidden(permission) => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Permission required",
+                format!("This action needs the `{permission}` permission."),
+            ),
+            NotFound => (
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "Not found",
+                "The resource does not exist or you cannot see it.".into(),
+            ),
+            RouteNotFound => (
+                StatusCode::NOT_FOUND,
+                "route_not_found",
+                "No such route",
+                "No endpoint matches this path; see /openapi.json.".into(),
+            ),
+            MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "Method not allowed",
+                "This endpoint does not support this HTTP method; see /openapi.json.".into(),
+            ),
+            Conflict { code, detail } => {
+                (StatusCode::CONFLICT, code, "The request conflicts with the current state", detail.clone())
+            }
+            Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service unavailable",
+                "The service cannot handle the request right now; retry shortly.".into(),
+            ),
+            Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "Internal error",
+                "Something went wrong on our side; the request id identifies it in our logs.".into(),
+            ),
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        let (status, code, title, detail) = self.parts();
+        Problem {
+            problem_type: format!("/problems/{}", code.replace('_', "-")),
+            code,
+            title,
+            status: status.as_u16(),
+            detail,
+            errors: match self {
+                ApiError::Validation(errors) => errors.clone(),
+                _ => Vec::new(),
+            },
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.parts().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            ApiError::Internal(reason) => tracing::error!(%reason, "request failed"),
+            ApiError::Unavailable(reason) => tracing::warn!(%reason, "request refused: unavailable"),
+            _ => {}
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+        if matches!(self, ApiError::Unauthenticated) {
+            response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        response.json(self.problem())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Pool(e) => ApiError::Unavailable(e.to_string()),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<persistence::QueryError> for ApiError {
+    fn from(error: persistence::QueryError) -> Self {
+        StoreError::from(error).into()
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(error: actix_web::error::BlockingError) -> Self {
+        ApiError::Internal(error.to_string())
+    }
+}
+
+pub fn field_error(field: &str, error: domain::InvalidValue) -> FieldError {
+    FieldError { field: field.to_owned(), code: error.code.to_owned(), message: error.message }
+}
+
+/// Parses several fields at once, so that a 422 lists every invalid field
+/// rather than the first: `(("email", Email::parse(..)), ("name", ..)).parse_fields()?`.
+pub trait ParseFields {
+    type Parsed;
+    fn parse_fields(self) -> Result<Self::Parsed, ApiError>;
+}
+
+macro_rules! parse_fields_for_tuple {
+    ($($value:ident),+) => {
+        impl<$($value),+> ParseFields for ($((&str, Result<$value, domain::InvalidValue>),)+) {
+            type Parsed = ($($value,)+);
+
+            #[allow(non_snake_case)]
+            fn parse_fields(self) -> Result<Self::Parsed, ApiError> {
+                let ($($value,)+) = self;
+                let mut errors = Vec::new();
+                $(let $value = match $value.1 {
+                    Ok(value) => Some(value),
+                    Err(error) => {
+                        errors.push(field_error($value.0, error));
+                        None
+                    }
+                };)+
+                match ($($value,)+) {
+                    ($(Some($value),)+) => Ok(($($value,)+)),
+                    _ => Err(ApiError::Validation(errors)),
+                }
+            }
+        }
+    };
+}
+
+parse_fields_for_tuple!(A);
+parse_fields_for_tuple!(A, B);
+parse_fields_for_tuple!(A, B, C);
+parse_fields_for_tuple!(A, B, C, D);

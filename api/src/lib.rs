@@ -1,0 +1,17 @@
+//! Roster's HTTP API: configuration, authentication, the account guard,
+//! thin handlers and the problem+json edge. `startup::Application` is what
+//! both the `roster` binary and the integration tests run.
+
+pub mod access;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+
+pub use config::Settings;
+pub use startup::Application;

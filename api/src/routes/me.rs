@@ -1,0 +1,155 @@
+use actix_web::{HttpResponse, get, patch, web};
+use chrono::{DateTime, Utc};
+use domain::PersonName;
+use persistence::accounts;
+use persistence::users::{self, NameChange, User};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, ParseFields};
+use crate::extract::JsonBody;
+use crate::routes::accounts::AccountView;
+use crate::state::AppState;
+
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01937a2e-4c1d-7b6a-9f3e-2a1b0c9d8e7f", "email": "ada@example.com",
+    "first_name": "Ada", "last_name": "Lovelace", "email_verified": false,
+    "created_at": "2026-11-22T09:30:00Z", "updated_at": "2026-11-22T09:30:00Z"
+}))]
+pub struct UserProfile {
+    pub id: Uuid,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email_verified: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<User> for UserProfile {
+    fn from(user: User) -> Self {
+        UserProfile {
+            id: user.id,
+            email: user.email,
+            first_name: user.first_name,
+            last_name: user.last_name,
+            email_verified: user.email_verified,
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"first_name": "Augusta Ada"}))]
+pub struct UpdateMeRequest {
+    /// New first name; omit to keep.
+    pub first_name: Option<String>,
+    /// New last name; omit to keep.
+    pub last_name: Option<String>,
+}
+
+/// The signed-in user's profile.
+#[utoipa::path(tag = "me", operation_id = "get_me", security(("bearer" = [])), responses((status = 200, description = "The profile", body = UserProfile)))]
+#[get("/me")]
+pub async fn get_me(state: web::Data<AppState>, me: CurrentUser) -> Result<HttpResponse, ApiError> {
+    let user = state.db(move |conn| Ok(users::find(conn, me.id)?)).await?.ok_or(ApiError::Unauthenticated)?;
+    Ok(HttpResponse::Ok().json(UserProfile::from(user)))
+}
+
+/// Change the signed-in user's names (the email cannot change here).
+#[utoipa::path(
+    tag = "me", operation_id = "update_me", security(("bearer" = [])), request_body = UpdateMeRequest,
+    responses((status = 200, description = "The updated profile", body = UserProfile))
+)]
+#[patch("/me")]
+pub async fn update_me(
+    state: web::Data<AppState>,
+    me: CurrentUser,
+    body: JsonBody<UpdateMeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let optional = |raw: Option<String>| raw.map(|raw| PersonName::parse(&raw)).transpose();
+    let (first_name, last_name) =
+        (("first_name", optional(body.0.first_name)), ("last_name", optional(body.0.last_name))).parse_fields()?;
+    let now = state.clock.now();
+    let user = state
+        .db(move |conn| {
+            let change = NameChange { first_name: first_name.as_ref(), last_name: last_name.as_ref() };
+            Ok(users::update_names(conn, me.id, change, now)?)
+        })
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+    Ok(HttpResponse::Ok().json(UserProfile::from(user)))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Page size, 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100, example = 50)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl PageQuery {
+    pub fn limit(&self) -> Result<i64, ApiError> {
+        match self.limit {
+            None => Ok(50),
+            Some(limit @ 1..=100) => Ok(i64::from(limit)),
+            Some(_) => Err(ApiError::field("limit", "out_of_range", "limit must be between 1 and 100.")),
+        }
+    }
+
+    pub fn cursor(&self) -> Result<Option<Uuid>, ApiError> {
+        self.cursor
+            .as_deref()
+            .map(|raw| {
+                Uuid::parse_str(raw).map_err(|_| {
+                    ApiError::field("cursor", "invalid_cursor", "Pass back the next_cursor of a previous page.")
+                })
+            })
+            .transpose()
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MyAccount {
+    pub account: AccountView,
+    /// Keys of the roles I hold account-wide.
+    #[schema(example = json!(["owner"]))]
+    pub roles: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MyAccountsPage {
+    pub items: Vec<MyAccount>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The accounts I belong to, with my roles in each.
+#[utoipa::path(
+    tag = "me", operation_id = "list_my_accounts", security(("bearer" = [])), params(PageQuery),
+    responses((status = 200, description = "A page of accounts, oldest first", body = MyAccountsPage))
+)]
+#[get("/me/accounts")]
+pub async fn list_my_accounts(
+    state: web::Data<AppState>,
+    me: CurrentUser,
+    page: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (limit, cursor) = (page.limit()?, page.cursor()?);
+    // One extra row tells whether another page follows.
+    let mut rows = state.db(move |conn| Ok(accounts::list_for_member(conn, me.id, cursor, limit + 1)?)).await?;
+    let next_cursor = (rows.len() as i64 > limit).then(|| {
+        rows.truncate(limit as usize);
+        rows.last().map(|row| row.account.id.to_string())
+    });
+    let items = rows.into_iter().map(|row| MyAccount { account: row.account.into(), roles: row.role_keys }).collect();
+    Ok(HttpResponse::Ok().json(MyAccountsPage { items, next_cursor: next_cursor.flatten() }))
+}

@@ -1,0 +1,36 @@
+//! Roster's business rules, free of IO: values that parse instead of validate
+//! (an [`Email`] is always normalised, a [`NewPassword`] always meets the
+//! policy), the permission catalogue and built-in roles, and the clock that
+//! every time-dependent rule reads instead of the system time.
+
+pub mod account;
+pub mod clock;
+pub mod email;
+pub mod password;
+pub mod permission;
+pub mod person_name;
+pub mod role;
+
+pub use account::AccountName;
+pub use clock::{Clock, SystemClock};
+pub use email::Email;
+pub use password::NewPassword;
+pub use permission::{Permission, PermissionSet};
+pub use person_name::PersonName;
+pub use role::{BuiltInRole, effective_permissions};
+
+/// Why a value offered from outside was refused. The message is written for
+/// the person who typed the value, so it may be shown to them as is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct InvalidValue {
+    /// Stable, machine-readable reason (`too_short`, `invalid_format`, …).
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl InvalidValue {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+}

@@ -1,0 +1,62 @@
+use crate::InvalidValue;
+
+/// Parses a human-entered label: trimmed, non-empty, bounded, and free of
+/// control characters (which break emails, CSV exports and logs).
+pub(crate) fn parse_label(raw: &str, max_chars: usize, what: &str) -> Result<String, InvalidValue> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err(InvalidValue::new("required", format!("Enter a {what}.")));
+    }
+    if trimmed.chars().count() > max_chars {
+        return Err(InvalidValue::new("too_long", format!("A {what} has at most {max_chars} characters.")));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(InvalidValue::new("invalid_characters", format!("A {what} cannot contain control characters.")));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// A first or last name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonName(String);
+
+impl PersonName {
+    pub const MAX_CHARS: usize = 100;
+
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        parse_label(raw, Self::MAX_CHARS, "name").map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn trims_and_refuses_blank_or_control_characters() {
+        assert_eq!(PersonName::parse("  Ada ").unwrap().as_str(), "Ada");
+        assert_eq!(PersonName::parse(" \t").unwrap_err().code, "required");
+        assert_eq!(PersonName::parse("Ada\u{0}").unwrap_err().code, "invalid_characters");
+        assert_eq!(PersonName::parse(&"a".repeat(101)).unwrap_err().code, "too_long");
+    }
+
+    proptest! {
+        #[test]
+        fn parsed_names_are_trimmed_and_bounded(raw in "\\PC{0,120}") {
+            if let Ok(name) = PersonName::parse(&raw) {
+                prop_assert_eq!(name.as_str(), name.as_str().trim());
+                prop_assert!(!name.as_str().is_empty());
+                prop_assert!(name.as_str().chars().count() <= PersonName::MAX_CHARS);
+            }
+        }
+    }
+}

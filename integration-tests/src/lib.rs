@@ -1,0 +1,237 @@
+//! The test harness: a real Roster server on a random port, against a fresh
+//! database per test, talked to over real HTTP.
+//!
+//! Every test is written once as `async fn name(app: TestApp)` and listed in
+//! [`on_both_backends!`], which runs it on SQLite and on PostgreSQL.
+
+mod postgres;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use api::{Application, Settings};
+use domain::SystemClock;
+use persistence::{DatabaseUrl, DbPool};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+pub use postgres::TestDatabase;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A running server with its own database and data directory, removed when
+/// the value is dropped.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub backend: Backend,
+    /// A separate pool on the server's database, for arranging state that
+    /// no endpoint creates yet and for checking what was stored.
+    pub pool: DbPool,
+    pub settings: Settings,
+    data_dir: PathBuf,
+    _database: Option<TestDatabase>,
+}
+
+/// A response with its body already read.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    /// Asserts the status and, for errors, that the body is a problem
+    /// document with the given `code`.
+    #[track_caller]
+    pub fn expect_problem(&self, status: u16, code: &str) -> &Self {
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.body);
+        let content_type = self.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        assert_eq!(content_type, "application/problem+json", "errors must be problem+json; body: {}", self.body);
+        assert_eq!(self.body["code"], code, "unexpected problem: {}", self.body);
+        assert_eq!(self.body["status"], status);
+        assert!(self.body["title"].is_string() && self.body["detail"].is_string() && self.body["type"].is_string());
+        self
+    }
+
+    #[track_caller]
+    pub fn expect_status(&self, status: u16) -> &Value {
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.body);
+        &self.body
+    }
+}
+
+/// A registered, signed-in user.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub id: String,
+    pub email: String,
+    pub password: String,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+impl TestApp {
+    /// Starts a server on `backend`. `None` when PostgreSQL cannot be had
+    /// outside CI (the harness has said so loudly); under `CI=true` that
+    /// fails the test instead.
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Option<TestApp> {
+        let data_dir = std::env::temp_dir().join(format!("roster-test-{}", uuid::Uuid::new_v4().simple()));
+        let (database_url, database) = match backend {
+            Backend::Sqlite => (DatabaseUrl::Sqlite(data_dir.join("roster.db")), None),
+            Backend::Postgres => {
+                let database = TestDatabase::create()?;
+                (DatabaseUrl::Postgres(database.url.clone()), Some(database))
+            }
+        };
+        let mut settings = Settings::defaults();
+        settings.database_url = database_url.clone();
+        settings.bind = "127.0.0.1:0".parse().expect("a valid socket address");
+        settings.data_dir = data_dir.clone();
+        settings.workers = 2;
+        settings.db_pool_size = 5;
+        adjust(&mut settings);
+        let app = Application::build(settings.clone(), Arc::new(SystemClock)).expect("the server starts");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        let pool = persistence::connect_pool(&database_url, 2).expect("the test pool connects");
+        Some(TestApp {
+            address,
+            client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("a client"),
+            backend,
+            pool,
+            settings,
+            data_dir,
+            _database: database,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        Self::read(request.send().await.expect("the server answers")).await
+    }
+
+    pub async fn read(response: reqwest::Response) -> Reply {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("a readable body");
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        Reply { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.request(Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.request(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.request(Method::PATCH, path, token, Some(body)).await
+    }
+
+    /// Sends raw bytes with the given content type.
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: impl Into<reqwest::Body>) -> Reply {
+        let response = self
+            .client
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("the server answers");
+        Self::read(response).await
+    }
+
+    pub async fn register(&self, email: &str) -> Reply {
+        self.post(
+            "/v1/auth/register",
+            None,
+            json!({"email": email, "password": PASSWORD, "first_name": "Ada", "last_name": "Lovelace"}),
+        )
+        .await
+    }
+
+    pub async fn sign_up(&self, email: &str) -> SignedIn {
+        let registered = self.register(email).await;
+        let id = registered.expect_status(201)["id"].as_str().expect("an id").to_owned();
+        let tokens = self.post("/v1/auth/login", None, json!({"email": email, "password": PASSWORD})).await;
+        let tokens = tokens.expect_status(200);
+        SignedIn {
+            id,
+            email: email.to_lowercase(),
+            password: PASSWORD.into(),
+            access_token: tokens["access_token"].as_str().expect("an access token").to_owned(),
+            refresh_token: tokens["refresh_token"].as_str().expect("a refresh token").to_owned(),
+        }
+    }
+
+    /// Creates an account owned by `owner` and returns its id.
+    pub async fn create_account(&self, owner: &SignedIn, name: &str) -> String {
+        let reply = self.post("/v1/accounts", Some(&owner.access_token), json!({"name": name})).await;
+        reply.expect_status(201)["id"].as_str().expect("an account id").to_owned()
+    }
+
+    pub fn db(&self) -> persistence::PooledConnection {
+        self.pool.get().expect("a test connection")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+/// Runs each listed `async fn(TestApp)` once on SQLite and once on
+/// PostgreSQL, as `sqlite::NAME` and `postgres::NAME`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let app = $crate::TestApp::spawn($crate::Backend::Sqlite).await.expect("SQLite is always available");
+                    super::$name(app).await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(app) = $crate::TestApp::spawn($crate::Backend::Postgres).await else { return };
+                    super::$name(app).await;
+                }
+            )+
+        }
+    };
+}

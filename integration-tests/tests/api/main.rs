@@ -1,0 +1,12 @@
+//! Black-box tests over HTTP. Each module lists its tests in
+//! `on_both_backends!`, so every test runs on SQLite and on PostgreSQL.
+
+// Tests fail loudly by design: an unwrap is an assertion here.
+#![allow(clippy::unwrap_used)]
+
+mod accounts;
+mod auth;
+mod errors;
+mod me;
+mod operations;
+mod storage;

@@ -1,0 +1,82 @@
+use integration_tests::{TestApp, on_both_backends};
+use serde_json::Value;
+
+on_both_backends!(
+    health_and_readiness_answer,
+    every_response_carries_a_request_id,
+    swagger_ui_is_served_without_network,
+    served_openapi_matches_the_committed_contract,
+    every_operation_is_fully_documented,
+);
+
+async fn health_and_readiness_answer(app: TestApp) {
+    assert_eq!(app.get("/healthz", None).await.expect_status(200)["status"], "ok");
+    assert_eq!(app.get("/readyz", None).await.expect_status(200)["status"], "ok");
+}
+
+async fn every_response_carries_a_request_id(app: TestApp) {
+    let generated = app.get("/healthz", None).await;
+    let id = generated.headers["x-request-id"].to_str().unwrap();
+    assert_eq!(id.len(), 36);
+    let failing = app.get("/no/such/route", None).await;
+    assert!(failing.headers.contains_key("x-request-id"));
+    let kept = app.client.get(app.url("/healthz")).header("x-request-id", "trace-42.a_b").send().await.unwrap();
+    assert_eq!(kept.headers()["x-request-id"], "trace-42.a_b");
+    let replaced =
+        app.client.get(app.url("/healthz")).header("x-request-id", "bad id\twith spaces").send().await.unwrap();
+    assert_ne!(replaced.headers()["x-request-id"], "bad id\twith spaces");
+}
+
+async fn swagger_ui_is_served_without_network(app: TestApp) {
+    let redirect = app.client.get(app.url("/docs")).send().await.unwrap();
+    assert!(redirect.status().is_redirection());
+    assert_eq!(redirect.headers()["location"], "/docs/");
+    let page = app.client.get(app.url("/docs/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("swagger-ui"));
+    assert!(!html.contains("https://"), "the UI must not load assets from the network");
+    let bundle = app.client.get(app.url("/docs/swagger-ui-bundle.js")).send().await.unwrap();
+    assert_eq!(bundle.status(), 200);
+}
+
+async fn served_openapi_matches_the_committed_contract(app: TestApp) {
+    let served = app.get("/openapi.json", None).await;
+    let committed: Value = serde_json::from_str(include_str!("../../../openapi/openapi.json")).unwrap();
+    assert!(
+        served.expect_status(200) == &committed,
+        "openapi/openapi.json is stale: run `make openapi` and commit the result"
+    );
+}
+
+async fn every_operation_is_fully_documented(app: TestApp) {
+    let document = app.get("/openapi.json", None).await.body;
+    let paths = document["paths"].as_object().unwrap();
+    assert!(paths.len() >= 10);
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().unwrap() {
+            let at = format!("{method} {path}");
+            assert!(operation["operationId"].is_string(), "{at}: operationId");
+            assert!(operation["tags"].as_array().is_some_and(|tags| !tags.is_empty()), "{at}: tag");
+            assert!(operation["summary"].is_string(), "{at}: summary");
+            assert!(operation["security"].is_array(), "{at}: security requirement");
+            let responses = operation["responses"].as_object().unwrap();
+            assert!(responses.keys().any(|status| status.starts_with('2')), "{at}: success response");
+            assert!(responses.contains_key("500"), "{at}: error responses");
+            let secured = !operation["security"].as_array().unwrap().is_empty();
+            if secured {
+                assert!(responses.contains_key("401"), "{at}: 401");
+            }
+            if operation.get("requestBody").is_some() {
+                for status in ["400", "413", "415", "422"] {
+                    assert!(responses.contains_key(status), "{at}: {status}");
+                }
+            }
+        }
+    }
+    for (name, schema) in document["components"]["schemas"].as_object().unwrap() {
+        let documented =
+            schema.get("example").is_some() || schema["properties"].as_object().is_some_and(|p| !p.is_empty());
+        assert!(documented, "schema {name} has neither example nor properties");
+    }
+}

@@ -1,0 +1,29 @@
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+/// What can go wrong in storage, typed so the HTTP edge can map it once.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule in the schema refused the write.
+    #[error("a uniqueness constraint refused the write")]
+    Conflict,
+    #[error("database error: {0}")]
+    Database(#[source] DieselError),
+    #[error("no database connection available: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    #[error("could not open the database: {0}")]
+    Connect(String),
+    #[error("migrations failed: {0}")]
+    Migration(String),
+    /// A stored value does not parse; the database was changed by hand.
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+}
+
+impl From<DieselError> for StoreError {
+    fn from(error: DieselError) -> Self {
+        match error {
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => StoreError::Conflict,
+            other => StoreError::Database(other),
+        }
+    }
+}

@@ -1,0 +1,33 @@
+//! Roster's storage layer.
+//!
+//! **One code path for both backends.** Every query is written once against
+//! [`DbConnection`], a `diesel::MultiConnection` enum over PostgreSQL and
+//! SQLite, so a repository function cannot behave differently on the two
+//! databases by accident. We chose this over backend-generic functions
+//! because the generic bounds diesel needs for non-trivial queries are long
+//! and leak into every caller, while the enum keeps signatures plain. The
+//! price is the subset of SQL the enum supports: ids are UUIDs stored as
+//! canonical text, times are naive UTC timestamps truncated to microseconds
+//! (see [`time`]), and the few statements it cannot express (row locks,
+//! batch upserts) `match` on the inner connection in one place each.
+//!
+//! Repositories are plain functions taking `&mut DbConnection`, one module
+//! per aggregate; callers own transactions through [`write_transaction`].
+
+pub mod accounts;
+mod db;
+mod error;
+pub mod ids;
+pub mod memberships;
+pub mod refresh_tokens;
+pub mod schema;
+pub mod time;
+pub mod users;
+
+pub use db::{
+    DatabaseUrl, DbConnection, DbPool, PooledConnection, connect_pool, migrations_pending, run_migrations,
+    write_transaction,
+};
+/// diesel's query error, for callers' `From` impls around [`write_transaction`].
+pub use diesel::result::Error as QueryError;
+pub use error::StoreError;

@@ -1,0 +1,128 @@
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use domain::{Email, PersonName};
+use uuid::Uuid;
+
+use crate::schema::users;
+use crate::{DbConnection, StoreError, ids, time};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub password_hash: Option<String>,
+    pub email_verified: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub struct NewUser<'a> {
+    pub id: Uuid,
+    pub email: &'a Email,
+    pub first_name: &'a PersonName,
+    pub last_name: &'a PersonName,
+    pub password_hash: Option<&'a str>,
+    pub email_verified: bool,
+    pub now: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = users)]
+struct UserRow {
+    id: String,
+    email: String,
+    first_name: String,
+    last_name: String,
+    password_hash: Option<String>,
+    email_verified: bool,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+
+    fn try_from(row: UserRow) -> Result<Self, StoreError> {
+        Ok(User {
+            id: ids::from_db(&row.id)?,
+            email: row.email,
+            first_name: row.first_name,
+            last_name: row.last_name,
+            password_hash: row.password_hash,
+            email_verified: row.email_verified,
+            created_at: time::from_db(row.created_at),
+            updated_at: time::from_db(row.updated_at),
+        })
+    }
+}
+
+/// Creates a user; [`StoreError::Conflict`] when the email is taken.
+pub fn insert(conn: &mut DbConnection, new: NewUser<'_>) -> Result<User, StoreError> {
+    let now = time::to_db(new.now);
+    let row = UserRow {
+        id: ids::to_db(new.id),
+        email: new.email.as_str().to_owned(),
+        first_name: new.first_name.as_str().to_owned(),
+        last_name: new.last_name.as_str().to_owned(),
+        password_hash: new.password_hash.map(str::to_owned),
+        email_verified: new.email_verified,
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(users::table).values(&row).execute(conn)?;
+    row.try_into()
+}
+
+pub fn find(conn: &mut DbConnection, id: Uuid) -> Result<Option<User>, StoreError> {
+    users::table
+        .find(ids::to_db(id))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(User::try_from)
+        .transpose()
+}
+
+/// Emails are stored normalised, so equality here is case-insensitive.
+pub fn find_by_email(conn: &mut DbConnection, email: &Email) -> Result<Option<User>, StoreError> {
+    users::table
+        .filter(users::email.eq(email.as_str()))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(User::try_from)
+        .transpose()
+}
+
+pub struct NameChange<'a> {
+    pub first_name: Option<&'a PersonName>,
+    pub last_name: Option<&'a PersonName>,
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = users)]
+struct NameChangeset<'a> {
+    first_name: Option<&'a str>,
+    last_name: Option<&'a str>,
+    updated_at: NaiveDateTime,
+}
+
+pub fn update_names(
+    conn: &mut DbConnection,
+    id: Uuid,
+    change: NameChange<'_>,
+    now: DateTime<Utc>,
+) -> Result<Option<User>, StoreError> {
+    let changeset = NameChangeset {
+        first_name: change.first_name.map(PersonName::as_str),
+        last_name: change.last_name.map(PersonName::as_str),
+        updated_at: time::to_db(now),
+    };
+    let updated = diesel::update(users::table.find(ids::to_db(id))).set(&changeset).execute(conn)?;
+    if updated == 0 {
+        return Ok(None);
+    }
+    find(conn, id)
+}
