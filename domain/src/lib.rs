@@ -6,6 +6,7 @@
 pub mod account;
 pub mod clock;
 pub mod email;
+pub mod invitation;
 pub mod password;
 pub mod permission;
 pub mod person_name;
