@@ -90,6 +90,20 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_WORKERS", default_value_t = 0, global = true)]
     pub workers: usize,
 
+    /// Where emails go: `file://DIR` writes .eml files (the default, so a
+    /// local user can open them), `smtp://HOST:PORT` plain or STARTTLS
+    /// (`?tls=required`), `smtps://USER:PASS@HOST` implicit TLS.
+    #[arg(long, env = "ROSTER_EMAIL_TRANSPORT", default_value = "file://data/mail", global = true)]
+    pub email_transport: String,
+
+    /// Sender address of every email.
+    #[arg(long, env = "ROSTER_EMAIL_FROM", default_value = "Roster <roster@localhost>", global = true)]
+    pub email_from: String,
+
+    /// How often the background worker looks for due emails, in milliseconds.
+    #[arg(long, env = "ROSTER_OUTBOX_POLL_MS", default_value_t = 500, global = true, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub outbox_poll_ms: u64,
+
     /// Log format: human-readable text or one JSON object per line.
     #[arg(long, env = "ROSTER_LOG_FORMAT", value_enum, default_value = "text", global = true)]
     pub log_format: LogFormat,

@@ -73,6 +73,8 @@ pub enum ApiError {
     Forbidden(Permission),
     #[error("not found")]
     NotFound,
+    #[error("invitation addressed to another email")]
+    InvitationEmailMismatch,
     #[error("route not found")]
     RouteNotFound,
     #[error("method not allowed")]
@@ -172,6 +174,12 @@ impl ApiError {
                 "forbidden",
                 "Permission required",
                 format!("This action needs the `{permission}` permission."),
+            ),
+            InvitationEmailMismatch => (
+                StatusCode::FORBIDDEN,
+                "invitation_email_mismatch",
+                "The invitation is for another email",
+                "Sign in as the invited address with a verified email, or register through the invitation link.".into(),
             ),
             NotFound => (
                 StatusCode::NOT_FOUND,

@@ -5,8 +5,10 @@
 pub mod access;
 pub mod auth;
 pub mod config;
+pub mod email;
 pub mod error;
 pub mod extract;
+pub mod invitations;
 pub mod openapi;
 pub mod routes;
 pub mod startup;

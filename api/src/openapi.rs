@@ -24,7 +24,9 @@ use crate::routes;
     tags(
         (name = "auth", description = "Registration, sign-in and tokens"),
         (name = "me", description = "The signed-in user"),
-        (name = "accounts", description = "Company accounts"),
+        (name = "accounts", description = "Company accounts and their preferences"),
+        (name = "invitations", description = "Inviting people by email, and the invitee's side"),
+        (name = "members", description = "An account's members"),
         (name = "operations", description = "Health and readiness probes"),
     ),
     components(schemas(Problem, FieldError)),

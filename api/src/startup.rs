@@ -14,6 +14,8 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth::jwt::{KeyError, TokenKeys};
 use crate::auth::passwords;
 use crate::config::Settings;
+use crate::email::transport::EmailTransport;
+use crate::email::worker::OutboxWorker;
 use crate::error::{ApiError, PROBLEM_JSON};
 use crate::extract::{self, BodyLimit};
 use crate::state::AppState;
@@ -25,6 +27,8 @@ pub enum StartupError {
     Keys(#[from] KeyError),
     #[error(transparent)]
     Store(#[from] persistence::StoreError),
+    #[error("email: {0}")]
+    Email(String),
     #[error("cannot listen on {address}: {source}")]
     Bind { address: std::net::SocketAddr, source: std::io::Error },
 }
@@ -41,12 +45,23 @@ pub fn prepare_database(settings: &Settings) -> Result<DbPool, StartupError> {
 pub struct Application {
     port: u16,
     server: Server,
+    outbox_worker: OutboxWorker,
 }
 
 impl Application {
     pub fn build(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
         let tokens = TokenKeys::load(&settings)?;
         let pool = prepare_database(&settings)?;
+        let outbox_worker = OutboxWorker {
+            pool: pool.clone(),
+            clock: clock.clone(),
+            transport: EmailTransport::from_url(&settings.email_transport).map_err(StartupError::Email)?,
+            from: settings
+                .email_from
+                .parse()
+                .map_err(|e| StartupError::Email(format!("invalid ROSTER_EMAIL_FROM: {e}")))?,
+            poll: std::time::Duration::from_millis(settings.outbox_poll_ms),
+        };
         passwords::warm_up();
         let listener =
             TcpListener::bind(settings.bind).map_err(|source| StartupError::Bind { address: settings.bind, source })?;
@@ -78,7 +93,7 @@ impl Application {
             .listen(listener)
             .map_err(|source| StartupError::Bind { address: std::net::SocketAddr::from(([0, 0, 0, 0], port)), source })?
             .run();
-        Ok(Self { port, server })
+        Ok(Self { port, server, outbox_worker })
     }
 
     pub fn port(&self) -> u16 {
@@ -86,8 +101,12 @@ impl Application {
     }
 
     /// Serves until SIGTERM or Ctrl-C, then drains in-flight requests.
+    /// The outbox worker runs beside the server and stops with it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let worker = tokio::spawn(self.outbox_worker.run());
+        let outcome = self.server.await;
+        worker.abort();
+        outcome
     }
 }
 

@@ -300,3 +300,61 @@ mod tests {
         }
     }
 }
+
+/// Who an account may invite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EmailPolicy {
+    /// Anyone.
+    #[default]
+    Any,
+    /// Only people who have no Roster user yet.
+    NewUsersOnly,
+}
+
+impl EmailPolicy {
+    pub fn key(self) -> &'static str {
+        match self {
+            EmailPolicy::Any => "any",
+            EmailPolicy::NewUsersOnly => "new_users_only",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        match raw {
+            "any" => Ok(EmailPolicy::Any),
+            "new_users_only" => Ok(EmailPolicy::NewUsersOnly),
+            _ => Err(InvalidValue::new("unknown_policy", "Use any or new_users_only.")),
+        }
+    }
+
+    /// Whether someone may be invited, knowing whether a user with their
+    /// email already exists.
+    pub fn allows(self, user_exists: bool) -> bool {
+        match self {
+            EmailPolicy::Any => true,
+            EmailPolicy::NewUsersOnly => !user_exists,
+        }
+    }
+}
+
+/// An account's invitation settings.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct InvitationPreferences {
+    pub ttl: InvitationTtl,
+    pub reminders: ReminderSchedule,
+    pub email_policy: EmailPolicy,
+}
+
+#[cfg(test)]
+mod policy_tests {
+    use super::*;
+
+    #[test]
+    fn new_users_only_refuses_existing_users() {
+        assert!(EmailPolicy::Any.allows(true));
+        assert!(EmailPolicy::NewUsersOnly.allows(false));
+        assert!(!EmailPolicy::NewUsersOnly.allows(true));
+        assert_eq!(EmailPolicy::parse("new_users_only").unwrap(), EmailPolicy::NewUsersOnly);
+        assert!(EmailPolicy::parse("some").is_err());
+    }
+}

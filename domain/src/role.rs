@@ -86,3 +86,34 @@ mod tests {
         }
     }
 }
+
+/// No escalation: a grantor may hand out a role only if they already hold
+/// every permission it carries.
+pub fn may_grant(grantor: &PermissionSet, role: BuiltInRole) -> bool {
+    grantor.is_superset(&role.permissions())
+}
+
+#[cfg(test)]
+mod escalation_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn administrators_cannot_create_owners() {
+        let admin = BuiltInRole::Administrator.permissions();
+        assert!(may_grant(&admin, BuiltInRole::Administrator));
+        assert!(!may_grant(&admin, BuiltInRole::Owner));
+        assert!(may_grant(&BuiltInRole::Owner.permissions(), BuiltInRole::Owner));
+    }
+
+    proptest! {
+        #[test]
+        fn granting_never_adds_permissions_the_grantor_lacks(picks in proptest::collection::vec(0usize..2, 0..3), role in 0usize..2) {
+            let grantor = effective_permissions(picks.iter().map(|i| BuiltInRole::ALL[*i].key()));
+            let role = BuiltInRole::ALL[role];
+            if may_grant(&grantor, role) {
+                prop_assert!(role.permissions().iter().all(|p| grantor.contains(p)));
+            }
+        }
+    }
+}

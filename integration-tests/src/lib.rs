@@ -5,6 +5,7 @@
 //! [`on_both_backends!`], which runs it on SQLite and on PostgreSQL.
 
 mod postgres;
+mod smtp;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 pub use postgres::TestDatabase;
+pub use smtp::{MailSink, ReceivedEmail};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -33,6 +35,8 @@ pub struct TestApp {
     /// no endpoint creates yet and for checking what was stored.
     pub pool: DbPool,
     pub settings: Settings,
+    /// The SMTP server the app delivers email to.
+    pub mail: MailSink,
     data_dir: PathBuf,
     _database: Option<TestDatabase>,
 }
@@ -101,6 +105,9 @@ impl TestApp {
         settings.data_dir = data_dir.clone();
         settings.workers = 2;
         settings.db_pool_size = 5;
+        let mail = MailSink::start().await;
+        settings.email_transport = mail.url();
+        settings.outbox_poll_ms = 50;
         adjust(&mut settings);
         let app = Application::build(settings.clone(), Arc::new(SystemClock)).expect("the server starts");
         let address = format!("http://127.0.0.1:{}", app.port());
@@ -112,6 +119,7 @@ impl TestApp {
             backend,
             pool,
             settings,
+            mail,
             data_dir,
             _database: database,
         })
@@ -151,6 +159,10 @@ impl TestApp {
 
     pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
         self.request(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Reply {
+        self.request(Method::DELETE, path, token, None).await
     }
 
     pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Reply {

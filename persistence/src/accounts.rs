@@ -1,5 +1,6 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use domain::invitation::{EmailPolicy, InvitationPreferences, InvitationTtl, ReminderSchedule};
 use domain::{AccountName, BuiltInRole};
 use uuid::Uuid;
 
@@ -115,4 +116,57 @@ pub fn list_for_member(
             Ok(MemberAccount { account: row.try_into()?, role_keys: roles.remove(&membership_id).unwrap_or_default() })
         })
         .collect()
+}
+
+/// The account's invitation settings, as stored.
+pub fn invitation_preferences(conn: &mut DbConnection, id: Uuid) -> Result<Option<InvitationPreferences>, StoreError> {
+    let row: Option<(i32, String, String)> = accounts::table
+        .find(ids::to_db(id))
+        .select((accounts::invitation_ttl_days, accounts::reminder_days, accounts::invitation_email_policy))
+        .first(conn)
+        .optional()?;
+    row.map(|(ttl, reminders, policy)| {
+        let corrupt = |what: &str| StoreError::Corrupt(format!("account {id}: invalid {what}"));
+        let days: Vec<i64> = reminders
+            .split(',')
+            .filter(|part| !part.is_empty())
+            .map(|part| part.parse::<i64>().map_err(|_| corrupt("reminder_days")))
+            .collect::<Result<_, _>>()?;
+        Ok(InvitationPreferences {
+            ttl: InvitationTtl::from_days(i64::from(ttl)).map_err(|_| corrupt("invitation_ttl_days"))?,
+            reminders: ReminderSchedule::from_days(&days).map_err(|_| corrupt("reminder_days"))?,
+            email_policy: EmailPolicy::parse(&policy).map_err(|_| corrupt("invitation_email_policy"))?,
+        })
+    })
+    .transpose()
+}
+
+pub fn set_invitation_preferences(
+    conn: &mut DbConnection,
+    id: Uuid,
+    preferences: &InvitationPreferences,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let reminder_days = preferences.reminders.days().iter().map(u16::to_string).collect::<Vec<_>>().join(",");
+    diesel::update(accounts::table.find(ids::to_db(id)))
+        .set((
+            accounts::invitation_ttl_days.eq(i32::from(preferences.ttl.days())),
+            accounts::reminder_days.eq(reminder_days),
+            accounts::invitation_email_policy.eq(preferences.email_policy.key()),
+            accounts::updated_at.eq(time::to_db(now)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Locks the account row until the transaction ends (PostgreSQL), so that
+/// checks over the account's members and their writes are not interleaved
+/// with another transaction's. SQLite's single writer already serialises.
+pub fn lock(conn: &mut DbConnection, id: Uuid) -> Result<(), StoreError> {
+    if let DbConnection::Pg(pg) = conn {
+        diesel::sql_query("SELECT id FROM accounts WHERE id = $1 FOR UPDATE")
+            .bind::<diesel::sql_types::Text, _>(ids::to_db(id))
+            .execute(pg)?;
+    }
+    Ok(())
 }

@@ -16,9 +16,12 @@
 
 pub mod accounts;
 mod db;
+pub mod email_verifications;
 mod error;
 pub mod ids;
+pub mod invitations;
 pub mod memberships;
+pub mod outbox;
 pub mod refresh_tokens;
 pub mod schema;
 pub mod time;

@@ -97,3 +97,129 @@ pub(crate) fn role_keys_of(
     }
     Ok(by_membership)
 }
+
+/// A member as listed to administrators.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub user_id: Uuid,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub role_keys: Vec<String>,
+    pub joined_at: DateTime<Utc>,
+}
+
+type MemberRow = (String, String, String, String, String, chrono::NaiveDateTime);
+
+fn members_from_rows(conn: &mut DbConnection, rows: Vec<MemberRow>) -> Result<Vec<(String, Member)>, StoreError> {
+    let membership_ids: Vec<&str> = rows.iter().map(|row| row.0.as_str()).collect();
+    let mut roles = role_keys_of(conn, &membership_ids)?;
+    rows.into_iter()
+        .map(|(membership_id, user_id, email, first_name, last_name, joined_at)| {
+            let member = Member {
+                user_id: ids::from_db(&user_id)?,
+                email,
+                first_name,
+                last_name,
+                role_keys: roles.remove(&membership_id).unwrap_or_default(),
+                joined_at: time::from_db(joined_at),
+            };
+            Ok((membership_id, member))
+        })
+        .collect()
+}
+
+/// Members in join order (membership ids are UUIDv7); the cursor is the
+/// membership id of the last member of the previous page.
+pub fn list(
+    conn: &mut DbConnection,
+    account: Uuid,
+    search: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<(String, Member)>, StoreError> {
+    use crate::schema::users;
+    let mut query = memberships::table
+        .inner_join(users::table)
+        .filter(memberships::account_id.eq(ids::to_db(account)))
+        .select((
+            memberships::id,
+            users::id,
+            users::email,
+            users::first_name,
+            users::last_name,
+            memberships::created_at,
+        ))
+        .order(memberships::id.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(text) = search.filter(|text| !text.is_empty()) {
+        let pattern = format!("%{}%", crate::invitations::escape_like(&text.to_lowercase()));
+        query = query.filter(
+            users::email
+                .like(pattern.clone())
+                .escape('\\')
+                .or(crate::invitations::lower_text(users::first_name).like(pattern.clone()).escape('\\'))
+                .or(crate::invitations::lower_text(users::last_name).like(pattern).escape('\\')),
+        );
+    }
+    if let Some(after) = after {
+        query = query.filter(memberships::id.gt(after.to_owned()));
+    }
+    let rows: Vec<MemberRow> = query.load(conn)?;
+    members_from_rows(conn, rows)
+}
+
+pub fn find_member(conn: &mut DbConnection, account: Uuid, user: Uuid) -> Result<Option<Member>, StoreError> {
+    use crate::schema::users;
+    let rows: Vec<MemberRow> = memberships::table
+        .inner_join(users::table)
+        .filter(memberships::account_id.eq(ids::to_db(account)))
+        .filter(memberships::user_id.eq(ids::to_db(user)))
+        .select((
+            memberships::id,
+            users::id,
+            users::email,
+            users::first_name,
+            users::last_name,
+            memberships::created_at,
+        ))
+        .load(conn)?;
+    Ok(members_from_rows(conn, rows)?.pop().map(|(_, member)| member))
+}
+
+/// Why a removal was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Removal {
+    Removed,
+    NotAMember,
+    LastOwner,
+}
+
+/// Removes `user` from `account` unless they are its last owner. Call inside
+/// a write transaction: the owner count and the delete must see the same
+/// state, which the account row lock (PostgreSQL) or the single writer
+/// (SQLite) guarantees.
+pub fn remove(conn: &mut DbConnection, account: Uuid, user: Uuid) -> Result<Removal, StoreError> {
+    crate::accounts::lock(conn, account)?;
+    let Some(membership) = find(conn, account, user)? else {
+        return Ok(Removal::NotAMember);
+    };
+    if membership.role_keys.iter().any(|key| key == BuiltInRole::Owner.key()) && owner_count(conn, account)? <= 1 {
+        return Ok(Removal::LastOwner);
+    }
+    diesel::delete(memberships::table.find(ids::to_db(membership.id))).execute(conn)?;
+    Ok(Removal::Removed)
+}
+
+pub fn owner_count(conn: &mut DbConnection, account: Uuid) -> Result<i64, StoreError> {
+    Ok(role_assignments::table
+        .inner_join(memberships::table)
+        .inner_join(roles::table)
+        .filter(memberships::account_id.eq(ids::to_db(account)))
+        .filter(roles::key.eq(BuiltInRole::Owner.key()))
+        .filter(roles::account_id.is_null())
+        .filter(role_assignments::group_id.is_null())
+        .count()
+        .get_result(conn)?)
+}

@@ -33,6 +33,9 @@ diesel::table! {
         name -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        invitation_ttl_days -> Integer,
+        reminder_days -> Text,
+        invitation_email_policy -> Text,
     }
 }
 
@@ -66,10 +69,76 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    invitations (id) {
+        id -> Text,
+        account_id -> Text,
+        email -> Text,
+        first_name -> Text,
+        last_name -> Text,
+        status -> Text,
+        token_hash -> Text,
+        invited_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Timestamp,
+        expires_at -> Timestamp,
+        reminders_sent -> Integer,
+        decided_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    invitation_roles (invitation_id, role_id) {
+        invitation_id -> Text,
+        role_id -> Text,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        kind -> Text,
+        recipient -> Text,
+        subject -> Text,
+        text_body -> Text,
+        html_body -> Text,
+        created_at -> Timestamp,
+        available_at -> Timestamp,
+        attempts -> Integer,
+        last_error -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    email_verifications (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        email -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(invitations -> accounts (account_id));
+diesel::joinable!(invitation_roles -> invitations (invitation_id));
+diesel::joinable!(invitation_roles -> roles (role_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(memberships -> accounts (account_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(role_assignments -> memberships (membership_id));
 diesel::joinable!(role_assignments -> roles (role_id));
 
-diesel::allow_tables_to_appear_in_same_query!(users, refresh_tokens, accounts, roles, memberships, role_assignments,);
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    refresh_tokens,
+    accounts,
+    roles,
+    memberships,
+    role_assignments,
+    invitations,
+    invitation_roles,
+    outbox,
+    email_verifications,
+);

@@ -7,12 +7,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::auth::passwords;
+use crate::auth::secrets::{self, OpaqueToken};
 use crate::auth::session::{self, Session, SessionPolicy};
+use crate::auth::{CurrentUser, passwords};
+use crate::email::templates;
 use crate::error::{ApiError, ParseFields, Problem};
 use crate::extract::JsonBody;
 use crate::routes::me::UserProfile;
 use crate::state::AppState;
+use persistence::{email_verifications, outbox};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -70,7 +73,7 @@ impl From<Session> for TokenResponse {
     }
 }
 
-fn policy(state: &AppState) -> SessionPolicy<'_> {
+pub fn session_policy(state: &AppState) -> SessionPolicy<'_> {
     SessionPolicy {
         keys: &state.tokens,
         refresh_ttl: Duration::days(i64::from(state.settings.refresh_token_ttl_days)),
@@ -97,7 +100,7 @@ pub async fn register(state: web::Data<AppState>, body: JsonBody<RegisterRequest
     )
         .parse_fields()?;
     let password_hash = web::block(move || passwords::hash(&password)).await??;
-    let now = state.clock.now();
+    let (now, public_url) = (state.clock.now(), state.settings.public_url.clone());
     let user = state
         .db(move |conn| {
             let new = NewUser {
@@ -109,12 +112,16 @@ pub async fn register(state: web::Data<AppState>, body: JsonBody<RegisterRequest
                 email_verified: false,
                 now,
             };
-            users::insert(conn, new).map_err(|error| match error {
-                StoreError::Conflict => ApiError::Conflict {
-                    code: "email_taken",
-                    detail: "A user with this email already exists; sign in instead.".into(),
-                },
-                other => other.into(),
+            persistence::write_transaction(conn, |conn| {
+                let user = users::insert(conn, new).map_err(|error| match error {
+                    StoreError::Conflict => ApiError::Conflict {
+                        code: "email_taken",
+                        detail: "A user with this email already exists; sign in instead.".into(),
+                    },
+                    other => other.into(),
+                })?;
+                send_verification(conn, &user, &public_url, now)?;
+                Ok(user)
             })
         })
         .await?;
@@ -144,7 +151,7 @@ pub async fn login(state: web::Data<AppState>, body: JsonBody<LoginRequest>) -> 
     let verified = web::block(move || passwords::verify(&password, stored_hash.as_deref())).await?;
     let user = user.filter(|_| verified).ok_or(ApiError::InvalidCredentials)?;
     let state_for_db = state.clone();
-    let session = state.db(move |conn| session::start(conn, &policy(&state_for_db), user.id)).await?;
+    let session = state.db(move |conn| session::start(conn, &session_policy(&state_for_db), user.id)).await?;
     Ok(HttpResponse::Ok().json(TokenResponse::from(session)))
 }
 
@@ -163,7 +170,7 @@ pub async fn login(state: web::Data<AppState>, body: JsonBody<LoginRequest>) -> 
 pub async fn refresh(state: web::Data<AppState>, body: JsonBody<RefreshRequest>) -> Result<HttpResponse, ApiError> {
     let presented = body.0.refresh_token;
     let state_for_db = state.clone();
-    let session = state.db(move |conn| session::rotate(conn, &policy(&state_for_db), &presented)).await?;
+    let session = state.db(move |conn| session::rotate(conn, &session_policy(&state_for_db), &presented)).await?;
     Ok(HttpResponse::Ok().json(TokenResponse::from(session)))
 }
 
@@ -178,4 +185,76 @@ pub async fn logout(state: web::Data<AppState>, body: JsonBody<RefreshRequest>) 
     let now = state.clock.now();
     state.db(move |conn| session::end(conn, &presented, now)).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Queues an email with a single-use link proving the user owns the address.
+fn send_verification(
+    conn: &mut persistence::DbConnection,
+    user: &users::User,
+    public_url: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), ApiError> {
+    let token = OpaqueToken::generate();
+    email_verifications::insert(conn, user.id, &user.email, &token.digest(), now, now + Duration::days(7))?;
+    let url = format!("{}/verify-email?token={}", public_url.trim_end_matches('/'), token.expose());
+    outbox::enqueue(conn, &templates::email_verification(&user.email, &url), now)?;
+    Ok(())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"token": "Xq1vB7nM3kL9pR2sT5wY8zA0cD4fG6hJ1eI3oU5yT7r"}))]
+pub struct VerifyEmailRequest {
+    /// The token from the verification email.
+    pub token: String,
+}
+
+/// Confirm an email address with the token from the verification email.
+#[utoipa::path(
+    tag = "auth", operation_id = "verify_email", request_body = VerifyEmailRequest,
+    responses(
+        (status = 204, description = "The email is verified"),
+        (status = 409, description = "Unknown, used or expired token (`verification_invalid`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/verify-email")]
+pub async fn verify_email(
+    state: web::Data<AppState>,
+    body: JsonBody<VerifyEmailRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (token, now) = (body.0.token, state.clock.now());
+    let verified = state.db(move |conn| Ok(email_verifications::consume(conn, &secrets::digest(&token), now)?)).await?;
+    match verified {
+        Some(_) => Ok(HttpResponse::NoContent().finish()),
+        None => Err(ApiError::Conflict {
+            code: "verification_invalid",
+            detail: "This verification link is unknown, used or expired; ask for a new one.".into(),
+        }),
+    }
+}
+
+/// Send a new verification email to the signed-in user.
+#[utoipa::path(
+    tag = "auth", operation_id = "resend_verification_email", security(("bearer" = [])),
+    responses(
+        (status = 202, description = "A new email is on its way"),
+        (status = 409, description = "Already verified (`already_verified`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/verify-email/resend")]
+pub async fn resend_verification_email(state: web::Data<AppState>, me: CurrentUser) -> Result<HttpResponse, ApiError> {
+    let (now, public_url) = (state.clock.now(), state.settings.public_url.clone());
+    state
+        .db(move |conn| {
+            let user = users::find(conn, me.id)?.ok_or(ApiError::Unauthenticated)?;
+            if user.email_verified {
+                return Err(ApiError::Conflict {
+                    code: "already_verified",
+                    detail: "Your email is already verified.".into(),
+                });
+            }
+            persistence::write_transaction(conn, |conn| send_verification(conn, &user, &public_url, now))
+        })
+        .await?;
+    Ok(HttpResponse::Accepted().finish())
 }

@@ -4,7 +4,11 @@
 pub mod accounts;
 pub mod auth;
 pub mod health;
+pub mod invitations;
+pub mod invitee;
 pub mod me;
+pub mod members;
+pub mod preferences;
 pub mod well_known;
 
 use utoipa_actix_web::scope;
@@ -17,11 +21,29 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(auth::login)
             .service(auth::refresh)
             .service(auth::logout)
+            .service(auth::verify_email)
+            .service(auth::resend_verification_email)
             .service(me::get_me)
             .service(me::update_me)
             .service(me::list_my_accounts)
+            .service(members::leave_account)
+            .service(invitee::list_my_invitations)
             .service(accounts::create_account)
             .service(accounts::get_account)
-            .service(accounts::update_account),
+            .service(accounts::update_account)
+            .service(preferences::get_preferences)
+            .service(preferences::update_preferences)
+            .service(invitations::create_invitations)
+            .service(invitations::list_invitations)
+            .service(invitations::get_invitation)
+            .service(invitations::resend_invitation)
+            .service(invitations::revoke_invitation)
+            .service(members::list_members)
+            .service(members::get_member)
+            .service(members::remove_member)
+            .service(invitations::preview_invitation)
+            .service(invitee::accept_invitation)
+            .service(invitee::register_with_invitation)
+            .service(invitee::decline_invitation),
     );
 }

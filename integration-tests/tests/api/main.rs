@@ -7,6 +7,7 @@
 mod accounts;
 mod auth;
 mod errors;
+mod invitations;
 mod me;
 mod operations;
 mod storage;

@@ -1,0 +1,87 @@
+//! Email bodies, text and HTML. Every interpolated value is escaped in the
+//! HTML part; links are built from the configured public URL.
+
+use chrono::{DateTime, Utc};
+use persistence::outbox::OutgoingEmail;
+
+fn escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+fn html(paragraphs: &[String], link: (&str, &str)) -> String {
+    let body: String = paragraphs.iter().map(|p| format!("<p>{}</p>\n", escape(p))).collect();
+    format!(
+        "<!doctype html>\n<html><body style=\"font-family: sans-serif\">\n{body}<p><a href=\"{}\">{}</a></p>\n</body></html>\n",
+        escape(link.0),
+        escape(link.1)
+    )
+}
+
+pub struct InvitationEmail<'a> {
+    pub recipient: &'a str,
+    pub inviter_name: &'a str,
+    pub account_name: &'a str,
+    pub accept_url: &'a str,
+    pub expires_at: DateTime<Utc>,
+    pub reminder: bool,
+}
+
+pub fn invitation(email: &InvitationEmail<'_>) -> OutgoingEmail {
+    let subject = if email.reminder {
+        format!("Reminder: {} invited you to {} on Roster", email.inviter_name, email.account_name)
+    } else {
+        format!("{} invited you to {} on Roster", email.inviter_name, email.account_name)
+    };
+    let lines = vec![
+        format!("{} invited you to join {} on Roster.", email.inviter_name, email.account_name),
+        format!("The invitation is valid until {}.", email.expires_at.format("%Y-%m-%d %H:%M UTC")),
+        "If you did not expect it, ignore this email.".to_owned(),
+    ];
+    OutgoingEmail {
+        recipient: email.recipient.to_owned(),
+        subject,
+        text_body: format!("{}\n\nAccept the invitation: {}\n", lines.join("\n\n"), email.accept_url),
+        html_body: html(&lines, (email.accept_url, "Accept the invitation")),
+    }
+}
+
+pub fn email_verification(recipient: &str, verify_url: &str) -> OutgoingEmail {
+    let lines = vec!["Confirm that this is your email address for Roster.".to_owned()];
+    OutgoingEmail {
+        recipient: recipient.to_owned(),
+        subject: "Confirm your email address".to_owned(),
+        text_body: format!("{}\n\nConfirm: {verify_url}\n", lines[0]),
+        html_body: html(&lines, (verify_url, "Confirm my email address")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_escapes_what_people_typed() {
+        let email = invitation(&InvitationEmail {
+            recipient: "a@example.com",
+            inviter_name: "<script>alert(1)</script>",
+            account_name: "Acme & Sons",
+            accept_url: "https://roster.example/invitations/accept?token=abc",
+            expires_at: Utc::now(),
+            reminder: false,
+        });
+        assert!(!email.html_body.contains("<script>"));
+        assert!(email.html_body.contains("Acme &amp; Sons"));
+        assert!(email.text_body.contains("https://roster.example/invitations/accept?token=abc"));
+    }
+}

@@ -1,0 +1,280 @@
+//! Invitation flows. Each public function is one database transaction: the
+//! state change, its membership effects and its email (an outbox row) commit
+//! together or not at all.
+
+use chrono::{DateTime, Utc};
+use domain::invitation::{InvitationClock, InvitationStatus, TransitionRefused};
+use domain::{BuiltInRole, Email, PermissionSet, may_grant};
+use persistence::invitations::{self, Invitation, NewInvitation};
+use persistence::{DbConnection, StoreError, accounts, memberships, outbox, users, write_transaction};
+use uuid::Uuid;
+
+use crate::auth::secrets::{self, OpaqueToken};
+use crate::email::templates::{self, InvitationEmail};
+use crate::error::ApiError;
+
+/// What an administrator asked for one invitee, already parsed.
+pub struct InviteRequest {
+    pub email: Email,
+    pub first_name: String,
+    pub last_name: String,
+    pub roles: Vec<BuiltInRole>,
+    pub send_email: bool,
+}
+
+pub struct Inviter {
+    pub account_id: Uuid,
+    pub user_id: Uuid,
+    pub permissions: PermissionSet,
+}
+
+/// A created invitation and, when the caller delivers it, its link.
+pub struct Invited {
+    pub invitation: Invitation,
+    pub accept_url: Option<String>,
+}
+
+pub fn accept_url(public_url: &str, token: &OpaqueToken) -> String {
+    format!("{}/invitations/accept?token={}", public_url.trim_end_matches('/'), token.expose())
+}
+
+fn conflict(code: &'static str, detail: impl Into<String>) -> ApiError {
+    ApiError::Conflict { code, detail: detail.into() }
+}
+
+/// Creates one invitation of a batch.
+pub fn invite(
+    conn: &mut DbConnection,
+    inviter: &Inviter,
+    request: InviteRequest,
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> Result<Invited, ApiError> {
+    if let Some(role) = request.roles.iter().find(|role| !may_grant(&inviter.permissions, **role)) {
+        return Err(ApiError::Forbidden(
+            role.permissions()
+                .iter()
+                .find(|p| !inviter.permissions.contains(*p))
+                .unwrap_or(domain::Permission::RolesManage),
+        ));
+    }
+    write_transaction(conn, |conn| {
+        let preferences = accounts::invitation_preferences(conn, inviter.account_id)?.ok_or(ApiError::NotFound)?;
+        let existing_user = users::find_by_email(conn, &request.email)?;
+        if let Some(user) = &existing_user
+            && memberships::find(conn, inviter.account_id, user.id)?.is_some()
+        {
+            return Err(conflict("already_member", format!("{} is already a member of this account.", request.email)));
+        }
+        if !preferences.email_policy.allows(existing_user.is_some()) {
+            return Err(conflict(
+                "email_policy_refused",
+                "This account only invites people who have no Roster user yet (policy new_users_only).",
+            ));
+        }
+        invitations::expire_lapsed_for(conn, inviter.account_id, &request.email, now)?;
+        let token = OpaqueToken::generate();
+        let clock = InvitationClock::new(now, preferences.ttl);
+        let new = NewInvitation {
+            account_id: inviter.account_id,
+            email: &request.email,
+            first_name: &request.first_name,
+            last_name: &request.last_name,
+            roles: &request.roles,
+            invited_by: inviter.user_id,
+            token_hash: &token.digest(),
+            clock,
+        };
+        let invitation = invitations::insert(conn, new).map_err(|error| match error {
+            StoreError::Conflict => conflict(
+                "already_invited",
+                format!("{} already has a pending invitation to this account.", request.email),
+            ),
+            other => other.into(),
+        })?;
+        let url = accept_url(public_url, &token);
+        if request.send_email {
+            enqueue_invitation_email(conn, &invitation, &url, false, now)?;
+        }
+        Ok(Invited { invitation, accept_url: (!request.send_email).then_some(url) })
+    })
+}
+
+fn enqueue_invitation_email(
+    conn: &mut DbConnection,
+    invitation: &Invitation,
+    url: &str,
+    reminder: bool,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let account = accounts::find(conn, invitation.account_id)?.ok_or(ApiError::NotFound)?;
+    let inviter = match invitation.invited_by {
+        Some(id) => users::find(conn, id)?,
+        None => None,
+    };
+    let inviter_name =
+        inviter.map_or_else(|| account.name.clone(), |user| format!("{} {}", user.first_name, user.last_name));
+    let email = templates::invitation(&InvitationEmail {
+        recipient: &invitation.email,
+        inviter_name: &inviter_name,
+        account_name: &account.name,
+        accept_url: url,
+        expires_at: invitation.clock.expires_at,
+        reminder,
+    });
+    outbox::enqueue(conn, &email, now)?;
+    Ok(())
+}
+
+/// A new token and validity window; the old link stops working at once.
+pub fn resend(
+    conn: &mut DbConnection,
+    account: Uuid,
+    id: Uuid,
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> Result<Invitation, ApiError> {
+    write_transaction(conn, |conn| {
+        let invitation = invitations::find(conn, account, id)?.ok_or(ApiError::NotFound)?;
+        let preferences = accounts::invitation_preferences(conn, account)?.ok_or(ApiError::NotFound)?;
+        let clock = invitation.clock.resend(now, preferences.ttl).map_err(refused)?;
+        let token = OpaqueToken::generate();
+        let resent = invitations::resend(conn, id, &token.digest(), clock).map_err(|error| match error {
+            StoreError::Conflict => conflict("already_invited", "Another pending invitation exists for this email."),
+            other => other.into(),
+        })?;
+        if !resent {
+            return Err(conflict("invitation_closed", "The invitation was accepted, declined or revoked meanwhile."));
+        }
+        let invitation = invitations::find(conn, account, id)?.ok_or(ApiError::NotFound)?;
+        enqueue_invitation_email(conn, &invitation, &accept_url(public_url, &token), false, now)?;
+        Ok(invitation)
+    })
+}
+
+pub fn revoke(conn: &mut DbConnection, account: Uuid, id: Uuid, now: DateTime<Utc>) -> Result<Invitation, ApiError> {
+    write_transaction(conn, |conn| {
+        let invitation = invitations::find(conn, account, id)?.ok_or(ApiError::NotFound)?;
+        invitation.clock.check_open(now).map_err(refused)?;
+        if !invitations::decide(conn, id, InvitationStatus::Revoked, now)? {
+            return Err(conflict("invitation_closed", "The invitation was decided meanwhile."));
+        }
+        invitations::find(conn, account, id)?.ok_or(ApiError::NotFound)
+    })
+}
+
+fn refused(refusal: TransitionRefused) -> ApiError {
+    match refusal {
+        TransitionRefused::Expired => conflict("invitation_expired", "The invitation has expired; ask for a new one."),
+        TransitionRefused::Final(status) => {
+            conflict("invitation_closed", format!("The invitation is already {}.", status.key()))
+        }
+    }
+}
+
+/// The invitation a presented token belongs to, if it is still open.
+fn open_invitation(conn: &mut DbConnection, token: &str, now: DateTime<Utc>) -> Result<Invitation, ApiError> {
+    let invitation = invitations::find_by_token_hash(conn, &secrets::digest(token))?.ok_or_else(unknown_token)?;
+    invitation.clock.check_open(now).map_err(refused)?;
+    Ok(invitation)
+}
+
+pub fn unknown_token() -> ApiError {
+    ApiError::Conflict {
+        code: "invitation_unknown",
+        detail: "This invitation link is not valid; it may have been replaced by a newer one.".into(),
+    }
+}
+
+/// Looks up a token for the public preview, whatever its state.
+pub fn preview(conn: &mut DbConnection, token: &str) -> Result<Invitation, ApiError> {
+    invitations::find_by_token_hash(conn, &secrets::digest(token))?.ok_or_else(unknown_token)
+}
+
+/// Accepts on behalf of `user`, whose verified email must be the
+/// invitation's. The status change is conditional, so of concurrent accepts
+/// (or an accept racing a revoke) exactly one wins.
+pub fn accept(conn: &mut DbConnection, token: &str, user: Uuid, now: DateTime<Utc>) -> Result<Invitation, ApiError> {
+    write_transaction(conn, |conn| {
+        let invitation = open_invitation(conn, token, now)?;
+        let user = users::find(conn, user)?.ok_or(ApiError::Unauthenticated)?;
+        if !user.email_verified || user.email != invitation.email {
+            return Err(ApiError::InvitationEmailMismatch);
+        }
+        if !invitations::decide(conn, invitation.id, InvitationStatus::Accepted, now)? {
+            return Err(conflict("invitation_closed", "The invitation was decided meanwhile."));
+        }
+        let roles: Vec<BuiltInRole> =
+            invitation.role_keys.iter().filter_map(|key| BuiltInRole::from_key(key)).collect();
+        memberships::add(conn, invitation.account_id, user.id, &roles, now).map_err(|error| match error {
+            StoreError::Conflict => conflict("already_member", "You are already a member of this account."),
+            other => other.into(),
+        })?;
+        Ok(invitation)
+    })
+}
+
+pub fn decline(conn: &mut DbConnection, token: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
+    write_transaction(conn, |conn| {
+        let invitation = open_invitation(conn, token, now)?;
+        if !invitations::decide(conn, invitation.id, InvitationStatus::Declined, now)? {
+            return Err(conflict("invitation_closed", "The invitation was decided meanwhile."));
+        }
+        Ok(())
+    })
+}
+
+/// Removes a member and revokes their pending invitations to the account,
+/// so no old link lets them back in.
+pub fn remove_member(conn: &mut DbConnection, account: Uuid, user: Uuid, now: DateTime<Utc>) -> Result<(), ApiError> {
+    write_transaction(conn, |conn| {
+        let email = users::find(conn, user)?.map(|user| user.email);
+        match memberships::remove(conn, account, user)? {
+            memberships::Removal::Removed => {}
+            memberships::Removal::NotAMember => return Err(ApiError::NotFound),
+            memberships::Removal::LastOwner => {
+                return Err(conflict(
+                    "last_owner",
+                    "The account's last owner cannot leave or be removed; transfer ownership first.",
+                ));
+            }
+        }
+        if let Some(email) = email {
+            invitations::revoke_pending_for(conn, account, &email, now)?;
+        }
+        Ok(())
+    })
+}
+
+/// Registers the invitee with the invitation's email (verified, since the
+/// link reached that inbox) and accepts, in one transaction.
+pub fn register_and_accept(
+    conn: &mut DbConnection,
+    token: &str,
+    first_name: &domain::PersonName,
+    last_name: &domain::PersonName,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Uuid, ApiError> {
+    write_transaction(conn, |conn| {
+        let invitation = open_invitation(conn, token, now)?;
+        let email = Email::parse(&invitation.email).map_err(ApiError::internal)?;
+        let new = users::NewUser {
+            id: Uuid::now_v7(),
+            email: &email,
+            first_name,
+            last_name,
+            password_hash: Some(password_hash),
+            email_verified: true,
+            now,
+        };
+        let user = users::insert(conn, new).map_err(|error| match error {
+            StoreError::Conflict => {
+                conflict("email_taken", "A user with this email exists: sign in, then accept the invitation.")
+            }
+            other => other.into(),
+        })?;
+        accept(conn, token, user.id, now)?;
+        Ok(user.id)
+    })
+}

@@ -1,0 +1,380 @@
+use integration_tests::{PASSWORD, SignedIn, TestApp, on_both_backends};
+use serde_json::{Value, json};
+
+on_both_backends!(
+    an_emailed_invitation_is_accepted_by_registering,
+    accepting_needs_the_verified_invited_email,
+    resend_revoke_and_removal_kill_tokens,
+    batches_report_each_item_and_cap_at_twenty,
+    the_email_policy_refuses_existing_users,
+    invitations_are_listed_searched_and_guarded,
+    the_last_owner_can_neither_leave_nor_be_removed,
+    parallel_invites_of_one_email_make_one_invitation,
+    parallel_accepts_make_one_membership,
+);
+
+async fn invite(app: &TestApp, admin: &SignedIn, account: &str, items: Value) -> Value {
+    let reply = app
+        .post(&format!("/v1/accounts/{account}/invitations"), Some(&admin.access_token), json!({"invitations": items}))
+        .await;
+    reply.expect_status(200)["results"].clone()
+}
+
+async fn token_from_email(app: &TestApp, recipient: &str, nth: usize) -> String {
+    let mail = app.mail.wait_for(recipient, nth).await;
+    mail[nth - 1].link_parameter("token").expect("the email carries a link with a token")
+}
+
+async fn an_emailed_invitation_is_accepted_by_registering(app: TestApp) {
+    let owner = app.sign_up("owner@example.com").await;
+    let account = app.create_account(&owner, "Acme").await;
+    let results = invite(&app, &owner, &account, json!([{"email": "Grace@Example.com", "first_name": "Grace", "last_name": "Hopper", "roles": ["administrator"]}])).await;
+    assert_eq!(results[0]["outcome"], "created");
+    assert_eq!(results[0]["invitation"]["status"], "pending");
+    assert!(results[0].get("accept_url").is_none(), "emailed invitations do not return their link");
+
+    let mail = app.mail.wait_for("grace@example.com", 1).await;
+    assert!(mail[0].header("subject").unwrap().contains("Acme"));
+    assert!(mail[0].header("x-roster-outbox-id").is_some());
+    let token = mail[0].link_parameter("token").unwrap();
+    let preview = app.get(&format!("/v1/invitations/preview?token={token}"), None).await;
+    let preview = preview.expect_status(200);
+    assert_eq!(preview["account_name"], "Acme");
+    assert_eq!(preview["inviter_name"], "Ada Lovelace");
+    assert_eq!(preview["roles"], json!(["administrator"]));
+
+    let registered = app
+        .post(
+            "/v1/invitations/register",
+            None,
+            json!({"token": token, "password": PASSWORD, "first_name": "Grace", "last_name": "Hopper"}),
+        )
+        .await;
+    let access = registered.expect_status(201)["access_token"].as_str().unwrap().to_owned();
+    let me = app.get("/v1/me", Some(&access)).await;
+    assert_eq!(me.body["email"], "grace@example.com");
+    assert_eq!(me.body["email_verified"], true);
+    let mine = app.get("/v1/me/accounts", Some(&access)).await;
+    assert_eq!(mine.body["items"][0]["roles"], json!(["administrator"]));
+    let members = app.get(&format!("/v1/accounts/{account}/members"), Some(&owner.access_token)).await;
+    assert_eq!(members.expect_status(200)["items"].as_array().unwrap().len(), 2);
+    // The link is spent.
+    let again = app.get(&format!("/v1/invitations/preview?token={token}"), None).await;
+    assert_eq!(again.body["status"], "accepted");
+    app.post("/v1/invitations/accept", Some(&access), json!({"token": token}))
+        .await
+        .expect_problem(409, "invitation_closed");
+}
+
+async fn accepting_needs_the_verified_invited_email(app: TestApp) {
+    let owner = app.sign_up("owner@example.com").await;
+    let account = app.create_account(&owner, "Acme").await;
+    let grace = app.sign_up("grace@example.com").await;
+    let eve = app.sign_up("eve@example.com").await;
+    invite(&app, &owner, &account, json!([{"email": "grace@example.com"}])).await;
+    let token = token_from_email(&app, "grace@example.com", 2).await;
+
+    app.post("/v1/invitations/accept", Some(&eve.access_token), json!({"token": token}))
+        .await
+        .expect_problem(403, "invitation_email_mismatch");
+    app.post("/v1/invitations/accept", Some(&grace.access_token), json!({"token": token}))
+        .await
+        .expect_problem(403, "invitation_email_mismatch");
+    let verification = app
+        .mail
+        .to("grace@example.com")
+        .into_iter()
+        .find(|m| m.header("subject").unwrap().contains("Confirm"))
+        .unwrap();
+    let verify_token = verification.link_parameter("token").unwrap();
+    app.post("/v1/auth/verify-email", None, json!({"token": verify_token})).await.expect_status(204);
+    app.post("/v1/auth/verify-email", None, json!({"token": verify_token}))
+        .await
+        .expect_problem(409, "verification_invalid");
+
+    let mine = app.get("/v1/me/invitations", Some(&grace.access_token)).await;
+    assert_eq!(mine.body["items"].as_array().unwrap().len(), 1);
+    let accepted = app.post("/v1/invitations/accept", Some(&grace.access_token), json!({"token": token})).await;
+    assert_eq!(accepted.expect_status(200)["account_id"], account.as_str());
+    assert!(
+        app.get("/v1/me/invitations", Some(&grace.access_token)).await.body["items"].as_array().unwrap().is_empty()
+    );
+    app.post("/v1/invitations/accept", None, json!({"token": token})).await.expect_problem(401, "unauthenticated");
+}
+
+async fn resend_revoke_and_removal_kill_tokens(app: TestApp) {
+    let owner = app.sign_up("owner@example.com").await;
+    let account = app.create_account(&owner, "Acme").await;
+    let results = invite(&app, &owner, &account, json!([{"email": "grace@example.com"}])).await;
+    let id = results[0]["invitation"]["id"].as_str().unwrap().to_owned();
+    let first = token_from_email(&app, "grace@example.com", 1).await;
+    let path = format!("/v1/accounts/{account}/invitations/{id}");
+
+    app.post(&format!("{path}/resend"), Some(&owner.access_token), json!({})).await.expect_status(200);
+    let second = token_from_email(&app, "grace@example.com", 2).await;
+    assert_ne!(first, second);
+    app.get(&format!("/v1/invitations/preview?token={first}"), None).await.expect_problem(409, "invitation_unknown");
+
+    app.post(&format!("{path}/revoke"), Some(&owner.access_token), json!({})).await.expect_status(200);
+    assert_eq!(app.get(&path, Some(&owner.access_token)).await.body["status"], "revoked");
+    let refused = app
+        .post(
+            "/v1/invitations/register",
+            None,
+            json!({"token": second, "password": PASSWORD, "first_name": "G", "last_name": "H"}),
+        )
+        .await;
+    refused.expect_problem(409, "invitation_closed");
+    app.post(&format!("{path}/revoke"), Some(&owner.access_token), json!({}))
+        .await
+        .expect_problem(409, "invitation_closed");
+    app.post(&format!("{path}/resend"), Some(&owner.access_token), json!({}))
+        .await
+        .expect_problem(409, "invitation_closed");
+
+    // A member removed while holding another pending invitation cannot use it.
+    let results = invite(&app, &owner, &account, json!([{"email": "grace@example.com"}])).await;
+    assert_eq!(results[0]["outcome"], "created");
+    let token = token_from_email(&app, "grace@example.com", 3).await;
+    let grace = app
+        .post(
+            "/v1/invitations/register",
+            None,
+            json!({"token": token, "password": PASSWORD, "first_name": "Grace", "last_name": "Hopper"}),
+        )
+        .await;
+    let grace_token = grace.expect_status(201)["access_token"].as_str().unwrap().to_owned();
+    let grace_id = app.get("/v1/me", Some(&grace_token)).await.body["id"].as_str().unwrap().to_owned();
+    invite(&app, &owner, &account, json!([{"email": "someone@example.com"}])).await;
+    app.delete(&format!("/v1/accounts/{account}/members/{grace_id}"), Some(&owner.access_token))
+        .await
+        .expect_status(204);
+    app.get(&format!("/v1/accounts/{account}"), Some(&grace_token)).await.expect_problem(404, "not_found");
+    app.post("/v1/invitations/accept", Some(&grace_token), json!({"token": token}))
+        .await
+        .expect_problem(409, "invitation_closed");
+    app.delete(&format!("/v1/accounts/{account}/members/{grace_id}"), Some(&owner.access_token))
+        .await
+        .expect_problem(404, "not_found");
+}
+
+async fn batches_report_each_item_and_cap_at_twenty(app: TestApp) {
+    let owner = app.sign_up("owner@example.com").await;
+    let member = app.sign_up("member@example.com").await;
+    let account = app.create_account(&owner, "Acme").await;
+    let results = invite(&app, &owner, &account, json!([{"email": "member@example.com", "send_email": false}])).await;
+    let url = results[0]["accept_url"].as_str().expect("send_email false returns the link").to_owned();
+    let token = url.split("token=").nth(1).unwrap();
+    app.post(
+        "/v1/auth/verify-email",
+        None,
+        json!({"token": app.mail.wait_for("member@example.com", 1).await[0].link_parameter("token").unwrap()}),
+    )
+    .await
+    .expect_status(204);
+    app.post("/v1/invitations/accept", Some(&member.access_token), json!({"token": token})).await.expect_status(200);
+
+    let results = invite(
+        &app,
+        &owner,
+        &account,
+        json!([
+            {"email": "new@example.com", "roles": ["administrator"]},
+            {"email": "not an email"},
+            {"email": "member@example.com"},
+            {"email": "new@example.com"},
+            {"email": "x@example.com", "roles": ["wizard"]},
+        ]),
+    )
+    .await;
+    let outcomes: Vec<(&str, &str)> = results
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["outcome"].as_str().unwrap(), r["problem"]["code"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("created", ""),
+            ("failed", "validation_failed"),
+            ("failed", "already_member"),
+            ("failed", "already_invited"),
+            ("failed", "validation_failed"),
+        ]
+    );
+    assert_eq!(results[4]["problem"]["errors"][0]["code"], "unknown_role");
+
+    let too_many: Vec<Value> = (0..21).map(|i| json!({"email": format!("p{i}@example.com")})).collect();
+    let reply = app
+        .post(
+            &format!("/v1/accounts/{account}/invitations"),
+            Some(&owner.access_token),
+            json!({"invitations": too_many}),
+        )
+        .await;
+    reply.expect_problem(422, "validation_failed");
+    let empty = app
+        .post(&format!("/v1/accounts/{account}/invitations"), Some(&owner.access_token), json!({"invitations": []}))
+        .await;
+    empty.expect_problem(422, "validation_failed");
+    let listed = app.get(&format!("/v1/accounts/{account}/invitations?q=p1"), Some(&owner.access_token)).await;
+    assert!(listed.body["items"].as_array().unwrap().is_empty(), "a refused batch writes nothing");
+}
+
+async fn the_email_policy_refuses_existing_users(app: TestApp) {
+    let owner = app.sign_up("owner@example.com").await;
+    app.sign_up("existing@example.com").await;
+    let account = app.create_account(&owner, "Acme").await;
+    let preferences = format!("/v1/accounts/{account}/preferences");
+    let defaults = app.get(&preferences, Some(&owner.access_token)).await;
+    assert_eq!(
+        defaults.expect_status(200),
+        &json!({"invitation_ttl_days": 90, "reminder_days": [3, 14, 60], "invitation_email_policy": "any"})
+    );
+    let bad = app
+        .patch(
+            &preferences,
+            Some(&owner.access_token),
+            json!({"invitation_ttl_days": 0, "reminder_days": [5, 2], "invitation_email_policy": "some"}),
+        )
+        .await;
+    assert_eq!(bad.expect_problem(422, "validation_failed").body["errors"].as_array().unwrap().len(), 3);
+    let updated = app
+        .patch(
+            &preferences,
+            Some(&owner.access_token),
+            json!({"invitation_email_policy": "new_users_only", "invitation_ttl_days": 7}),
+        )
+        .await;
+    assert_eq!(updated.expect_status(200)["invitation_email_policy"], "new_users_only");
+
+    let results =
+        invite(&app, &owner, &account, json!([{"email": "EXISTING@example.com"}, {"email": "fresh@example.com"}]))
+            .await;
+    assert_eq!(results[0]["problem"]["code"], "email_policy_refused");
+    assert_eq!(results[1]["outcome"], "created");
+    let sent = chrono::DateTime::parse_from_rfc3339(results[1]["invitation"]["sent_at"].as_str().unwrap()).unwrap();
+    let expires =
+        chrono::DateTime::parse_from_rfc3339(results[1]["invitation"]["expires_at"].as_str().unwrap()).unwrap();
+    assert_eq!(expires - sent, chrono::Duration::days(7));
+}
+
+async fn invitations_are_listed_searched_and_guarded(app: TestApp) {
+    let owner = app.sign_up("owner@example.com").await;
+    let stranger = app.sign_up("stranger@example.com").await;
+    let account = app.create_account(&owner, "Acme").await;
+    invite(
+        &app,
+        &owner,
+        &account,
+        json!([
+            {"email": "grace@example.com", "first_name": "Grace", "last_name": "Hopper"},
+            {"email": "alan@example.com", "first_name": "Alan", "last_name": "Turing"},
+            {"email": "edsger@example.com", "first_name": "Edsger", "last_name": "Dijkstra"},
+        ]),
+    )
+    .await;
+    let list = format!("/v1/accounts/{account}/invitations");
+    let token = Some(owner.access_token.as_str());
+    let found = app.get(&format!("{list}?q=TURING"), token).await;
+    assert_eq!(found.body["items"][0]["email"], "alan@example.com");
+    assert_eq!(found.body["items"].as_array().unwrap().len(), 1);
+    let page = app.get(&format!("{list}?limit=2&status=pending"), token).await;
+    assert_eq!(page.body["items"].as_array().unwrap().len(), 2);
+    let cursor = page.body["next_cursor"].as_str().unwrap();
+    let rest = app.get(&format!("{list}?limit=2&status=pending&cursor={cursor}"), token).await;
+    assert_eq!(rest.body["items"][0]["email"], "edsger@example.com");
+    assert!(rest.body["next_cursor"].is_null());
+    assert!(app.get(&format!("{list}?status=accepted"), token).await.body["items"].as_array().unwrap().is_empty());
+    app.get(&format!("{list}?status=weird"), token).await.expect_problem(422, "validation_failed");
+
+    let id = page.body["items"][0]["id"].as_str().unwrap();
+    for path in [list.clone(), format!("{list}/{id}")] {
+        app.get(&path, Some(&stranger.access_token)).await.expect_problem(404, "not_found");
+    }
+    app.post(&list, Some(&stranger.access_token), json!({"invitations": [{"email": "x@example.com"}]}))
+        .await
+        .expect_problem(404, "not_found");
+    app.post(&format!("{list}/{id}/revoke"), Some(&stranger.access_token), json!({}))
+        .await
+        .expect_problem(404, "not_found");
+    let other_account = app.create_account(&stranger, "Other").await;
+    app.get(&format!("/v1/accounts/{other_account}/invitations/{id}"), Some(&stranger.access_token))
+        .await
+        .expect_problem(404, "not_found");
+    app.get("/v1/invitations/preview?token=nonsense", None).await.expect_problem(409, "invitation_unknown");
+    app.get("/v1/invitations/preview", None).await.expect_problem(400, "invalid_query");
+}
+
+async fn the_last_owner_can_neither_leave_nor_be_removed(app: TestApp) {
+    let owner = app.sign_up("owner@example.com").await;
+    let account = app.create_account(&owner, "Acme").await;
+    app.delete(&format!("/v1/me/accounts/{account}"), Some(&owner.access_token))
+        .await
+        .expect_problem(409, "last_owner");
+    app.delete(&format!("/v1/accounts/{account}/members/{}", owner.id), Some(&owner.access_token))
+        .await
+        .expect_problem(409, "last_owner");
+    app.get(&format!("/v1/accounts/{account}"), Some(&owner.access_token)).await.expect_status(200);
+}
+
+async fn parallel_invites_of_one_email_make_one_invitation(app: TestApp) {
+    let owner = app.sign_up("owner@example.com").await;
+    let account = app.create_account(&owner, "Acme").await;
+    let requests = (0..20).map(|_| invite(&app, &owner, &account, json!([{"email": "grace@example.com"}])));
+    let results = futures_join_all(requests).await;
+    let created = results.iter().filter(|r| r[0]["outcome"] == "created").count();
+    assert_eq!(created, 1);
+    assert!(
+        results.iter().filter(|r| r[0]["outcome"] == "failed").all(|r| r[0]["problem"]["code"] == "already_invited")
+    );
+}
+
+async fn parallel_accepts_make_one_membership(app: TestApp) {
+    let owner = app.sign_up("owner@example.com").await;
+    let account = app.create_account(&owner, "Acme").await;
+    let results = invite(&app, &owner, &account, json!([{"email": "grace@example.com", "send_email": false}])).await;
+    let token = results[0]["accept_url"].as_str().unwrap().split("token=").nth(1).unwrap().to_owned();
+    let attempts = (0..50).map(|_| {
+        app.post(
+            "/v1/invitations/register",
+            None,
+            json!({"token": token, "password": PASSWORD, "first_name": "Grace", "last_name": "Hopper"}),
+        )
+    });
+    let replies = futures_join_all(attempts).await;
+    assert_eq!(replies.iter().filter(|r| r.status == 201).count(), 1);
+    assert!(replies.iter().all(|r| r.status == 201 || r.status == 409), "losers get a 409");
+    let members = app.get(&format!("/v1/accounts/{account}/members"), Some(&owner.access_token)).await;
+    assert_eq!(members.body["items"].as_array().unwrap().len(), 2);
+}
+
+/// Runs futures concurrently on this task (they are I/O bound).
+async fn futures_join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
+    let mut set = Vec::new();
+    for future in futures {
+        set.push(Box::pin(future));
+    }
+    let mut outputs = Vec::with_capacity(set.len());
+    let mut pending: Vec<_> = set.into_iter().map(Some).collect();
+    let mut results: Vec<Option<F::Output>> = (0..pending.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut done = true;
+        for (slot, result) in pending.iter_mut().zip(results.iter_mut()) {
+            if let Some(future) = slot {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(output) => {
+                        *result = Some(output);
+                        *slot = None;
+                    }
+                    std::task::Poll::Pending => done = false,
+                }
+            }
+        }
+        if done { std::task::Poll::Ready(()) } else { std::task::Poll::Pending }
+    })
+    .await;
+    outputs.extend(results.into_iter().flatten());
+    outputs
+}

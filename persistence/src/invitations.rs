@@ -1,0 +1,321 @@
+//! Invitations. State changes are conditional updates (`… WHERE status =
+//! 'pending' AND expires_at > now`), so that of two racing transitions
+//! exactly one takes effect and the other sees zero rows changed.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use domain::invitation::{InvitationClock, InvitationStatus};
+use domain::{BuiltInRole, Email};
+use uuid::Uuid;
+
+use crate::schema::{invitation_roles, invitations, roles};
+use crate::{DbConnection, StoreError, ids, time};
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, on both backends (diesel has no portable `ilike`).
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+pub(crate) use self::lower as lower_text;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invitation {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub role_keys: Vec<String>,
+    pub invited_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub clock: InvitationClock,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = invitations)]
+struct InvitationRow {
+    id: String,
+    account_id: String,
+    email: String,
+    first_name: String,
+    last_name: String,
+    status: String,
+    token_hash: String,
+    invited_by: Option<String>,
+    created_at: NaiveDateTime,
+    sent_at: NaiveDateTime,
+    expires_at: NaiveDateTime,
+    reminders_sent: i32,
+    decided_at: Option<NaiveDateTime>,
+}
+
+impl InvitationRow {
+    fn into_invitation(self, role_keys: Vec<String>) -> Result<Invitation, StoreError> {
+        Ok(Invitation {
+            id: ids::from_db(&self.id)?,
+            account_id: ids::from_db(&self.account_id)?,
+            email: self.email,
+            first_name: self.first_name,
+            last_name: self.last_name,
+            role_keys,
+            invited_by: self.invited_by.as_deref().map(ids::from_db).transpose()?,
+            created_at: time::from_db(self.created_at),
+            decided_at: self.decided_at.map(time::from_db),
+            clock: InvitationClock {
+                status: InvitationStatus::parse(&self.status)
+                    .map_err(|_| StoreError::Corrupt(format!("invitation status {:?}", self.status)))?,
+                sent_at: time::from_db(self.sent_at),
+                expires_at: time::from_db(self.expires_at),
+                reminders_sent: u32::try_from(self.reminders_sent).unwrap_or(0),
+            },
+        })
+    }
+}
+
+pub struct NewInvitation<'a> {
+    pub account_id: Uuid,
+    pub email: &'a Email,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub roles: &'a [BuiltInRole],
+    pub invited_by: Uuid,
+    pub token_hash: &'a str,
+    pub clock: InvitationClock,
+}
+
+/// Records an invitation. [`StoreError::Conflict`] when the email already
+/// has a pending invitation to the account. Call inside a transaction: the
+/// roles are separate rows.
+pub fn insert(conn: &mut DbConnection, new: NewInvitation<'_>) -> Result<Invitation, StoreError> {
+    let row = InvitationRow {
+        id: ids::to_db(Uuid::now_v7()),
+        account_id: ids::to_db(new.account_id),
+        email: new.email.as_str().to_owned(),
+        first_name: new.first_name.to_owned(),
+        last_name: new.last_name.to_owned(),
+        status: InvitationStatus::Pending.key().to_owned(),
+        token_hash: new.token_hash.to_owned(),
+        invited_by: Some(ids::to_db(new.invited_by)),
+        created_at: time::to_db(new.clock.sent_at),
+        sent_at: time::to_db(new.clock.sent_at),
+        expires_at: time::to_db(new.clock.expires_at),
+        reminders_sent: 0,
+        decided_at: None,
+    };
+    diesel::insert_into(invitations::table).values(&row).execute(conn)?;
+    for role in new.roles {
+        let role_id: String = roles::table
+            .filter(roles::account_id.is_null())
+            .filter(roles::key.eq(role.key()))
+            .select(roles::id)
+            .first(conn)?;
+        diesel::insert_into(invitation_roles::table)
+            .values((invitation_roles::invitation_id.eq(&row.id), invitation_roles::role_id.eq(role_id)))
+            .execute(conn)?;
+    }
+    let mut keys: Vec<String> = new.roles.iter().map(|role| role.key().to_owned()).collect();
+    keys.sort();
+    row.into_invitation(keys)
+}
+
+/// Records as expired the pending invitations of `email` to `account` whose
+/// window has closed, so that they no longer block a new invitation.
+pub fn expire_lapsed_for(
+    conn: &mut DbConnection,
+    account: Uuid,
+    email: &Email,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    diesel::update(
+        invitations::table
+            .filter(invitations::account_id.eq(ids::to_db(account)))
+            .filter(invitations::email.eq(email.as_str()))
+            .filter(invitations::status.eq(InvitationStatus::Pending.key()))
+            .filter(invitations::expires_at.le(time::to_db(now))),
+    )
+    .set((invitations::status.eq(InvitationStatus::Expired.key()), invitations::decided_at.eq(time::to_db(now))))
+    .execute(conn)?;
+    Ok(())
+}
+
+fn with_roles(conn: &mut DbConnection, rows: Vec<InvitationRow>) -> Result<Vec<Invitation>, StoreError> {
+    let ids: Vec<&str> = rows.iter().map(|row| row.id.as_str()).collect();
+    let pairs: Vec<(String, String)> = invitation_roles::table
+        .inner_join(roles::table)
+        .filter(invitation_roles::invitation_id.eq_any(&ids))
+        .select((invitation_roles::invitation_id, roles::key))
+        .order((invitation_roles::invitation_id, roles::key))
+        .load(conn)?;
+    let mut by_invitation: HashMap<String, Vec<String>> = HashMap::new();
+    for (id, key) in pairs {
+        by_invitation.entry(id).or_default().push(key);
+    }
+    rows.into_iter()
+        .map(|row| {
+            let keys = by_invitation.remove(&row.id).unwrap_or_default();
+            row.into_invitation(keys)
+        })
+        .collect()
+}
+
+fn first_with_roles(conn: &mut DbConnection, row: Option<InvitationRow>) -> Result<Option<Invitation>, StoreError> {
+    Ok(match row {
+        Some(row) => with_roles(conn, vec![row])?.pop(),
+        None => None,
+    })
+}
+
+/// An invitation of `account`; invitations of other accounts are not found.
+pub fn find(conn: &mut DbConnection, account: Uuid, id: Uuid) -> Result<Option<Invitation>, StoreError> {
+    let row = invitations::table
+        .filter(invitations::account_id.eq(ids::to_db(account)))
+        .find(ids::to_db(id))
+        .select(InvitationRow::as_select())
+        .first(conn)
+        .optional()?;
+    first_with_roles(conn, row)
+}
+
+pub fn find_by_token_hash(conn: &mut DbConnection, token_hash: &str) -> Result<Option<Invitation>, StoreError> {
+    let row = invitations::table
+        .filter(invitations::token_hash.eq(token_hash))
+        .select(InvitationRow::as_select())
+        .first(conn)
+        .optional()?;
+    first_with_roles(conn, row)
+}
+
+#[derive(Debug, Default)]
+pub struct ListFilter {
+    pub status: Option<InvitationStatus>,
+    /// Case-insensitive substring of the email or either name.
+    pub query: Option<String>,
+    pub after: Option<Uuid>,
+    pub limit: i64,
+}
+
+/// An account's invitations in creation order (ids are UUIDv7), filtered.
+/// "pending" and "expired" are judged against `now`, not only the stored
+/// status, since the scheduler records expiry with some delay.
+pub fn list(
+    conn: &mut DbConnection,
+    account: Uuid,
+    filter: &ListFilter,
+    now: DateTime<Utc>,
+) -> Result<Vec<Invitation>, StoreError> {
+    let now = time::to_db(now);
+    let mut query = invitations::table
+        .filter(invitations::account_id.eq(ids::to_db(account)))
+        .select(InvitationRow::as_select())
+        .order(invitations::id.asc())
+        .limit(filter.limit)
+        .into_boxed();
+    let pending = InvitationStatus::Pending.key();
+    query = match filter.status {
+        Some(InvitationStatus::Pending) => {
+            query.filter(invitations::status.eq(pending)).filter(invitations::expires_at.gt(now))
+        }
+        Some(InvitationStatus::Expired) => query.filter(
+            invitations::status
+                .eq(InvitationStatus::Expired.key())
+                .or(invitations::status.eq(pending).and(invitations::expires_at.le(now))),
+        ),
+        Some(status) => query.filter(invitations::status.eq(status.key())),
+        None => query,
+    };
+    if let Some(text) = filter.query.as_deref().filter(|text| !text.is_empty()) {
+        let pattern = format!("%{}%", escape_like(&text.to_lowercase()));
+        query = query.filter(
+            invitations::email
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(invitations::first_name).like(pattern.clone()).escape('\\'))
+                .or(lower(invitations::last_name).like(pattern).escape('\\')),
+        );
+    }
+    if let Some(after) = filter.after {
+        query = query.filter(invitations::id.gt(ids::to_db(after)));
+    }
+    let rows = query.load(conn)?;
+    with_roles(conn, rows)
+}
+
+pub(crate) fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// Pending, unexpired invitations addressed to `email`, across accounts.
+pub fn list_open_for_email(
+    conn: &mut DbConnection,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<Invitation>, StoreError> {
+    let rows = invitations::table
+        .filter(invitations::email.eq(email))
+        .filter(invitations::status.eq(InvitationStatus::Pending.key()))
+        .filter(invitations::expires_at.gt(time::to_db(now)))
+        .select(InvitationRow::as_select())
+        .order(invitations::id.asc())
+        .load(conn)?;
+    with_roles(conn, rows)
+}
+
+/// Moves a pending, unexpired invitation to a final status. Returns false
+/// when it was no longer open (someone else decided first, or it expired).
+pub fn decide(
+    conn: &mut DbConnection,
+    id: Uuid,
+    outcome: InvitationStatus,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let now = time::to_db(now);
+    let updated = diesel::update(
+        invitations::table
+            .find(ids::to_db(id))
+            .filter(invitations::status.eq(InvitationStatus::Pending.key()))
+            .filter(invitations::expires_at.gt(now)),
+    )
+    .set((invitations::status.eq(outcome.key()), invitations::decided_at.eq(now)))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Gives a pending or expired invitation a new token and window. Returns
+/// false when it reached a final status meanwhile; [`StoreError::Conflict`]
+/// when reviving it would make a second pending invitation for the email.
+pub fn resend(conn: &mut DbConnection, id: Uuid, token_hash: &str, clock: InvitationClock) -> Result<bool, StoreError> {
+    let updated = diesel::update(
+        invitations::table
+            .find(ids::to_db(id))
+            .filter(invitations::status.eq_any([InvitationStatus::Pending.key(), InvitationStatus::Expired.key()])),
+    )
+    .set((
+        invitations::status.eq(InvitationStatus::Pending.key()),
+        invitations::token_hash.eq(token_hash),
+        invitations::sent_at.eq(time::to_db(clock.sent_at)),
+        invitations::expires_at.eq(time::to_db(clock.expires_at)),
+        invitations::reminders_sent.eq(0),
+        invitations::decided_at.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Revokes every pending invitation of `email` to `account` (on removal).
+pub fn revoke_pending_for(
+    conn: &mut DbConnection,
+    account: Uuid,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    Ok(diesel::update(
+        invitations::table
+            .filter(invitations::account_id.eq(ids::to_db(account)))
+            .filter(invitations::email.eq(email))
+            .filter(invitations::status.eq(InvitationStatus::Pending.key())),
+    )
+    .set((invitations::status.eq(InvitationStatus::Revoked.key()), invitations::decided_at.eq(time::to_db(now))))
+    .execute(conn)?)
+}
