@@ -12,6 +12,7 @@ run:
 test:
 	$(CARGO) test --workspace --exclude integration-tests
 	$(CARGO) run -q -p openapi -- check
+	$(CARGO) build -p api --bin roster
 	$(CARGO) test -p integration-tests -- --test-threads=8
 	@$(MAKE) -s clean-test-postgres
 

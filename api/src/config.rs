@@ -104,6 +104,11 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_OUTBOX_POLL_MS", default_value_t = 500, global = true, value_parser = clap::value_parser!(u64).range(10..=60_000))]
     pub outbox_poll_ms: u64,
 
+    /// How often expiry and reminders of invitations are processed, in
+    /// milliseconds.
+    #[arg(long, env = "ROSTER_SCHEDULER_INTERVAL_MS", default_value_t = 60_000, global = true, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
+    pub scheduler_interval_ms: u64,
+
     /// Log format: human-readable text or one JSON object per line.
     #[arg(long, env = "ROSTER_LOG_FORMAT", value_enum, default_value = "text", global = true)]
     pub log_format: LogFormat,

@@ -75,6 +75,10 @@ pub enum ApiError {
     NotFound,
     #[error("invitation addressed to another email")]
     InvitationEmailMismatch,
+    #[error("invitation token unknown")]
+    InvitationUnknown,
+    #[error("invitation expired")]
+    InvitationExpired,
     #[error("route not found")]
     RouteNotFound,
     #[error("method not allowed")]
@@ -174,6 +178,18 @@ impl ApiError {
                 "forbidden",
                 "Permission required",
                 format!("This action needs the `{permission}` permission."),
+            ),
+            InvitationUnknown => (
+                StatusCode::NOT_FOUND,
+                "invitation_unknown",
+                "Unknown invitation link",
+                "This invitation link is not valid: it was mistyped, or replaced by a newer email.".into(),
+            ),
+            InvitationExpired => (
+                StatusCode::GONE,
+                "invitation_expired",
+                "The invitation has expired",
+                "Ask the account's administrators to send the invitation again.".into(),
             ),
             InvitationEmailMismatch => (
                 StatusCode::FORBIDDEN,

@@ -75,6 +75,7 @@ pub fn invite(
         invitations::expire_lapsed_for(conn, inviter.account_id, &request.email, now)?;
         let token = OpaqueToken::generate();
         let clock = InvitationClock::new(now, preferences.ttl);
+        let next_reminder_at = clock.next_reminder_at(&preferences.reminders);
         let new = NewInvitation {
             account_id: inviter.account_id,
             email: &request.email,
@@ -84,6 +85,7 @@ pub fn invite(
             invited_by: inviter.user_id,
             token_hash: &token.digest(),
             clock,
+            next_reminder_at,
         };
         let invitation = invitations::insert(conn, new).map_err(|error| match error {
             StoreError::Conflict => conflict(
@@ -139,12 +141,16 @@ pub fn resend(
         let preferences = accounts::invitation_preferences(conn, account)?.ok_or(ApiError::NotFound)?;
         let clock = invitation.clock.resend(now, preferences.ttl).map_err(refused)?;
         let token = OpaqueToken::generate();
-        let resent = invitations::resend(conn, id, &token.digest(), clock).map_err(|error| match error {
-            StoreError::Conflict => conflict("already_invited", "Another pending invitation exists for this email."),
-            other => other.into(),
-        })?;
+        let next_reminder_at = clock.next_reminder_at(&preferences.reminders);
+        let resent =
+            invitations::resend(conn, id, &token.digest(), clock, next_reminder_at).map_err(|error| match error {
+                StoreError::Conflict => {
+                    conflict("already_invited", "Another pending invitation exists for this email.")
+                }
+                other => other.into(),
+            })?;
         if !resent {
-            return Err(conflict("invitation_closed", "The invitation was accepted, declined or revoked meanwhile."));
+            return Err(lost_race(conn, account, id, now));
         }
         let invitation = invitations::find(conn, account, id)?.ok_or(ApiError::NotFound)?;
         enqueue_invitation_email(conn, &invitation, &accept_url(public_url, &token), false, now)?;
@@ -157,18 +163,40 @@ pub fn revoke(conn: &mut DbConnection, account: Uuid, id: Uuid, now: DateTime<Ut
         let invitation = invitations::find(conn, account, id)?.ok_or(ApiError::NotFound)?;
         invitation.clock.check_open(now).map_err(refused)?;
         if !invitations::decide(conn, id, InvitationStatus::Revoked, now)? {
-            return Err(conflict("invitation_closed", "The invitation was decided meanwhile."));
+            return Err(lost_race(conn, account, id, now));
         }
         invitations::find(conn, account, id)?.ok_or(ApiError::NotFound)
     })
 }
 
+/// The problem for an invitation that can no longer be acted on: each
+/// state has its own code, so clients can tell the person what happened.
 fn refused(refusal: TransitionRefused) -> ApiError {
     match refusal {
-        TransitionRefused::Expired => conflict("invitation_expired", "The invitation has expired; ask for a new one."),
-        TransitionRefused::Final(status) => {
-            conflict("invitation_closed", format!("The invitation is already {}.", status.key()))
+        TransitionRefused::Expired => ApiError::InvitationExpired,
+        TransitionRefused::Final(InvitationStatus::Accepted) => {
+            conflict("invitation_accepted", "This invitation was already accepted.")
         }
+        TransitionRefused::Final(InvitationStatus::Declined) => {
+            conflict("invitation_declined", "This invitation was declined.")
+        }
+        TransitionRefused::Final(_) => {
+            conflict("invitation_revoked", "This invitation was revoked by the account's administrators.")
+        }
+    }
+}
+
+/// Explains a conditional update that changed nothing: someone else
+/// decided the invitation first, so report what it became.
+fn lost_race(conn: &mut DbConnection, account: Uuid, id: Uuid, now: DateTime<Utc>) -> ApiError {
+    match invitations::find(conn, account, id) {
+        Ok(Some(invitation)) => invitation
+            .clock
+            .check_open(now)
+            .err()
+            .map_or_else(|| conflict("invitation_changed", "The invitation changed meanwhile; try again."), refused),
+        Ok(None) => ApiError::NotFound,
+        Err(error) => error.into(),
     }
 }
 
@@ -180,15 +208,12 @@ fn open_invitation(conn: &mut DbConnection, token: &str, now: DateTime<Utc>) -> 
 }
 
 pub fn unknown_token() -> ApiError {
-    ApiError::Conflict {
-        code: "invitation_unknown",
-        detail: "This invitation link is not valid; it may have been replaced by a newer one.".into(),
-    }
+    ApiError::InvitationUnknown
 }
 
-/// Looks up a token for the public preview, whatever its state.
-pub fn preview(conn: &mut DbConnection, token: &str) -> Result<Invitation, ApiError> {
-    invitations::find_by_token_hash(conn, &secrets::digest(token))?.ok_or_else(unknown_token)
+/// The open invitation a token belongs to, for the public preview.
+pub fn preview(conn: &mut DbConnection, token: &str, now: DateTime<Utc>) -> Result<Invitation, ApiError> {
+    open_invitation(conn, token, now)
 }
 
 /// Accepts on behalf of `user`, whose verified email must be the
@@ -202,7 +227,7 @@ pub fn accept(conn: &mut DbConnection, token: &str, user: Uuid, now: DateTime<Ut
             return Err(ApiError::InvitationEmailMismatch);
         }
         if !invitations::decide(conn, invitation.id, InvitationStatus::Accepted, now)? {
-            return Err(conflict("invitation_closed", "The invitation was decided meanwhile."));
+            return Err(lost_race(conn, invitation.account_id, invitation.id, now));
         }
         let roles: Vec<BuiltInRole> =
             invitation.role_keys.iter().filter_map(|key| BuiltInRole::from_key(key)).collect();
@@ -218,7 +243,7 @@ pub fn decline(conn: &mut DbConnection, token: &str, now: DateTime<Utc>) -> Resu
     write_transaction(conn, |conn| {
         let invitation = open_invitation(conn, token, now)?;
         if !invitations::decide(conn, invitation.id, InvitationStatus::Declined, now)? {
-            return Err(conflict("invitation_closed", "The invitation was decided meanwhile."));
+            return Err(lost_race(conn, invitation.account_id, invitation.id, now));
         }
         Ok(())
     })
@@ -276,5 +301,31 @@ pub fn register_and_accept(
         })?;
         accept(conn, token, user.id, now)?;
         Ok(user.id)
+    })
+}
+
+/// Sends one due reminder with a fresh link (earlier links stop working:
+/// only digests are stored, so a reminder cannot repeat the original link).
+/// Returns false when another instance sent it first.
+pub fn send_reminder(
+    conn: &mut DbConnection,
+    invitation: &Invitation,
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, ApiError> {
+    write_transaction(conn, |conn| {
+        let preferences = accounts::invitation_preferences(conn, invitation.account_id)?.ok_or(ApiError::NotFound)?;
+        let after = InvitationClock { reminders_sent: invitation.clock.reminders_sent + 1, ..invitation.clock };
+        let token = OpaqueToken::generate();
+        if !invitations::record_reminder(
+            conn,
+            invitation,
+            &token.digest(),
+            after.next_reminder_at(&preferences.reminders),
+        )? {
+            return Ok(false);
+        }
+        enqueue_invitation_email(conn, invitation, &accept_url(public_url, &token), true, now)?;
+        Ok(true)
     })
 }

@@ -11,6 +11,7 @@ pub mod extract;
 pub mod invitations;
 pub mod openapi;
 pub mod routes;
+pub mod scheduler;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

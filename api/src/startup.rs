@@ -18,6 +18,7 @@ use crate::email::transport::EmailTransport;
 use crate::email::worker::OutboxWorker;
 use crate::error::{ApiError, PROBLEM_JSON};
 use crate::extract::{self, BodyLimit};
+use crate::scheduler::InvitationScheduler;
 use crate::state::AppState;
 use crate::{openapi, routes, telemetry};
 
@@ -46,6 +47,7 @@ pub struct Application {
     port: u16,
     server: Server,
     outbox_worker: OutboxWorker,
+    scheduler: InvitationScheduler,
 }
 
 impl Application {
@@ -61,6 +63,12 @@ impl Application {
                 .parse()
                 .map_err(|e| StartupError::Email(format!("invalid ROSTER_EMAIL_FROM: {e}")))?,
             poll: std::time::Duration::from_millis(settings.outbox_poll_ms),
+        };
+        let scheduler = InvitationScheduler {
+            pool: pool.clone(),
+            clock: clock.clone(),
+            public_url: settings.public_url.clone(),
+            interval: std::time::Duration::from_millis(settings.scheduler_interval_ms),
         };
         passwords::warm_up();
         let listener =
@@ -93,7 +101,7 @@ impl Application {
             .listen(listener)
             .map_err(|source| StartupError::Bind { address: std::net::SocketAddr::from(([0, 0, 0, 0], port)), source })?
             .run();
-        Ok(Self { port, server, outbox_worker })
+        Ok(Self { port, server, outbox_worker, scheduler })
     }
 
     pub fn port(&self) -> u16 {
@@ -101,11 +109,14 @@ impl Application {
     }
 
     /// Serves until SIGTERM or Ctrl-C, then drains in-flight requests.
-    /// The outbox worker runs beside the server and stops with it.
+    /// The outbox worker and the scheduler run beside the server and stop
+    /// with it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let worker = tokio::spawn(self.outbox_worker.run());
+        let scheduler = tokio::spawn(self.scheduler.run());
         let outcome = self.server.await;
         worker.abort();
+        scheduler.abort();
         outcome
     }
 }

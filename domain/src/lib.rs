@@ -13,7 +13,7 @@ pub mod person_name;
 pub mod role;
 
 pub use account::AccountName;
-pub use clock::{Clock, SystemClock};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use email::Email;
 pub use password::NewPassword;
 pub use permission::{Permission, PermissionSet};

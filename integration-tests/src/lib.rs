@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use api::{Application, Settings};
-use domain::SystemClock;
+use domain::{Clock, ManualClock, SystemClock};
 use persistence::{DatabaseUrl, DbPool};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -37,6 +37,8 @@ pub struct TestApp {
     pub settings: Settings,
     /// The SMTP server the app delivers email to.
     pub mail: MailSink,
+    /// The server's clock: it moves only when a test advances it.
+    pub clock: Arc<ManualClock>,
     data_dir: PathBuf,
     _database: Option<TestDatabase>,
 }
@@ -108,8 +110,10 @@ impl TestApp {
         let mail = MailSink::start().await;
         settings.email_transport = mail.url();
         settings.outbox_poll_ms = 50;
+        settings.scheduler_interval_ms = 50;
         adjust(&mut settings);
-        let app = Application::build(settings.clone(), Arc::new(SystemClock)).expect("the server starts");
+        let clock = Arc::new(ManualClock::starting_at(SystemClock.now()));
+        let app = Application::build(settings.clone(), clock.clone()).expect("the server starts");
         let address = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
         let pool = persistence::connect_pool(&database_url, 2).expect("the test pool connects");
@@ -120,9 +124,32 @@ impl TestApp {
             pool,
             settings,
             mail,
+            clock,
             data_dir,
             _database: database,
         })
+    }
+
+    /// Starts a second server on the same database, signing key, clock and
+    /// SMTP server, as another instance behind a load balancer would be.
+    /// Returns its base URL; it runs until the test ends.
+    pub fn spawn_sibling(&self) -> String {
+        let mut settings = self.settings.clone();
+        settings.bind = "127.0.0.1:0".parse().expect("a valid socket address");
+        let app = Application::build(settings, self.clock.clone()).expect("the sibling starts");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        address
+    }
+
+    /// Moves the server's clock forward and gives its scheduler time to act.
+    pub async fn advance(&self, by: chrono::Duration) {
+        self.clock.advance(by);
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -246,4 +273,25 @@ macro_rules! on_both_backends {
             )+
         }
     };
+}
+
+/// The `roster` binary built next to the test executable (`make test`
+/// builds it), for tests that must run the real process.
+pub fn roster_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test executable's path");
+    let dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>");
+    let binary = dir.join("roster");
+    assert!(binary.exists(), "{} is missing: run `cargo build -p api --bin roster` (make test does)", binary.display());
+    binary
+}
+
+/// A fresh, empty database for a test that runs its own server process.
+pub fn fresh_database(backend: Backend, dir: &std::path::Path) -> Option<(DatabaseUrl, Option<TestDatabase>)> {
+    match backend {
+        Backend::Sqlite => Some((DatabaseUrl::Sqlite(dir.join("roster.db")), None)),
+        Backend::Postgres => {
+            let database = TestDatabase::create()?;
+            Some((DatabaseUrl::Postgres(database.url.clone()), Some(database)))
+        }
+    }
 }

@@ -49,6 +49,7 @@ struct InvitationRow {
     expires_at: NaiveDateTime,
     reminders_sent: i32,
     decided_at: Option<NaiveDateTime>,
+    next_reminder_at: Option<NaiveDateTime>,
 }
 
 impl InvitationRow {
@@ -83,6 +84,7 @@ pub struct NewInvitation<'a> {
     pub invited_by: Uuid,
     pub token_hash: &'a str,
     pub clock: InvitationClock,
+    pub next_reminder_at: Option<DateTime<Utc>>,
 }
 
 /// Records an invitation. [`StoreError::Conflict`] when the email already
@@ -103,6 +105,7 @@ pub fn insert(conn: &mut DbConnection, new: NewInvitation<'_>) -> Result<Invitat
         expires_at: time::to_db(new.clock.expires_at),
         reminders_sent: 0,
         decided_at: None,
+        next_reminder_at: new.next_reminder_at.map(time::to_db),
     };
     diesel::insert_into(invitations::table).values(&row).execute(conn)?;
     for role in new.roles {
@@ -285,7 +288,13 @@ pub fn decide(
 /// Gives a pending or expired invitation a new token and window. Returns
 /// false when it reached a final status meanwhile; [`StoreError::Conflict`]
 /// when reviving it would make a second pending invitation for the email.
-pub fn resend(conn: &mut DbConnection, id: Uuid, token_hash: &str, clock: InvitationClock) -> Result<bool, StoreError> {
+pub fn resend(
+    conn: &mut DbConnection,
+    id: Uuid,
+    token_hash: &str,
+    clock: InvitationClock,
+    next_reminder_at: Option<DateTime<Utc>>,
+) -> Result<bool, StoreError> {
     let updated = diesel::update(
         invitations::table
             .find(ids::to_db(id))
@@ -298,6 +307,7 @@ pub fn resend(conn: &mut DbConnection, id: Uuid, token_hash: &str, clock: Invita
         invitations::expires_at.eq(time::to_db(clock.expires_at)),
         invitations::reminders_sent.eq(0),
         invitations::decided_at.eq(None::<NaiveDateTime>),
+        invitations::next_reminder_at.eq(next_reminder_at.map(time::to_db)),
     ))
     .execute(conn)?;
     Ok(updated == 1)
@@ -318,4 +328,60 @@ pub fn revoke_pending_for(
     )
     .set((invitations::status.eq(InvitationStatus::Revoked.key()), invitations::decided_at.eq(time::to_db(now))))
     .execute(conn)?)
+}
+
+/// Records expiry of every pending invitation whose window has closed.
+/// Idempotent, so instances running it together do no harm.
+pub fn expire_lapsed(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let now = time::to_db(now);
+    Ok(diesel::update(
+        invitations::table
+            .filter(invitations::status.eq(InvitationStatus::Pending.key()))
+            .filter(invitations::expires_at.le(now)),
+    )
+    .set((
+        invitations::status.eq(InvitationStatus::Expired.key()),
+        invitations::decided_at.eq(now),
+        invitations::next_reminder_at.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)?)
+}
+
+/// Pending, unexpired invitations whose next reminder is due.
+pub fn due_reminders(conn: &mut DbConnection, now: DateTime<Utc>, limit: i64) -> Result<Vec<Invitation>, StoreError> {
+    let now = time::to_db(now);
+    let rows = invitations::table
+        .filter(invitations::status.eq(InvitationStatus::Pending.key()))
+        .filter(invitations::next_reminder_at.le(now))
+        .filter(invitations::expires_at.gt(now))
+        .select(InvitationRow::as_select())
+        .order(invitations::next_reminder_at.asc())
+        .limit(limit)
+        .load(conn)?;
+    with_roles(conn, rows)
+}
+
+/// Records that reminder number `invitation.clock.reminders_sent + 1` went
+/// out with a new link. Conditional on the reminder count read, so that of
+/// several instances seeing the same due reminder exactly one sends it.
+pub fn record_reminder(
+    conn: &mut DbConnection,
+    invitation: &Invitation,
+    token_hash: &str,
+    next_reminder_at: Option<DateTime<Utc>>,
+) -> Result<bool, StoreError> {
+    let seen = i32::try_from(invitation.clock.reminders_sent).unwrap_or(i32::MAX);
+    let updated = diesel::update(
+        invitations::table
+            .find(ids::to_db(invitation.id))
+            .filter(invitations::status.eq(InvitationStatus::Pending.key()))
+            .filter(invitations::reminders_sent.eq(seen)),
+    )
+    .set((
+        invitations::reminders_sent.eq(seen + 1),
+        invitations::token_hash.eq(token_hash),
+        invitations::next_reminder_at.eq(next_reminder_at.map(time::to_db)),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
 }

@@ -84,6 +84,7 @@ diesel::table! {
         expires_at -> Timestamp,
         reminders_sent -> Integer,
         decided_at -> Nullable<Timestamp>,
+        next_reminder_at -> Nullable<Timestamp>,
     }
 }
 

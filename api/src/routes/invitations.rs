@@ -281,7 +281,7 @@ pub async fn get_invitation(
     params(("account_id" = Uuid, Path, description = "The account"), ("invitation_id" = Uuid, Path, description = "The invitation")),
     responses(
         (status = 200, description = "The resent invitation", body = InvitationView),
-        (status = 409, description = "Already accepted, declined or revoked (`invitation_closed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already accepted, declined or revoked (`invitation_accepted`, `invitation_declined`, `invitation_revoked`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/accounts/{account_id}/invitations/{invitation_id}/resend")]
@@ -303,7 +303,8 @@ pub async fn resend_invitation(
     params(("account_id" = Uuid, Path, description = "The account"), ("invitation_id" = Uuid, Path, description = "The invitation")),
     responses(
         (status = 200, description = "The revoked invitation", body = InvitationView),
-        (status = 409, description = "Not pending any more (`invitation_closed`, `invitation_expired`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already accepted, declined or revoked (`invitation_accepted`, `invitation_declined`, `invitation_revoked`)", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "Expired (`invitation_expired`): resend it instead", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/accounts/{account_id}/invitations/{invitation_id}/revoke")]
@@ -338,13 +339,14 @@ pub struct InvitationPreview {
 
 /// What an invitation link offers, without signing in.
 ///
-/// Unknown and replaced tokens give `invitation_unknown`; the status tells
-/// whether it can still be accepted.
+/// Only open invitations are shown; every other state has its own problem.
 #[utoipa::path(
     tag = "invitations", operation_id = "preview_invitation", params(TokenQuery),
     responses(
         (status = 200, description = "The invitation", body = InvitationPreview),
-        (status = 409, description = "Unknown or replaced token (`invitation_unknown`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown or replaced link (`invitation_unknown`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Accepted, declined or revoked (`invitation_accepted`, `invitation_declined`, `invitation_revoked`)", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "Expired (`invitation_expired`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/invitations/preview")]
@@ -356,7 +358,7 @@ pub async fn preview_invitation(
     let now = state.clock.now();
     let preview = state
         .db(move |conn| {
-            let invitation = flows::preview(conn, &token)?;
+            let invitation = flows::preview(conn, &token, now)?;
             let account = accounts::find(conn, invitation.account_id)?.ok_or_else(flows::unknown_token)?;
             let inviter = match invitation.invited_by {
                 Some(id) => users::find(conn, id)?.map(|user| format!("{} {}", user.first_name, user.last_name)),

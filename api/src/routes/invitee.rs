@@ -47,7 +47,9 @@ pub struct AcceptedInvitation {
     responses(
         (status = 200, description = "You are now a member", body = AcceptedInvitation),
         (status = 403, description = "Signed in as another or an unverified email (`invitation_email_mismatch`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Unknown, expired or closed invitation, or already a member", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown or replaced link (`invitation_unknown`)", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "Expired (`invitation_expired`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Accepted, declined or revoked, or already a member (`already_member`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/invitations/accept")]
@@ -68,7 +70,9 @@ pub async fn accept_invitation(
     tag = "invitations", operation_id = "register_with_invitation", request_body = RegisterWithInvitationRequest,
     responses(
         (status = 201, description = "Registered, member, signed in", body = TokenResponse),
-        (status = 409, description = "Invitation not open, or the email already has a user (`email_taken`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown or replaced link (`invitation_unknown`)", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "Expired (`invitation_expired`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Accepted, declined or revoked, or the email already has a user (`email_taken`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/invitations/register")]
@@ -78,7 +82,8 @@ pub async fn register_with_invitation(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
     let token = body.token.clone();
-    let email = state.db(move |conn| Ok(flows::preview(conn, &token)?.email)).await?;
+    let now = state.clock.now();
+    let email = state.db(move |conn| Ok(flows::preview(conn, &token, now)?.email)).await?;
     let (password, first_name, last_name) = (
         ("password", NewPassword::parse(&body.password, &email)),
         ("first_name", PersonName::parse(&body.first_name)),
@@ -102,7 +107,9 @@ pub async fn register_with_invitation(
     tag = "invitations", operation_id = "decline_invitation", request_body = InvitationTokenRequest,
     responses(
         (status = 204, description = "Declined"),
-        (status = 409, description = "Unknown, expired or closed invitation", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown or replaced link (`invitation_unknown`)", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "Expired (`invitation_expired`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Accepted, declined or revoked", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/invitations/decline")]

@@ -11,16 +11,35 @@ on_both_backends!(
     the_last_owner_can_neither_leave_nor_be_removed,
     parallel_invites_of_one_email_make_one_invitation,
     parallel_accepts_make_one_membership,
+    declining_closes_the_invitation,
 );
 
-async fn invite(app: &TestApp, admin: &SignedIn, account: &str, items: Value) -> Value {
+async fn declining_closes_the_invitation(app: TestApp) {
+    let owner = app.sign_up("owner@example.com").await;
+    let account = app.create_account(&owner, "Acme").await;
+    let results = invite(&app, &owner, &account, json!([{"email": "grace@example.com", "send_email": false}])).await;
+    let token = results[0]["accept_url"].as_str().unwrap().split("token=").nth(1).unwrap().to_owned();
+    app.post("/v1/invitations/decline", None, json!({"token": token})).await.expect_status(204);
+    app.post("/v1/invitations/decline", None, json!({"token": token})).await.expect_problem(409, "invitation_declined");
+    app.get(&format!("/v1/invitations/preview?token={token}"), None).await.expect_problem(409, "invitation_declined");
+    let id = results[0]["invitation"]["id"].as_str().unwrap();
+    let read = app.get(&format!("/v1/accounts/{account}/invitations/{id}"), Some(&owner.access_token)).await;
+    assert_eq!(read.body["status"], "declined");
+    assert!(read.body["decided_at"].is_string());
+    app.post("/v1/invitations/decline", None, json!({"token": "made-up"}))
+        .await
+        .expect_problem(404, "invitation_unknown");
+    app.post("/v1/invitations/decline", None, json!({})).await.expect_problem(422, "validation_failed");
+}
+
+pub(crate) async fn invite(app: &TestApp, admin: &SignedIn, account: &str, items: Value) -> Value {
     let reply = app
         .post(&format!("/v1/accounts/{account}/invitations"), Some(&admin.access_token), json!({"invitations": items}))
         .await;
     reply.expect_status(200)["results"].clone()
 }
 
-async fn token_from_email(app: &TestApp, recipient: &str, nth: usize) -> String {
+pub(crate) async fn token_from_email(app: &TestApp, recipient: &str, nth: usize) -> String {
     let mail = app.mail.wait_for(recipient, nth).await;
     mail[nth - 1].link_parameter("token").expect("the email carries a link with a token")
 }
@@ -59,11 +78,10 @@ async fn an_emailed_invitation_is_accepted_by_registering(app: TestApp) {
     let members = app.get(&format!("/v1/accounts/{account}/members"), Some(&owner.access_token)).await;
     assert_eq!(members.expect_status(200)["items"].as_array().unwrap().len(), 2);
     // The link is spent.
-    let again = app.get(&format!("/v1/invitations/preview?token={token}"), None).await;
-    assert_eq!(again.body["status"], "accepted");
+    app.get(&format!("/v1/invitations/preview?token={token}"), None).await.expect_problem(409, "invitation_accepted");
     app.post("/v1/invitations/accept", Some(&access), json!({"token": token}))
         .await
-        .expect_problem(409, "invitation_closed");
+        .expect_problem(409, "invitation_accepted");
 }
 
 async fn accepting_needs_the_verified_invited_email(app: TestApp) {
@@ -113,7 +131,7 @@ async fn resend_revoke_and_removal_kill_tokens(app: TestApp) {
     app.post(&format!("{path}/resend"), Some(&owner.access_token), json!({})).await.expect_status(200);
     let second = token_from_email(&app, "grace@example.com", 2).await;
     assert_ne!(first, second);
-    app.get(&format!("/v1/invitations/preview?token={first}"), None).await.expect_problem(409, "invitation_unknown");
+    app.get(&format!("/v1/invitations/preview?token={first}"), None).await.expect_problem(404, "invitation_unknown");
 
     app.post(&format!("{path}/revoke"), Some(&owner.access_token), json!({})).await.expect_status(200);
     assert_eq!(app.get(&path, Some(&owner.access_token)).await.body["status"], "revoked");
@@ -124,13 +142,13 @@ async fn resend_revoke_and_removal_kill_tokens(app: TestApp) {
             json!({"token": second, "password": PASSWORD, "first_name": "G", "last_name": "H"}),
         )
         .await;
-    refused.expect_problem(409, "invitation_closed");
+    refused.expect_problem(409, "invitation_revoked");
     app.post(&format!("{path}/revoke"), Some(&owner.access_token), json!({}))
         .await
-        .expect_problem(409, "invitation_closed");
+        .expect_problem(409, "invitation_revoked");
     app.post(&format!("{path}/resend"), Some(&owner.access_token), json!({}))
         .await
-        .expect_problem(409, "invitation_closed");
+        .expect_problem(409, "invitation_revoked");
 
     // A member removed while holding another pending invitation cannot use it.
     let results = invite(&app, &owner, &account, json!([{"email": "grace@example.com"}])).await;
@@ -150,12 +168,18 @@ async fn resend_revoke_and_removal_kill_tokens(app: TestApp) {
         .await
         .expect_status(204);
     app.get(&format!("/v1/accounts/{account}"), Some(&grace_token)).await.expect_problem(404, "not_found");
+    // The old link never works again; a new invitation is needed to return.
     app.post("/v1/invitations/accept", Some(&grace_token), json!({"token": token}))
         .await
-        .expect_problem(409, "invitation_closed");
+        .expect_problem(409, "invitation_accepted");
     app.delete(&format!("/v1/accounts/{account}/members/{grace_id}"), Some(&owner.access_token))
         .await
         .expect_problem(404, "not_found");
+    let again = invite(&app, &owner, &account, json!([{"email": "grace@example.com"}])).await;
+    assert_eq!(again[0]["outcome"], "created");
+    let fresh = token_from_email(&app, "grace@example.com", 4).await;
+    app.post("/v1/invitations/accept", Some(&grace_token), json!({"token": fresh})).await.expect_status(200);
+    app.get(&format!("/v1/accounts/{account}"), Some(&grace_token)).await.expect_status(200);
 }
 
 async fn batches_report_each_item_and_cap_at_twenty(app: TestApp) {
@@ -303,7 +327,7 @@ async fn invitations_are_listed_searched_and_guarded(app: TestApp) {
     app.get(&format!("/v1/accounts/{other_account}/invitations/{id}"), Some(&stranger.access_token))
         .await
         .expect_problem(404, "not_found");
-    app.get("/v1/invitations/preview?token=nonsense", None).await.expect_problem(409, "invitation_unknown");
+    app.get("/v1/invitations/preview?token=nonsense", None).await.expect_problem(404, "invitation_unknown");
     app.get("/v1/invitations/preview", None).await.expect_problem(400, "invalid_query");
 }
 
@@ -333,25 +357,25 @@ async fn parallel_invites_of_one_email_make_one_invitation(app: TestApp) {
 
 async fn parallel_accepts_make_one_membership(app: TestApp) {
     let owner = app.sign_up("owner@example.com").await;
+    let grace = app.sign_up("grace@example.com").await;
+    let verification = app.mail.wait_for("grace@example.com", 1).await[0].link_parameter("token").unwrap();
+    app.post("/v1/auth/verify-email", None, json!({"token": verification})).await.expect_status(204);
     let account = app.create_account(&owner, "Acme").await;
     let results = invite(&app, &owner, &account, json!([{"email": "grace@example.com", "send_email": false}])).await;
     let token = results[0]["accept_url"].as_str().unwrap().split("token=").nth(1).unwrap().to_owned();
-    let attempts = (0..50).map(|_| {
-        app.post(
-            "/v1/invitations/register",
-            None,
-            json!({"token": token, "password": PASSWORD, "first_name": "Grace", "last_name": "Hopper"}),
-        )
-    });
+    let attempts =
+        (0..50).map(|_| app.post("/v1/invitations/accept", Some(&grace.access_token), json!({"token": token})));
     let replies = futures_join_all(attempts).await;
-    assert_eq!(replies.iter().filter(|r| r.status == 201).count(), 1);
-    assert!(replies.iter().all(|r| r.status == 201 || r.status == 409), "losers get a 409");
+    assert_eq!(replies.iter().filter(|r| r.status == 200).count(), 1, "exactly one accept wins");
+    for loser in replies.iter().filter(|r| r.status != 200) {
+        loser.expect_problem(409, "invitation_accepted");
+    }
     let members = app.get(&format!("/v1/accounts/{account}/members"), Some(&owner.access_token)).await;
     assert_eq!(members.body["items"].as_array().unwrap().len(), 2);
 }
 
 /// Runs futures concurrently on this task (they are I/O bound).
-async fn futures_join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
+pub(crate) async fn futures_join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
     let mut set = Vec::new();
     for future in futures {
         set.push(Box::pin(future));
@@ -377,4 +401,163 @@ async fn futures_join_all<F: std::future::Future>(futures: impl Iterator<Item = 
     .await;
     outputs.extend(results.into_iter().flatten());
     outputs
+}
+
+mod lifecycle {
+    use chrono::Duration;
+    use integration_tests::{PASSWORD, TestApp, on_both_backends};
+    use serde_json::json;
+
+    use super::{futures_join_all, invite, token_from_email};
+
+    on_both_backends!(
+        reminders_follow_the_schedule_and_expiry_closes_the_link,
+        revoking_stops_reminders,
+        accept_racing_revoke_has_one_winner
+    );
+
+    async fn reminders_follow_the_schedule_and_expiry_closes_the_link(app: TestApp) {
+        let owner = app.sign_up("owner@example.com").await;
+        let account = app.create_account(&owner, "Acme").await;
+        let results = invite(&app, &owner, &account, json!([{"email": "grace@example.com"}])).await;
+        let id = results[0]["invitation"]["id"].as_str().unwrap().to_owned();
+        let original = token_from_email(&app, "grace@example.com", 1).await;
+
+        app.advance(Duration::days(3) - Duration::minutes(1)).await;
+        assert_eq!(app.mail.to("grace@example.com").len(), 1, "no reminder before day 3");
+        for (day, count) in [(3, 2), (14, 3), (60, 4)] {
+            let elapsed = app.now()
+                - chrono::DateTime::parse_from_rfc3339(results[0]["invitation"]["sent_at"].as_str().unwrap())
+                    .unwrap()
+                    .to_utc();
+            app.advance(Duration::days(day) - elapsed).await;
+            let mail = app.mail.wait_for("grace@example.com", count).await;
+            assert!(mail[count - 1].header("subject").unwrap().starts_with("Reminder:"), "reminder on day {day}");
+        }
+        // Only the newest link works: digests cannot be turned back into links.
+        app.get(&format!("/v1/invitations/preview?token={original}"), None)
+            .await
+            .expect_problem(404, "invitation_unknown");
+        let latest = token_from_email(&app, "grace@example.com", 4).await;
+        assert_eq!(
+            app.get(&format!("/v1/invitations/preview?token={latest}"), None).await.expect_status(200)["status"],
+            "pending"
+        );
+
+        app.advance(Duration::days(29)).await;
+        assert_eq!(app.mail.to("grace@example.com").len(), 4, "three reminders, then none");
+        app.advance(Duration::days(1)).await;
+        let list =
+            app.get(&format!("/v1/accounts/{account}/invitations?status=expired"), Some(&owner.access_token)).await;
+        assert_eq!(list.body["items"][0]["id"], id.as_str());
+        let register = json!({"token": latest, "password": PASSWORD, "first_name": "Grace", "last_name": "Hopper"});
+        app.post("/v1/invitations/register", None, register).await.expect_problem(410, "invitation_expired");
+        app.get(&format!("/v1/invitations/preview?token={latest}"), None)
+            .await
+            .expect_problem(410, "invitation_expired");
+
+        // Resend revives it with a new window and a working link.
+        let path = format!("/v1/accounts/{account}/invitations/{id}/resend");
+        assert_eq!(app.post(&path, Some(&owner.access_token), json!({})).await.expect_status(200)["status"], "pending");
+        let revived = token_from_email(&app, "grace@example.com", 5).await;
+        let register = json!({"token": revived, "password": PASSWORD, "first_name": "Grace", "last_name": "Hopper"});
+        app.post("/v1/invitations/register", None, register).await.expect_status(201);
+        app.advance(Duration::days(3)).await;
+        assert_eq!(app.mail.to("grace@example.com").len(), 5, "no reminders after acceptance");
+    }
+
+    async fn revoking_stops_reminders(app: TestApp) {
+        let owner = app.sign_up("owner@example.com").await;
+        let account = app.create_account(&owner, "Acme").await;
+        let results =
+            invite(&app, &owner, &account, json!([{"email": "grace@example.com"}, {"email": "alan@example.com"}]))
+                .await;
+        let id = results[0]["invitation"]["id"].as_str().unwrap();
+        app.mail.wait_for("grace@example.com", 1).await;
+        app.post(&format!("/v1/accounts/{account}/invitations/{id}/revoke"), Some(&owner.access_token), json!({}))
+            .await
+            .expect_status(200);
+        app.advance(Duration::days(3)).await;
+        app.mail.wait_for("alan@example.com", 2).await;
+        assert_eq!(app.mail.to("grace@example.com").len(), 1);
+    }
+
+    async fn accept_racing_revoke_has_one_winner(app: TestApp) {
+        let owner = app.sign_up("owner@example.com").await;
+        let racer = app.sign_up("racer@example.com").await;
+        let verification = app.mail.wait_for("racer@example.com", 1).await[0].link_parameter("token").unwrap();
+        app.post("/v1/auth/verify-email", None, json!({"token": verification})).await.expect_status(204);
+        let mut winners = std::collections::HashMap::new();
+        for round in 0..8 {
+            let account = app.create_account(&owner, &format!("Acme {round}")).await;
+            let results = invite(&app, &owner, &account, json!([{"email": racer.email, "send_email": false}])).await;
+            let id = results[0]["invitation"]["id"].as_str().unwrap().to_owned();
+            let token = results[0]["accept_url"].as_str().unwrap().split("token=").nth(1).unwrap().to_owned();
+            let revoke_path = format!("/v1/accounts/{account}/invitations/{id}/revoke");
+            let replies = futures_join_all(
+                [
+                    Box::pin(app.post(&revoke_path, Some(&owner.access_token), json!({})))
+                        as std::pin::Pin<Box<dyn std::future::Future<Output = _>>>,
+                    Box::pin(app.post("/v1/invitations/accept", Some(&racer.access_token), json!({"token": token}))),
+                ]
+                .into_iter(),
+            )
+            .await;
+            let (revoke, accept) = (&replies[0], &replies[1]);
+            let statuses = (revoke.status.as_u16(), accept.status.as_u16());
+            assert!(
+                statuses == (200, 409) || statuses == (409, 200),
+                "round {round}: {statuses:?} {} {}",
+                revoke.body,
+                accept.body
+            );
+            let expected = if accept.status == 200 { "accepted" } else { "revoked" };
+            *winners.entry(expected).or_insert(0) += 1;
+            let invitation =
+                app.get(&format!("/v1/accounts/{account}/invitations/{id}"), Some(&owner.access_token)).await;
+            assert_eq!(invitation.body["status"], expected);
+            let membership = app.get(&format!("/v1/accounts/{account}"), Some(&racer.access_token)).await;
+            assert_eq!(membership.status == 200, expected == "accepted", "membership exists exactly when accept won");
+        }
+        eprintln!("accept vs revoke winners over 8 rounds: {winners:?}");
+    }
+}
+
+mod instances {
+    use chrono::Duration;
+    use integration_tests::{TestApp, on_both_backends};
+    use serde_json::{Value, json};
+
+    on_both_backends!(two_instances_never_send_an_email_twice);
+
+    async fn two_instances_never_send_an_email_twice(app: TestApp) {
+        let sibling = app.spawn_sibling();
+        let owner = app.sign_up("owner@example.com").await;
+        let account = app.create_account(&owner, "Acme").await;
+        let invitees: Vec<String> = (0..40).map(|i| format!("person{i}@example.com")).collect();
+        for (chunk, base) in invitees.chunks(20).zip([app.address.clone(), sibling.clone()]) {
+            let items: Vec<Value> = chunk.iter().map(|email| json!({"email": email})).collect();
+            let reply = app
+                .client
+                .post(format!("{base}/v1/accounts/{account}/invitations"))
+                .bearer_auth(&owner.access_token)
+                .json(&json!({"invitations": items}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(reply.status(), 200);
+        }
+        for invitee in &invitees {
+            app.mail.wait_for(invitee, 1).await;
+        }
+        // Both schedulers see the same due reminders; each goes out once.
+        app.advance(Duration::days(3)).await;
+        for invitee in &invitees {
+            app.mail.wait_for(invitee, 2).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        for invitee in &invitees {
+            assert_eq!(app.mail.to(invitee).len(), 2, "{invitee}: one invitation and one reminder, no duplicates");
+        }
+    }
 }

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod auth;
+mod crash;
 mod errors;
 mod invitations;
 mod me;
