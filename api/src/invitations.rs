@@ -251,11 +251,22 @@ pub fn decline(conn: &mut DbConnection, token: &str, now: DateTime<Utc>) -> Resu
 
 /// Removes a member and revokes their pending invitations to the account,
 /// so no old link lets them back in.
-pub fn remove_member(conn: &mut DbConnection, account: Uuid, user: Uuid, now: DateTime<Utc>) -> Result<(), ApiError> {
+///
+/// `remover` is the permissions of whoever removes them, or `None` when
+/// members leave themselves.
+pub fn remove_member(
+    conn: &mut DbConnection,
+    account: Uuid,
+    user: Uuid,
+    remover: Option<&PermissionSet>,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
     write_transaction(conn, |conn| {
         let email = users::find(conn, user)?.map(|user| user.email);
-        match memberships::remove(conn, account, user)? {
+        let allowed = |roles: &[BuiltInRole]| remover.is_none_or(|remover| domain::may_remove(remover, roles));
+        match memberships::remove(conn, account, user, allowed)? {
             memberships::Removal::Removed => {}
+            memberships::Removal::NotAllowed => return Err(ApiError::Forbidden(domain::Permission::OwnershipTransfer)),
             memberships::Removal::NotAMember => return Err(ApiError::NotFound),
             memberships::Removal::LastOwner => {
                 return Err(conflict(

@@ -18,7 +18,7 @@ pub use email::Email;
 pub use password::NewPassword;
 pub use permission::{Permission, PermissionSet};
 pub use person_name::PersonName;
-pub use role::{BuiltInRole, effective_permissions, may_grant};
+pub use role::{BuiltInRole, effective_permissions, may_grant, may_remove};
 
 /// Why a value offered from outside was refused. The message is written for
 /// the person who typed the value, so it may be shown to them as is.

@@ -87,6 +87,12 @@ mod tests {
     }
 }
 
+/// Owners are removed only by someone who may make owners: otherwise an
+/// administrator could take the account from its owners.
+pub fn may_remove(remover: &PermissionSet, target_roles: &[BuiltInRole]) -> bool {
+    !target_roles.contains(&BuiltInRole::Owner) || remover.contains(Permission::OwnershipTransfer)
+}
+
 /// No escalation: a grantor may hand out a role only if they already hold
 /// every permission it carries.
 pub fn may_grant(grantor: &PermissionSet, role: BuiltInRole) -> bool {
@@ -97,6 +103,15 @@ pub fn may_grant(grantor: &PermissionSet, role: BuiltInRole) -> bool {
 mod escalation_tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn only_owners_remove_owners() {
+        let admin = BuiltInRole::Administrator.permissions();
+        assert!(!may_remove(&admin, &[BuiltInRole::Owner]));
+        assert!(may_remove(&admin, &[BuiltInRole::Administrator]));
+        assert!(may_remove(&BuiltInRole::Owner.permissions(), &[BuiltInRole::Owner]));
+        assert!(may_remove(&PermissionSet::default(), &[]));
+    }
 
     #[test]
     fn administrators_cannot_create_owners() {

@@ -194,17 +194,28 @@ pub enum Removal {
     Removed,
     NotAMember,
     LastOwner,
+    /// The policy passed in refused to remove someone with these roles.
+    NotAllowed,
 }
 
 /// Removes `user` from `account` unless they are its last owner. Call inside
 /// a write transaction: the owner count and the delete must see the same
 /// state, which the account row lock (PostgreSQL) or the single writer
 /// (SQLite) guarantees.
-pub fn remove(conn: &mut DbConnection, account: Uuid, user: Uuid) -> Result<Removal, StoreError> {
+pub fn remove(
+    conn: &mut DbConnection,
+    account: Uuid,
+    user: Uuid,
+    allowed: impl FnOnce(&[BuiltInRole]) -> bool,
+) -> Result<Removal, StoreError> {
     crate::accounts::lock(conn, account)?;
     let Some(membership) = find(conn, account, user)? else {
         return Ok(Removal::NotAMember);
     };
+    let roles: Vec<BuiltInRole> = membership.role_keys.iter().filter_map(|key| BuiltInRole::from_key(key)).collect();
+    if !allowed(&roles) {
+        return Ok(Removal::NotAllowed);
+    }
     if membership.role_keys.iter().any(|key| key == BuiltInRole::Owner.key()) && owner_count(conn, account)? <= 1 {
         return Ok(Removal::LastOwner);
     }

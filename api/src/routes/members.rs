@@ -96,6 +96,9 @@ pub async fn get_member(
 
 /// Remove a member: their access ends and their pending invitations to this
 /// account are revoked. They need a new invitation to come back.
+///
+/// Needs `members:manage`; removing an owner also needs `ownership:transfer`
+/// (only owners hold it).
 #[utoipa::path(
     tag = "members", operation_id = "remove_member", security(("bearer" = [])),
     params(("account_id" = Uuid, Path, description = "The account"), ("user_id" = Uuid, Path, description = "The member's user id")),
@@ -113,7 +116,8 @@ pub async fn remove_member(
     member.require(Permission::MembersManage)?;
     let (account, user) = path.into_inner();
     let now = state.clock.now();
-    state.db(move |conn| flows::remove_member(conn, account, user, now)).await?;
+    let remover = member.permissions;
+    state.db(move |conn| flows::remove_member(conn, account, user, Some(&remover), now)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -133,6 +137,6 @@ pub async fn leave_account(
     account: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let (account, now) = (account.into_inner(), state.clock.now());
-    state.db(move |conn| flows::remove_member(conn, account, me.id, now)).await?;
+    state.db(move |conn| flows::remove_member(conn, account, me.id, None, now)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod auth;
+mod authorization;
 mod crash;
 mod errors;
 mod invitations;
