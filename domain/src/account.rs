@@ -1,25 +1,9 @@
-use crate::InvalidValue;
-use crate::person_name::parse_label;
+use crate::person_name::label;
 
-/// The display name of a company account.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccountName(String);
-
-impl AccountName {
-    pub const MAX_CHARS: usize = 200;
-
-    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
-        parse_label(raw, Self::MAX_CHARS, "account name").map(Self)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    pub fn into_inner(self) -> String {
-        self.0
-    }
-}
+label!(
+    /// The display name of a company account.
+    AccountName, max_chars: 200, what: "account name"
+);
 
 #[cfg(test)]
 mod tests {

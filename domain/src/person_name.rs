@@ -16,25 +16,36 @@ pub(crate) fn parse_label(raw: &str, max_chars: usize, what: &str) -> Result<Str
     Ok(trimmed.to_owned())
 }
 
-/// A first or last name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PersonName(String);
+/// Defines a newtype for a human-entered label parsed by [`parse_label`].
+macro_rules! label {
+    ($(#[$doc:meta])* $name:ident, max_chars: $max:literal, what: $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $name(String);
 
-impl PersonName {
-    pub const MAX_CHARS: usize = 100;
+        impl $name {
+            pub const MAX_CHARS: usize = $max;
 
-    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
-        parse_label(raw, Self::MAX_CHARS, "name").map(Self)
-    }
+            pub fn parse(raw: &str) -> Result<Self, $crate::InvalidValue> {
+                $crate::person_name::parse_label(raw, Self::MAX_CHARS, $what).map(Self)
+            }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
 
-    pub fn into_inner(self) -> String {
-        self.0
-    }
+            pub fn into_inner(self) -> String {
+                self.0
+            }
+        }
+    };
 }
+pub(crate) use label;
+
+label!(
+    /// A first or last name.
+    PersonName, max_chars: 100, what: "name"
+);
 
 #[cfg(test)]
 mod tests {

@@ -11,13 +11,7 @@ use domain::{BuiltInRole, Email};
 use uuid::Uuid;
 
 use crate::schema::{invitation_roles, invitations, roles};
-use crate::{DbConnection, StoreError, ids, time};
-
-diesel::define_sql_function! {
-    /// SQL `lower()`, on both backends (diesel has no portable `ilike`).
-    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
-}
-pub(crate) use self::lower as lower_text;
+use crate::{DbConnection, StoreError, ids, search, time};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invitation {
@@ -228,14 +222,13 @@ pub fn list(
         Some(status) => query.filter(invitations::status.eq(status.key())),
         None => query,
     };
-    if let Some(text) = filter.query.as_deref().filter(|text| !text.is_empty()) {
-        let pattern = format!("%{}%", escape_like(&text.to_lowercase()));
+    if let Some(pattern) = filter.query.as_deref().and_then(search::contains_pattern) {
         query = query.filter(
             invitations::email
                 .like(pattern.clone())
-                .escape('\\')
-                .or(lower(invitations::first_name).like(pattern.clone()).escape('\\'))
-                .or(lower(invitations::last_name).like(pattern).escape('\\')),
+                .escape(search::ESCAPE)
+                .or(search::lower(invitations::first_name).like(pattern.clone()).escape(search::ESCAPE))
+                .or(search::lower(invitations::last_name).like(pattern).escape(search::ESCAPE)),
         );
     }
     if let Some(after) = filter.after {
@@ -243,10 +236,6 @@ pub fn list(
     }
     let rows = query.load(conn)?;
     with_roles(conn, rows)
-}
-
-pub(crate) fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 /// Pending, unexpired invitations addressed to `email`, across accounts.

@@ -24,6 +24,7 @@ pub mod memberships;
 pub mod outbox;
 pub mod refresh_tokens;
 pub mod schema;
+mod search;
 pub mod time;
 pub mod users;
 

@@ -6,7 +6,7 @@ use domain::BuiltInRole;
 use uuid::Uuid;
 
 use crate::schema::{memberships, role_assignments, roles};
-use crate::{DbConnection, StoreError, ids, time};
+use crate::{DbConnection, StoreError, ids, search, time};
 
 /// A user's membership of an account and the account-wide roles it holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,6 +138,26 @@ pub fn list(
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<(String, Member)>, StoreError> {
+    load_members(conn, account, MemberFilter { user: None, search, after, limit })
+}
+
+pub fn find_member(conn: &mut DbConnection, account: Uuid, user: Uuid) -> Result<Option<Member>, StoreError> {
+    let filter = MemberFilter { user: Some(user), search: None, after: None, limit: 1 };
+    Ok(load_members(conn, account, filter)?.pop().map(|(_, member)| member))
+}
+
+struct MemberFilter<'a> {
+    user: Option<Uuid>,
+    search: Option<&'a str>,
+    after: Option<&'a str>,
+    limit: i64,
+}
+
+fn load_members(
+    conn: &mut DbConnection,
+    account: Uuid,
+    filter: MemberFilter<'_>,
+) -> Result<Vec<(String, Member)>, StoreError> {
     use crate::schema::users;
     let mut query = memberships::table
         .inner_join(users::table)
@@ -151,41 +171,25 @@ pub fn list(
             memberships::created_at,
         ))
         .order(memberships::id.asc())
-        .limit(limit)
+        .limit(filter.limit)
         .into_boxed();
-    if let Some(text) = search.filter(|text| !text.is_empty()) {
-        let pattern = format!("%{}%", crate::invitations::escape_like(&text.to_lowercase()));
+    if let Some(user) = filter.user {
+        query = query.filter(memberships::user_id.eq(ids::to_db(user)));
+    }
+    if let Some(pattern) = filter.search.and_then(search::contains_pattern) {
         query = query.filter(
             users::email
                 .like(pattern.clone())
-                .escape('\\')
-                .or(crate::invitations::lower_text(users::first_name).like(pattern.clone()).escape('\\'))
-                .or(crate::invitations::lower_text(users::last_name).like(pattern).escape('\\')),
+                .escape(search::ESCAPE)
+                .or(search::lower(users::first_name).like(pattern.clone()).escape(search::ESCAPE))
+                .or(search::lower(users::last_name).like(pattern).escape(search::ESCAPE)),
         );
     }
-    if let Some(after) = after {
+    if let Some(after) = filter.after {
         query = query.filter(memberships::id.gt(after.to_owned()));
     }
     let rows: Vec<MemberRow> = query.load(conn)?;
     members_from_rows(conn, rows)
-}
-
-pub fn find_member(conn: &mut DbConnection, account: Uuid, user: Uuid) -> Result<Option<Member>, StoreError> {
-    use crate::schema::users;
-    let rows: Vec<MemberRow> = memberships::table
-        .inner_join(users::table)
-        .filter(memberships::account_id.eq(ids::to_db(account)))
-        .filter(memberships::user_id.eq(ids::to_db(user)))
-        .select((
-            memberships::id,
-            users::id,
-            users::email,
-            users::first_name,
-            users::last_name,
-            memberships::created_at,
-        ))
-        .load(conn)?;
-    Ok(members_from_rows(conn, rows)?.pop().map(|(_, member)| member))
 }
 
 /// Why a removal was refused.

@@ -301,6 +301,8 @@ async fn invitations_are_listed_searched_and_guarded(app: TestApp) {
     .await;
     let list = format!("/v1/accounts/{account}/invitations");
     let token = Some(owner.access_token.as_str());
+    let wildcard = app.get(&format!("{list}?q=%25"), token).await;
+    assert!(wildcard.expect_status(200)["items"].as_array().unwrap().is_empty(), "% is matched literally");
     let found = app.get(&format!("{list}?q=TURING"), token).await;
     assert_eq!(found.body["items"][0]["email"], "alan@example.com");
     assert_eq!(found.body["items"].as_array().unwrap().len(), 1);

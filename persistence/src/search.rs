@@ -1,0 +1,32 @@
+//! Case-insensitive "contains" search, the same on both backends: diesel has
+//! no portable `ilike`, so both sides are lower-cased (emails are stored
+//! lower-case already) and LIKE wildcards in the user's text are escaped.
+
+diesel::define_sql_function! {
+    /// SQL `lower()`.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+pub(crate) const ESCAPE: char = '\\';
+
+/// The LIKE pattern matching values that contain `text`, or `None` for an
+/// empty search.
+pub(crate) fn contains_pattern(text: &str) -> Option<String> {
+    if text.is_empty() {
+        return None;
+    }
+    let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    Some(format!("%{escaped}%"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_in_the_search_text_match_literally() {
+        assert_eq!(contains_pattern("Ada"), Some("%ada%".into()));
+        assert_eq!(contains_pattern("100%_"), Some("%100\\%\\_%".into()));
+        assert_eq!(contains_pattern(""), None);
+    }
+}
