@@ -7,7 +7,7 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
-use domain::{Permission, PermissionSet, effective_permissions};
+use domain::{HeldRole, Permission, PermissionSet};
 use persistence::memberships;
 use uuid::Uuid;
 
@@ -22,14 +22,22 @@ use crate::state::AppState;
 pub struct AccountMember {
     pub account_id: Uuid,
     pub user_id: Uuid,
+    /// Keys of the roles held account-wide.
     pub role_keys: Vec<String>,
+    /// Every role held, with its scope.
+    pub roles: Vec<HeldRole>,
+    /// Effective permissions account-wide (group-scoped roles excluded).
     pub permissions: PermissionSet,
 }
 
 impl AccountMember {
     /// 403 unless the member holds `permission` in this account.
     pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
-        if self.permissions.contains(permission) { Ok(()) } else { Err(ApiError::Forbidden(permission)) }
+        if self.permissions.contains(permission) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(permission.key().to_owned()))
+        }
     }
 }
 
@@ -53,8 +61,15 @@ impl FromRequest for AccountMember {
                 .db(move |conn| Ok(memberships::find(conn, account_id, user.id)?))
                 .await?
                 .ok_or(ApiError::NotFound)?;
-            let permissions = effective_permissions(membership.role_keys.iter().map(String::as_str));
-            Ok(AccountMember { account_id, user_id: user.id, role_keys: membership.role_keys, permissions })
+            let roles = membership.held_roles();
+            let permissions = state.catalogue.effective(&roles, None);
+            Ok(AccountMember {
+                account_id,
+                user_id: user.id,
+                role_keys: membership.account_role_keys(),
+                roles,
+                permissions,
+            })
         })
     }
 }

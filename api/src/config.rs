@@ -66,6 +66,12 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_JWT_PRIVATE_KEY_FILE", global = true)]
     pub jwt_private_key_file: Option<PathBuf>,
 
+    /// TOML file declaring application permissions and template roles; the
+    /// built-in default reproduces a developer console (Developer, Marketer,
+    /// Analyst).
+    #[arg(long, env = "ROSTER_PERMISSIONS_FILE", global = true)]
+    pub permissions_file: Option<PathBuf>,
+
     /// `aud` claim of issued access tokens.
     #[arg(long, env = "ROSTER_JWT_AUDIENCE", default_value = "roster", global = true)]
     pub jwt_audience: String,

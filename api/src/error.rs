@@ -5,7 +5,6 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use domain::Permission;
 use persistence::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -69,8 +68,9 @@ pub enum ApiError {
     InvalidCredentials,
     #[error("refresh token invalid, expired or already used")]
     InvalidRefreshToken,
+    /// The caller lacks this permission (a catalogue key).
     #[error("missing permission {0}")]
-    Forbidden(Permission),
+    Forbidden(String),
     #[error("not found")]
     NotFound,
     #[error("invitation addressed to another email")]

@@ -4,8 +4,9 @@
 
 use chrono::{DateTime, Utc};
 use domain::invitation::{InvitationClock, InvitationStatus, TransitionRefused};
-use domain::{BuiltInRole, Email, PermissionSet, may_grant};
+use domain::{Catalogue, Email, PermissionSet, may_grant, may_remove};
 use persistence::invitations::{self, Invitation, NewInvitation};
+use persistence::roles;
 use persistence::{DbConnection, StoreError, accounts, memberships, outbox, users, write_transaction};
 use uuid::Uuid;
 
@@ -18,7 +19,8 @@ pub struct InviteRequest {
     pub email: Email,
     pub first_name: String,
     pub last_name: String,
-    pub roles: Vec<BuiltInRole>,
+    /// Keys of the roles to give, already checked for shape.
+    pub roles: Vec<String>,
     pub send_email: bool,
 }
 
@@ -45,20 +47,14 @@ fn conflict(code: &'static str, detail: impl Into<String>) -> ApiError {
 /// Creates one invitation of a batch.
 pub fn invite(
     conn: &mut DbConnection,
+    catalogue: &Catalogue,
     inviter: &Inviter,
     request: InviteRequest,
     public_url: &str,
     now: DateTime<Utc>,
 ) -> Result<Invited, ApiError> {
-    if let Some(role) = request.roles.iter().find(|role| !may_grant(&inviter.permissions, **role)) {
-        return Err(ApiError::Forbidden(
-            role.permissions()
-                .iter()
-                .find(|p| !inviter.permissions.contains(*p))
-                .unwrap_or(domain::Permission::RolesManage),
-        ));
-    }
     write_transaction(conn, |conn| {
+        let roles = grantable_roles(conn, catalogue, inviter, &request.roles)?;
         let preferences = accounts::invitation_preferences(conn, inviter.account_id)?.ok_or(ApiError::NotFound)?;
         let existing_user = users::find_by_email(conn, &request.email)?;
         if let Some(user) = &existing_user
@@ -81,7 +77,7 @@ pub fn invite(
             email: &request.email,
             first_name: &request.first_name,
             last_name: &request.last_name,
-            roles: &request.roles,
+            roles: &roles,
             invited_by: inviter.user_id,
             token_hash: &token.digest(),
             clock,
@@ -229,12 +225,12 @@ pub fn accept(conn: &mut DbConnection, token: &str, user: Uuid, now: DateTime<Ut
         if !invitations::decide(conn, invitation.id, InvitationStatus::Accepted, now)? {
             return Err(lost_race(conn, invitation.account_id, invitation.id, now));
         }
-        let roles: Vec<BuiltInRole> =
-            invitation.role_keys.iter().filter_map(|key| BuiltInRole::from_key(key)).collect();
-        memberships::add(conn, invitation.account_id, user.id, &roles, now).map_err(|error| match error {
-            StoreError::Conflict => conflict("already_member", "You are already a member of this account."),
-            other => other.into(),
-        })?;
+        memberships::add(conn, invitation.account_id, user.id, &invitation.role_ids, now).map_err(
+            |error| match error {
+                StoreError::Conflict => conflict("already_member", "You are already a member of this account."),
+                other => other.into(),
+            },
+        )?;
         Ok(invitation)
     })
 }
@@ -263,10 +259,13 @@ pub fn remove_member(
 ) -> Result<(), ApiError> {
     write_transaction(conn, |conn| {
         let email = users::find(conn, user)?.map(|user| user.email);
-        let allowed = |roles: &[BuiltInRole]| remover.is_none_or(|remover| domain::may_remove(remover, roles));
+        let allowed =
+            |target: &memberships::Membership| remover.is_none_or(|remover| may_remove(remover, target.is_owner()));
         match memberships::remove(conn, account, user, allowed)? {
             memberships::Removal::Removed => {}
-            memberships::Removal::NotAllowed => return Err(ApiError::Forbidden(domain::Permission::OwnershipTransfer)),
+            memberships::Removal::NotAllowed => {
+                return Err(ApiError::Forbidden(domain::Permission::OwnershipTransfer.key().to_owned()));
+            }
             memberships::Removal::NotAMember => return Err(ApiError::NotFound),
             memberships::Removal::LastOwner => {
                 return Err(conflict(
@@ -339,4 +338,29 @@ pub fn send_reminder(
         enqueue_invitation_email(conn, invitation, &accept_url(public_url, &token), true, now)?;
         Ok(true)
     })
+}
+
+/// Resolves role keys to roles the account can use, refusing unknown keys
+/// (422) and roles carrying permissions the grantor lacks (403): nobody hands
+/// out more than they hold.
+pub fn grantable_roles(
+    conn: &mut DbConnection,
+    catalogue: &Catalogue,
+    grantor: &Inviter,
+    keys: &[String],
+) -> Result<Vec<(Uuid, String)>, ApiError> {
+    let wanted: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let found = roles::list_visible_by_keys(conn, grantor.account_id, &wanted)?;
+    if let Some(unknown) = keys.iter().find(|key| !found.iter().any(|role| &role.key == *key)) {
+        return Err(ApiError::field("roles", "unknown_role", format!("There is no role {unknown:?} in this account.")));
+    }
+    for role in &found {
+        let granted = catalogue.role_permissions(&role.held(None));
+        if !may_grant(&grantor.permissions, &granted) {
+            let missing =
+                grantor.permissions.missing_from(&granted).first().map(|key| (*key).to_owned()).unwrap_or_default();
+            return Err(ApiError::Forbidden(missing));
+        }
+    }
+    Ok(found.into_iter().map(|role| (role.id, role.key)).collect())
 }

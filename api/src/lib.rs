@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod auth;
+pub mod catalogue;
 pub mod config;
 pub mod email;
 pub mod error;

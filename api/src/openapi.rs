@@ -27,6 +27,7 @@ use crate::routes;
         (name = "accounts", description = "Company accounts and their preferences"),
         (name = "invitations", description = "Inviting people by email, and the invitee's side"),
         (name = "members", description = "An account's members"),
+        (name = "permissions", description = "The permission catalogue and authorization checks"),
         (name = "operations", description = "Health and readiness probes"),
     ),
     components(schemas(Problem, FieldError)),
@@ -71,7 +72,7 @@ fn add_standard_errors(api: &mut OpenApi) {
         (
             "Forbidden",
             "The caller is a member but lacks the permission",
-            ApiError::Forbidden(domain::Permission::SettingsManage),
+            ApiError::Forbidden(domain::Permission::SettingsManage.key().to_owned()),
         ),
         ("NotFound", "No such resource, or the caller cannot see it", ApiError::NotFound),
         ("PayloadTooLarge", "The body exceeds the configured limit", ApiError::PayloadTooLarge { limit: 1_048_576 }),

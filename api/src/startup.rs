@@ -28,6 +28,8 @@ pub enum StartupError {
     Keys(#[from] KeyError),
     #[error(transparent)]
     Store(#[from] persistence::StoreError),
+    #[error("permissions: {0}")]
+    Catalogue(String),
     #[error("email: {0}")]
     Email(String),
     #[error("cannot listen on {address}: {source}")]
@@ -53,7 +55,11 @@ pub struct Application {
 impl Application {
     pub fn build(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
         let tokens = TokenKeys::load(&settings)?;
+        let catalogue = crate::catalogue::load(&settings).map_err(StartupError::Catalogue)?;
         let pool = prepare_database(&settings)?;
+        let mut conn = pool.get().map_err(persistence::StoreError::from)?;
+        persistence::roles::sync_templates(&mut conn, catalogue.templates(), clock.now())?;
+        drop(conn);
         let outbox_worker = OutboxWorker {
             pool: pool.clone(),
             clock: clock.clone(),
@@ -77,7 +83,7 @@ impl Application {
             listener.local_addr().map_err(|source| StartupError::Bind { address: settings.bind, source })?.port();
         tracing::info!(port, database = %settings.database_url, "roster listening");
         let workers = settings.workers;
-        let state = web::Data::new(AppState { pool, clock, tokens, settings });
+        let state = web::Data::new(AppState { pool, catalogue, clock, tokens, settings });
         let document = openapi::document();
         let mut server = HttpServer::new(move || {
             let limit = state.settings.body_limit_bytes;

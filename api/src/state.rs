@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use actix_web::web;
-use domain::Clock;
+use domain::{Catalogue, Clock};
 use persistence::{DbConnection, DbPool};
 
 use crate::auth::jwt::TokenKeys;
@@ -11,6 +11,7 @@ use crate::error::ApiError;
 /// What every handler shares: built once at start-up, read-only afterwards.
 pub struct AppState {
     pub pool: DbPool,
+    pub catalogue: Catalogue,
     pub clock: Arc<dyn Clock>,
     pub tokens: TokenKeys,
     pub settings: Settings,

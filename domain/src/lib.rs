@@ -4,6 +4,7 @@
 //! every time-dependent rule reads instead of the system time.
 
 pub mod account;
+pub mod catalogue;
 pub mod clock;
 pub mod email;
 pub mod invitation;
@@ -13,12 +14,13 @@ pub mod person_name;
 pub mod role;
 
 pub use account::AccountName;
+pub use catalogue::{Catalogue, HeldRole, RoleKind};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use email::Email;
 pub use password::NewPassword;
 pub use permission::{Permission, PermissionSet};
 pub use person_name::PersonName;
-pub use role::{BuiltInRole, effective_permissions, may_grant, may_remove};
+pub use role::{BuiltInRole, may_grant, may_remove};
 
 /// Why a value offered from outside was refused. The message is written for
 /// the person who typed the value, so it may be shown to them as is.

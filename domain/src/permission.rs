@@ -68,27 +68,77 @@ impl fmt::Display for Permission {
     }
 }
 
-/// The permissions a member holds in one scope: the union of their roles'.
+/// A set of permission keys: Roster's own and application permissions alike.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PermissionSet(BTreeSet<Permission>);
+pub struct PermissionSet(BTreeSet<String>);
 
 impl PermissionSet {
     pub fn contains(&self, permission: Permission) -> bool {
-        self.0.contains(&permission)
+        self.0.contains(permission.key())
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = Permission> + '_ {
-        self.0.iter().copied()
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.0.contains(key)
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &str> + '_ {
+        self.0.iter().map(String::as_str)
     }
 
     pub fn is_superset(&self, other: &PermissionSet) -> bool {
         self.0.is_superset(&other.0)
     }
+
+    /// The keys of `other` this set lacks.
+    pub fn missing_from<'a>(&self, other: &'a PermissionSet) -> Vec<&'a str> {
+        other.0.iter().filter(|key| !self.0.contains(*key)).map(String::as_str).collect()
+    }
+
+    pub fn extend(&mut self, other: &PermissionSet) {
+        self.0.extend(other.0.iter().cloned());
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 impl FromIterator<Permission> for PermissionSet {
     fn from_iter<I: IntoIterator<Item = Permission>>(iter: I) -> Self {
+        Self(iter.into_iter().map(|p| p.key().to_owned()).collect())
+    }
+}
+
+impl FromIterator<String> for PermissionSet {
+    fn from_iter<I: IntoIterator<Item = String>>(iter: I) -> Self {
         Self(iter.into_iter().collect())
+    }
+}
+
+impl<'a> FromIterator<&'a str> for PermissionSet {
+    fn from_iter<I: IntoIterator<Item = &'a str>>(iter: I) -> Self {
+        Self(iter.into_iter().map(str::to_owned).collect())
+    }
+}
+
+/// Checks the shape of a permission key: `area:action`, lower-case letters,
+/// digits and underscores, as in `certifications:apply`.
+pub fn check_key(key: &str) -> Result<(), InvalidValue> {
+    let valid_part = |part: &str| {
+        !part.is_empty()
+            && part.starts_with(|c: char| c.is_ascii_lowercase())
+            && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    };
+    match key.split_once(':') {
+        Some((area, action)) if key.len() <= 64 && valid_part(area) && valid_part(action) => Ok(()),
+        _ => Err(InvalidValue::new(
+            "invalid_permission_key",
+            format!("{key:?} is not a permission key like area:action."),
+        )),
     }
 }
 
@@ -104,6 +154,16 @@ mod tests {
             assert_eq!(Permission::parse(permission.key()).unwrap(), *permission);
         }
         assert!(Permission::parse("members:everything").is_err());
+    }
+
+    #[test]
+    fn keys_have_the_area_action_shape() {
+        for key in Permission::ALL.iter().map(|p| p.key()).chain(["certifications:apply", "a1:b_2"]) {
+            assert!(check_key(key).is_ok(), "{key}");
+        }
+        for key in ["", "members", "Members:read", "members:", ":read", "a:b:c", "a-b:c", "9a:b"] {
+            assert!(check_key(key).is_err(), "{key}");
+        }
     }
 
     #[test]

@@ -1,8 +1,12 @@
+//! Built-in roles and the rules about handing roles out and taking them
+//! away. What a role grants is the catalogue's business
+//! ([`crate::Catalogue::role_permissions`]).
+
 use crate::permission::{Permission, PermissionSet};
 
-/// The roles every account has. Their permissions are defined here rather
-/// than stored, so that a permission added to the catalogue reaches every
-/// owner and administrator without a data migration.
+/// The roles every account has, with permissions derived from the catalogue
+/// rather than stored, so that a permission added to the catalogue reaches
+/// every owner and administrator without a data migration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum BuiltInRole {
     Owner,
@@ -29,105 +33,59 @@ impl BuiltInRole {
             BuiltInRole::Administrator => "Administrator",
         }
     }
-
-    pub fn permissions(self) -> PermissionSet {
-        match self {
-            BuiltInRole::Owner => Permission::ALL.iter().copied().collect(),
-            BuiltInRole::Administrator => Permission::ALL
-                .iter()
-                .copied()
-                .filter(|p| !matches!(p, Permission::AccountDelete | Permission::OwnershipTransfer))
-                .collect(),
-        }
-    }
 }
 
-/// A member's effective permissions: the union over the roles they hold.
-/// Keys of roles this version does not know grant nothing.
-pub fn effective_permissions<'a>(role_keys: impl IntoIterator<Item = &'a str>) -> PermissionSet {
-    role_keys
-        .into_iter()
-        .filter_map(BuiltInRole::from_key)
-        .flat_map(|role| role.permissions().iter().collect::<Vec<_>>())
-        .collect()
+/// No escalation: a grantor may hand out a role only if they already hold
+/// every permission it carries.
+pub fn may_grant(grantor: &PermissionSet, role_permissions: &PermissionSet) -> bool {
+    grantor.is_superset(role_permissions)
+}
+
+/// Owners are removed or demoted only by someone who may make owners:
+/// otherwise an administrator could take the account from its owners.
+pub fn may_remove(remover: &PermissionSet, target_is_owner: bool) -> bool {
+    !target_is_owner || remover.contains(Permission::OwnershipTransfer)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Catalogue;
     use proptest::prelude::*;
 
     #[test]
-    fn owner_holds_everything_and_administrator_all_but_ownership() {
-        let owner = BuiltInRole::Owner.permissions();
-        let admin = BuiltInRole::Administrator.permissions();
-        assert!(Permission::ALL.iter().all(|p| owner.contains(*p)));
-        assert!(owner.is_superset(&admin));
-        assert!(!admin.contains(Permission::OwnershipTransfer));
-        assert!(!admin.contains(Permission::AccountDelete));
-        assert!(admin.contains(Permission::RolesManage));
+    fn administrators_cannot_create_or_remove_owners() {
+        let catalogue = Catalogue::roster_only();
+        let admin = catalogue.built_in(BuiltInRole::Administrator);
+        let owner = catalogue.built_in(BuiltInRole::Owner);
+        assert!(may_grant(&admin, &admin));
+        assert!(!may_grant(&admin, &owner));
+        assert!(may_grant(&owner, &owner));
+        assert!(!may_remove(&admin, true));
+        assert!(may_remove(&admin, false));
+        assert!(may_remove(&owner, true));
     }
 
-    #[test]
-    fn no_roles_means_no_permissions() {
-        assert_eq!(effective_permissions([]), PermissionSet::default());
-        assert_eq!(effective_permissions(["no-such-role"]), PermissionSet::default());
+    fn any_set() -> impl Strategy<Value = PermissionSet> {
+        proptest::sample::subsequence(Permission::ALL.to_vec(), 0..Permission::ALL.len())
+            .prop_map(|p| p.into_iter().collect())
     }
 
     proptest! {
         #[test]
-        fn effective_permissions_are_the_union_of_roles(picks in proptest::collection::vec(0usize..2, 0..4)) {
-            let keys: Vec<&str> = picks.iter().map(|i| BuiltInRole::ALL[*i].key()).collect();
-            let effective = effective_permissions(keys.iter().copied());
-            for permission in Permission::ALL {
-                let expected = picks.iter().any(|i| BuiltInRole::ALL[*i].permissions().contains(*permission));
-                prop_assert_eq!(effective.contains(*permission), expected);
+        fn granting_never_adds_permissions_the_grantor_lacks(grantor in any_set(), role in any_set()) {
+            if may_grant(&grantor, &role) {
+                prop_assert!(grantor.missing_from(&role).is_empty());
+            } else {
+                prop_assert!(!grantor.missing_from(&role).is_empty());
             }
         }
-    }
-}
 
-/// Owners are removed only by someone who may make owners: otherwise an
-/// administrator could take the account from its owners.
-pub fn may_remove(remover: &PermissionSet, target_roles: &[BuiltInRole]) -> bool {
-    !target_roles.contains(&BuiltInRole::Owner) || remover.contains(Permission::OwnershipTransfer)
-}
-
-/// No escalation: a grantor may hand out a role only if they already hold
-/// every permission it carries.
-pub fn may_grant(grantor: &PermissionSet, role: BuiltInRole) -> bool {
-    grantor.is_superset(&role.permissions())
-}
-
-#[cfg(test)]
-mod escalation_tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    #[test]
-    fn only_owners_remove_owners() {
-        let admin = BuiltInRole::Administrator.permissions();
-        assert!(!may_remove(&admin, &[BuiltInRole::Owner]));
-        assert!(may_remove(&admin, &[BuiltInRole::Administrator]));
-        assert!(may_remove(&BuiltInRole::Owner.permissions(), &[BuiltInRole::Owner]));
-        assert!(may_remove(&PermissionSet::default(), &[]));
-    }
-
-    #[test]
-    fn administrators_cannot_create_owners() {
-        let admin = BuiltInRole::Administrator.permissions();
-        assert!(may_grant(&admin, BuiltInRole::Administrator));
-        assert!(!may_grant(&admin, BuiltInRole::Owner));
-        assert!(may_grant(&BuiltInRole::Owner.permissions(), BuiltInRole::Owner));
-    }
-
-    proptest! {
         #[test]
-        fn granting_never_adds_permissions_the_grantor_lacks(picks in proptest::collection::vec(0usize..2, 0..3), role in 0usize..2) {
-            let grantor = effective_permissions(picks.iter().map(|i| BuiltInRole::ALL[*i].key()));
-            let role = BuiltInRole::ALL[role];
-            if may_grant(&grantor, role) {
-                prop_assert!(role.permissions().iter().all(|p| grantor.contains(p)));
+        fn a_chain_of_grants_never_exceeds_its_origin(origin in any_set(), first in any_set(), second in any_set()) {
+            // Whoever received a role can pass on only what they received.
+            if may_grant(&origin, &first) && may_grant(&first, &second) {
+                prop_assert!(origin.is_superset(&second));
             }
         }
     }

@@ -238,6 +238,19 @@ impl TestApp {
         reply.expect_status(201)["id"].as_str().expect("an account id").to_owned()
     }
 
+    /// Makes `user` a member of `account` with the given roles (by key),
+    /// directly in the database: for arranging members no endpoint adds.
+    pub fn add_member(&self, account: &str, user: &str, role_keys: &[&str]) {
+        let mut conn = self.db();
+        let account = uuid::Uuid::parse_str(account).expect("an account id");
+        let roles = persistence::roles::list_visible_by_keys(&mut conn, account, role_keys).expect("roles load");
+        assert_eq!(roles.len(), role_keys.len(), "unknown role among {role_keys:?}");
+        let role_ids: Vec<uuid::Uuid> = roles.iter().map(|role| role.id).collect();
+        let user = uuid::Uuid::parse_str(user).expect("a user id");
+        persistence::memberships::add(&mut conn, account, user, &role_ids, chrono::Utc::now())
+            .expect("membership added");
+    }
+
     pub fn db(&self) -> persistence::PooledConnection {
         self.pool.get().expect("a test connection")
     }

@@ -53,7 +53,8 @@ pub fn create_with_owner(
     write_transaction(conn, |conn| {
         diesel::insert_into(accounts::table).values(&row).execute(conn)?;
         let account = Account::try_from(row)?;
-        membership_repo::add(conn, account.id, owner, &[BuiltInRole::Owner], now)?;
+        let owner_role = crate::roles::built_in_id(conn, BuiltInRole::Owner)?;
+        membership_repo::add(conn, account.id, owner, &[owner_role], now)?;
         Ok(account)
     })
 }

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use domain::Email;
 use domain::invitation::{InvitationClock, InvitationStatus};
-use domain::{BuiltInRole, Email};
 use uuid::Uuid;
 
 use crate::schema::{invitation_roles, invitations, roles};
@@ -21,6 +21,8 @@ pub struct Invitation {
     pub first_name: String,
     pub last_name: String,
     pub role_keys: Vec<String>,
+    /// The roles the invitee gets, in the same order as `role_keys`.
+    pub role_ids: Vec<Uuid>,
     pub invited_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
@@ -47,7 +49,9 @@ struct InvitationRow {
 }
 
 impl InvitationRow {
-    fn into_invitation(self, role_keys: Vec<String>) -> Result<Invitation, StoreError> {
+    fn into_invitation(self, roles: Vec<(String, String)>) -> Result<Invitation, StoreError> {
+        let role_ids = roles.iter().map(|(id, _)| ids::from_db(id)).collect::<Result<_, _>>()?;
+        let role_keys = roles.into_iter().map(|(_, key)| key).collect();
         Ok(Invitation {
             id: ids::from_db(&self.id)?,
             account_id: ids::from_db(&self.account_id)?,
@@ -55,6 +59,7 @@ impl InvitationRow {
             first_name: self.first_name,
             last_name: self.last_name,
             role_keys,
+            role_ids,
             invited_by: self.invited_by.as_deref().map(ids::from_db).transpose()?,
             created_at: time::from_db(self.created_at),
             decided_at: self.decided_at.map(time::from_db),
@@ -74,7 +79,8 @@ pub struct NewInvitation<'a> {
     pub email: &'a Email,
     pub first_name: &'a str,
     pub last_name: &'a str,
-    pub roles: &'a [BuiltInRole],
+    /// The roles' ids and keys.
+    pub roles: &'a [(Uuid, String)],
     pub invited_by: Uuid,
     pub token_hash: &'a str,
     pub clock: InvitationClock,
@@ -102,19 +108,14 @@ pub fn insert(conn: &mut DbConnection, new: NewInvitation<'_>) -> Result<Invitat
         next_reminder_at: new.next_reminder_at.map(time::to_db),
     };
     diesel::insert_into(invitations::table).values(&row).execute(conn)?;
-    for role in new.roles {
-        let role_id: String = roles::table
-            .filter(roles::account_id.is_null())
-            .filter(roles::key.eq(role.key()))
-            .select(roles::id)
-            .first(conn)?;
+    for (role_id, _) in new.roles {
         diesel::insert_into(invitation_roles::table)
-            .values((invitation_roles::invitation_id.eq(&row.id), invitation_roles::role_id.eq(role_id)))
+            .values((invitation_roles::invitation_id.eq(&row.id), invitation_roles::role_id.eq(ids::to_db(*role_id))))
             .execute(conn)?;
     }
-    let mut keys: Vec<String> = new.roles.iter().map(|role| role.key().to_owned()).collect();
-    keys.sort();
-    row.into_invitation(keys)
+    let mut roles: Vec<(String, String)> = new.roles.iter().map(|(id, key)| (ids::to_db(*id), key.clone())).collect();
+    roles.sort_by(|a, b| a.1.cmp(&b.1));
+    row.into_invitation(roles)
 }
 
 /// Records as expired the pending invitations of `email` to `account` whose
@@ -139,15 +140,15 @@ pub fn expire_lapsed_for(
 
 fn with_roles(conn: &mut DbConnection, rows: Vec<InvitationRow>) -> Result<Vec<Invitation>, StoreError> {
     let ids: Vec<&str> = rows.iter().map(|row| row.id.as_str()).collect();
-    let pairs: Vec<(String, String)> = invitation_roles::table
+    let triples: Vec<(String, String, String)> = invitation_roles::table
         .inner_join(roles::table)
         .filter(invitation_roles::invitation_id.eq_any(&ids))
-        .select((invitation_roles::invitation_id, roles::key))
+        .select((invitation_roles::invitation_id, roles::id, roles::key))
         .order((invitation_roles::invitation_id, roles::key))
         .load(conn)?;
-    let mut by_invitation: HashMap<String, Vec<String>> = HashMap::new();
-    for (id, key) in pairs {
-        by_invitation.entry(id).or_default().push(key);
+    let mut by_invitation: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    for (id, role_id, key) in triples {
+        by_invitation.entry(id).or_default().push((role_id, key));
     }
     rows.into_iter()
         .map(|row| {

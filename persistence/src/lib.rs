@@ -23,6 +23,7 @@ pub mod invitations;
 pub mod memberships;
 pub mod outbox;
 pub mod refresh_tokens;
+pub mod roles;
 pub mod schema;
 mod search;
 pub mod time;

@@ -2,30 +2,58 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use domain::BuiltInRole;
+use domain::{BuiltInRole, HeldRole, RoleKind};
+
+use crate::roles::Role;
 use uuid::Uuid;
 
 use crate::schema::{memberships, role_assignments, roles};
 use crate::{DbConnection, StoreError, ids, search, time};
 
-/// A user's membership of an account and the account-wide roles it holds.
+/// A user's membership of an account and the roles it holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Membership {
     pub id: Uuid,
     pub account_id: Uuid,
     pub user_id: Uuid,
-    pub role_keys: Vec<String>,
+    pub assignments: Vec<Assignment>,
 }
 
-/// Adds `user` to `account` holding the given built-in roles.
+/// One role held by a member, account-wide or inside one group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assignment {
+    pub role: Role,
+    pub group_id: Option<Uuid>,
+}
+
+impl Membership {
+    /// The roles as the catalogue resolves them.
+    pub fn held_roles(&self) -> Vec<HeldRole> {
+        self.assignments.iter().map(|assignment| assignment.role.held(assignment.group_id)).collect()
+    }
+
+    /// Keys of the roles held account-wide, sorted.
+    pub fn account_role_keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> =
+            self.assignments.iter().filter(|a| a.group_id.is_none()).map(|a| a.role.key.clone()).collect();
+        keys.sort();
+        keys
+    }
+
+    pub fn is_owner(&self) -> bool {
+        self.assignments.iter().any(|a| a.group_id.is_none() && a.role.kind == RoleKind::BuiltIn(BuiltInRole::Owner))
+    }
+}
+
+/// Adds `user` to `account` holding the given roles account-wide.
 /// [`StoreError::Conflict`] when they are already a member.
 pub fn add(
     conn: &mut DbConnection,
     account: Uuid,
     user: Uuid,
-    built_in_roles: &[BuiltInRole],
+    role_ids: &[Uuid],
     now: DateTime<Utc>,
-) -> Result<Membership, StoreError> {
+) -> Result<Uuid, StoreError> {
     let membership_id = Uuid::now_v7();
     let created_at = time::to_db(now);
     diesel::insert_into(memberships::table)
@@ -36,27 +64,17 @@ pub fn add(
             memberships::created_at.eq(created_at),
         ))
         .execute(conn)?;
-    for role in built_in_roles {
-        let role_id: String = roles::table
-            .filter(roles::account_id.is_null())
-            .filter(roles::key.eq(role.key()))
-            .select(roles::id)
-            .first(conn)?;
+    for role_id in role_ids {
         diesel::insert_into(role_assignments::table)
             .values((
                 role_assignments::id.eq(ids::to_db(Uuid::now_v7())),
                 role_assignments::membership_id.eq(ids::to_db(membership_id)),
-                role_assignments::role_id.eq(role_id),
+                role_assignments::role_id.eq(ids::to_db(*role_id)),
                 role_assignments::created_at.eq(created_at),
             ))
             .execute(conn)?;
     }
-    Ok(Membership {
-        id: membership_id,
-        account_id: account,
-        user_id: user,
-        role_keys: built_in_roles.iter().map(|role| role.key().to_owned()).collect(),
-    })
+    Ok(membership_id)
 }
 
 /// The caller's membership of an account, or `None` when they are not a
@@ -72,8 +90,23 @@ pub fn find(conn: &mut DbConnection, account: Uuid, user: Uuid) -> Result<Option
     else {
         return Ok(None);
     };
-    let role_keys = role_keys_of(conn, &[id.as_str()])?.remove(&id).unwrap_or_default();
-    Ok(Some(Membership { id: ids::from_db(&id)?, account_id: account, user_id: user, role_keys }))
+    let rows: Vec<(String, Option<String>)> = role_assignments::table
+        .filter(role_assignments::membership_id.eq(&id))
+        .select((role_assignments::role_id, role_assignments::group_id))
+        .load(conn)?;
+    let role_ids: Vec<String> = rows.iter().map(|(role, _)| role.clone()).collect();
+    let roles = crate::roles::by_ids(conn, &role_ids)?;
+    let assignments = rows
+        .into_iter()
+        .map(|(role_id, group_id)| {
+            let role = roles
+                .get(&role_id)
+                .cloned()
+                .ok_or_else(|| StoreError::Corrupt(format!("role {role_id} is missing")))?;
+            Ok(Assignment { role, group_id: group_id.as_deref().map(ids::from_db).transpose()? })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok(Some(Membership { id: ids::from_db(&id)?, account_id: account, user_id: user, assignments }))
 }
 
 /// Account-wide role keys per membership id, in one query.
@@ -210,17 +243,16 @@ pub fn remove(
     conn: &mut DbConnection,
     account: Uuid,
     user: Uuid,
-    allowed: impl FnOnce(&[BuiltInRole]) -> bool,
+    allowed: impl FnOnce(&Membership) -> bool,
 ) -> Result<Removal, StoreError> {
     crate::accounts::lock(conn, account)?;
     let Some(membership) = find(conn, account, user)? else {
         return Ok(Removal::NotAMember);
     };
-    let roles: Vec<BuiltInRole> = membership.role_keys.iter().filter_map(|key| BuiltInRole::from_key(key)).collect();
-    if !allowed(&roles) {
+    if !allowed(&membership) {
         return Ok(Removal::NotAllowed);
     }
-    if membership.role_keys.iter().any(|key| key == BuiltInRole::Owner.key()) && owner_count(conn, account)? <= 1 {
+    if membership.is_owner() && owner_count(conn, account)? <= 1 {
         return Ok(Removal::LastOwner);
     }
     diesel::delete(memberships::table.find(ids::to_db(membership.id))).execute(conn)?;

@@ -47,6 +47,8 @@ diesel::table! {
         name -> Text,
         built_in -> Bool,
         created_at -> Timestamp,
+        kind -> Text,
+        description -> Text,
     }
 }
 
@@ -122,6 +124,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    role_permissions (role_id, permission) {
+        role_id -> Text,
+        permission -> Text,
+    }
+}
+
+diesel::joinable!(role_permissions -> roles (role_id));
 diesel::joinable!(invitations -> accounts (account_id));
 diesel::joinable!(invitation_roles -> invitations (invitation_id));
 diesel::joinable!(invitation_roles -> roles (role_id));
@@ -142,4 +152,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     invitation_roles,
     outbox,
     email_verifications,
+    role_permissions,
 );

@@ -1,7 +1,7 @@
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use domain::invitation::InvitationStatus;
-use domain::{BuiltInRole, Email, InvalidValue, Permission, PersonName};
+use domain::{Email, InvalidValue, Permission, PersonName};
 use persistence::invitations::{self, Invitation, ListFilter};
 use persistence::{accounts, users};
 use serde::{Deserialize, Serialize};
@@ -120,15 +120,12 @@ fn parse_item(item: InvitationItem) -> Result<InviteRequest, ApiError> {
     };
     let first_name = optional_name(&item.first_name, "first_name", &mut errors);
     let last_name = optional_name(&item.last_name, "last_name", &mut errors);
-    let mut roles = Vec::new();
+    let mut roles: Vec<String> = Vec::new();
     for key in &item.roles {
-        match BuiltInRole::from_key(key) {
-            Some(role) if !roles.contains(&role) => roles.push(role),
-            Some(_) => {}
-            None => errors.push(field_error(
-                "roles",
-                InvalidValue::new("unknown_role", format!("There is no role {key:?} in this account.")),
-            )),
+        match domain::catalogue::check_role_key(key) {
+            Ok(()) if !roles.contains(key) => roles.push(key.clone()),
+            Ok(()) => {}
+            Err(error) => errors.push(field_error("roles", InvalidValue::new("unknown_role", error.message))),
         }
     }
     match email {
@@ -167,6 +164,7 @@ pub async fn create_invitations(
     let inviter =
         Inviter { account_id: member.account_id, user_id: member.user_id, permissions: member.permissions.clone() };
     let public_url = state.settings.public_url.clone();
+    let shared = state.clone();
     let now = state.clock.now();
     let results = state
         .db(move |conn| {
@@ -174,7 +172,8 @@ pub async fn create_invitations(
                 .into_iter()
                 .enumerate()
                 .map(|(index, item)| {
-                    match parse_item(item).and_then(|request| flows::invite(conn, &inviter, request, &public_url, now))
+                    match parse_item(item)
+                        .and_then(|request| flows::invite(conn, &shared.catalogue, &inviter, request, &public_url, now))
                     {
                         Ok(invited) => InvitationResult {
                             index,

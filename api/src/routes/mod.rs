@@ -8,6 +8,7 @@ pub mod invitations;
 pub mod invitee;
 pub mod me;
 pub mod members;
+pub mod permissions;
 pub mod preferences;
 pub mod well_known;
 
@@ -41,6 +42,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(members::list_members)
             .service(members::get_member)
             .service(members::remove_member)
+            .service(permissions::list_permissions)
+            .service(permissions::check_authorization)
+            .service(permissions::get_member_permissions)
             .service(invitations::preview_invitation)
             .service(invitee::accept_invitation)
             .service(invitee::register_with_invitation)

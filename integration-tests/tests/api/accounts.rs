@@ -1,4 +1,3 @@
-use domain::BuiltInRole;
 use integration_tests::{TestApp, on_both_backends};
 use serde_json::json;
 use uuid::Uuid;
@@ -66,18 +65,8 @@ async fn members_without_the_permission_get_403(app: TestApp) {
     let member = app.sign_up("member@example.com").await;
     let admin = app.sign_up("admin@example.com").await;
     let id = app.create_account(&owner, "Acme").await;
-    // No endpoint adds members yet (invitations come next): arrange in SQL.
-    let account = Uuid::parse_str(&id).unwrap();
-    let now = chrono::Utc::now();
-    persistence::memberships::add(&mut app.db(), account, Uuid::parse_str(&member.id).unwrap(), &[], now).unwrap();
-    persistence::memberships::add(
-        &mut app.db(),
-        account,
-        Uuid::parse_str(&admin.id).unwrap(),
-        &[BuiltInRole::Administrator],
-        now,
-    )
-    .unwrap();
+    app.add_member(&id, &member.id, &[]);
+    app.add_member(&id, &admin.id, &["administrator"]);
 
     let path = format!("/v1/accounts/{id}");
     app.get(&path, Some(&member.access_token)).await.expect_status(200);

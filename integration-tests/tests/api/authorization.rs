@@ -2,7 +2,6 @@
 //! the permission get 403, non-members 404, and nobody hands out or takes
 //! away more than they hold.
 
-use domain::BuiltInRole;
 use integration_tests::{SignedIn, TestApp, on_both_backends};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -29,18 +28,9 @@ async fn cast(app: &TestApp) -> Cast {
     let plain = app.sign_up("plain@example.com").await;
     let stranger = app.sign_up("stranger@example.com").await;
     let account = app.create_account(&owner, "Acme").await;
-    // Arranged in SQL: the roles issue adds the endpoints that assign roles.
-    let id = Uuid::parse_str(&account).unwrap();
-    let now = chrono::Utc::now();
-    persistence::memberships::add(
-        &mut app.db(),
-        id,
-        Uuid::parse_str(&admin.id).unwrap(),
-        &[BuiltInRole::Administrator],
-        now,
-    )
-    .unwrap();
-    persistence::memberships::add(&mut app.db(), id, Uuid::parse_str(&plain.id).unwrap(), &[], now).unwrap();
+    // Arranged in SQL until role assignment has its endpoint.
+    app.add_member(&account, &admin.id, &["administrator"]);
+    app.add_member(&account, &plain.id, &[]);
     Cast { owner, admin, plain, stranger, account }
 }
 

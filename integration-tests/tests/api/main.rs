@@ -12,4 +12,5 @@ mod errors;
 mod invitations;
 mod me;
 mod operations;
+mod permissions;
 mod storage;

@@ -1,0 +1,3 @@
+DROP TABLE role_permissions;
+ALTER TABLE roles DROP COLUMN description;
+ALTER TABLE roles DROP COLUMN kind;

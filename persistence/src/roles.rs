@@ -1,0 +1,173 @@
+//! Roles: built in and template roles are shared by every account (no
+//! account id); custom roles belong to one account and store their
+//! permissions. Every lookup is scoped to what one account can see.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use domain::catalogue::TemplateRole;
+use domain::{BuiltInRole, HeldRole, PermissionSet, RoleKind};
+use uuid::Uuid;
+
+use crate::schema::{role_permissions, roles};
+use crate::{DbConnection, StoreError, ids, time};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Role {
+    pub id: Uuid,
+    /// `None` for built-in and template roles.
+    pub account_id: Option<Uuid>,
+    pub key: String,
+    pub name: String,
+    pub description: String,
+    pub kind: RoleKind,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Role {
+    pub fn held(&self, group: Option<Uuid>) -> HeldRole {
+        HeldRole { key: self.key.clone(), kind: self.kind.clone(), group }
+    }
+
+    pub fn kind_name(&self) -> &'static str {
+        kind_name(&self.kind)
+    }
+}
+
+pub fn kind_name(kind: &RoleKind) -> &'static str {
+    match kind {
+        RoleKind::BuiltIn(_) => "built_in",
+        RoleKind::Template => "template",
+        RoleKind::Custom(_) => "custom",
+    }
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = roles)]
+struct RoleRow {
+    id: String,
+    account_id: Option<String>,
+    key: String,
+    name: String,
+    description: String,
+    kind: String,
+    created_at: NaiveDateTime,
+}
+
+/// Turns stored kinds into domain kinds, loading custom roles' permissions
+/// in one query.
+fn hydrate(conn: &mut DbConnection, rows: Vec<RoleRow>) -> Result<Vec<Role>, StoreError> {
+    let custom: Vec<&str> = rows.iter().filter(|row| row.kind == "custom").map(|row| row.id.as_str()).collect();
+    let mut permissions: HashMap<String, Vec<String>> = HashMap::new();
+    if !custom.is_empty() {
+        let pairs: Vec<(String, String)> = role_permissions::table
+            .filter(role_permissions::role_id.eq_any(&custom))
+            .select((role_permissions::role_id, role_permissions::permission))
+            .load(conn)?;
+        for (role, permission) in pairs {
+            permissions.entry(role).or_default().push(permission);
+        }
+    }
+    rows.into_iter()
+        .map(|row| {
+            let kind = match row.kind.as_str() {
+                "built_in" => RoleKind::BuiltIn(
+                    BuiltInRole::from_key(&row.key)
+                        .ok_or_else(|| StoreError::Corrupt(format!("built-in role {:?}", row.key)))?,
+                ),
+                "template" => RoleKind::Template,
+                "custom" => RoleKind::Custom(permissions.remove(&row.id).unwrap_or_default().into_iter().collect()),
+                other => return Err(StoreError::Corrupt(format!("role kind {other:?}"))),
+            };
+            Ok(Role {
+                id: ids::from_db(&row.id)?,
+                account_id: row.account_id.as_deref().map(ids::from_db).transpose()?,
+                key: row.key,
+                name: row.name,
+                description: row.description,
+                kind,
+                created_at: time::from_db(row.created_at),
+            })
+        })
+        .collect()
+}
+
+/// Roles `account` can use, by key.
+pub fn list_visible_by_keys(conn: &mut DbConnection, account: Uuid, keys: &[&str]) -> Result<Vec<Role>, StoreError> {
+    let rows = roles::table
+        .filter(roles::account_id.is_null().or(roles::account_id.eq(ids::to_db(account))))
+        .filter(roles::key.eq_any(keys))
+        .select(RoleRow::as_select())
+        .load(conn)?;
+    hydrate(conn, rows)
+}
+
+/// Every role `account` can use: built in, templates, then its own.
+pub fn list_visible(conn: &mut DbConnection, account: Uuid) -> Result<Vec<Role>, StoreError> {
+    let rows = roles::table
+        .filter(roles::account_id.is_null().or(roles::account_id.eq(ids::to_db(account))))
+        .select(RoleRow::as_select())
+        .order((roles::account_id.is_not_null(), roles::key))
+        .load(conn)?;
+    hydrate(conn, rows)
+}
+
+pub fn built_in_id(conn: &mut DbConnection, role: BuiltInRole) -> Result<Uuid, StoreError> {
+    let id: String = roles::table
+        .filter(roles::account_id.is_null())
+        .filter(roles::key.eq(role.key()))
+        .select(roles::id)
+        .first(conn)?;
+    ids::from_db(&id)
+}
+
+/// Makes the roles table hold a row for every template role of the
+/// catalogue (their permissions are read from the catalogue, not stored).
+pub fn sync_templates(
+    conn: &mut DbConnection,
+    templates: &[TemplateRole],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for template in templates {
+        let updated =
+            diesel::update(roles::table.filter(roles::account_id.is_null()).filter(roles::key.eq(&template.key)))
+                .set((
+                    roles::name.eq(&template.name),
+                    roles::description.eq(&template.description),
+                    roles::kind.eq("template"),
+                ))
+                .execute(conn)?;
+        if updated == 0 {
+            diesel::insert_into(roles::table)
+                .values((
+                    roles::id.eq(ids::to_db(Uuid::now_v7())),
+                    roles::key.eq(&template.key),
+                    roles::name.eq(&template.name),
+                    roles::description.eq(&template.description),
+                    roles::kind.eq("template"),
+                    roles::built_in.eq(false),
+                    roles::created_at.eq(time::to_db(now)),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// Loads roles by id (used to resolve stored assignments).
+pub(crate) fn by_ids(conn: &mut DbConnection, ids_: &[String]) -> Result<HashMap<String, Role>, StoreError> {
+    if ids_.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = roles::table.filter(roles::id.eq_any(ids_)).select(RoleRow::as_select()).load(conn)?;
+    Ok(hydrate(conn, rows)?.into_iter().map(|role| (ids::to_db(role.id), role)).collect())
+}
+
+/// Custom role permissions as a set, for callers that only need those.
+pub fn custom_permissions(role: &Role) -> PermissionSet {
+    match &role.kind {
+        RoleKind::Custom(permissions) => permissions.clone(),
+        _ => PermissionSet::default(),
+    }
+}
