@@ -75,6 +75,10 @@ pub enum ApiError {
     NotFound,
     #[error("invitation addressed to another email")]
     InvitationEmailMismatch,
+    #[error("If-Match missing")]
+    PreconditionRequired,
+    #[error("If-Match stale")]
+    PreconditionFailed,
     #[error("invitation token unknown")]
     InvitationUnknown,
     #[error("invitation expired")]
@@ -178,6 +182,19 @@ impl ApiError {
                 "forbidden",
                 "Permission required",
                 format!("This action needs the `{permission}` permission."),
+            ),
+            PreconditionRequired => (
+                StatusCode::PRECONDITION_REQUIRED,
+                "precondition_required",
+                "If-Match required",
+                "Send the ETag you last read as If-Match, so that you cannot overwrite a change you have not seen."
+                    .into(),
+            ),
+            PreconditionFailed => (
+                StatusCode::PRECONDITION_FAILED,
+                "precondition_failed",
+                "The resource changed",
+                "It changed since you read it: read it again (new ETag), then retry.".into(),
             ),
             InvitationUnknown => (
                 StatusCode::NOT_FOUND,

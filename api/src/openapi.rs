@@ -27,6 +27,8 @@ use crate::routes;
         (name = "accounts", description = "Company accounts and their preferences"),
         (name = "invitations", description = "Inviting people by email, and the invitee's side"),
         (name = "members", description = "An account's members"),
+        (name = "roles", description = "Built-in, template and custom roles"),
+        (name = "groups", description = "Groups of members; roles can be scoped to one"),
         (name = "permissions", description = "The permission catalogue and authorization checks"),
         (name = "operations", description = "Health and readiness probes"),
     ),

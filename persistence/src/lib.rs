@@ -18,6 +18,7 @@ pub mod accounts;
 mod db;
 pub mod email_verifications;
 mod error;
+pub mod groups;
 pub mod ids;
 pub mod invitations;
 pub mod memberships;

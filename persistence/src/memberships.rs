@@ -162,31 +162,26 @@ fn members_from_rows(conn: &mut DbConnection, rows: Vec<MemberRow>) -> Result<Ve
         .collect()
 }
 
-/// Members in join order (membership ids are UUIDv7); the cursor is the
-/// membership id of the last member of the previous page.
-pub fn list(
-    conn: &mut DbConnection,
-    account: Uuid,
-    search: Option<&str>,
-    after: Option<&str>,
-    limit: i64,
-) -> Result<Vec<(String, Member)>, StoreError> {
-    load_members(conn, account, MemberFilter { user: None, search, after, limit })
-}
-
+/// One member of the account, as listed.
 pub fn find_member(conn: &mut DbConnection, account: Uuid, user: Uuid) -> Result<Option<Member>, StoreError> {
-    let filter = MemberFilter { user: Some(user), search: None, after: None, limit: 1 };
+    let filter = MemberFilter { user: Some(user), search: None, after: None, limit: 1, role: None, group: None };
     Ok(load_members(conn, account, filter)?.pop().map(|(_, member)| member))
 }
 
-struct MemberFilter<'a> {
-    user: Option<Uuid>,
-    search: Option<&'a str>,
-    after: Option<&'a str>,
-    limit: i64,
+pub struct MemberFilter<'a> {
+    pub user: Option<Uuid>,
+    pub search: Option<&'a str>,
+    pub after: Option<&'a str>,
+    pub limit: i64,
+    /// Only members holding the role with this key (in any scope).
+    pub role: Option<&'a str>,
+    /// Only members of this group.
+    pub group: Option<Uuid>,
 }
 
-fn load_members(
+/// Members in join order (membership ids are UUIDv7), filtered; the cursor
+/// is the membership id of the last member of the previous page.
+pub fn load_members(
     conn: &mut DbConnection,
     account: Uuid,
     filter: MemberFilter<'_>,
@@ -208,6 +203,21 @@ fn load_members(
         .into_boxed();
     if let Some(user) = filter.user {
         query = query.filter(memberships::user_id.eq(ids::to_db(user)));
+    }
+    if let Some(group) = filter.group {
+        use crate::schema::group_members;
+        let in_group = group_members::table
+            .filter(group_members::group_id.eq(ids::to_db(group)))
+            .select(group_members::membership_id);
+        query = query.filter(memberships::id.eq_any(in_group));
+    }
+    if let Some(role) = filter.role {
+        let holders = role_assignments::table
+            .inner_join(roles::table)
+            .filter(roles::key.eq(role.to_owned()))
+            .filter(roles::account_id.is_null().or(roles::account_id.eq(ids::to_db(account))))
+            .select(role_assignments::membership_id);
+        query = query.filter(memberships::id.eq_any(holders));
     }
     if let Some(pattern) = filter.search.and_then(search::contains_pattern) {
         query = query.filter(
@@ -269,4 +279,28 @@ pub fn owner_count(conn: &mut DbConnection, account: Uuid) -> Result<i64, StoreE
         .filter(role_assignments::group_id.is_null())
         .count()
         .get_result(conn)?)
+}
+
+/// Replaces every role `membership` holds. Call inside a transaction that
+/// also checked the version of the role set the caller saw.
+pub fn replace_assignments(
+    conn: &mut DbConnection,
+    membership: Uuid,
+    assignments: &[(Uuid, Option<Uuid>)],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    diesel::delete(role_assignments::table.filter(role_assignments::membership_id.eq(ids::to_db(membership))))
+        .execute(conn)?;
+    for (role, group) in assignments {
+        diesel::insert_into(role_assignments::table)
+            .values((
+                role_assignments::id.eq(ids::to_db(Uuid::now_v7())),
+                role_assignments::membership_id.eq(ids::to_db(membership)),
+                role_assignments::role_id.eq(ids::to_db(*role)),
+                role_assignments::group_id.eq(group.map(ids::to_db)),
+                role_assignments::created_at.eq(time::to_db(now)),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
 }

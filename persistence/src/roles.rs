@@ -164,10 +164,142 @@ pub(crate) fn by_ids(conn: &mut DbConnection, ids_: &[String]) -> Result<HashMap
     Ok(hydrate(conn, rows)?.into_iter().map(|role| (ids::to_db(role.id), role)).collect())
 }
 
-/// Custom role permissions as a set, for callers that only need those.
-pub fn custom_permissions(role: &Role) -> PermissionSet {
-    match &role.kind {
-        RoleKind::Custom(permissions) => permissions.clone(),
-        _ => PermissionSet::default(),
+/// One role of `account` (or a shared one) by id.
+pub fn find_visible(conn: &mut DbConnection, account: Uuid, id: Uuid) -> Result<Option<Role>, StoreError> {
+    let rows = roles::table
+        .filter(roles::id.eq(ids::to_db(id)))
+        .filter(roles::account_id.is_null().or(roles::account_id.eq(ids::to_db(account))))
+        .select(RoleRow::as_select())
+        .load(conn)?;
+    Ok(hydrate(conn, rows)?.pop())
+}
+
+pub struct NewCustomRole<'a> {
+    pub account_id: Uuid,
+    pub key: &'a str,
+    pub name: &'a str,
+    pub description: &'a str,
+    pub permissions: &'a PermissionSet,
+    pub now: DateTime<Utc>,
+}
+
+/// Creates an account's own role. [`StoreError::Conflict`] when the key is
+/// taken in the account; the caller checks shared keys first.
+pub fn create_custom(conn: &mut DbConnection, new: NewCustomRole<'_>) -> Result<Uuid, StoreError> {
+    let id = Uuid::now_v7();
+    diesel::insert_into(roles::table)
+        .values((
+            roles::id.eq(ids::to_db(id)),
+            roles::account_id.eq(ids::to_db(new.account_id)),
+            roles::key.eq(new.key),
+            roles::name.eq(new.name),
+            roles::description.eq(new.description),
+            roles::kind.eq("custom"),
+            roles::built_in.eq(false),
+            roles::created_at.eq(time::to_db(new.now)),
+        ))
+        .execute(conn)?;
+    set_permissions(conn, id, new.permissions)?;
+    Ok(id)
+}
+
+fn set_permissions(conn: &mut DbConnection, role: Uuid, permissions: &PermissionSet) -> Result<(), StoreError> {
+    diesel::delete(role_permissions::table.filter(role_permissions::role_id.eq(ids::to_db(role)))).execute(conn)?;
+    for key in permissions.keys() {
+        diesel::insert_into(role_permissions::table)
+            .values((role_permissions::role_id.eq(ids::to_db(role)), role_permissions::permission.eq(key)))
+            .execute(conn)?;
     }
+    Ok(())
+}
+
+pub struct CustomRoleChange<'a> {
+    pub name: Option<&'a str>,
+    pub description: Option<&'a str>,
+    pub permissions: Option<&'a PermissionSet>,
+}
+
+pub fn update_custom(
+    conn: &mut DbConnection,
+    account: Uuid,
+    id: Uuid,
+    change: CustomRoleChange<'_>,
+) -> Result<(), StoreError> {
+    let target = || roles::table.filter(roles::id.eq(ids::to_db(id))).filter(roles::account_id.eq(ids::to_db(account)));
+    if let Some(name) = change.name {
+        diesel::update(target()).set(roles::name.eq(name)).execute(conn)?;
+    }
+    if let Some(description) = change.description {
+        diesel::update(target()).set(roles::description.eq(description)).execute(conn)?;
+    }
+    if let Some(permissions) = change.permissions {
+        set_permissions(conn, id, permissions)?;
+    }
+    Ok(())
+}
+
+/// How many assignments and pending invitations use a role.
+pub fn usage(conn: &mut DbConnection, id: Uuid) -> Result<i64, StoreError> {
+    use crate::schema::{invitation_roles, invitations, role_assignments};
+    let assigned: i64 =
+        role_assignments::table.filter(role_assignments::role_id.eq(ids::to_db(id))).count().get_result(conn)?;
+    let invited: i64 = invitation_roles::table
+        .inner_join(invitations::table)
+        .filter(invitation_roles::role_id.eq(ids::to_db(id)))
+        .filter(invitations::status.eq("pending"))
+        .count()
+        .get_result(conn)?;
+    Ok(assigned + invited)
+}
+
+/// Deletes an account's own role, first moving its assignments and pending
+/// invitations to `reassign_to` when given. Call inside a transaction.
+pub fn delete_custom(
+    conn: &mut DbConnection,
+    account: Uuid,
+    id: Uuid,
+    reassign_to: Option<Uuid>,
+) -> Result<(), StoreError> {
+    use crate::schema::{invitation_roles, role_assignments};
+    let (from, to) = (ids::to_db(id), reassign_to.map(ids::to_db));
+    if let Some(to) = &to {
+        // Members holding both keep one assignment: drop the duplicates first.
+        let holders: Vec<(String, Option<String>)> = role_assignments::table
+            .filter(role_assignments::role_id.eq(to))
+            .select((role_assignments::membership_id, role_assignments::group_id))
+            .load(conn)?;
+        for (membership, group) in holders {
+            let duplicate = role_assignments::table
+                .filter(role_assignments::role_id.eq(&from))
+                .filter(role_assignments::membership_id.eq(membership));
+            match group {
+                Some(group) => diesel::delete(duplicate.filter(role_assignments::group_id.eq(group))).execute(conn)?,
+                None => diesel::delete(duplicate.filter(role_assignments::group_id.is_null())).execute(conn)?,
+            };
+        }
+        diesel::update(role_assignments::table.filter(role_assignments::role_id.eq(&from)))
+            .set(role_assignments::role_id.eq(to))
+            .execute(conn)?;
+        let invited: Vec<String> = invitation_roles::table
+            .filter(invitation_roles::role_id.eq(&from))
+            .select(invitation_roles::invitation_id)
+            .load(conn)?;
+        for invitation in invited {
+            let already: i64 = invitation_roles::table
+                .filter(invitation_roles::invitation_id.eq(&invitation))
+                .filter(invitation_roles::role_id.eq(to))
+                .count()
+                .get_result(conn)?;
+            if already == 0 {
+                diesel::insert_into(invitation_roles::table)
+                    .values((invitation_roles::invitation_id.eq(&invitation), invitation_roles::role_id.eq(to)))
+                    .execute(conn)?;
+            }
+        }
+    }
+    diesel::delete(invitation_roles::table.filter(invitation_roles::role_id.eq(&from))).execute(conn)?;
+    diesel::delete(role_assignments::table.filter(role_assignments::role_id.eq(&from))).execute(conn)?;
+    diesel::delete(roles::table.filter(roles::id.eq(&from)).filter(roles::account_id.eq(ids::to_db(account))))
+        .execute(conn)?;
+    Ok(())
 }

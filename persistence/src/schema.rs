@@ -131,6 +131,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    groups (id) {
+        id -> Text,
+        account_id -> Text,
+        name -> Text,
+        description -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    group_members (group_id, membership_id) {
+        group_id -> Text,
+        membership_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(group_members -> groups (group_id));
+diesel::joinable!(group_members -> memberships (membership_id));
 diesel::joinable!(role_permissions -> roles (role_id));
 diesel::joinable!(invitations -> accounts (account_id));
 diesel::joinable!(invitation_roles -> invitations (invitation_id));
@@ -153,4 +174,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     email_verifications,
     role_permissions,
+    groups,
+    group_members,
 );

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod groups;
 pub mod health;
 pub mod invitations;
 pub mod invitee;
@@ -10,6 +11,7 @@ pub mod me;
 pub mod members;
 pub mod permissions;
 pub mod preferences;
+pub mod roles;
 pub mod well_known;
 
 use utoipa_actix_web::scope;
@@ -42,6 +44,21 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(members::list_members)
             .service(members::get_member)
             .service(members::remove_member)
+            .service(members::set_member_roles)
+            .service(members::transfer_ownership)
+            .service(roles::list_roles)
+            .service(roles::create_role)
+            .service(roles::get_role)
+            .service(roles::update_role)
+            .service(roles::delete_role)
+            .service(groups::list_groups)
+            .service(groups::create_group)
+            .service(groups::get_group)
+            .service(groups::update_group)
+            .service(groups::delete_group)
+            .service(groups::list_group_members)
+            .service(groups::add_group_member)
+            .service(groups::remove_group_member)
             .service(permissions::list_permissions)
             .service(permissions::check_authorization)
             .service(permissions::get_member_permissions)

@@ -13,4 +13,5 @@ mod invitations;
 mod me;
 mod operations;
 mod permissions;
+mod roles;
 mod storage;
