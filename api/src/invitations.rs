@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Utc};
 use domain::invitation::{InvitationClock, InvitationStatus, TransitionRefused};
-use domain::{Catalogue, Email, PermissionSet, may_grant, may_remove};
-use persistence::invitations::{self, Invitation, NewInvitation};
+use domain::{Catalogue, Email, HeldRole, PermissionSet, may_grant, may_remove};
+use persistence::invitations::{self, Invitation, InvitedRole, NewInvitation};
 use persistence::roles;
 use persistence::{DbConnection, StoreError, accounts, memberships, outbox, users, write_transaction};
 use uuid::Uuid;
@@ -19,14 +19,17 @@ pub struct InviteRequest {
     pub email: Email,
     pub first_name: String,
     pub last_name: String,
-    /// Keys of the roles to give, already checked for shape.
-    pub roles: Vec<String>,
+    /// Role keys (already checked for shape) and the group each applies
+    /// in (`None`: account-wide).
+    pub assignments: Vec<(String, Option<Uuid>)>,
     pub send_email: bool,
 }
 
+/// Who hands out roles, with the roles they hold (for scoped checks).
 pub struct Inviter {
     pub account_id: Uuid,
     pub user_id: Uuid,
+    pub roles: Vec<HeldRole>,
     pub permissions: PermissionSet,
 }
 
@@ -54,7 +57,7 @@ pub fn invite(
     now: DateTime<Utc>,
 ) -> Result<Invited, ApiError> {
     write_transaction(conn, |conn| {
-        let roles = grantable_roles(conn, catalogue, inviter, &request.roles)?;
+        let assignments = grantable_roles(conn, catalogue, inviter, &request.assignments)?;
         let preferences = accounts::invitation_preferences(conn, inviter.account_id)?.ok_or(ApiError::NotFound)?;
         let existing_user = users::find_by_email(conn, &request.email)?;
         if let Some(user) = &existing_user
@@ -77,7 +80,7 @@ pub fn invite(
             email: &request.email,
             first_name: &request.first_name,
             last_name: &request.last_name,
-            roles: &roles,
+            assignments: &assignments,
             invited_by: inviter.user_id,
             token_hash: &token.digest(),
             clock,
@@ -225,12 +228,19 @@ pub fn accept(conn: &mut DbConnection, token: &str, user: Uuid, now: DateTime<Ut
         if !invitations::decide(conn, invitation.id, InvitationStatus::Accepted, now)? {
             return Err(lost_race(conn, invitation.account_id, invitation.id, now));
         }
-        memberships::add(conn, invitation.account_id, user.id, &invitation.role_ids, now).map_err(
-            |error| match error {
+        let membership =
+            memberships::add(conn, invitation.account_id, user.id, &[], now).map_err(|error| match error {
                 StoreError::Conflict => conflict("already_member", "You are already a member of this account."),
                 other => other.into(),
-            },
-        )?;
+            })?;
+        let mut held = Vec::new();
+        for assignment in &invitation.assignments {
+            if let Some(group) = assignment.group_id {
+                persistence::groups::add_member(conn, group, membership, now)?;
+            }
+            held.push((assignment.role_id, assignment.group_id));
+        }
+        memberships::replace_assignments(conn, membership, &held, now)?;
         Ok(invitation)
     })
 }
@@ -340,27 +350,38 @@ pub fn send_reminder(
     })
 }
 
-/// Resolves role keys to roles the account can use, refusing unknown keys
-/// (422) and roles carrying permissions the grantor lacks (403): nobody hands
-/// out more than they hold.
+/// Resolves wanted assignments to roles the account can use, inside groups
+/// it has: unknown roles or groups are 422, and a role carrying permissions
+/// the grantor lacks where it would apply is 403. Nobody hands out more than
+/// they hold.
 pub fn grantable_roles(
     conn: &mut DbConnection,
     catalogue: &Catalogue,
     grantor: &Inviter,
-    keys: &[String],
-) -> Result<Vec<(Uuid, String)>, ApiError> {
-    let wanted: Vec<&str> = keys.iter().map(String::as_str).collect();
-    let found = roles::list_visible_by_keys(conn, grantor.account_id, &wanted)?;
-    if let Some(unknown) = keys.iter().find(|key| !found.iter().any(|role| &role.key == *key)) {
-        return Err(ApiError::field("roles", "unknown_role", format!("There is no role {unknown:?} in this account.")));
-    }
-    for role in &found {
-        let granted = catalogue.role_permissions(&role.held(None));
-        if !may_grant(&grantor.permissions, &granted) {
-            let missing =
-                grantor.permissions.missing_from(&granted).first().map(|key| (*key).to_owned()).unwrap_or_default();
+    wanted: &[(String, Option<Uuid>)],
+) -> Result<Vec<InvitedRole>, ApiError> {
+    let keys: Vec<&str> = wanted.iter().map(|(key, _)| key.as_str()).collect();
+    let found = roles::list_visible_by_keys(conn, grantor.account_id, &keys)?;
+    let mut granted = Vec::new();
+    for (key, group) in wanted {
+        let role = found.iter().find(|role| &role.key == key).ok_or_else(|| {
+            ApiError::field("roles", "unknown_role", format!("There is no role {key:?} in this account."))
+        })?;
+        if let Some(group) = group {
+            persistence::groups::find(conn, grantor.account_id, *group)?.ok_or_else(|| {
+                ApiError::field("assignments", "unknown_group", "There is no such group in this account.")
+            })?;
+        }
+        let holder = catalogue.effective(&grantor.roles, *group);
+        let offered = catalogue.role_permissions(&role.held(*group));
+        if !may_grant(&holder, &offered) {
+            let missing = holder.missing_from(&offered).first().map(|key| (*key).to_owned()).unwrap_or_default();
             return Err(ApiError::Forbidden(missing));
         }
+        let invited = InvitedRole { role_id: role.id, role_key: role.key.clone(), group_id: *group };
+        if !granted.contains(&invited) {
+            granted.push(invited);
+        }
     }
-    Ok(found.into_iter().map(|role| (role.id, role.key)).collect())
+    Ok(granted)
 }

@@ -10,7 +10,7 @@ use domain::Email;
 use domain::invitation::{InvitationClock, InvitationStatus};
 use uuid::Uuid;
 
-use crate::schema::{invitation_roles, invitations, roles};
+use crate::schema::{invitation_assignments, invitations, roles};
 use crate::{DbConnection, StoreError, ids, search, time};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,9 +20,8 @@ pub struct Invitation {
     pub email: String,
     pub first_name: String,
     pub last_name: String,
-    pub role_keys: Vec<String>,
-    /// The roles the invitee gets, in the same order as `role_keys`.
-    pub role_ids: Vec<Uuid>,
+    /// What the invitee will hold on accepting.
+    pub assignments: Vec<InvitedRole>,
     pub invited_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
@@ -48,18 +47,33 @@ struct InvitationRow {
     next_reminder_at: Option<NaiveDateTime>,
 }
 
+/// A role an invitation offers, account-wide or inside one group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvitedRole {
+    pub role_id: Uuid,
+    pub role_key: String,
+    pub group_id: Option<Uuid>,
+}
+
+impl Invitation {
+    /// Keys of the offered roles, sorted, each once.
+    pub fn role_keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self.assignments.iter().map(|a| a.role_key.clone()).collect();
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+}
+
 impl InvitationRow {
-    fn into_invitation(self, roles: Vec<(String, String)>) -> Result<Invitation, StoreError> {
-        let role_ids = roles.iter().map(|(id, _)| ids::from_db(id)).collect::<Result<_, _>>()?;
-        let role_keys = roles.into_iter().map(|(_, key)| key).collect();
+    fn into_invitation(self, assignments: Vec<InvitedRole>) -> Result<Invitation, StoreError> {
         Ok(Invitation {
             id: ids::from_db(&self.id)?,
             account_id: ids::from_db(&self.account_id)?,
             email: self.email,
             first_name: self.first_name,
             last_name: self.last_name,
-            role_keys,
-            role_ids,
+            assignments,
             invited_by: self.invited_by.as_deref().map(ids::from_db).transpose()?,
             created_at: time::from_db(self.created_at),
             decided_at: self.decided_at.map(time::from_db),
@@ -79,8 +93,7 @@ pub struct NewInvitation<'a> {
     pub email: &'a Email,
     pub first_name: &'a str,
     pub last_name: &'a str,
-    /// The roles' ids and keys.
-    pub roles: &'a [(Uuid, String)],
+    pub assignments: &'a [InvitedRole],
     pub invited_by: Uuid,
     pub token_hash: &'a str,
     pub clock: InvitationClock,
@@ -108,14 +121,19 @@ pub fn insert(conn: &mut DbConnection, new: NewInvitation<'_>) -> Result<Invitat
         next_reminder_at: new.next_reminder_at.map(time::to_db),
     };
     diesel::insert_into(invitations::table).values(&row).execute(conn)?;
-    for (role_id, _) in new.roles {
-        diesel::insert_into(invitation_roles::table)
-            .values((invitation_roles::invitation_id.eq(&row.id), invitation_roles::role_id.eq(ids::to_db(*role_id))))
+    for assignment in new.assignments {
+        diesel::insert_into(invitation_assignments::table)
+            .values((
+                invitation_assignments::id.eq(ids::to_db(Uuid::now_v7())),
+                invitation_assignments::invitation_id.eq(&row.id),
+                invitation_assignments::role_id.eq(ids::to_db(assignment.role_id)),
+                invitation_assignments::group_id.eq(assignment.group_id.map(ids::to_db)),
+            ))
             .execute(conn)?;
     }
-    let mut roles: Vec<(String, String)> = new.roles.iter().map(|(id, key)| (ids::to_db(*id), key.clone())).collect();
-    roles.sort_by(|a, b| a.1.cmp(&b.1));
-    row.into_invitation(roles)
+    let mut assignments = new.assignments.to_vec();
+    assignments.sort_by(|a, b| a.role_key.cmp(&b.role_key));
+    row.into_invitation(assignments)
 }
 
 /// Records as expired the pending invitations of `email` to `account` whose
@@ -140,15 +158,20 @@ pub fn expire_lapsed_for(
 
 fn with_roles(conn: &mut DbConnection, rows: Vec<InvitationRow>) -> Result<Vec<Invitation>, StoreError> {
     let ids: Vec<&str> = rows.iter().map(|row| row.id.as_str()).collect();
-    let triples: Vec<(String, String, String)> = invitation_roles::table
+    let found: Vec<(String, String, String, Option<String>)> = invitation_assignments::table
         .inner_join(roles::table)
-        .filter(invitation_roles::invitation_id.eq_any(&ids))
-        .select((invitation_roles::invitation_id, roles::id, roles::key))
-        .order((invitation_roles::invitation_id, roles::key))
+        .filter(invitation_assignments::invitation_id.eq_any(&ids))
+        .select((invitation_assignments::invitation_id, roles::id, roles::key, invitation_assignments::group_id))
+        .order((invitation_assignments::invitation_id, roles::key))
         .load(conn)?;
-    let mut by_invitation: HashMap<String, Vec<(String, String)>> = HashMap::new();
-    for (id, role_id, key) in triples {
-        by_invitation.entry(id).or_default().push((role_id, key));
+    let mut by_invitation: HashMap<String, Vec<InvitedRole>> = HashMap::new();
+    for (id, role_id, role_key, group_id) in found {
+        let invited = InvitedRole {
+            role_id: ids::from_db(&role_id)?,
+            role_key,
+            group_id: group_id.as_deref().map(ids::from_db).transpose()?,
+        };
+        by_invitation.entry(id).or_default().push(invited);
     }
     rows.into_iter()
         .map(|row| {

@@ -240,12 +240,12 @@ pub fn update_custom(
 
 /// How many assignments and pending invitations use a role.
 pub fn usage(conn: &mut DbConnection, id: Uuid) -> Result<i64, StoreError> {
-    use crate::schema::{invitation_roles, invitations, role_assignments};
+    use crate::schema::{invitation_assignments, invitations, role_assignments};
     let assigned: i64 =
         role_assignments::table.filter(role_assignments::role_id.eq(ids::to_db(id))).count().get_result(conn)?;
-    let invited: i64 = invitation_roles::table
+    let invited: i64 = invitation_assignments::table
         .inner_join(invitations::table)
-        .filter(invitation_roles::role_id.eq(ids::to_db(id)))
+        .filter(invitation_assignments::role_id.eq(ids::to_db(id)))
         .filter(invitations::status.eq("pending"))
         .count()
         .get_result(conn)?;
@@ -260,7 +260,7 @@ pub fn delete_custom(
     id: Uuid,
     reassign_to: Option<Uuid>,
 ) -> Result<(), StoreError> {
-    use crate::schema::{invitation_roles, role_assignments};
+    use crate::schema::{invitation_assignments, role_assignments};
     let (from, to) = (ids::to_db(id), reassign_to.map(ids::to_db));
     if let Some(to) = &to {
         // Members holding both keep one assignment: drop the duplicates first.
@@ -280,24 +280,12 @@ pub fn delete_custom(
         diesel::update(role_assignments::table.filter(role_assignments::role_id.eq(&from)))
             .set(role_assignments::role_id.eq(to))
             .execute(conn)?;
-        let invited: Vec<String> = invitation_roles::table
-            .filter(invitation_roles::role_id.eq(&from))
-            .select(invitation_roles::invitation_id)
-            .load(conn)?;
-        for invitation in invited {
-            let already: i64 = invitation_roles::table
-                .filter(invitation_roles::invitation_id.eq(&invitation))
-                .filter(invitation_roles::role_id.eq(to))
-                .count()
-                .get_result(conn)?;
-            if already == 0 {
-                diesel::insert_into(invitation_roles::table)
-                    .values((invitation_roles::invitation_id.eq(&invitation), invitation_roles::role_id.eq(to)))
-                    .execute(conn)?;
-            }
-        }
+        // Pending invitations offer the replacement instead.
+        diesel::update(invitation_assignments::table.filter(invitation_assignments::role_id.eq(&from)))
+            .set(invitation_assignments::role_id.eq(to))
+            .execute(conn)?;
     }
-    diesel::delete(invitation_roles::table.filter(invitation_roles::role_id.eq(&from))).execute(conn)?;
+    diesel::delete(invitation_assignments::table.filter(invitation_assignments::role_id.eq(&from))).execute(conn)?;
     diesel::delete(role_assignments::table.filter(role_assignments::role_id.eq(&from))).execute(conn)?;
     diesel::delete(roles::table.filter(roles::id.eq(&from)).filter(roles::account_id.eq(ids::to_db(account))))
         .execute(conn)?;

@@ -91,9 +91,11 @@ diesel::table! {
 }
 
 diesel::table! {
-    invitation_roles (invitation_id, role_id) {
+    invitation_assignments (id) {
+        id -> Text,
         invitation_id -> Text,
         role_id -> Text,
+        group_id -> Nullable<Text>,
     }
 }
 
@@ -154,8 +156,8 @@ diesel::joinable!(group_members -> groups (group_id));
 diesel::joinable!(group_members -> memberships (membership_id));
 diesel::joinable!(role_permissions -> roles (role_id));
 diesel::joinable!(invitations -> accounts (account_id));
-diesel::joinable!(invitation_roles -> invitations (invitation_id));
-diesel::joinable!(invitation_roles -> roles (role_id));
+diesel::joinable!(invitation_assignments -> invitations (invitation_id));
+diesel::joinable!(invitation_assignments -> roles (role_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(memberships -> accounts (account_id));
 diesel::joinable!(memberships -> users (user_id));
@@ -170,7 +172,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     memberships,
     role_assignments,
     invitations,
-    invitation_roles,
+    invitation_assignments,
     outbox,
     email_verifications,
     role_permissions,

@@ -28,7 +28,10 @@ pub struct InvitationView {
     pub email: String,
     pub first_name: String,
     pub last_name: String,
+    /// Keys of the offered roles, each once.
     pub roles: Vec<String>,
+    /// The offered roles with their scope.
+    pub assignments: Vec<crate::routes::members::AssignmentView>,
     /// `pending`, `accepted`, `declined`, `revoked` or `expired`.
     pub status: &'static str,
     pub invited_by: Option<Uuid>,
@@ -40,13 +43,19 @@ pub struct InvitationView {
 
 impl InvitationView {
     pub fn new(invitation: Invitation, now: DateTime<Utc>) -> Self {
+        let roles = invitation.role_keys();
         InvitationView {
             id: invitation.id,
             status: invitation.clock.status_at(now).key(),
             email: invitation.email,
             first_name: invitation.first_name,
             last_name: invitation.last_name,
-            roles: invitation.role_keys,
+            roles,
+            assignments: invitation
+                .assignments
+                .iter()
+                .map(|a| crate::routes::members::AssignmentView { role: a.role_key.clone(), group_id: a.group_id })
+                .collect(),
             invited_by: invitation.invited_by,
             created_at: invitation.created_at,
             sent_at: invitation.clock.sent_at,
@@ -64,9 +73,13 @@ pub struct InvitationItem {
     pub first_name: String,
     #[serde(default)]
     pub last_name: String,
-    /// Keys of the roles the person gets on accepting.
+    /// Keys of roles the person gets account-wide on accepting (shorthand
+    /// for `assignments` without groups).
     #[serde(default)]
     pub roles: Vec<String>,
+    /// Roles the person gets on accepting, account-wide or inside a group.
+    #[serde(default)]
+    pub assignments: Vec<crate::routes::members::AssignmentRequest>,
     /// `false`: no email is sent and the response carries the accept URL
     /// once, for integrators who deliver it themselves.
     #[serde(default = "default_true")]
@@ -120,17 +133,22 @@ fn parse_item(item: InvitationItem) -> Result<InviteRequest, ApiError> {
     };
     let first_name = optional_name(&item.first_name, "first_name", &mut errors);
     let last_name = optional_name(&item.last_name, "last_name", &mut errors);
-    let mut roles: Vec<String> = Vec::new();
-    for key in &item.roles {
-        match domain::catalogue::check_role_key(key) {
-            Ok(()) if !roles.contains(key) => roles.push(key.clone()),
+    let wanted = item
+        .roles
+        .iter()
+        .map(|key| (key.clone(), None))
+        .chain(item.assignments.iter().map(|a| (a.role.clone(), a.group_id)));
+    let mut assignments: Vec<(String, Option<Uuid>)> = Vec::new();
+    for (key, group) in wanted {
+        match domain::catalogue::check_role_key(&key) {
+            Ok(()) if !assignments.contains(&(key.clone(), group)) => assignments.push((key, group)),
             Ok(()) => {}
             Err(error) => errors.push(field_error("roles", InvalidValue::new("unknown_role", error.message))),
         }
     }
     match email {
         Some(email) if errors.is_empty() => {
-            Ok(InviteRequest { email, first_name, last_name, roles, send_email: item.send_email })
+            Ok(InviteRequest { email, first_name, last_name, assignments, send_email: item.send_email })
         }
         _ => Err(ApiError::Validation(errors)),
     }
@@ -161,8 +179,12 @@ pub async fn create_invitations(
             format!("Send 1 to {MAX_BATCH} invitations per request."),
         ));
     }
-    let inviter =
-        Inviter { account_id: member.account_id, user_id: member.user_id, permissions: member.permissions.clone() };
+    let inviter = Inviter {
+        account_id: member.account_id,
+        user_id: member.user_id,
+        roles: member.roles.clone(),
+        permissions: member.permissions.clone(),
+    };
     let public_url = state.settings.public_url.clone();
     let shared = state.clone();
     let now = state.clock.now();
@@ -368,8 +390,8 @@ pub async fn preview_invitation(
                 inviter_name: inviter,
                 status: invitation.clock.status_at(now).key(),
                 expires_at: invitation.clock.expires_at,
+                roles: invitation.role_keys(),
                 email: invitation.email,
-                roles: invitation.role_keys,
             })
         })
         .await?;

@@ -60,7 +60,7 @@ pub async fn accept_invitation(
 ) -> Result<HttpResponse, ApiError> {
     let (token, now) = (body.0.token, state.clock.now());
     let invitation = state.db(move |conn| flows::accept(conn, &token, me.id, now)).await?;
-    Ok(HttpResponse::Ok().json(AcceptedInvitation { account_id: invitation.account_id, roles: invitation.role_keys }))
+    Ok(HttpResponse::Ok().json(AcceptedInvitation { account_id: invitation.account_id, roles: invitation.role_keys() }))
 }
 
 /// Register through an invitation and accept it; returns tokens as `login`.

@@ -7,7 +7,54 @@ on_both_backends!(
     assignments_need_the_current_etag_and_never_escalate,
     group_administrators_manage_only_their_group,
     ownership_is_transferred_not_lost,
+    invitations_carry_group_scoped_assignments,
 );
+
+async fn invitations_carry_group_scoped_assignments(app: TestApp) {
+    let owner = app.sign_up("owner@example.com").await;
+    let admin = app.sign_up("admin@example.com").await;
+    let account = app.create_account(&owner, "Acme").await;
+    app.add_member(&account, &admin.id, &["administrator"]);
+    let group =
+        app.post(&format!("/v1/accounts/{account}/groups"), Some(&owner.access_token), json!({"name": "EMEA"})).await;
+    let group = group.expect_status(201)["id"].as_str().unwrap().to_owned();
+    let invitations = format!("/v1/accounts/{account}/invitations");
+    let item = json!({"email": "lead@example.com", "roles": ["developer"], "assignments": [{"role": "administrator", "group_id": group}], "send_email": false});
+    let results = app.post(&invitations, Some(&owner.access_token), json!({"invitations": [item]})).await;
+    let result = results.expect_status(200)["results"][0].clone();
+    assert_eq!(
+        result["invitation"]["assignments"],
+        json!([{"role": "administrator", "group_id": group}, {"role": "developer", "group_id": null}])
+    );
+    let token = result["accept_url"].as_str().unwrap().split("token=").nth(1).unwrap().to_owned();
+    let session = app
+        .post(
+            "/v1/invitations/register",
+            None,
+            json!({"token": token, "password": integration_tests::PASSWORD, "first_name": "L", "last_name": "Ead"}),
+        )
+        .await;
+    let lead_token = session.expect_status(201)["access_token"].as_str().unwrap().to_owned();
+    let lead = app.get("/v1/me", Some(&lead_token)).await.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        permissions(&app, &owner, &account, &lead, None).await,
+        ["badges:request", "certifications:apply", "certifications:view"]
+    );
+    assert!(permissions(&app, &owner, &account, &lead, Some(&group)).await.contains(&"members:manage".to_owned()));
+    let members = app.get(&format!("/v1/accounts/{account}/groups/{group}/members"), Some(&owner.access_token)).await;
+    assert_eq!(members.body["items"][0]["email"], "lead@example.com");
+
+    // Scoped grants are checked too: an administrator cannot offer ownership
+    // inside a group, and unknown groups are refused per item.
+    let owner_in_group = json!({"email": "x@example.com", "assignments": [{"role": "owner", "group_id": group}]});
+    let unknown_group =
+        json!({"email": "y@example.com", "assignments": [{"role": "developer", "group_id": uuid::Uuid::new_v4()}]});
+    let results = app
+        .post(&invitations, Some(&admin.access_token), json!({"invitations": [owner_in_group, unknown_group]}))
+        .await;
+    assert_eq!(results.body["results"][0]["problem"]["code"], "forbidden");
+    assert_eq!(results.body["results"][1]["problem"]["errors"][0]["code"], "unknown_group");
+}
 
 /// The member's current ETag.
 async fn etag(app: &TestApp, token: &str, account: &str, user: &str) -> String {
