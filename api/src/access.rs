@@ -73,3 +73,63 @@ impl FromRequest for AccountMember {
         })
     }
 }
+
+/// What an account-scoped operation requires of its caller, published in the
+/// OpenAPI document as `x-authorization` so that clients know, and so that
+/// the authorization matrix test can check every handler enforces it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Requirement {
+    /// `None`: any member of the account.
+    pub permission: Option<Permission>,
+    /// Held inside the group named by `{group_id}` is enough.
+    pub group_scoped: bool,
+}
+
+const fn member() -> Requirement {
+    Requirement { permission: None, group_scoped: false }
+}
+
+const fn account(permission: Permission) -> Requirement {
+    Requirement { permission: Some(permission), group_scoped: false }
+}
+
+const fn in_group(permission: Permission) -> Requirement {
+    Requirement { permission: Some(permission), group_scoped: true }
+}
+
+/// The requirement of each account-scoped operation, by operation id.
+pub const REQUIREMENTS: &[(&str, Requirement)] = &[
+    ("get_account", member()),
+    ("update_account", account(Permission::SettingsManage)),
+    ("get_preferences", account(Permission::SettingsManage)),
+    ("update_preferences", account(Permission::SettingsManage)),
+    ("create_invitations", account(Permission::InvitationsManage)),
+    ("list_invitations", account(Permission::InvitationsManage)),
+    ("get_invitation", account(Permission::InvitationsManage)),
+    ("resend_invitation", account(Permission::InvitationsManage)),
+    ("revoke_invitation", account(Permission::InvitationsManage)),
+    ("list_members", account(Permission::MembersRead)),
+    ("get_member", account(Permission::MembersRead)),
+    ("remove_member", account(Permission::MembersManage)),
+    ("set_member_roles", account(Permission::RolesManage)),
+    ("get_member_permissions", account(Permission::MembersRead)),
+    ("check_authorization", account(Permission::MembersRead)),
+    ("transfer_ownership", account(Permission::OwnershipTransfer)),
+    ("list_roles", account(Permission::MembersRead)),
+    ("create_role", account(Permission::RolesManage)),
+    ("get_role", account(Permission::MembersRead)),
+    ("update_role", account(Permission::RolesManage)),
+    ("delete_role", account(Permission::RolesManage)),
+    ("list_groups", account(Permission::MembersRead)),
+    ("create_group", account(Permission::GroupsManage)),
+    ("get_group", in_group(Permission::MembersRead)),
+    ("update_group", account(Permission::GroupsManage)),
+    ("delete_group", account(Permission::GroupsManage)),
+    ("list_group_members", in_group(Permission::MembersRead)),
+    ("add_group_member", in_group(Permission::GroupsManage)),
+    ("remove_group_member", in_group(Permission::GroupsManage)),
+];
+
+pub fn requirement(operation_id: &str) -> Option<Requirement> {
+    REQUIREMENTS.iter().find(|(id, _)| *id == operation_id).map(|(_, requirement)| *requirement)
+}

@@ -103,6 +103,15 @@ fn add_standard_errors(api: &mut OpenApi) {
         let account_scoped = path.contains("{account_id}");
         let has_path_params = path.contains('{');
         for operation in operations(item) {
+            if account_scoped
+                && let Some(requirement) = operation.operation_id.as_deref().and_then(crate::access::requirement)
+            {
+                let value = serde_json::json!({
+                    "permission": requirement.permission.map(|p| p.key()),
+                    "group_scoped": requirement.group_scoped,
+                });
+                operation.extensions.get_or_insert_with(Default::default).insert("x-authorization".to_owned(), value);
+            }
             let secured = operation.security.as_ref().is_some_and(|requirements| !requirements.is_empty());
             if operation.security.is_none() {
                 operation.security = Some(Vec::new());

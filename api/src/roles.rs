@@ -193,7 +193,6 @@ pub fn assign(
     write_transaction(conn, |conn| {
         accounts::lock(conn, caller.account_id)?;
         let membership = memberships::find(conn, caller.account_id, user)?.ok_or(ApiError::NotFound)?;
-        check_precondition(if_match, &membership_tag(&membership))?;
         let keys: Vec<&str> = wanted.iter().map(|w| w.role_key.as_str()).collect();
         let visible = roles::list_visible_by_keys(conn, caller.account_id, &keys)?;
         let mut next: Vec<(Role, Option<Uuid>)> = Vec::new();
@@ -243,6 +242,9 @@ pub fn assign(
                 }
             }
         }
+        // Permission first, version second: a caller who may not make the
+        // change learns nothing from a stale tag.
+        check_precondition(if_match, &membership_tag(&membership))?;
         let assignments: Vec<(Uuid, Option<Uuid>)> = next.iter().map(|(role, group)| (role.id, *group)).collect();
         memberships::replace_assignments(conn, membership.id, &assignments, now)?;
         memberships::find(conn, caller.account_id, user)?.ok_or(ApiError::NotFound)

@@ -190,7 +190,7 @@ pub struct AssignmentRequest {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"assignments": [{"role": "developer"}, {"role": "administrator", "group_id": "01937a2e-7000-7000-8000-000000000001"}]}))]
+#[schema(example = json!({"assignments": [{"role": "developer"}]}))]
 pub struct AssignmentsRequest {
     /// Every role the member will hold (at most 50); replaces the current set.
     pub assignments: Vec<AssignmentRequest>,
@@ -232,6 +232,9 @@ pub async fn set_member_roles(
     request: HttpRequest,
     body: JsonBody<AssignmentsRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    if !member.roles.iter().any(|role| state.catalogue.role_permissions(role).contains(Permission::RolesManage)) {
+        return Err(ApiError::Forbidden(Permission::RolesManage.key().to_owned()));
+    }
     let (_, user) = path.into_inner();
     let wanted: Vec<WantedAssignment> =
         body.0.assignments.into_iter().map(|a| WantedAssignment { role_key: a.role, group_id: a.group_id }).collect();

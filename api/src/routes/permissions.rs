@@ -149,7 +149,11 @@ pub async fn get_member_permissions(
     path: web::Path<(Uuid, Uuid)>,
     scope: web::Query<ScopeQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (_, user) = path.into_inner();
+    let (account, user) = path.into_inner();
     let held = permissions_of(&state, &caller, user, scope.group_id).await?;
+    // Unlike a check, a listing names a member: 404 for anyone else.
+    if held.is_empty() && state.db(move |conn| Ok(memberships::find(conn, account, user)?)).await?.is_none() {
+        return Err(ApiError::NotFound);
+    }
     Ok(HttpResponse::Ok().json(EffectivePermissions { permissions: held.keys().map(str::to_owned).collect() }))
 }

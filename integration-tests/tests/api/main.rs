@@ -10,6 +10,7 @@ mod authorization;
 mod crash;
 mod errors;
 mod invitations;
+mod matrix;
 mod me;
 mod operations;
 mod permissions;
