@@ -182,6 +182,22 @@ impl Catalogue {
         }
     }
 
+    /// Whether the roles that apply in `scope` grant `key`: the same answer
+    /// as `effective(..).contains_key(key)` without building the set.
+    pub fn holds(&self, roles: &[HeldRole], scope: Option<uuid::Uuid>, key: &str) -> bool {
+        if !self.contains(key) {
+            return false;
+        }
+        roles.iter().filter(|role| role.group.is_none() || role.group == scope).any(|role| match &role.kind {
+            RoleKind::BuiltIn(BuiltInRole::Owner) => true,
+            RoleKind::BuiltIn(BuiltInRole::Administrator) => {
+                key != Permission::AccountDelete.key() && key != Permission::OwnershipTransfer.key()
+            }
+            RoleKind::Template => self.template(&role.key).is_some_and(|t| t.permissions.contains_key(key)),
+            RoleKind::Custom(stored) => stored.contains_key(key),
+        })
+    }
+
     /// The union of the permissions of the roles that apply in `scope`:
     /// account-wide roles always, group-scoped roles only inside their group.
     pub fn effective(&self, roles: &[HeldRole], scope: Option<uuid::Uuid>) -> PermissionSet {
@@ -303,6 +319,10 @@ mod tests {
                     .any(|role| catalogue.role_permissions(role).contains_key(&entry.key));
                 prop_assert_eq!(effective.contains_key(&entry.key), expected);
             }
+            for entry in catalogue.entries() {
+                prop_assert_eq!(catalogue.holds(&roles, scope, &entry.key), effective.contains_key(&entry.key));
+            }
+            prop_assert!(!catalogue.holds(&roles, scope, "rockets:launch"));
             // Adding a scope never removes account-wide permissions.
             prop_assert!(catalogue.effective(&roles, scope).is_superset(&catalogue.effective(&roles, None)));
         }

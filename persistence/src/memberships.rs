@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use domain::{BuiltInRole, HeldRole, RoleKind};
 
-use crate::roles::Role;
+use crate::roles::{Role, RoleRow};
 use uuid::Uuid;
 
 use crate::schema::{memberships, role_assignments, roles};
@@ -81,32 +81,38 @@ pub fn add(
 /// member (or the account does not exist: the two are indistinguishable on
 /// purpose).
 pub fn find(conn: &mut DbConnection, account: Uuid, user: Uuid) -> Result<Option<Membership>, StoreError> {
-    let Some(id) = memberships::table
+    // One round trip for the usual member (one or more roles); a second
+    // only to tell a member without roles from a non-member. This runs on
+    // every account-scoped request.
+    let rows: Vec<(String, Option<String>, RoleRow)> = role_assignments::table
+        .inner_join(memberships::table)
+        .inner_join(roles::table)
         .filter(memberships::account_id.eq(ids::to_db(account)))
         .filter(memberships::user_id.eq(ids::to_db(user)))
-        .select(memberships::id)
-        .first::<String>(conn)
-        .optional()?
-    else {
-        return Ok(None);
-    };
-    let rows: Vec<(String, Option<String>)> = role_assignments::table
-        .filter(role_assignments::membership_id.eq(&id))
-        .select((role_assignments::role_id, role_assignments::group_id))
+        .select((memberships::id, role_assignments::group_id, RoleRow::as_select()))
         .load(conn)?;
-    let role_ids: Vec<String> = rows.iter().map(|(role, _)| role.clone()).collect();
-    let roles = crate::roles::by_ids(conn, &role_ids)?;
-    let assignments = rows
+    let membership_id = match rows.first() {
+        Some((id, _, _)) => id.clone(),
+        None => match memberships::table
+            .filter(memberships::account_id.eq(ids::to_db(account)))
+            .filter(memberships::user_id.eq(ids::to_db(user)))
+            .select(memberships::id)
+            .first::<String>(conn)
+            .optional()?
+        {
+            Some(id) => id,
+            None => return Ok(None),
+        },
+    };
+    let (groups, role_rows): (Vec<Option<String>>, Vec<RoleRow>) =
+        rows.into_iter().map(|(_, group, role)| (group, role)).unzip();
+    let roles = crate::roles::hydrate(conn, role_rows)?;
+    let assignments = roles
         .into_iter()
-        .map(|(role_id, group_id)| {
-            let role = roles
-                .get(&role_id)
-                .cloned()
-                .ok_or_else(|| StoreError::Corrupt(format!("role {role_id} is missing")))?;
-            Ok(Assignment { role, group_id: group_id.as_deref().map(ids::from_db).transpose()? })
-        })
+        .zip(groups)
+        .map(|(role, group)| Ok(Assignment { role, group_id: group.as_deref().map(ids::from_db).transpose()? }))
         .collect::<Result<_, StoreError>>()?;
-    Ok(Some(Membership { id: ids::from_db(&id)?, account_id: account, user_id: user, assignments }))
+    Ok(Some(Membership { id: ids::from_db(&membership_id)?, account_id: account, user_id: user, assignments }))
 }
 
 /// Account-wide role keys per membership id, in one query.

@@ -45,7 +45,7 @@ pub fn kind_name(kind: &RoleKind) -> &'static str {
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = roles)]
-struct RoleRow {
+pub(crate) struct RoleRow {
     id: String,
     account_id: Option<String>,
     key: String,
@@ -57,7 +57,7 @@ struct RoleRow {
 
 /// Turns stored kinds into domain kinds, loading custom roles' permissions
 /// in one query.
-fn hydrate(conn: &mut DbConnection, rows: Vec<RoleRow>) -> Result<Vec<Role>, StoreError> {
+pub(crate) fn hydrate(conn: &mut DbConnection, rows: Vec<RoleRow>) -> Result<Vec<Role>, StoreError> {
     let custom: Vec<&str> = rows.iter().filter(|row| row.kind == "custom").map(|row| row.id.as_str()).collect();
     let mut permissions: HashMap<String, Vec<String>> = HashMap::new();
     if !custom.is_empty() {
@@ -153,15 +153,6 @@ pub fn sync_templates(
         }
     }
     Ok(())
-}
-
-/// Loads roles by id (used to resolve stored assignments).
-pub(crate) fn by_ids(conn: &mut DbConnection, ids_: &[String]) -> Result<HashMap<String, Role>, StoreError> {
-    if ids_.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows = roles::table.filter(roles::id.eq_any(ids_)).select(RoleRow::as_select()).load(conn)?;
-    Ok(hydrate(conn, rows)?.into_iter().map(|role| (ids::to_db(role.id), role)).collect())
 }
 
 /// One role of `account` (or a shared one) by id.

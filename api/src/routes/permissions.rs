@@ -1,5 +1,5 @@
 use actix_web::{HttpResponse, get, post, web};
-use domain::{Permission, PermissionSet};
+use domain::{HeldRole, Permission, PermissionSet};
 use persistence::memberships;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -68,20 +68,27 @@ pub struct AuthorizationCheckResponse {
     pub missing: Vec<String>,
 }
 
-/// Permissions of `user` in the caller's account, in `scope`. Members may
-/// ask about themselves; asking about others needs `members:read`.
+/// The roles `user` holds in the caller's account (none for non-members).
+/// Members may ask about themselves; asking about others needs
+/// `members:read`.
+async fn roles_of(state: &web::Data<AppState>, caller: &AccountMember, user: Uuid) -> Result<Vec<HeldRole>, ApiError> {
+    if user == caller.user_id {
+        return Ok(caller.roles.clone());
+    }
+    caller.require(Permission::MembersRead)?;
+    let account = caller.account_id;
+    let membership = state.db(move |conn| Ok(memberships::find(conn, account, user)?)).await?;
+    Ok(membership.map(|m| m.held_roles()).unwrap_or_default())
+}
+
 async fn permissions_of(
     state: &web::Data<AppState>,
     caller: &AccountMember,
     user: Uuid,
     scope: Option<Uuid>,
 ) -> Result<PermissionSet, ApiError> {
-    if user != caller.user_id {
-        caller.require(Permission::MembersRead)?;
-    }
-    let account = caller.account_id;
-    let membership = state.db(move |conn| Ok(memberships::find(conn, account, user)?)).await?;
-    Ok(membership.map(|m| state.catalogue.effective(&m.held_roles(), scope)).unwrap_or_default())
+    let roles = roles_of(state, caller, user).await?;
+    Ok(state.catalogue.effective(&roles, scope))
 }
 
 /// May this person do that? Checks a member's effective permissions.
@@ -117,9 +124,11 @@ pub async fn check_authorization(
     if !unknown.is_empty() {
         return Err(ApiError::Validation(unknown));
     }
-    let held = permissions_of(&state, &caller, request.user_id, request.group_id).await?;
-    let wanted: PermissionSet = request.permissions.iter().map(String::as_str).collect();
-    let missing: Vec<String> = held.missing_from(&wanted).into_iter().map(str::to_owned).collect();
+    let roles = roles_of(&state, &caller, request.user_id).await?;
+    let mut missing: Vec<String> =
+        request.permissions.into_iter().filter(|key| !state.catalogue.holds(&roles, request.group_id, key)).collect();
+    missing.sort();
+    missing.dedup();
     Ok(HttpResponse::Ok().json(AuthorizationCheckResponse { allowed: missing.is_empty(), missing }))
 }
 

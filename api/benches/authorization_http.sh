@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Requests per second and p99 latency of POST /v1/accounts/{id}/authorization-checks
+# against a bare actix-web JSON handler, with the same load generator in the
+# same run, both servers with 2 workers.
+#
+#   cargo build --release -p api --bin roster --example bare_json
+#   api/benches/authorization_http.sh [sqlite|postgres] [seconds] [connections]
+#
+# The check asks about a member other than the caller (a developer), so each
+# request verifies a JWT, loads the caller's and the developer's roles from
+# the database and resolves them against the catalogue.
+set -euo pipefail
+backend=${1:-sqlite}; seconds=${2:-10}; connections=${3:-32}
+target=${CARGO_TARGET_DIR:-target}/release
+dir=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$dir"' EXIT
+case $backend in
+  sqlite) url="sqlite://$dir/roster.db" ;;
+  postgres) db=roster_bench_$$; psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $db" postgres
+            trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$dir"; psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" postgres' EXIT
+            url="postgres://postgres@127.0.0.1:5432/$db" ;;
+esac
+ROSTER_DATABASE_URL=$url ROSTER_DATA_DIR=$dir ROSTER_BIND=127.0.0.1:18300 ROSTER_WORKERS=2 ROSTER_LOG=warn \
+  ROSTER_EMAIL_TRANSPORT="file://$dir/mail" "$target/roster" serve >/dev/null 2>&1 &
+"$target/examples/bare_json" 127.0.0.1:18301 2 &
+until curl -fs localhost:18300/readyz >/dev/null && curl -fs -o /dev/null -X POST -H 'content-type: application/json' -d '{"user_id":"x","permissions":[]}' localhost:18301/check; do sleep 0.1; done
+
+api=http://127.0.0.1:18300/v1
+json() { curl -fs -X POST -H 'content-type: application/json' "$@"; }
+json "$api/auth/register" -d '{"email":"owner@example.com","password":"correct horse battery","first_name":"O","last_name":"W"}' >/dev/null
+token=$(json "$api/auth/login" -d '{"email":"owner@example.com","password":"correct horse battery"}' | jq -r .access_token)
+account=$(json "$api/accounts" -H "authorization: Bearer $token" -d '{"name":"Bench"}' | jq -r .id)
+link=$(json "$api/accounts/$account/invitations" -H "authorization: Bearer $token" \
+  -d '{"invitations":[{"email":"dev@example.com","roles":["developer"],"send_email":false}]}' | jq -r '.results[0].accept_url')
+json "$api/invitations/register" -d "{\"token\":\"${link##*token=}\",\"password\":\"correct horse battery\",\"first_name\":\"D\",\"last_name\":\"V\"}" >/dev/null
+developer=$(curl -fs "$api/accounts/$account/members?role=developer" -H "authorization: Bearer $token" | jq -r '.items[0].user_id')
+body="{\"user_id\":\"$developer\",\"permissions\":[\"certifications:apply\",\"members:manage\"]}"
+curl -fs -X POST "$api/accounts/$account/authorization-checks" -H "authorization: Bearer $token" -H 'content-type: application/json' -d "$body" | grep -q '"allowed":false'
+
+cat > "$dir/post.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '$body'
+wrk.headers["content-type"] = "application/json"
+wrk.headers["authorization"] = "Bearer $token"
+LUA
+# Each server gets the same load; wrk's report is kept for the record.
+wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$dir/post.lua" http://127.0.0.1:18301/check > "$dir/bare.txt"
+wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$dir/post.lua" "$api/accounts/$account/authorization-checks" > "$dir/roster.txt"
+rps() { awk '/Requests\/sec/ {print $2}' "$1"; }
+p99() { awk '/ 99%/ {print $2}' "$1"; }
+errors() { awk '/Non-2xx/ {print $NF} END {}' "$1"; }
+printf 'backend=%s connections=%s seconds=%s\n' "$backend" "$connections" "$seconds"
+printf '%-28s %10s req/s  p99 %s %s\n' "bare actix-web handler" "$(rps "$dir/bare.txt")" "$(p99 "$dir/bare.txt")" "$(errors "$dir/bare.txt")"
+printf '%-28s %10s req/s  p99 %s %s\n' "authorization-checks" "$(rps "$dir/roster.txt")" "$(p99 "$dir/roster.txt")" "$(errors "$dir/roster.txt")"
+awk -v a="$(rps "$dir/roster.txt")" -v b="$(rps "$dir/bare.txt")" 'BEGIN {printf "ratio (authorization-checks / bare) = %.2f\n", a / b}'
