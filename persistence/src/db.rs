@@ -89,11 +89,12 @@ impl ManageConnection for ConnectionManager {
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())
                     .map_err(r2d2::Error::ConnectionError)?;
-                // WAL lets readers proceed beside the single writer; the busy
-                // timeout makes writers queue instead of failing at once.
+                // The busy timeout comes first so that every later statement,
+                // switching to WAL included, waits for a lock instead of
+                // failing. WAL lets readers proceed beside the single writer.
                 conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                 )
                 .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))
@@ -120,6 +121,9 @@ pub fn connect_pool(url: &DatabaseUrl, size: u32) -> Result<DbPool, StoreError> 
     }
     r2d2::Pool::builder()
         .max_size(size)
+        // Open one connection up front (it fails fast on a bad URL) and the
+        // rest on demand, rather than all at once.
+        .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(10))
         .build(ConnectionManager { url: url.clone() })
         .map_err(|e| StoreError::Connect(e.to_string()))

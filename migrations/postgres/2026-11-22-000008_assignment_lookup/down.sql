@@ -1,0 +1,1 @@
+DROP INDEX role_assignments_membership_idx;
