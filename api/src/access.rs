@@ -7,7 +7,7 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
-use domain::{HeldRole, Permission, PermissionSet};
+use domain::{Catalogue, HeldRole, Permission, PermissionSet};
 use persistence::memberships;
 use uuid::Uuid;
 
@@ -31,6 +31,21 @@ pub struct AccountMember {
 }
 
 impl AccountMember {
+    /// 403 unless the member holds `permission` account-wide, or inside
+    /// `group` through a role scoped to it.
+    pub fn require_in(
+        &self,
+        catalogue: &Catalogue,
+        permission: Permission,
+        group: Option<Uuid>,
+    ) -> Result<(), ApiError> {
+        if catalogue.holds(&self.roles, group, permission.key()) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(permission.key().to_owned()))
+        }
+    }
+
     /// 403 unless the member holds `permission` in this account.
     pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
         if self.permissions.contains(permission) {

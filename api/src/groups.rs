@@ -3,29 +3,11 @@
 //! renaming and deleting groups needs `groups:manage` account-wide.
 
 use chrono::{DateTime, Utc};
-use domain::Permission;
 use persistence::groups::{self, Group};
 use persistence::{DbConnection, StoreError, memberships, write_transaction};
 use uuid::Uuid;
 
-use crate::access::AccountMember;
 use crate::error::ApiError;
-use crate::state::AppState;
-
-/// 403 unless the caller holds `permission` where it matters: account-wide,
-/// or inside `group` through a role scoped to it.
-pub fn require_in(
-    state: &AppState,
-    caller: &AccountMember,
-    permission: Permission,
-    group: Option<Uuid>,
-) -> Result<(), ApiError> {
-    if state.catalogue.effective(&caller.roles, group).contains(permission) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(permission.key().to_owned()))
-    }
-}
 
 /// The group, when it belongs to the account (404 otherwise).
 pub fn existing(conn: &mut DbConnection, account: Uuid, group: Uuid) -> Result<Group, ApiError> {

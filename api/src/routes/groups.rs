@@ -12,9 +12,9 @@ use crate::access::AccountMember;
 use crate::error::{ApiError, Problem, field_error};
 use crate::extract::JsonBody;
 use crate::groups as flows;
-use crate::routes::invitations::page_cursor;
-use crate::routes::me::PageQuery;
 use crate::routes::members::{MemberPage, MemberView};
+use crate::routes::pagination::PageQuery;
+use crate::routes::pagination::page_cursor;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -134,7 +134,7 @@ pub async fn get_group(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (account, group) = path.into_inner();
-    flows::require_in(&state, &member, Permission::MembersRead, Some(group))?;
+    member.require_in(&state.catalogue, Permission::MembersRead, Some(group))?;
     let found = state.db(move |conn| flows::existing(conn, account, group)).await?;
     Ok(HttpResponse::Ok().json(GroupView::from(found)))
 }
@@ -211,7 +211,7 @@ pub async fn list_group_members(
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (account, group) = path.into_inner();
-    flows::require_in(&state, &member, Permission::MembersRead, Some(group))?;
+    member.require_in(&state.catalogue, Permission::MembersRead, Some(group))?;
     let limit = page.limit()?;
     let after = page.cursor()?.map(|id| id.to_string());
     let mut rows = state
@@ -246,7 +246,7 @@ pub async fn add_group_member(
     path: web::Path<(Uuid, Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (account, group, user) = path.into_inner();
-    flows::require_in(&state, &member, Permission::GroupsManage, Some(group))?;
+    member.require_in(&state.catalogue, Permission::GroupsManage, Some(group))?;
     let now = state.clock.now();
     state.db(move |conn| flows::add_user(conn, account, group, user, now)).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -265,7 +265,7 @@ pub async fn remove_group_member(
     path: web::Path<(Uuid, Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (account, group, user) = path.into_inner();
-    flows::require_in(&state, &member, Permission::GroupsManage, Some(group))?;
+    member.require_in(&state.catalogue, Permission::GroupsManage, Some(group))?;
     state.db(move |conn| flows::remove_user(conn, account, group, user)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

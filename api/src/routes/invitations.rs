@@ -12,7 +12,7 @@ use crate::access::AccountMember;
 use crate::error::{ApiError, Problem, field_error};
 use crate::extract::JsonBody;
 use crate::invitations::{self as flows, InviteRequest, Inviter};
-use crate::routes::me::PageQuery;
+use crate::routes::pagination::{PageQuery, page_cursor};
 use crate::state::AppState;
 
 pub const MAX_BATCH: usize = 20;
@@ -262,17 +262,6 @@ pub async fn list_invitations(
     let next_cursor = page_cursor(&mut rows, limit, |invitation| invitation.id.to_string());
     let items = rows.into_iter().map(|invitation| InvitationView::new(invitation, now)).collect();
     Ok(HttpResponse::Ok().json(InvitationPage { items, next_cursor }))
-}
-
-/// Trims a page fetched with one extra row and returns the next cursor.
-pub fn page_cursor<T>(rows: &mut Vec<T>, limit: i64, cursor_of: impl Fn(&T) -> String) -> Option<String> {
-    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    if rows.len() > limit {
-        rows.truncate(limit);
-        rows.last().map(cursor_of)
-    } else {
-        None
-    }
 }
 
 /// Read one invitation.

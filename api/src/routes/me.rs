@@ -4,13 +4,14 @@ use domain::PersonName;
 use persistence::accounts;
 use persistence::users::{self, NameChange, User};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ParseFields};
 use crate::extract::JsonBody;
 use crate::routes::accounts::AccountView;
+use crate::routes::pagination::{PageQuery, page_cursor};
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -86,37 +87,6 @@ pub async fn update_me(
     Ok(HttpResponse::Ok().json(UserProfile::from(user)))
 }
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// Page size, 1 to 100 (default 50).
-    #[param(minimum = 1, maximum = 100, example = 50)]
-    pub limit: Option<u32>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
-impl PageQuery {
-    pub fn limit(&self) -> Result<i64, ApiError> {
-        match self.limit {
-            None => Ok(50),
-            Some(limit @ 1..=100) => Ok(i64::from(limit)),
-            Some(_) => Err(ApiError::field("limit", "out_of_range", "limit must be between 1 and 100.")),
-        }
-    }
-
-    pub fn cursor(&self) -> Result<Option<Uuid>, ApiError> {
-        self.cursor
-            .as_deref()
-            .map(|raw| {
-                Uuid::parse_str(raw).map_err(|_| {
-                    ApiError::field("cursor", "invalid_cursor", "Pass back the next_cursor of a previous page.")
-                })
-            })
-            .transpose()
-    }
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct MyAccount {
     pub account: AccountView,
@@ -144,12 +114,8 @@ pub async fn list_my_accounts(
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (limit, cursor) = (page.limit()?, page.cursor()?);
-    // One extra row tells whether another page follows.
     let mut rows = state.db(move |conn| Ok(accounts::list_for_member(conn, me.id, cursor, limit + 1)?)).await?;
-    let next_cursor = (rows.len() as i64 > limit).then(|| {
-        rows.truncate(limit as usize);
-        rows.last().map(|row| row.account.id.to_string())
-    });
+    let next_cursor = page_cursor(&mut rows, limit, |row| row.account.id.to_string());
     let items = rows.into_iter().map(|row| MyAccount { account: row.account.into(), roles: row.role_keys }).collect();
-    Ok(HttpResponse::Ok().json(MyAccountsPage { items, next_cursor: next_cursor.flatten() }))
+    Ok(HttpResponse::Ok().json(MyAccountsPage { items, next_cursor }))
 }

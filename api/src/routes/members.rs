@@ -13,8 +13,8 @@ use crate::error::{ApiError, Problem};
 use crate::extract::JsonBody;
 use crate::invitations as flows;
 use crate::roles::{self, WantedAssignment};
-use crate::routes::invitations::page_cursor;
-use crate::routes::me::PageQuery;
+use crate::routes::pagination::PageQuery;
+use crate::routes::pagination::page_cursor;
 use crate::routes::roles::if_match;
 use crate::state::AppState;
 

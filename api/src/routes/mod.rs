@@ -9,6 +9,7 @@ pub mod invitations;
 pub mod invitee;
 pub mod me;
 pub mod members;
+pub mod pagination;
 pub mod permissions;
 pub mod preferences;
 pub mod roles;
