@@ -13,11 +13,10 @@ struct Check {
     permissions: Vec<String>,
 }
 
+/// Parses the request like the real endpoint, then answers a constant decision.
 #[post("/check")]
-async fn check(body: web::Json<Check>) -> HttpResponse {
-    let missing: Vec<String> = Vec::new();
-    HttpResponse::Ok()
-        .json(serde_json::json!({"allowed": body.permissions.is_empty() || missing.is_empty(), "missing": missing}))
+async fn check(_body: web::Json<Check>) -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"allowed": true, "missing": []}))
 }
 
 #[actix_web::main]
