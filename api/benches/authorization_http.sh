@@ -11,24 +11,12 @@
 # the database and resolves them against the catalogue.
 set -euo pipefail
 backend=${1:-sqlite}; seconds=${2:-10}; connections=${3:-32}
-target=${CARGO_TARGET_DIR:-target}/release
-dir=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$dir"' EXIT
-case $backend in
-  sqlite) url="sqlite://$dir/roster.db" ;;
-  postgres) db=roster_bench_$$; psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $db" postgres
-            trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$dir"; psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" postgres' EXIT
-            url="postgres://postgres@127.0.0.1:5432/$db" ;;
-esac
-ROSTER_DATABASE_URL=$url ROSTER_DATA_DIR=$dir ROSTER_BIND=127.0.0.1:18300 ROSTER_WORKERS=2 ROSTER_LOG=warn \
-  ROSTER_EMAIL_TRANSPORT="file://$dir/mail" "$target/roster" serve >/dev/null 2>&1 &
+source "$(dirname "$0")/roster_server.sh"
+start_roster 18300
 "$target/examples/bare_json" 127.0.0.1:18301 2 &
-until curl -fs localhost:18300/readyz >/dev/null && curl -fs -o /dev/null -X POST -H 'content-type: application/json' -d '{"user_id":"x","permissions":[]}' localhost:18301/check; do sleep 0.1; done
+until curl -fs -o /dev/null -X POST -H 'content-type: application/json' -d '{"user_id":"x","permissions":[]}' localhost:18301/check; do sleep 0.1; done
 
-api=http://127.0.0.1:18300/v1
-json() { curl -fs -X POST -H 'content-type: application/json' "$@"; }
-json "$api/auth/register" -d '{"email":"owner@example.com","password":"correct horse battery","first_name":"O","last_name":"W"}' >/dev/null
-token=$(json "$api/auth/login" -d '{"email":"owner@example.com","password":"correct horse battery"}' | jq -r .access_token)
-account=$(json "$api/accounts" -H "authorization: Bearer $token" -d '{"name":"Bench"}' | jq -r .id)
+sign_in_owner
 link=$(json "$api/accounts/$account/invitations" -H "authorization: Bearer $token" \
   -d '{"invitations":[{"email":"dev@example.com","roles":["developer"],"send_email":false}]}' | jq -r '.results[0].accept_url')
 json "$api/invitations/register" -d "{\"token\":\"${link##*token=}\",\"password\":\"correct horse battery\",\"first_name\":\"D\",\"last_name\":\"V\"}" >/dev/null

@@ -11,22 +11,9 @@
 # account's owner. 2 workers; wrk with 2 threads and 8 connections, 10 s.
 set -euo pipefail
 backend=${1:-sqlite}; members=${2:-1000}
-target=${CARGO_TARGET_DIR:-target}/release
-dir=$(mktemp -d); cleanup() { kill $(jobs -p) 2>/dev/null || true; rm -rf "$dir"; }; trap cleanup EXIT
-case $backend in
-  sqlite) url="sqlite://$dir/roster.db" ;;
-  postgres) db=roster_bench_$$; psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $db" postgres
-            trap 'cleanup; psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" postgres' EXIT
-            url="postgres://postgres@127.0.0.1:5432/$db" ;;
-esac
-ROSTER_DATABASE_URL=$url ROSTER_DATA_DIR=$dir ROSTER_BIND=127.0.0.1:18310 ROSTER_WORKERS=2 ROSTER_LOG=warn \
-  ROSTER_EMAIL_TRANSPORT="file://$dir/mail" "$target/roster" serve >/dev/null 2>&1 &
-until curl -fs localhost:18310/readyz >/dev/null; do sleep 0.1; done
-api=http://127.0.0.1:18310/v1
-json() { curl -fs -X POST -H 'content-type: application/json' "$@"; }
-json "$api/auth/register" -d '{"email":"owner@example.com","password":"correct horse battery","first_name":"O","last_name":"W"}' >/dev/null
-token=$(json "$api/auth/login" -d '{"email":"owner@example.com","password":"correct horse battery"}' | jq -r .access_token)
-account=$(json "$api/accounts" -H "authorization: Bearer $token" -d '{"name":"Bench"}' | jq -r .id)
+source "$(dirname "$0")/roster_server.sh"
+start_roster 18310
+sign_in_owner
 
 started=$(date +%s)
 case $backend in

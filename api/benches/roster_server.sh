@@ -1,0 +1,35 @@
+# Shared by the HTTP benchmarks: `source` it with $backend set, then call
+# start_roster PORT (a release roster on a fresh SQLite file or PostgreSQL
+# database, both removed on exit) and sign_in_owner (sets $api, $token and
+# $account: an owner signed in with a new account).
+
+target=${CARGO_TARGET_DIR:-target}/release
+dir=$(mktemp -d)
+db=
+cleanup() {
+  kill $(jobs -p) 2>/dev/null || true
+  rm -rf "$dir"
+  [ -z "$db" ] || psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" postgres
+}
+trap cleanup EXIT
+
+json() { curl -fs -X POST -H 'content-type: application/json' "$@"; }
+
+start_roster() { # $1: port
+  case $backend in
+    sqlite) url="sqlite://$dir/roster.db" ;;
+    postgres) db=roster_bench_$$; psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $db" postgres
+              url="postgres://postgres@127.0.0.1:5432/$db" ;;
+    *) echo "backend must be sqlite or postgres" >&2; exit 2 ;;
+  esac
+  ROSTER_DATABASE_URL=$url ROSTER_DATA_DIR=$dir ROSTER_BIND=127.0.0.1:$1 ROSTER_WORKERS=2 ROSTER_LOG=warn \
+    ROSTER_EMAIL_TRANSPORT="file://$dir/mail" "$target/roster" serve >/dev/null 2>&1 &
+  until curl -fs "localhost:$1/readyz" >/dev/null; do sleep 0.1; done
+  api=http://127.0.0.1:$1/v1
+}
+
+sign_in_owner() {
+  json "$api/auth/register" -d '{"email":"owner@example.com","password":"correct horse battery","first_name":"O","last_name":"W"}' >/dev/null
+  token=$(json "$api/auth/login" -d '{"email":"owner@example.com","password":"correct horse battery"}' | jq -r .access_token)
+  account=$(json "$api/accounts" -H "authorization: Bearer $token" -d '{"name":"Bench"}' | jq -r .id)
+}
