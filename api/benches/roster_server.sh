@@ -1,13 +1,15 @@
 # Shared by the HTTP benchmarks: `source` it with $backend set, then call
 # start_roster PORT (a release roster on a fresh SQLite file or PostgreSQL
 # database, both removed on exit) and sign_in_owner (sets $api, $token and
-# $account: an owner signed in with a new account).
+# $account: an owner signed in with a new account). BENCH_STDERR=FILE keeps
+# the server's stderr; other ROSTER_* variables reach the server as set.
 
 target=${CARGO_TARGET_DIR:-target}/release
 dir=$(mktemp -d)
 db=
 cleanup() {
   kill $(jobs -p) 2>/dev/null || true
+  wait 2>/dev/null || true
   rm -rf "$dir"
   [ -z "$db" ] || psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" postgres
 }
@@ -23,7 +25,7 @@ start_roster() { # $1: port
     *) echo "backend must be sqlite or postgres" >&2; exit 2 ;;
   esac
   ROSTER_DATABASE_URL=$url ROSTER_DATA_DIR=$dir ROSTER_BIND=127.0.0.1:$1 ROSTER_WORKERS=2 ROSTER_LOG=warn \
-    ROSTER_EMAIL_TRANSPORT="file://$dir/mail" "$target/roster" serve >/dev/null 2>&1 &
+    ROSTER_EMAIL_TRANSPORT="file://$dir/mail" "$target/roster" serve >/dev/null 2>${BENCH_STDERR:-/dev/null} &
   until curl -fs "localhost:$1/readyz" >/dev/null; do sleep 0.1; done
   api=http://127.0.0.1:$1/v1
 }

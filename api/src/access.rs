@@ -143,6 +143,9 @@ pub const REQUIREMENTS: &[(&str, Requirement)] = &[
     ("list_group_members", in_group(Permission::MembersRead)),
     ("add_group_member", in_group(Permission::GroupsManage)),
     ("remove_group_member", in_group(Permission::GroupsManage)),
+    ("create_invitation_import", account(Permission::ImportsManage)),
+    ("get_invitation_import", account(Permission::ImportsManage)),
+    ("get_invitation_import_report", account(Permission::ImportsManage)),
 ];
 
 pub fn requirement(operation_id: &str) -> Option<Requirement> {

@@ -110,6 +110,11 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_OUTBOX_POLL_MS", default_value_t = 500, global = true, value_parser = clap::value_parser!(u64).range(10..=60_000))]
     pub outbox_poll_ms: u64,
 
+    /// How often the import job looks for uploaded spreadsheets when not
+    /// woken by an upload to this instance, in milliseconds.
+    #[arg(long, env = "ROSTER_IMPORT_POLL_MS", default_value_t = 1_000, global = true, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub import_poll_ms: u64,
+
     /// How often expiry and reminders of invitations are processed, in
     /// milliseconds.
     #[arg(long, env = "ROSTER_SCHEDULER_INTERVAL_MS", default_value_t = 60_000, global = true, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]

@@ -54,8 +54,9 @@ pub enum ApiError {
     Validation(Vec<FieldError>),
     #[error("request body is not valid JSON: {0}")]
     MalformedBody(String),
+    /// The body is not of a media type the operation reads; names those it does.
     #[error("request body has the wrong content type")]
-    UnsupportedMediaType,
+    UnsupportedMediaType { expected: &'static str },
     #[error("request body exceeds {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("invalid path parameter: {0}")]
@@ -115,7 +116,7 @@ impl ApiError {
             StatusCode::NOT_FOUND => ApiError::RouteNotFound,
             StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
             StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge { limit: 0 },
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType { expected: "application/json" },
             StatusCode::UNAUTHORIZED => ApiError::Unauthenticated,
             StatusCode::SERVICE_UNAVAILABLE => ApiError::Unavailable(status.to_string()),
             s if s.is_client_error() => ApiError::MalformedBody(status.to_string()),
@@ -135,11 +136,11 @@ impl ApiError {
             MalformedBody(reason) => {
                 (StatusCode::BAD_REQUEST, "malformed_body", "The request body is not valid JSON", reason.clone())
             }
-            UnsupportedMediaType => (
+            UnsupportedMediaType { expected } => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
                 "Unsupported content type",
-                "Send the body as application/json.".into(),
+                format!("Send the body as {expected}."),
             ),
             PayloadTooLarge { limit } if *limit > 0 => (
                 StatusCode::PAYLOAD_TOO_LARGE,

@@ -34,7 +34,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
         let body = Bytes::from_request(req, payload);
         Box::pin(async move {
             if !is_json {
-                return Err(ApiError::UnsupportedMediaType);
+                return Err(ApiError::UnsupportedMediaType { expected: "application/json" });
             }
             let bytes = body.await.map_err(|error| match error.as_error::<PayloadError>() {
                 Some(PayloadError::Overflow) => ApiError::PayloadTooLarge { limit },

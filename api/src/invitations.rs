@@ -81,6 +81,7 @@ pub fn invite(
             first_name: &request.first_name,
             last_name: &request.last_name,
             assignments: &assignments,
+            groups: &[],
             invited_by: inviter.user_id,
             token_hash: &token.digest(),
             clock,
@@ -233,12 +234,11 @@ pub fn accept(conn: &mut DbConnection, token: &str, user: Uuid, now: DateTime<Ut
                 StoreError::Conflict => conflict("already_member", "You are already a member of this account."),
                 other => other.into(),
             })?;
-        let mut held = Vec::new();
-        for assignment in &invitation.assignments {
-            if let Some(group) = assignment.group_id {
-                persistence::groups::add_member(conn, group, membership, now)?;
-            }
-            held.push((assignment.role_id, assignment.group_id));
+        let held: Vec<(Uuid, Option<Uuid>)> =
+            invitation.assignments.iter().map(|assignment| (assignment.role_id, assignment.group_id)).collect();
+        let scoped = invitation.assignments.iter().filter_map(|assignment| assignment.group_id);
+        for group in scoped.chain(invitation.groups.iter().copied()) {
+            persistence::groups::add_member(conn, group, membership, now)?;
         }
         memberships::replace_assignments(conn, membership, &held, now)?;
         Ok(invitation)

@@ -10,6 +10,8 @@ pub mod email;
 pub mod error;
 pub mod extract;
 pub mod groups;
+pub mod import_worker;
+pub mod imports;
 pub mod invitations;
 pub mod openapi;
 pub mod roles;

@@ -26,6 +26,7 @@ use crate::routes;
         (name = "me", description = "The signed-in user"),
         (name = "accounts", description = "Company accounts and their preferences"),
         (name = "invitations", description = "Inviting people by email, and the invitee's side"),
+        (name = "imports", description = "Inviting people from a spreadsheet, processed in the background"),
         (name = "members", description = "An account's members"),
         (name = "roles", description = "Built-in, template and custom roles"),
         (name = "groups", description = "Groups of members; roles can be scoped to one"),
@@ -78,7 +79,11 @@ fn add_standard_errors(api: &mut OpenApi) {
         ),
         ("NotFound", "No such resource, or the caller cannot see it", ApiError::NotFound),
         ("PayloadTooLarge", "The body exceeds the configured limit", ApiError::PayloadTooLarge { limit: 1_048_576 }),
-        ("UnsupportedMediaType", "The body is not application/json", ApiError::UnsupportedMediaType),
+        (
+            "UnsupportedMediaType",
+            "The body is not of a content type the operation reads",
+            ApiError::UnsupportedMediaType { expected: "application/json" },
+        ),
         (
             "ValidationFailed",
             "Fields are missing, of the wrong type or invalid",

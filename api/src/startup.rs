@@ -18,6 +18,7 @@ use crate::email::transport::EmailTransport;
 use crate::email::worker::OutboxWorker;
 use crate::error::{ApiError, PROBLEM_JSON};
 use crate::extract::{self, BodyLimit};
+use crate::import_worker::ImportWorker;
 use crate::scheduler::InvitationScheduler;
 use crate::state::AppState;
 use crate::{openapi, routes, telemetry};
@@ -50,6 +51,7 @@ pub struct Application {
     server: Server,
     outbox_worker: OutboxWorker,
     scheduler: InvitationScheduler,
+    import_worker: ImportWorker,
 }
 
 impl Application {
@@ -76,6 +78,15 @@ impl Application {
             public_url: settings.public_url.clone(),
             interval: std::time::Duration::from_millis(settings.scheduler_interval_ms),
         };
+        let import_wake = Arc::new(tokio::sync::Notify::new());
+        let import_worker = ImportWorker {
+            pool: pool.clone(),
+            catalogue: catalogue.clone(),
+            clock: clock.clone(),
+            public_url: settings.public_url.clone(),
+            poll: std::time::Duration::from_millis(settings.import_poll_ms),
+            wake: import_wake.clone(),
+        };
         passwords::warm_up();
         let listener =
             TcpListener::bind(settings.bind).map_err(|source| StartupError::Bind { address: settings.bind, source })?;
@@ -83,7 +94,7 @@ impl Application {
             listener.local_addr().map_err(|source| StartupError::Bind { address: settings.bind, source })?.port();
         tracing::info!(port, database = %settings.database_url, "roster listening");
         let workers = settings.workers;
-        let state = web::Data::new(AppState { pool, catalogue, clock, tokens, settings });
+        let state = web::Data::new(AppState { pool, catalogue, clock, tokens, settings, import_wake });
         let document = openapi::document();
         let mut server = HttpServer::new(move || {
             let limit = state.settings.body_limit_bytes;
@@ -107,7 +118,7 @@ impl Application {
             .listen(listener)
             .map_err(|source| StartupError::Bind { address: std::net::SocketAddr::from(([0, 0, 0, 0], port)), source })?
             .run();
-        Ok(Self { port, server, outbox_worker, scheduler })
+        Ok(Self { port, server, outbox_worker, scheduler, import_worker })
     }
 
     pub fn port(&self) -> u16 {
@@ -115,14 +126,18 @@ impl Application {
     }
 
     /// Serves until SIGTERM or Ctrl-C, then drains in-flight requests.
-    /// The outbox worker and the scheduler run beside the server and stop
-    /// with it.
+    /// The outbox worker, the scheduler and the import job run beside the
+    /// server and stop with it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let worker = tokio::spawn(self.outbox_worker.run());
-        let scheduler = tokio::spawn(self.scheduler.run());
+        let background = [
+            tokio::spawn(self.outbox_worker.run()),
+            tokio::spawn(self.scheduler.run()),
+            tokio::spawn(self.import_worker.run()),
+        ];
         let outcome = self.server.await;
-        worker.abort();
-        scheduler.abort();
+        for task in background {
+            task.abort();
+        }
         outcome
     }
 }

@@ -15,6 +15,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub tokens: TokenKeys,
     pub settings: Settings,
+    /// Wakes this instance's import job when a spreadsheet is uploaded.
+    pub import_wake: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {

@@ -7,6 +7,7 @@ pub mod account;
 pub mod catalogue;
 pub mod clock;
 pub mod email;
+pub mod import;
 pub mod invitation;
 pub mod password;
 pub mod permission;

@@ -110,6 +110,7 @@ impl TestApp {
         let mail = MailSink::start().await;
         settings.email_transport = mail.url();
         settings.outbox_poll_ms = 50;
+        settings.import_poll_ms = 50;
         settings.scheduler_interval_ms = 50;
         adjust(&mut settings);
         let clock = Arc::new(ManualClock::starting_at(SystemClock.now()));

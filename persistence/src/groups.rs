@@ -43,6 +43,19 @@ impl TryFrom<GroupRow> for Group {
     }
 }
 
+/// Every group of the account by lower-cased name (lower-cased here rather
+/// than in SQL, where SQLite folds ASCII only). Accounts have tens of groups.
+pub fn ids_by_name(
+    conn: &mut DbConnection,
+    account: Uuid,
+) -> Result<std::collections::HashMap<String, Uuid>, StoreError> {
+    let found: Vec<(String, String)> = groups::table
+        .filter(groups::account_id.eq(ids::to_db(account)))
+        .select((groups::id, groups::name))
+        .load(conn)?;
+    found.into_iter().map(|(id, name)| Ok((name.to_lowercase(), ids::from_db(&id)?))).collect()
+}
+
 /// [`StoreError::Conflict`] when the account has a group of that name.
 pub fn create(
     conn: &mut DbConnection,

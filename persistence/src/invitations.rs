@@ -2,7 +2,7 @@
 //! 'pending' AND expires_at > now`), so that of two racing transitions
 //! exactly one takes effect and the other sees zero rows changed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -10,7 +10,9 @@ use domain::Email;
 use domain::invitation::{InvitationClock, InvitationStatus};
 use uuid::Uuid;
 
-use crate::schema::{invitation_assignments, invitations, roles};
+use crate::db::insert_all;
+use crate::db::planned_per_call;
+use crate::schema::{invitation_assignments, invitation_groups, invitations, roles};
 use crate::{DbConnection, StoreError, ids, search, time};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +24,8 @@ pub struct Invitation {
     pub last_name: String,
     /// What the invitee will hold on accepting.
     pub assignments: Vec<InvitedRole>,
+    /// Groups the invitee joins without a role inside them.
+    pub groups: Vec<Uuid>,
     pub invited_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
@@ -29,7 +33,7 @@ pub struct Invitation {
 }
 
 #[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = invitations)]
+#[diesel(table_name = invitations, treat_none_as_default_value = false)]
 struct InvitationRow {
     id: String,
     account_id: String,
@@ -66,7 +70,7 @@ impl Invitation {
 }
 
 impl InvitationRow {
-    fn into_invitation(self, assignments: Vec<InvitedRole>) -> Result<Invitation, StoreError> {
+    fn into_invitation(self, assignments: Vec<InvitedRole>, groups: Vec<Uuid>) -> Result<Invitation, StoreError> {
         Ok(Invitation {
             id: ids::from_db(&self.id)?,
             account_id: ids::from_db(&self.account_id)?,
@@ -74,6 +78,7 @@ impl InvitationRow {
             first_name: self.first_name,
             last_name: self.last_name,
             assignments,
+            groups,
             invited_by: self.invited_by.as_deref().map(ids::from_db).transpose()?,
             created_at: time::from_db(self.created_at),
             decided_at: self.decided_at.map(time::from_db),
@@ -94,17 +99,31 @@ pub struct NewInvitation<'a> {
     pub first_name: &'a str,
     pub last_name: &'a str,
     pub assignments: &'a [InvitedRole],
+    pub groups: &'a [Uuid],
     pub invited_by: Uuid,
     pub token_hash: &'a str,
     pub clock: InvitationClock,
     pub next_reminder_at: Option<DateTime<Utc>>,
 }
 
-/// Records an invitation. [`StoreError::Conflict`] when the email already
-/// has a pending invitation to the account. Call inside a transaction: the
-/// roles are separate rows.
-pub fn insert(conn: &mut DbConnection, new: NewInvitation<'_>) -> Result<Invitation, StoreError> {
-    let row = InvitationRow {
+#[derive(Insertable)]
+#[diesel(table_name = invitation_assignments, treat_none_as_default_value = false)]
+struct AssignmentRow {
+    id: String,
+    invitation_id: String,
+    role_id: String,
+    group_id: Option<String>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = invitation_groups)]
+struct GroupRow {
+    invitation_id: String,
+    group_id: String,
+}
+
+fn row_of(new: &NewInvitation<'_>) -> InvitationRow {
+    InvitationRow {
         id: ids::to_db(Uuid::now_v7()),
         account_id: ids::to_db(new.account_id),
         email: new.email.as_str().to_owned(),
@@ -119,21 +138,87 @@ pub fn insert(conn: &mut DbConnection, new: NewInvitation<'_>) -> Result<Invitat
         reminders_sent: 0,
         decided_at: None,
         next_reminder_at: new.next_reminder_at.map(time::to_db),
-    };
-    diesel::insert_into(invitations::table).values(&row).execute(conn)?;
-    for assignment in new.assignments {
-        diesel::insert_into(invitation_assignments::table)
-            .values((
-                invitation_assignments::id.eq(ids::to_db(Uuid::now_v7())),
-                invitation_assignments::invitation_id.eq(&row.id),
-                invitation_assignments::role_id.eq(ids::to_db(assignment.role_id)),
-                invitation_assignments::group_id.eq(assignment.group_id.map(ids::to_db)),
-            ))
-            .execute(conn)?;
     }
+}
+
+/// Records many invitations with a few multi-row statements, returning
+/// their ids in order. [`StoreError::Conflict`] when any email already has a
+/// pending invitation to the account. Call inside a transaction.
+pub fn insert_many(conn: &mut DbConnection, news: &[NewInvitation<'_>]) -> Result<Vec<Uuid>, StoreError> {
+    insert_rows(conn, news)?.iter().map(|row| ids::from_db(&row.id)).collect()
+}
+
+fn insert_rows(conn: &mut DbConnection, news: &[NewInvitation<'_>]) -> Result<Vec<InvitationRow>, StoreError> {
+    let rows: Vec<InvitationRow> = news.iter().map(row_of).collect();
+    let mut assignments = Vec::new();
+    let mut groups = Vec::new();
+    for (row, new) in rows.iter().zip(news) {
+        for assignment in new.assignments {
+            assignments.push(AssignmentRow {
+                id: ids::to_db(Uuid::now_v7()),
+                invitation_id: row.id.clone(),
+                role_id: ids::to_db(assignment.role_id),
+                group_id: assignment.group_id.map(ids::to_db),
+            });
+        }
+        for group in new.groups {
+            groups.push(GroupRow { invitation_id: row.id.clone(), group_id: ids::to_db(*group) });
+        }
+    }
+    insert_all!(conn, invitations::table, rows)?;
+    insert_all!(conn, invitation_assignments::table, assignments)?;
+    insert_all!(conn, invitation_groups::table, groups)?;
+    Ok(rows)
+}
+
+/// Records an invitation. [`StoreError::Conflict`] when the email already
+/// has a pending invitation to the account. Call inside a transaction: the
+/// roles are separate rows.
+pub fn insert(conn: &mut DbConnection, new: NewInvitation<'_>) -> Result<Invitation, StoreError> {
+    let row = insert_rows(conn, std::slice::from_ref(&new))?
+        .pop()
+        .ok_or_else(|| StoreError::Corrupt("no invitation inserted".into()))?;
     let mut assignments = new.assignments.to_vec();
     assignments.sort_by(|a, b| a.role_key.cmp(&b.role_key));
-    row.into_invitation(assignments)
+    row.into_invitation(assignments, new.groups.to_vec())
+}
+
+/// Of `emails`, those with a pending, unexpired invitation to `account`.
+pub fn pending_among(
+    conn: &mut DbConnection,
+    account: Uuid,
+    emails: &[&str],
+    now: DateTime<Utc>,
+) -> Result<HashSet<String>, StoreError> {
+    let found: Vec<String> = invitations::table
+        .filter(invitations::account_id.eq(ids::to_db(account)))
+        .filter(invitations::email.eq_any(emails))
+        .filter(invitations::status.eq(InvitationStatus::Pending.key()))
+        .filter(invitations::expires_at.gt(time::to_db(now)))
+        .filter(planned_per_call())
+        .select(invitations::email)
+        .load(conn)?;
+    Ok(found.into_iter().collect())
+}
+
+/// Records as expired the lapsed pending invitations of `emails` to
+/// `account`, so that they no longer block new ones.
+pub fn expire_lapsed_among(
+    conn: &mut DbConnection,
+    account: Uuid,
+    emails: &[&str],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    diesel::update(
+        invitations::table
+            .filter(invitations::account_id.eq(ids::to_db(account)))
+            .filter(invitations::email.eq_any(emails))
+            .filter(invitations::status.eq(InvitationStatus::Pending.key()))
+            .filter(invitations::expires_at.le(time::to_db(now))),
+    )
+    .set((invitations::status.eq(InvitationStatus::Expired.key()), invitations::decided_at.eq(time::to_db(now))))
+    .execute(conn)?;
+    Ok(())
 }
 
 /// Records as expired the pending invitations of `email` to `account` whose
@@ -144,16 +229,7 @@ pub fn expire_lapsed_for(
     email: &Email,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    diesel::update(
-        invitations::table
-            .filter(invitations::account_id.eq(ids::to_db(account)))
-            .filter(invitations::email.eq(email.as_str()))
-            .filter(invitations::status.eq(InvitationStatus::Pending.key()))
-            .filter(invitations::expires_at.le(time::to_db(now))),
-    )
-    .set((invitations::status.eq(InvitationStatus::Expired.key()), invitations::decided_at.eq(time::to_db(now))))
-    .execute(conn)?;
-    Ok(())
+    expire_lapsed_among(conn, account, &[email.as_str()], now)
 }
 
 fn with_roles(conn: &mut DbConnection, rows: Vec<InvitationRow>) -> Result<Vec<Invitation>, StoreError> {
@@ -164,6 +240,15 @@ fn with_roles(conn: &mut DbConnection, rows: Vec<InvitationRow>) -> Result<Vec<I
         .select((invitation_assignments::invitation_id, roles::id, roles::key, invitation_assignments::group_id))
         .order((invitation_assignments::invitation_id, roles::key))
         .load(conn)?;
+    let joined: Vec<(String, String)> = invitation_groups::table
+        .filter(invitation_groups::invitation_id.eq_any(&ids))
+        .select((invitation_groups::invitation_id, invitation_groups::group_id))
+        .order((invitation_groups::invitation_id, invitation_groups::group_id))
+        .load(conn)?;
+    let mut groups_of: HashMap<String, Vec<Uuid>> = HashMap::new();
+    for (id, group) in joined {
+        groups_of.entry(id).or_default().push(ids::from_db(&group)?);
+    }
     let mut by_invitation: HashMap<String, Vec<InvitedRole>> = HashMap::new();
     for (id, role_id, role_key, group_id) in found {
         let invited = InvitedRole {
@@ -176,7 +261,8 @@ fn with_roles(conn: &mut DbConnection, rows: Vec<InvitationRow>) -> Result<Vec<I
     rows.into_iter()
         .map(|row| {
             let keys = by_invitation.remove(&row.id).unwrap_or_default();
-            row.into_invitation(keys)
+            let groups = groups_of.remove(&row.id).unwrap_or_default();
+            row.into_invitation(keys, groups)
         })
         .collect()
 }

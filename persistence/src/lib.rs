@@ -20,6 +20,7 @@ pub mod email_verifications;
 mod error;
 pub mod groups;
 pub mod ids;
+pub mod imports;
 pub mod invitations;
 pub mod memberships;
 pub mod outbox;

@@ -7,7 +7,8 @@ use domain::{BuiltInRole, HeldRole, RoleKind};
 use crate::roles::{Role, RoleRow};
 use uuid::Uuid;
 
-use crate::schema::{memberships, role_assignments, roles};
+use crate::db::planned_per_call;
+use crate::schema::{memberships, role_assignments, roles, users};
 use crate::{DbConnection, StoreError, ids, search, time};
 
 /// A user's membership of an account and the roles it holds.
@@ -75,6 +76,22 @@ pub fn add(
             .execute(conn)?;
     }
     Ok(membership_id)
+}
+
+/// Of `emails` (normalised), those of users who are members of `account`.
+pub fn member_emails_among(
+    conn: &mut DbConnection,
+    account: Uuid,
+    emails: &[&str],
+) -> Result<std::collections::HashSet<String>, StoreError> {
+    let found: Vec<String> = memberships::table
+        .inner_join(users::table)
+        .filter(memberships::account_id.eq(ids::to_db(account)))
+        .filter(users::email.eq_any(emails))
+        .filter(planned_per_call())
+        .select(users::email)
+        .load(conn)?;
+    Ok(found.into_iter().collect())
 }
 
 /// The caller's membership of an account, or `None` when they are not a

@@ -10,6 +10,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text, Timestamp};
 use uuid::Uuid;
 
+use crate::db::insert_all;
 use crate::schema::outbox;
 use crate::{DbConnection, StoreError, ids, time, write_transaction};
 
@@ -29,21 +30,41 @@ pub struct OutboxMessage {
     pub attempts: i32,
 }
 
-pub fn enqueue(conn: &mut DbConnection, email: &OutgoingEmail, now: DateTime<Utc>) -> Result<Uuid, StoreError> {
-    let id = Uuid::now_v7();
-    diesel::insert_into(outbox::table)
-        .values((
-            outbox::id.eq(ids::to_db(id)),
-            outbox::kind.eq("email"),
-            outbox::recipient.eq(&email.recipient),
-            outbox::subject.eq(&email.subject),
-            outbox::text_body.eq(&email.text_body),
-            outbox::html_body.eq(&email.html_body),
-            outbox::created_at.eq(time::to_db(now)),
-            outbox::available_at.eq(time::to_db(now)),
-        ))
-        .execute(conn)?;
-    Ok(id)
+#[derive(Insertable)]
+#[diesel(table_name = outbox)]
+struct NewMessageRow<'a> {
+    id: String,
+    kind: &'static str,
+    recipient: &'a str,
+    subject: &'a str,
+    text_body: &'a str,
+    html_body: &'a str,
+    created_at: NaiveDateTime,
+    available_at: NaiveDateTime,
+}
+
+pub fn enqueue(conn: &mut DbConnection, email: &OutgoingEmail, now: DateTime<Utc>) -> Result<(), StoreError> {
+    enqueue_many(conn, std::slice::from_ref(email), now)
+}
+
+/// Queues many emails with a few multi-row statements.
+pub fn enqueue_many(conn: &mut DbConnection, emails: &[OutgoingEmail], now: DateTime<Utc>) -> Result<(), StoreError> {
+    let now = time::to_db(now);
+    let rows: Vec<NewMessageRow<'_>> = emails
+        .iter()
+        .map(|email| NewMessageRow {
+            id: ids::to_db(Uuid::now_v7()),
+            kind: "email",
+            recipient: &email.recipient,
+            subject: &email.subject,
+            text_body: &email.text_body,
+            html_body: &email.html_body,
+            created_at: now,
+            available_at: now,
+        })
+        .collect();
+    insert_all!(conn, outbox::table, rows)?;
+    Ok(())
 }
 
 #[derive(QueryableByName)]

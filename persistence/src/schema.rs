@@ -152,12 +152,66 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    invitation_groups (invitation_id, group_id) {
+        invitation_id -> Text,
+        group_id -> Text,
+    }
+}
+
+diesel::table! {
+    invitation_imports (id) {
+        id -> Text,
+        account_id -> Text,
+        uploaded_by -> Text,
+        file_name -> Nullable<Text>,
+        status -> Text,
+        total -> Integer,
+        processed -> Integer,
+        invited -> Integer,
+        skipped -> Integer,
+        failed -> Integer,
+        next_row -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        completed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    invitation_import_rows (import_id, row_number) {
+        import_id -> Text,
+        row_number -> Integer,
+        email -> Text,
+        first_name -> Text,
+        last_name -> Text,
+        roles -> Text,
+        groups -> Text,
+        rejection_code -> Nullable<Text>,
+        rejection_message -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    invitation_import_results (import_id, row_number) {
+        import_id -> Text,
+        row_number -> Integer,
+        email -> Text,
+        outcome -> Text,
+        code -> Text,
+        message -> Text,
+        invitation_id -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(group_members -> groups (group_id));
 diesel::joinable!(group_members -> memberships (membership_id));
 diesel::joinable!(role_permissions -> roles (role_id));
 diesel::joinable!(invitations -> accounts (account_id));
 diesel::joinable!(invitation_assignments -> invitations (invitation_id));
 diesel::joinable!(invitation_assignments -> roles (role_id));
+diesel::joinable!(invitation_groups -> invitations (invitation_id));
+diesel::joinable!(invitation_groups -> groups (group_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(memberships -> accounts (account_id));
 diesel::joinable!(memberships -> users (user_id));
@@ -178,4 +232,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     role_permissions,
     groups,
     group_members,
+    invitation_groups,
+    invitation_imports,
+    invitation_import_rows,
+    invitation_import_results,
 );

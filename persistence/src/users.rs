@@ -3,6 +3,7 @@ use diesel::prelude::*;
 use domain::{Email, PersonName};
 use uuid::Uuid;
 
+use crate::db::planned_per_call;
 use crate::schema::users;
 use crate::{DbConnection, StoreError, ids, time};
 
@@ -94,6 +95,16 @@ pub fn find_by_email(conn: &mut DbConnection, email: &Email) -> Result<Option<Us
         .optional()?
         .map(User::try_from)
         .transpose()
+}
+
+/// Of `emails` (normalised), those that belong to a user.
+pub fn existing_among(
+    conn: &mut DbConnection,
+    emails: &[&str],
+) -> Result<std::collections::HashSet<String>, StoreError> {
+    let found: Vec<String> =
+        users::table.filter(users::email.eq_any(emails)).filter(planned_per_call()).select(users::email).load(conn)?;
+    Ok(found.into_iter().collect())
 }
 
 pub struct NameChange<'a> {

@@ -66,6 +66,38 @@ pub fn email_verification(recipient: &str, verify_url: &str) -> OutgoingEmail {
     }
 }
 
+/// What the uploader of a spreadsheet learns when the import finishes.
+pub struct ImportSummaryEmail<'a> {
+    pub recipient: &'a str,
+    pub account_name: &'a str,
+    pub file_name: Option<&'a str>,
+    pub total: i32,
+    pub invited: i32,
+    pub skipped: i32,
+    pub failed: i32,
+    pub report_url: &'a str,
+}
+
+pub fn import_summary(email: &ImportSummaryEmail<'_>) -> OutgoingEmail {
+    let file = email.file_name.map_or_else(|| "Your spreadsheet".to_owned(), |name| format!("Your spreadsheet {name}"));
+    let mut lines = vec![
+        format!("{file} for {} has been imported: {} rows.", email.account_name, email.total),
+        format!("Invited: {}. Skipped: {}. Failed: {}.", email.invited, email.skipped, email.failed),
+    ];
+    if email.failed > 0 {
+        lines.push("The report says what to fix in each failed row; fix them and upload those rows again.".to_owned());
+    }
+    OutgoingEmail {
+        recipient: email.recipient.to_owned(),
+        subject: format!(
+            "Import finished for {}: {} invited, {} skipped, {} failed",
+            email.account_name, email.invited, email.skipped, email.failed
+        ),
+        text_body: format!("{}\n\nReport: {}\n", lines.join("\n\n"), email.report_url),
+        html_body: html(&lines, (email.report_url, "See the report")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

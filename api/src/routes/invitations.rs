@@ -32,6 +32,8 @@ pub struct InvitationView {
     pub roles: Vec<String>,
     /// The offered roles with their scope.
     pub assignments: Vec<crate::routes::members::AssignmentView>,
+    /// Groups the invitee joins without a role inside them.
+    pub groups: Vec<Uuid>,
     /// `pending`, `accepted`, `declined`, `revoked` or `expired`.
     pub status: &'static str,
     pub invited_by: Option<Uuid>,
@@ -56,6 +58,7 @@ impl InvitationView {
                 .iter()
                 .map(|a| crate::routes::members::AssignmentView { role: a.role_key.clone(), group_id: a.group_id })
                 .collect(),
+            groups: invitation.groups,
             invited_by: invitation.invited_by,
             created_at: invitation.created_at,
             sent_at: invitation.clock.sent_at,

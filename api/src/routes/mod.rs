@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod auth;
 pub mod groups;
 pub mod health;
+pub mod imports;
 pub mod invitations;
 pub mod invitee;
 pub mod me;
@@ -63,6 +64,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(permissions::list_permissions)
             .service(permissions::check_authorization)
             .service(permissions::get_member_permissions)
+            .service(imports::get_import_template)
+            .service(imports::create_invitation_import)
+            .service(imports::get_invitation_import)
+            .service(imports::get_invitation_import_report)
             .service(invitations::preview_invitation)
             .service(invitee::accept_invitation)
             .service(invitee::register_with_invitation)

@@ -48,33 +48,75 @@ async fn post(client: &reqwest::Client, url: String, token: Option<&str>, body: 
     response.json().await.unwrap_or(Value::Null)
 }
 
-async fn queued_emails_survive_a_kill(backend: Backend) {
-    let data_dir = std::env::temp_dir().join(format!("roster-crash-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&data_dir).unwrap();
-    let Some((database, _guard)) = fresh_database(backend, &data_dir) else { return };
-    let mail = MailSink::start().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
+/// A data directory, a fresh database, an SMTP sink and a free port for
+/// real `roster` processes.
+struct Scene {
+    data_dir: std::path::PathBuf,
+    database: DatabaseUrl,
+    _guard: Option<integration_tests::TestDatabase>,
+    mail: MailSink,
+    port: u16,
+    base: String,
+    client: reqwest::Client,
+}
 
+impl Scene {
+    async fn new(backend: Backend) -> Option<Scene> {
+        let data_dir = std::env::temp_dir().join(format!("roster-crash-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&data_dir).unwrap();
+        let (database, guard) = fresh_database(backend, &data_dir)?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        Some(Scene {
+            data_dir,
+            database,
+            _guard: guard,
+            mail: MailSink::start().await,
+            port,
+            base: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::new(),
+        })
+    }
+
+    async fn start(&self, outbox_poll_ms: u64) -> Child {
+        let child = start_roster(&self.database, &self.data_dir, self.port, &self.mail, outbox_poll_ms);
+        wait_until_ready(&self.client, &self.base).await;
+        child
+    }
+
+    /// Registers and signs in an owner with an account: (access token, account id).
+    async fn owner_with_account(&self) -> (String, String) {
+        let (client, base) = (&self.client, &self.base);
+        let owner =
+            json!({"email": "owner@example.com", "password": PASSWORD, "first_name": "Ada", "last_name": "Lovelace"});
+        post(client, format!("{base}/v1/auth/register"), None, owner).await;
+        let credentials = json!({"email": "owner@example.com", "password": PASSWORD});
+        let tokens = post(client, format!("{base}/v1/auth/login"), None, credentials).await;
+        let token = tokens["access_token"].as_str().unwrap().to_owned();
+        let account = post(client, format!("{base}/v1/accounts"), Some(&token), json!({"name": "Acme"})).await;
+        (token, account["id"].as_str().unwrap().to_owned())
+    }
+}
+
+impl Drop for Scene {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+async fn queued_emails_survive_a_kill(backend: Backend) {
+    let Some(scene) = Scene::new(backend).await else { return };
+    let (client, base, mail) = (&scene.client, &scene.base, &scene.mail);
     // The worker polls once at start-up and then sleeps for a minute, so
     // everything queued afterwards is still in the outbox at the kill.
-    let mut first = start_roster(&database, &data_dir, port, &mail, 60_000);
-    wait_until_ready(&client, &base).await;
+    let mut first = scene.start(60_000).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let owner =
-        json!({"email": "owner@example.com", "password": PASSWORD, "first_name": "Ada", "last_name": "Lovelace"});
-    post(&client, format!("{base}/v1/auth/register"), None, owner.clone()).await;
-    let credentials = json!({"email": "owner@example.com", "password": PASSWORD});
-    let tokens = post(&client, format!("{base}/v1/auth/login"), None, credentials).await;
-    let token = tokens["access_token"].as_str().unwrap().to_owned();
-    let account = post(&client, format!("{base}/v1/accounts"), Some(&token), json!({"name": "Acme"})).await;
+    let (token, account) = scene.owner_with_account().await;
     let invitees: Vec<String> = (0..12).map(|i| format!("invitee{i}@example.com")).collect();
     let items: Vec<Value> = invitees.iter().map(|email| json!({"email": email})).collect();
-    let path = format!("{base}/v1/accounts/{}/invitations", account["id"].as_str().unwrap());
-    let results = post(&client, path, Some(&token), json!({"invitations": items})).await;
+    let path = format!("{base}/v1/accounts/{account}/invitations");
+    let results = post(client, path, Some(&token), json!({"invitations": items})).await;
     assert!(results["results"].as_array().unwrap().iter().all(|r| r["outcome"] == "created"));
-    let mut conn = persistence::connect_pool(&database, 1).unwrap().get().unwrap();
+    let mut conn = persistence::connect_pool(&scene.database, 1).unwrap().get().unwrap();
     assert_eq!(
         persistence::outbox::undelivered_count(&mut conn).unwrap(),
         13,
@@ -85,8 +127,7 @@ async fn queued_emails_survive_a_kill(backend: Backend) {
     first.kill().expect("SIGKILL");
     first.wait().unwrap();
 
-    let mut second = start_roster(&database, &data_dir, port, &mail, 50);
-    wait_until_ready(&client, &base).await;
+    let mut second = scene.start(50).await;
     for invitee in &invitees {
         mail.wait_for(invitee, 1).await;
     }
@@ -96,8 +137,79 @@ async fn queued_emails_survive_a_kill(backend: Backend) {
     assert_eq!(persistence::outbox::undelivered_count(&mut conn).unwrap(), 0);
     second.kill().unwrap();
     second.wait().unwrap();
-    drop(conn);
-    let _ = std::fs::remove_dir_all(&data_dir);
+}
+
+/// Kills the server in the middle of a 10,000-row import: after a restart
+/// the job resumes where the last committed batch left it, and every row
+/// ends with exactly one result and at most one invitation.
+async fn an_import_killed_midway_resumes_exactly_once(backend: Backend) {
+    let Some(scene) = Scene::new(backend).await else { return };
+    let client = &scene.client;
+    // Emails stay queued (the worker sleeps a minute): this test is about rows.
+    let mut first = scene.start(60_000).await;
+    let (token, account) = scene.owner_with_account().await;
+    let mut file = String::from("email,first_name,last_name,roles,groups\n");
+    for i in 0..10_000 {
+        file.push_str(&format!("person{i}@example.com,Person,{i},developer,\n"));
+    }
+    let imports = format!("{}/v1/accounts/{account}/invitation-imports", scene.base);
+    let accepted = client.post(&imports).bearer_auth(&token).header("content-type", "text/csv").body(file);
+    let accepted: Value = accepted.send().await.unwrap().json().await.unwrap();
+    let id = accepted["import_id"].as_str().unwrap().to_owned();
+    let status = || async {
+        let reply = client.get(format!("{imports}/{id}")).bearer_auth(&token).send().await.unwrap();
+        reply.json::<Value>().await.unwrap()
+    };
+
+    let mut seen = 0;
+    for _ in 0..2_000 {
+        seen = status().await["processed"].as_i64().unwrap();
+        if seen > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    first.kill().expect("SIGKILL");
+    first.wait().unwrap();
+    let pool = persistence::connect_pool(&scene.database, 1).unwrap();
+    let at_kill = {
+        let mut conn = pool.get().unwrap();
+        let import =
+            persistence::imports::find(&mut conn, account.parse().unwrap(), id.parse().unwrap()).unwrap().unwrap();
+        import.counts.processed
+    };
+    eprintln!("killed with {at_kill} of 10000 rows processed");
+    assert!(seen > 0 && at_kill < 10_000, "the kill landed mid-import (processed {at_kill} of 10000)");
+
+    let mut second = scene.start(60_000).await;
+    let mut done = Value::Null;
+    for _ in 0..1_200 {
+        done = status().await;
+        if done["status"] == "completed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!((&done["processed"], &done["invited"]), (&json!(10_000), &json!(10_000)), "{done}");
+    let report = client.get(format!("{imports}/{id}/report")).bearer_auth(&token).send().await.unwrap();
+    let report: Value = report.json().await.unwrap();
+    let entries = report["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 10_000);
+    let rows: Vec<i64> = entries.iter().map(|entry| entry["row"].as_i64().unwrap()).collect();
+    assert_eq!(rows, (2..=10_001).collect::<Vec<i64>>(), "one entry per row, in order");
+    let invitations: std::collections::HashSet<&str> =
+        entries.iter().map(|entry| entry["invitation_id"].as_str().unwrap()).collect();
+    assert_eq!(invitations.len(), 10_000);
+    {
+        use diesel::prelude::*;
+        use persistence::schema::invitations::dsl;
+        let mut conn = pool.get().unwrap();
+        let stored: i64 = dsl::invitations.filter(dsl::account_id.eq(&account)).count().get_result(&mut *conn).unwrap();
+        assert_eq!(stored, 10_000, "no row was invited twice");
+    }
+    second.kill().unwrap();
+    second.wait().unwrap();
 }
 
 mod sqlite {
@@ -105,11 +217,21 @@ mod sqlite {
     async fn queued_emails_survive_a_kill() {
         super::queued_emails_survive_a_kill(integration_tests::Backend::Sqlite).await;
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_import_killed_midway_resumes_exactly_once() {
+        super::an_import_killed_midway_resumes_exactly_once(integration_tests::Backend::Sqlite).await;
+    }
 }
 
 mod postgres {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn queued_emails_survive_a_kill() {
         super::queued_emails_survive_a_kill(integration_tests::Backend::Postgres).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_import_killed_midway_resumes_exactly_once() {
+        super::an_import_killed_midway_resumes_exactly_once(integration_tests::Backend::Postgres).await;
     }
 }

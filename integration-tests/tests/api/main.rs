@@ -9,6 +9,7 @@ mod auth;
 mod authorization;
 mod crash;
 mod errors;
+mod imports;
 mod invitations;
 mod matrix;
 mod me;

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# End-to-end spreadsheet import: upload a CSV over HTTP, then poll until the
+# background job reports it completed; rows/s = rows / (upload start →
+# completed). Email delivery is asynchronous (outbox) and not included.
+#
+#   cargo build --release -p api --bin roster
+#   api/benches/import.sh sqlite 10000 3     # backend, rows, runs
+#   api/benches/import.sh postgres 10000 3
+#
+# Every row is a new person with an account-wide role; every other row
+# also gets a role inside a group. Each run imports new emails into the
+# same account, so later runs also check against earlier invitations.
+set -euo pipefail
+backend=${1:-sqlite}; rows=${2:-10000}; runs=${3:-3}
+source "$(dirname "$0")/roster_server.sh"
+start_roster 18320
+sign_in_owner
+auth="authorization: Bearer $token"
+json "$api/accounts/$account/groups" -H "$auth" -d '{"name":"Design"}' >/dev/null
+
+now() { date +%s.%N; }
+for run in $(seq 1 "$runs"); do
+  file="$dir/import-$run.csv"
+  awk -v n="$rows" -v run="$run" 'BEGIN {
+    print "email,first_name,last_name,roles,groups"
+    for (i = 1; i <= n; i++) printf "person%d.%d@example.com,Person,%d,developer,%s\n", run, i, i, (i % 2 ? "Design:analyst" : "")
+  }' > "$file"
+  started=$(now)
+  id=$(curl -fs -X POST "$api/accounts/$account/invitation-imports" -H "$auth" -H 'content-type: text/csv' \
+         --data-binary "@$file" | jq -r .import_id)
+  uploaded=$(now)
+  until [ "$(curl -fs "$api/accounts/$account/invitation-imports/$id" -H "$auth" | jq -r .status)" = completed ]; do
+    sleep 0.02
+  done
+  finished=$(now)
+  invited=$(curl -fs "$api/accounts/$account/invitation-imports/$id" -H "$auth" | jq .invited)
+  [ "$invited" = "$rows" ] || { echo "run $run invited $invited of $rows" >&2; exit 1; }
+  awk -v r="$rows" -v s="$started" -v u="$uploaded" -v f="$finished" -v run="$run" -v b="$backend" 'BEGIN {
+    printf "%-8s run %d: %d rows in %.2f s (upload %.2f s) = %6.0f rows/s\n", b, run, r, f - s, u - s, r / (f - s) }'
+done

@@ -1,0 +1,280 @@
+//! Spreadsheet import flows: recording an upload, and the background job's
+//! batch, which decides each row against the account as it is when the row
+//! is processed and writes the invitations, their emails and the rows'
+//! results in one transaction (see `persistence::imports` for why that makes
+//! each row happen exactly once).
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use domain::import::{ImportRow, RowOutcome, RowProblem, RowRequest, outcome_of};
+use domain::invitation::{InvitationClock, InvitationPreferences};
+use domain::{Catalogue, HeldRole, Permission, may_grant};
+use persistence::imports::{self, Import, ImportStatus, PendingRow, RowResult};
+use persistence::invitations::{self, InvitedRole, NewInvitation};
+use persistence::roles::{self, Role};
+use persistence::{DbConnection, StoreError, accounts, groups, memberships, outbox, users, write_transaction};
+use uuid::Uuid;
+
+use crate::auth::secrets::OpaqueToken;
+use crate::email::templates::{self, ImportSummaryEmail, InvitationEmail};
+use crate::error::ApiError;
+use crate::invitations::accept_url;
+
+/// Rows per transaction: large enough that the fixed cost of a batch (a
+/// dozen queries) is spread thin, small enough that SQLite's single writer
+/// is never held for long.
+pub const BATCH_ROWS: i64 = 500;
+
+pub fn upload(
+    conn: &mut DbConnection,
+    account: Uuid,
+    uploader: Uuid,
+    file_name: Option<&str>,
+    rows: &[ImportRow],
+    now: DateTime<Utc>,
+) -> Result<Import, ApiError> {
+    Ok(write_transaction(conn, |conn| imports::create(conn, account, uploader, file_name, rows, now))?)
+}
+
+pub fn report_url(public_url: &str, import: &Import) -> String {
+    format!(
+        "{}/v1/accounts/{}/invitation-imports/{}/report",
+        public_url.trim_end_matches('/'),
+        import.account_id,
+        import.id
+    )
+}
+
+/// What a batch's rows are judged against, read once per batch.
+struct Account {
+    name: String,
+    preferences: InvitationPreferences,
+    roles: HashMap<String, Role>,
+    groups: HashMap<String, Uuid>,
+}
+
+/// Who uploaded, and what they may hand out.
+struct Uploader {
+    name: String,
+    email: String,
+    /// `None` when they no longer may import into the account.
+    roles: Option<Vec<HeldRole>>,
+}
+
+/// The people of a batch the account already knows.
+struct Known {
+    members: HashSet<String>,
+    invited: HashSet<String>,
+    users: HashSet<String>,
+}
+
+/// What an invitable row offers.
+struct Offer {
+    assignments: Vec<InvitedRole>,
+    groups: Vec<Uuid>,
+}
+
+fn grant(
+    catalogue: &Catalogue,
+    holder: &[HeldRole],
+    account: &Account,
+    key: &str,
+    group: Option<Uuid>,
+) -> Result<InvitedRole, RowProblem> {
+    let role = account.roles.get(key).ok_or_else(|| RowProblem::UnknownRole(key.to_owned()))?;
+    let held = catalogue.effective(holder, group);
+    let offered = catalogue.role_permissions(&role.held(group));
+    if !may_grant(&held, &offered) {
+        let permission = held.missing_from(&offered).first().map(|key| (*key).to_owned()).unwrap_or_default();
+        return Err(RowProblem::RoleNotGrantable { role: key.to_owned(), permission });
+    }
+    Ok(InvitedRole { role_id: role.id, role_key: role.key.clone(), group_id: group })
+}
+
+/// Decides one row that passed the upload checks.
+fn judge(
+    catalogue: &Catalogue,
+    account: &Account,
+    uploader: &Uploader,
+    known: &Known,
+    request: &RowRequest,
+) -> Result<Offer, RowProblem> {
+    let holder = uploader.roles.as_deref().ok_or(RowProblem::UploaderLostAccess)?;
+    let email = request.email.as_str();
+    if known.members.contains(email) {
+        return Err(RowProblem::AlreadyMember);
+    }
+    if known.invited.contains(email) {
+        return Err(RowProblem::AlreadyInvited);
+    }
+    let mut offer = Offer { assignments: Vec::new(), groups: Vec::new() };
+    for key in &request.roles {
+        offer.assignments.push(grant(catalogue, holder, account, key, None)?);
+    }
+    for entry in &request.groups {
+        let group = *account
+            .groups
+            .get(&entry.name.to_lowercase())
+            .ok_or_else(|| RowProblem::UnknownGroup(entry.name.clone()))?;
+        match &entry.role {
+            Some(key) => offer.assignments.push(grant(catalogue, holder, account, key, Some(group))?),
+            None => offer.groups.push(group),
+        }
+    }
+    if !account.preferences.email_policy.allows(known.users.contains(email)) {
+        return Err(RowProblem::EmailPolicyRefused);
+    }
+    Ok(offer)
+}
+
+fn result_of(row: &PendingRow, problem: &RowProblem) -> RowResult {
+    RowResult {
+        number: row.number,
+        email: row.cells.email.clone(),
+        outcome: problem.outcome(),
+        code: problem.code().to_owned(),
+        message: problem.to_string(),
+        invitation_id: None,
+    }
+}
+
+fn load_account(conn: &mut DbConnection, id: Uuid) -> Result<Account, ApiError> {
+    let name = accounts::find(conn, id)?.ok_or(ApiError::NotFound)?.name;
+    let preferences = accounts::invitation_preferences(conn, id)?.ok_or(ApiError::NotFound)?;
+    let roles = roles::list_visible(conn, id)?.into_iter().map(|role| (role.key.clone(), role)).collect();
+    let groups = groups::ids_by_name(conn, id)?;
+    Ok(Account { name, preferences, roles, groups })
+}
+
+fn load_uploader(conn: &mut DbConnection, catalogue: &Catalogue, import: &Import) -> Result<Uploader, ApiError> {
+    let user = users::find(conn, import.uploaded_by)?.ok_or(ApiError::NotFound)?;
+    let roles = memberships::find(conn, import.account_id, import.uploaded_by)?
+        .map(|membership| membership.held_roles())
+        .filter(|roles| catalogue.effective(roles, None).contains(Permission::ImportsManage));
+    Ok(Uploader { name: format!("{} {}", user.first_name, user.last_name).trim().to_owned(), email: user.email, roles })
+}
+
+/// Processes the next batch of the oldest unfinished import, if any, and
+/// returns the import as it then stands. Of instances running this at once
+/// on PostgreSQL, each works on a different import.
+pub fn process_next_batch(
+    conn: &mut DbConnection,
+    catalogue: &Catalogue,
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Import>, ApiError> {
+    write_transaction(conn, |conn| {
+        let Some(import) = imports::lock_next_open(conn)? else { return Ok(None) };
+        let rows = imports::pending_rows(conn, &import, BATCH_ROWS)?;
+        let account = load_account(conn, import.account_id)?;
+        let uploader = load_uploader(conn, catalogue, &import)?;
+
+        // Rows refused at upload keep that verdict; the others are read again.
+        let requests: Vec<Option<Result<RowRequest, RowProblem>>> =
+            rows.iter().map(|row| row.rejection.is_none().then(|| row.cells.parse())).collect();
+        let emails: Vec<&str> = requests.iter().flatten().flatten().map(|request| request.email.as_str()).collect();
+        invitations::expire_lapsed_among(conn, import.account_id, &emails, now)?;
+        let known = Known {
+            members: memberships::member_emails_among(conn, import.account_id, &emails)?,
+            invited: invitations::pending_among(conn, import.account_id, &emails, now)?,
+            users: users::existing_among(conn, &emails)?,
+        };
+
+        let clock = InvitationClock::new(now, account.preferences.ttl);
+        let next_reminder_at = clock.next_reminder_at(&account.preferences.reminders);
+        let mut results = Vec::with_capacity(rows.len());
+        let mut offers = Vec::new();
+        for (row, request) in rows.iter().zip(&requests) {
+            let Some(request) = request else {
+                let (code, message) = row.rejection.clone().unwrap_or_default();
+                results.push(RowResult {
+                    number: row.number,
+                    email: row.cells.email.clone(),
+                    outcome: outcome_of(&code),
+                    code,
+                    message,
+                    invitation_id: None,
+                });
+                continue;
+            };
+            match request.as_ref().map_err(Clone::clone).and_then(|request| {
+                judge(catalogue, &account, &uploader, &known, request).map(|offer| (request, offer))
+            }) {
+                Ok((request, offer)) => {
+                    offers.push((results.len(), request, offer, OpaqueToken::generate()));
+                    results.push(RowResult {
+                        number: row.number,
+                        email: request.email.as_str().to_owned(),
+                        outcome: RowOutcome::Invited,
+                        code: "invited".to_owned(),
+                        message: format!("Invitation sent to {}.", request.email),
+                        invitation_id: None,
+                    });
+                }
+                Err(problem) => results.push(result_of(row, &problem)),
+            }
+        }
+
+        let digests: Vec<String> = offers.iter().map(|(_, _, _, token)| token.digest()).collect();
+        let news: Vec<NewInvitation<'_>> = offers
+            .iter()
+            .zip(&digests)
+            .map(|((_, request, offer, _), digest)| NewInvitation {
+                account_id: import.account_id,
+                email: &request.email,
+                first_name: &request.first_name,
+                last_name: &request.last_name,
+                assignments: &offer.assignments,
+                groups: &offer.groups,
+                invited_by: import.uploaded_by,
+                token_hash: digest,
+                clock,
+                next_reminder_at,
+            })
+            .collect();
+        let ids = invitations::insert_many(conn, &news).map_err(|error| match error {
+            // A pending invitation appeared after this batch read them:
+            // the transaction is undone and the batch runs again.
+            StoreError::Conflict => ApiError::Conflict {
+                code: "already_invited",
+                detail: "an invitation was created concurrently; retrying the batch".into(),
+            },
+            other => other.into(),
+        })?;
+        let inviter_name = if uploader.name.is_empty() { account.name.as_str() } else { uploader.name.as_str() };
+        let emails: Vec<_> = offers
+            .iter()
+            .zip(&ids)
+            .map(|((index, request, _, token), id)| {
+                results[*index].invitation_id = Some(*id);
+                templates::invitation(&InvitationEmail {
+                    recipient: request.email.as_str(),
+                    inviter_name,
+                    account_name: &account.name,
+                    accept_url: &accept_url(public_url, token),
+                    expires_at: clock.expires_at,
+                    reminder: false,
+                })
+            })
+            .collect();
+        outbox::enqueue_many(conn, &emails, now)?;
+
+        let last_row = rows.last().map_or(import.next_row, |row| row.number);
+        let import = imports::record_batch(conn, &import, &results, last_row, now)?;
+        if import.status == ImportStatus::Completed {
+            let summary = templates::import_summary(&ImportSummaryEmail {
+                recipient: &uploader.email,
+                account_name: &account.name,
+                file_name: import.file_name.as_deref(),
+                total: import.counts.total,
+                invited: import.counts.invited,
+                skipped: import.counts.skipped,
+                failed: import.counts.failed,
+                report_url: &report_url(public_url, &import),
+            });
+            outbox::enqueue(conn, &summary, now)?;
+        }
+        Ok(Some(import))
+    })
+}
