@@ -146,6 +146,13 @@ pub const REQUIREMENTS: &[(&str, Requirement)] = &[
     ("create_invitation_import", account(Permission::ImportsManage)),
     ("get_invitation_import", account(Permission::ImportsManage)),
     ("get_invitation_import_report", account(Permission::ImportsManage)),
+    ("create_join_link", account(Permission::JoinLinksManage)),
+    ("list_join_links", account(Permission::JoinLinksManage)),
+    ("rotate_join_link", account(Permission::JoinLinksManage)),
+    ("disable_join_link", account(Permission::JoinLinksManage)),
+    ("list_join_requests", account(Permission::JoinRequestsReview)),
+    ("approve_join_request", account(Permission::JoinRequestsReview)),
+    ("deny_join_request", account(Permission::JoinRequestsReview)),
 ];
 
 pub fn requirement(operation_id: &str) -> Option<Requirement> {

@@ -84,6 +84,11 @@ pub enum ApiError {
     InvitationUnknown,
     #[error("invitation expired")]
     InvitationExpired,
+    #[error("join link token unknown")]
+    JoinLinkUnknown,
+    /// The resource existed but can no longer be used (410).
+    #[error("{detail}")]
+    Gone { code: &'static str, detail: String },
     #[error("route not found")]
     RouteNotFound,
     #[error("method not allowed")]
@@ -209,6 +214,13 @@ impl ApiError {
                 "The invitation has expired",
                 "Ask the account's administrators to send the invitation again.".into(),
             ),
+            JoinLinkUnknown => (
+                StatusCode::NOT_FOUND,
+                "join_link_unknown",
+                "Unknown join link",
+                "This join link is not valid: it was mistyped, or the account's administrators replaced it.".into(),
+            ),
+            Gone { code, detail } => (StatusCode::GONE, code, "No longer usable", detail.clone()),
             InvitationEmailMismatch => (
                 StatusCode::FORBIDDEN,
                 "invitation_email_mismatch",

@@ -13,6 +13,7 @@ pub mod groups;
 pub mod import_worker;
 pub mod imports;
 pub mod invitations;
+pub mod joins;
 pub mod openapi;
 pub mod roles;
 pub mod routes;

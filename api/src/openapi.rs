@@ -27,6 +27,8 @@ use crate::routes;
         (name = "accounts", description = "Company accounts and their preferences"),
         (name = "invitations", description = "Inviting people by email, and the invitee's side"),
         (name = "imports", description = "Inviting people from a spreadsheet, processed in the background"),
+        (name = "join-links", description = "Shareable links through which people ask to join"),
+        (name = "join-requests", description = "Reviewing requests to join an account"),
         (name = "members", description = "An account's members"),
         (name = "roles", description = "Built-in, template and custom roles"),
         (name = "groups", description = "Groups of members; roles can be scoped to one"),

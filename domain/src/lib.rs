@@ -9,6 +9,7 @@ pub mod clock;
 pub mod email;
 pub mod import;
 pub mod invitation;
+pub mod join;
 pub mod password;
 pub mod permission;
 pub mod person_name;

@@ -22,6 +22,8 @@ pub mod groups;
 pub mod ids;
 pub mod imports;
 pub mod invitations;
+pub mod join_links;
+pub mod join_requests;
 pub mod memberships;
 pub mod outbox;
 pub mod refresh_tokens;

@@ -204,6 +204,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    join_links (id) {
+        id -> Text,
+        account_id -> Text,
+        token_hash -> Text,
+        group_id -> Nullable<Text>,
+        expires_at -> Nullable<Timestamp>,
+        max_uses -> Nullable<Integer>,
+        uses -> Integer,
+        created_by -> Text,
+        created_at -> Timestamp,
+        rotated_at -> Nullable<Timestamp>,
+        disabled_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    join_requests (id) {
+        id -> Text,
+        account_id -> Text,
+        user_id -> Text,
+        link_id -> Nullable<Text>,
+        group_id -> Nullable<Text>,
+        message -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+        decided_by -> Nullable<Text>,
+        reason -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(group_members -> groups (group_id));
 diesel::joinable!(group_members -> memberships (membership_id));
 diesel::joinable!(role_permissions -> roles (role_id));
@@ -212,6 +244,8 @@ diesel::joinable!(invitation_assignments -> invitations (invitation_id));
 diesel::joinable!(invitation_assignments -> roles (role_id));
 diesel::joinable!(invitation_groups -> invitations (invitation_id));
 diesel::joinable!(invitation_groups -> groups (group_id));
+diesel::joinable!(join_requests -> users (user_id));
+diesel::joinable!(join_requests -> accounts (account_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(memberships -> accounts (account_id));
 diesel::joinable!(memberships -> users (user_id));
@@ -236,4 +270,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     invitation_imports,
     invitation_import_rows,
     invitation_import_results,
+    join_links,
+    join_requests,
 );

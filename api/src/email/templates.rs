@@ -98,6 +98,65 @@ pub fn import_summary(email: &ImportSummaryEmail<'_>) -> OutgoingEmail {
     }
 }
 
+/// To each reviewer when someone asks to join through a link.
+pub struct JoinRequestEmail<'a> {
+    pub recipient: &'a str,
+    pub requester_name: &'a str,
+    pub requester_email: &'a str,
+    pub account_name: &'a str,
+    pub message: &'a str,
+    pub review_url: &'a str,
+}
+
+pub fn join_request_received(email: &JoinRequestEmail<'_>) -> OutgoingEmail {
+    let who = if email.requester_name.is_empty() {
+        email.requester_email.to_owned()
+    } else {
+        format!("{} <{}>", email.requester_name, email.requester_email)
+    };
+    let mut lines = vec![format!("{who} asks to join {} on Roster through a join link.", email.account_name)];
+    if !email.message.is_empty() {
+        lines.push(format!("Their message: {}", email.message));
+    }
+    lines.push("Approve the request with the roles they should have, or deny it.".to_owned());
+    OutgoingEmail {
+        recipient: email.recipient.to_owned(),
+        subject: format!("{who} asks to join {}", email.account_name),
+        text_body: format!("{}\n\nReview: {}\n", lines.join("\n\n"), email.review_url),
+        html_body: html(&lines, (email.review_url, "Review the request")),
+    }
+}
+
+/// To the requester once their request is decided.
+pub fn join_request_decided(
+    recipient: &str,
+    account_name: &str,
+    approved: bool,
+    reason: Option<&str>,
+    url: &str,
+) -> OutgoingEmail {
+    let (subject, mut lines) = if approved {
+        (
+            format!("You are now a member of {account_name}"),
+            vec![format!("Your request to join {account_name} on Roster was approved.")],
+        )
+    } else {
+        (
+            format!("Your request to join {account_name} was declined"),
+            vec![format!("Your request to join {account_name} on Roster was declined.")],
+        )
+    };
+    if let Some(reason) = reason.filter(|reason| !reason.is_empty()) {
+        lines.push(format!("Reason: {reason}"));
+    }
+    OutgoingEmail {
+        recipient: recipient.to_owned(),
+        subject,
+        text_body: format!("{}\n\nRoster: {url}\n", lines.join("\n\n")),
+        html_body: html(&lines, (url, "Open Roster")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,8 @@ pub mod health;
 pub mod imports;
 pub mod invitations;
 pub mod invitee;
+pub mod join_links;
+pub mod join_requests;
 pub mod me;
 pub mod members;
 pub mod pagination;
@@ -68,6 +70,17 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(imports::create_invitation_import)
             .service(imports::get_invitation_import)
             .service(imports::get_invitation_import_report)
+            .service(join_links::create_join_link)
+            .service(join_links::list_join_links)
+            .service(join_links::rotate_join_link)
+            .service(join_links::disable_join_link)
+            .service(join_links::preview_join_link)
+            .service(join_links::join_through_link)
+            .service(join_requests::list_join_requests)
+            .service(join_requests::approve_join_request)
+            .service(join_requests::deny_join_request)
+            .service(join_requests::list_my_join_requests)
+            .service(join_requests::withdraw_my_join_request)
             .service(invitations::preview_invitation)
             .service(invitee::accept_invitation)
             .service(invitee::register_with_invitation)

@@ -11,6 +11,7 @@ mod crash;
 mod errors;
 mod imports;
 mod invitations;
+mod joins;
 mod matrix;
 mod me;
 mod operations;

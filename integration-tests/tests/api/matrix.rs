@@ -166,6 +166,8 @@ fn fill_path(path: &str, method: &Method, account: &str, group: &str, user: &str
         .replace("{invitation_id}", &Uuid::new_v4().to_string())
         .replace("{role_id}", &Uuid::new_v4().to_string())
         .replace("{import_id}", &Uuid::new_v4().to_string())
+        .replace("{link_id}", &Uuid::new_v4().to_string())
+        .replace("{request_id}", &Uuid::new_v4().to_string())
 }
 
 /// The documented example of the operation's request body: valid input, so

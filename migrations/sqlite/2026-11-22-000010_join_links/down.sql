@@ -1,0 +1,2 @@
+DROP TABLE join_requests;
+DROP TABLE join_links;
