@@ -144,6 +144,7 @@ pub const REQUIREMENTS: &[(&str, Requirement)] = &[
     ("add_group_member", in_group(Permission::GroupsManage)),
     ("remove_group_member", in_group(Permission::GroupsManage)),
     ("create_invitation_import", account(Permission::ImportsManage)),
+    ("list_invitation_imports", account(Permission::ImportsManage)),
     ("get_invitation_import", account(Permission::ImportsManage)),
     ("get_invitation_import_report", account(Permission::ImportsManage)),
     ("create_join_link", account(Permission::JoinLinksManage)),

@@ -278,3 +278,90 @@ pub fn process_next_batch(
         Ok(Some(import))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use domain::invitation::EmailPolicy;
+    use domain::{BuiltInRole, Email, RoleKind};
+
+    use super::*;
+
+    fn role(key: &str, kind: RoleKind) -> Role {
+        Role {
+            id: Uuid::now_v7(),
+            account_id: None,
+            key: key.to_owned(),
+            name: key.to_owned(),
+            description: String::new(),
+            kind,
+            created_at: Utc::now(),
+        }
+    }
+
+    fn account(policy: EmailPolicy) -> Account {
+        let roles = [
+            role("administrator", RoleKind::BuiltIn(BuiltInRole::Administrator)),
+            role("developer", RoleKind::Template),
+        ];
+        Account {
+            name: "Acme".into(),
+            preferences: InvitationPreferences { email_policy: policy, ..Default::default() },
+            roles: roles.into_iter().map(|role| (role.key.clone(), role)).collect(),
+            groups: HashMap::from([("design".to_owned(), Uuid::now_v7())]),
+        }
+    }
+
+    fn request(email: &str, roles: &[&str], groups: &[(&str, Option<&str>)]) -> RowRequest {
+        RowRequest {
+            email: Email::parse(email).unwrap(),
+            first_name: String::new(),
+            last_name: String::new(),
+            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            groups: groups
+                .iter()
+                .map(|(name, role)| domain::import::GroupEntry {
+                    name: (*name).to_owned(),
+                    role: role.map(str::to_owned),
+                })
+                .collect(),
+        }
+    }
+
+    fn known(members: &[&str], invited: &[&str], users: &[&str]) -> Known {
+        let set = |emails: &[&str]| emails.iter().map(|e| (*e).to_owned()).collect();
+        Known { members: set(members), invited: set(invited), users: set(users) }
+    }
+
+    fn uploader(roles: Option<Vec<HeldRole>>) -> Uploader {
+        Uploader { name: "Ada".into(), email: "ada@example.com".into(), roles }
+    }
+
+    fn codes(judged: Result<Offer, RowProblem>) -> &'static str {
+        judged.map_or_else(|problem| problem.code(), |_| "invited")
+    }
+
+    #[test]
+    fn each_row_is_judged_against_the_account_and_the_uploader() {
+        let catalogue = crate::catalogue::parse(crate::catalogue::DEFAULT_PERMISSIONS).unwrap();
+        let any = account(EmailPolicy::Any);
+        let developer = uploader(Some(vec![any.roles["developer"].held(None)]));
+        let admin = uploader(Some(vec![any.roles["administrator"].held(None)]));
+        let nobody = known(&["m@example.com"], &["p@example.com"], &["u@example.com"]);
+        let judge_row = |account: &Account, uploader: &Uploader, row: RowRequest| {
+            codes(judge(&catalogue, account, uploader, &nobody, &row))
+        };
+        assert_eq!(judge_row(&any, &admin, request("n@example.com", &["developer"], &[("Design", None)])), "invited");
+        assert_eq!(judge_row(&any, &admin, request("m@example.com", &[], &[])), "already_member");
+        assert_eq!(judge_row(&any, &admin, request("p@example.com", &[], &[])), "already_invited");
+        assert_eq!(judge_row(&any, &admin, request("n@example.com", &["ghost"], &[])), "unknown_role");
+        assert_eq!(judge_row(&any, &admin, request("n@example.com", &[], &[("Sales", None)])), "unknown_group");
+        assert_eq!(
+            judge_row(&any, &developer, request("n@example.com", &[], &[("design", Some("administrator"))])),
+            "role_not_grantable"
+        );
+        assert_eq!(judge_row(&any, &developer, request("n@example.com", &["developer"], &[])), "invited");
+        let strict = account(EmailPolicy::NewUsersOnly);
+        assert_eq!(judge_row(&strict, &admin, request("u@example.com", &[], &[])), "email_policy_refused");
+        assert_eq!(judge_row(&any, &uploader(None), request("n@example.com", &[], &[])), "uploader_lost_access");
+    }
+}

@@ -198,6 +198,25 @@ pub fn find(conn: &mut DbConnection, account: Uuid, id: Uuid) -> Result<Option<I
         .transpose()
 }
 
+/// An account's imports, newest first.
+pub fn list(
+    conn: &mut DbConnection,
+    account: Uuid,
+    before: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<Import>, StoreError> {
+    let mut query = invitation_imports::table
+        .filter(invitation_imports::account_id.eq(ids::to_db(account)))
+        .select(ImportRecord::as_select())
+        .order(invitation_imports::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(invitation_imports::id.lt(ids::to_db(before)));
+    }
+    query.load(conn)?.into_iter().map(Import::try_from).collect()
+}
+
 /// Locks the oldest unfinished import for the rest of the transaction. On
 /// PostgreSQL an import another instance is working on is skipped, not
 /// waited for; SQLite's single writer serialises the batches anyway.
@@ -311,6 +330,12 @@ pub fn record_batch(
             invitation_imports::completed_at.eq(done.then_some(now)),
         ))
         .execute(conn)?;
+    if done {
+        // The results are the record from now on; the uploaded names and
+        // emails of rows are not kept longer than needed.
+        diesel::delete(invitation_import_rows::table.filter(invitation_import_rows::import_id.eq(&id)))
+            .execute(conn)?;
+    }
     find_by_id(conn, &id)?.ok_or_else(|| StoreError::Corrupt("the import vanished".into()))
 }
 

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::access::AccountMember;
 use crate::error::ApiError;
 use crate::imports as flows;
+use crate::routes::pagination::{PageQuery, page_cursor};
 use crate::state::AppState;
 
 const CSV: &str = "text/csv; charset=utf-8";
@@ -213,6 +214,31 @@ pub async fn create_invitation_import(
     Ok(HttpResponse::Accepted()
         .insert_header((header::LOCATION, format!("/v1/accounts/{account}/invitation-imports/{}", import.id)))
         .json(ImportView::from(&import)))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ImportPage {
+    pub items: Vec<ImportView>,
+    pub next_cursor: Option<String>,
+}
+
+/// List an account's imports, newest first.
+#[utoipa::path(
+    tag = "imports", operation_id = "list_invitation_imports", security(("bearer" = [])),
+    params(("account_id" = Uuid, Path, description = "The account"), PageQuery),
+    responses((status = 200, description = "A page of imports", body = ImportPage))
+)]
+#[get("/accounts/{account_id}/invitation-imports")]
+pub async fn list_invitation_imports(
+    state: web::Data<AppState>,
+    member: AccountMember,
+    page: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    member.require(Permission::ImportsManage)?;
+    let (limit, before, account) = (page.limit()?, page.cursor()?, member.account_id);
+    let mut rows = state.db(move |conn| Ok(store::list(conn, account, before, limit + 1)?)).await?;
+    let next_cursor = page_cursor(&mut rows, limit, |import| import.id.to_string());
+    Ok(HttpResponse::Ok().json(ImportPage { items: rows.iter().map(ImportView::from).collect(), next_cursor }))
 }
 
 /// See an import's progress.

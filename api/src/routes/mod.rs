@@ -68,6 +68,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(permissions::get_member_permissions)
             .service(imports::get_import_template)
             .service(imports::create_invitation_import)
+            .service(imports::list_invitation_imports)
             .service(imports::get_invitation_import)
             .service(imports::get_invitation_import_report)
             .service(join_links::create_join_link)

@@ -248,6 +248,16 @@ async fn files_are_checked_whole_before_anything_is_kept(app: TestApp) {
         .await
         .unwrap();
     expect(TestApp::read(empty_form).await, 422, "validation_failed", Some("required"));
+    let listed = app.get(&imports, Some(&owner.access_token)).await;
+    let listed = listed.expect_status(200)["items"].as_array().unwrap().clone();
+    assert_eq!(listed.len(), 1, "refused files leave no import");
+    assert_eq!(listed[0]["import_id"], json!(id));
+    let rows_left: i64 = {
+        use diesel::prelude::*;
+        use persistence::schema::invitation_import_rows::dsl;
+        dsl::invitation_import_rows.filter(dsl::import_id.eq(&id)).count().get_result(&mut *app.db()).unwrap()
+    };
+    assert_eq!(rows_left, 0, "a completed import keeps its results, not the uploaded rows");
     app.get(&format!("{imports}/{}", uuid::Uuid::new_v4()), Some(&owner.access_token))
         .await
         .expect_problem(404, "not_found");
