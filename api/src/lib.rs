@@ -10,6 +10,7 @@ pub mod email;
 pub mod error;
 pub mod extract;
 pub mod groups;
+pub mod idempotency;
 pub mod import_worker;
 pub mod imports;
 pub mod invitations;

@@ -109,6 +109,10 @@ fn add_standard_errors(api: &mut OpenApi) {
     for (path, item) in api.paths.paths.iter_mut() {
         let account_scoped = path.contains("{account_id}");
         let has_path_params = path.contains('{');
+        let signed_in = |operation: &&mut Operation| operation.security.as_ref().is_some_and(|s| !s.is_empty());
+        if let Some(post) = item.post.as_mut().filter(signed_in) {
+            post.parameters.get_or_insert_with(Vec::new).push(idempotency_key_parameter());
+        }
         for operation in operations(item) {
             if account_scoped
                 && let Some(requirement) = operation.operation_id.as_deref().and_then(crate::access::requirement)
@@ -151,6 +155,22 @@ fn add_standard_errors(api: &mut OpenApi) {
             }
         }
     }
+}
+
+/// Every signed-in POST accepts `Idempotency-Key` (see `crate::idempotency`).
+fn idempotency_key_parameter() -> utoipa::openapi::path::Parameter {
+    utoipa::openapi::path::ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(utoipa::openapi::path::ParameterIn::Header)
+        .required(utoipa::openapi::Required::False)
+        .description(Some(
+            "Makes a retry safe: the first response to a request with this key (1–255 visible ASCII characters, \
+             e.g. a UUID) is stored for 24 hours and replayed, with `Idempotent-Replayed: true`, to a retry of \
+             the same request. The same key with a different request: 409 `idempotency_key_reused`; while the \
+             first is still running: 409 `idempotency_key_in_progress`. Server errors are not stored.",
+        ))
+        .schema(Some(utoipa::openapi::ObjectBuilder::new().schema_type(utoipa::openapi::schema::Type::String)))
+        .build()
 }
 
 fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {

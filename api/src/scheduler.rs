@@ -1,5 +1,5 @@
-//! Time-driven invitation work inside `roster serve`: records expiry and
-//! sends due reminders. Safe with several instances: expiry is idempotent
+//! Time-driven work inside `roster serve`: records invitation expiry,
+//! sends due reminders and forgets idempotency keys past their retention. Safe with several instances: expiry is idempotent
 //! and each reminder is claimed by a conditional update before its email is
 //! queued (in the same transaction).
 
@@ -25,6 +25,7 @@ pub struct InvitationScheduler {
 pub struct TickReport {
     pub expired: usize,
     pub reminded: usize,
+    pub idempotency_keys_forgotten: usize,
 }
 
 impl InvitationScheduler {
@@ -48,7 +49,11 @@ impl InvitationScheduler {
     pub fn tick(&self) -> Result<TickReport, ApiError> {
         let mut conn = self.pool.get().map_err(|e| ApiError::Unavailable(e.to_string()))?;
         let now = self.clock.now();
-        let mut report = TickReport { expired: invitations::expire_lapsed(&mut conn, now)?, reminded: 0 };
+        let mut report = TickReport {
+            expired: invitations::expire_lapsed(&mut conn, now)?,
+            reminded: 0,
+            idempotency_keys_forgotten: persistence::idempotency::purge_expired(&mut conn, now)?,
+        };
         loop {
             let due = invitations::due_reminders(&mut conn, now, BATCH)?;
             let mut sent_any = false;

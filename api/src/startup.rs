@@ -21,7 +21,7 @@ use crate::extract::{self, BodyLimit};
 use crate::import_worker::ImportWorker;
 use crate::scheduler::InvitationScheduler;
 use crate::state::AppState;
-use crate::{openapi, routes, telemetry};
+use crate::{idempotency, openapi, routes, telemetry};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -107,6 +107,7 @@ impl Application {
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document.clone()))
                 .service(web::redirect("/docs", "/docs/"))
                 .default_service(web::to(unmatched_route))
+                .wrap(from_fn(idempotency::idempotency_middleware))
                 .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
                 .wrap(from_fn(telemetry::request_id_middleware))
         })

@@ -19,6 +19,7 @@ mod db;
 pub mod email_verifications;
 mod error;
 pub mod groups;
+pub mod idempotency;
 pub mod ids;
 pub mod imports;
 pub mod invitations;

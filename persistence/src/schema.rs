@@ -236,6 +236,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    idempotency_keys (user_id, key) {
+        user_id -> Text,
+        key -> Text,
+        fingerprint -> Text,
+        created_at -> Timestamp,
+        status -> Nullable<Integer>,
+        content_type -> Nullable<Text>,
+        location -> Nullable<Text>,
+        body -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(group_members -> groups (group_id));
 diesel::joinable!(group_members -> memberships (membership_id));
 diesel::joinable!(role_permissions -> roles (role_id));
@@ -272,4 +285,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     invitation_import_results,
     join_links,
     join_requests,
+    idempotency_keys,
 );

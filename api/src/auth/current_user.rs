@@ -25,7 +25,7 @@ impl FromRequest for CurrentUser {
     }
 }
 
-fn authenticate(req: &HttpRequest) -> Result<CurrentUser, ApiError> {
+pub(crate) fn authenticate(req: &HttpRequest) -> Result<CurrentUser, ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::internal("application state is not registered"))?;

@@ -8,3 +8,4 @@ pub mod secrets;
 pub mod session;
 
 pub use current_user::CurrentUser;
+pub(crate) use current_user::authenticate;

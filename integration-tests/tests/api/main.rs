@@ -9,6 +9,7 @@ mod auth;
 mod authorization;
 mod crash;
 mod errors;
+mod idempotency;
 mod imports;
 mod invitations;
 mod joins;
