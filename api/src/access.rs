@@ -11,7 +11,6 @@ use domain::{Catalogue, HeldRole, Permission, PermissionSet};
 use persistence::memberships;
 use uuid::Uuid;
 
-use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -46,6 +45,21 @@ impl AccountMember {
         }
     }
 
+    /// The membership of `user` in `account`, on a connection the caller
+    /// already holds: handlers that need more from the database resolve the
+    /// caller in the same blocking hop. 404 for non-members.
+    pub fn resolve(
+        conn: &mut persistence::DbConnection,
+        catalogue: &Catalogue,
+        account_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<AccountMember, ApiError> {
+        let membership = memberships::find(conn, account_id, user_id)?.ok_or(ApiError::NotFound)?;
+        let roles = membership.held_roles();
+        let permissions = catalogue.effective(&roles, None);
+        Ok(AccountMember { account_id, user_id, role_keys: membership.account_role_keys(), roles, permissions })
+    }
+
     /// 403 unless the member holds `permission` in this account.
     pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
         if self.permissions.contains(permission) {
@@ -56,35 +70,50 @@ impl AccountMember {
     }
 }
 
+/// The signed-in caller and the account named in the path, not yet looked
+/// up: for handlers that resolve the membership ([`AccountMember::resolve`])
+/// in the same database hop as the rest of their work.
+#[derive(Debug, Clone, Copy)]
+pub struct AccountCaller {
+    pub account_id: Uuid,
+    pub user_id: Uuid,
+}
+
+impl AccountCaller {
+    fn from_request(req: &HttpRequest) -> Result<Self, ApiError> {
+        let user = crate::auth::authenticate(req)?;
+        let account_id = match req.match_info().get("account_id").map(Uuid::parse_str) {
+            Some(Ok(id)) => id,
+            Some(Err(_)) => return Err(ApiError::InvalidPath("account_id is not a UUID".into())),
+            None => return Err(ApiError::internal("an account guard used on a route without {account_id}")),
+        };
+        Ok(AccountCaller { account_id, user_id: user.id })
+    }
+}
+
+impl FromRequest for AccountCaller {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(AccountCaller::from_request(req))
+    }
+}
+
 impl FromRequest for AccountMember {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let user = CurrentUser::from_request(req, payload).into_inner();
-        let account_id = req.match_info().get("account_id").map(Uuid::parse_str);
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let caller = AccountCaller::from_request(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
-            let user = user?;
-            let account_id = match account_id {
-                Some(Ok(id)) => id,
-                Some(Err(_)) => return Err(ApiError::InvalidPath("account_id is not a UUID".into())),
-                None => return Err(ApiError::internal("AccountMember used on a route without {account_id}")),
-            };
+            let caller = caller?;
             let state = state.ok_or_else(|| ApiError::internal("application state is not registered"))?;
-            let membership = state
-                .db(move |conn| Ok(memberships::find(conn, account_id, user.id)?))
-                .await?
-                .ok_or(ApiError::NotFound)?;
-            let roles = membership.held_roles();
-            let permissions = state.catalogue.effective(&roles, None);
-            Ok(AccountMember {
-                account_id,
-                user_id: user.id,
-                role_keys: membership.account_role_keys(),
-                roles,
-                permissions,
-            })
+            let shared = state.clone();
+            state
+                .db(move |conn| AccountMember::resolve(conn, &shared.catalogue, caller.account_id, caller.user_id))
+                .await
         })
     }
 }

@@ -65,6 +65,7 @@ pub struct AccessToken {
 }
 
 pub struct TokenKeys {
+    verified: VerifiedTokens,
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
@@ -109,6 +110,7 @@ impl TokenKeys {
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         validation.leeway = 30;
         Ok(Self {
+            verified: VerifiedTokens::default(),
             encoding,
             decoding,
             validation,
@@ -134,12 +136,59 @@ impl TokenKeys {
     }
 
     /// The user a token was issued to, if it is genuine, unexpired and ours.
+    /// A token is checked once; afterwards its digest is looked up until it
+    /// expires, since the signature check dominated a request's CPU time.
     pub fn verify(&self, token: &str) -> Option<Uuid> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok().map(|data| data.claims.sub)
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let now = Utc::now().timestamp();
+        if let Some(user) = self.verified.lookup(&digest, now) {
+            return Some(user);
+        }
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?.claims;
+        self.verified.remember(digest, claims.sub, claims.exp, now);
+        Some(claims.sub)
     }
 
     pub fn jwks(&self) -> Vec<Jwk> {
         vec![self.jwk.clone()]
+    }
+}
+
+/// Access tokens already verified, by SHA-256 digest (never the token
+/// itself), with the user and expiry. Safe because a token's validity
+/// depends on nothing but its bytes, the key and the time: access tokens
+/// are not revocable, which is why they live only minutes. Bounded: when
+/// full, expired entries go, and if that is not enough, all of them.
+#[derive(Default)]
+struct VerifiedTokens {
+    entries: std::sync::Mutex<std::collections::HashMap<[u8; 32], (Uuid, i64)>>,
+}
+
+impl VerifiedTokens {
+    const CAPACITY: usize = 50_000;
+
+    fn entries(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<[u8; 32], (Uuid, i64)>> {
+        self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn lookup(&self, digest: &[u8; 32], now: i64) -> Option<Uuid> {
+        self.entries().get(digest).filter(|(_, expires)| *expires > now).map(|(user, _)| *user)
+    }
+
+    fn remember(&self, digest: [u8; 32], user: Uuid, expires: i64, now: i64) {
+        // Tokens accepted only thanks to the clock-skew leeway are checked
+        // in full each time.
+        if expires <= now {
+            return;
+        }
+        let mut entries = self.entries();
+        if entries.len() >= Self::CAPACITY {
+            entries.retain(|_, (_, expires)| *expires > now);
+            if entries.len() >= Self::CAPACITY {
+                entries.clear();
+            }
+        }
+        entries.insert(digest, (user, expires));
     }
 }
 
@@ -199,6 +248,25 @@ mod tests {
 
         let other = TokenKeys::from_signing_key(&SigningKey::from_bytes(&[9u8; 32]), &Settings::defaults()).unwrap();
         assert_eq!(keys.verify(&other.issue(Uuid::new_v4(), Utc::now()).unwrap().token), None);
+    }
+
+    #[test]
+    fn verified_tokens_are_remembered_only_until_they_expire() {
+        let keys = keys();
+        let user = Uuid::new_v4();
+        let token = keys.issue(user, Utc::now()).unwrap().token;
+        assert_eq!(keys.verify(&token), Some(user));
+        assert_eq!(keys.verify(&token), Some(user), "answered from the cache");
+        let mut tampered = token.clone();
+        tampered.insert(10, 'x');
+        assert_eq!(keys.verify(&tampered), None, "a cached neighbour proves nothing");
+
+        let cache = VerifiedTokens::default();
+        cache.remember([1; 32], user, 100, 50);
+        assert_eq!(cache.lookup(&[1; 32], 99), Some(user));
+        assert_eq!(cache.lookup(&[1; 32], 100), None, "expired entries are not used");
+        cache.remember([2; 32], user, 40, 50);
+        assert_eq!(cache.lookup(&[2; 32], 30), None, "already expired tokens are not remembered");
     }
 
     #[test]
