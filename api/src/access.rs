@@ -55,9 +55,15 @@ impl AccountMember {
         user_id: Uuid,
     ) -> Result<AccountMember, ApiError> {
         let membership = memberships::find(conn, account_id, user_id)?.ok_or(ApiError::NotFound)?;
+        Ok(Self::of(catalogue, membership))
+    }
+
+    /// The guard for a membership already loaded.
+    pub fn of(catalogue: &Catalogue, membership: memberships::Membership) -> AccountMember {
+        let (account_id, user_id) = (membership.account_id, membership.user_id);
         let roles = membership.held_roles();
         let permissions = catalogue.effective(&roles, None);
-        Ok(AccountMember { account_id, user_id, role_keys: membership.account_role_keys(), roles, permissions })
+        AccountMember { account_id, user_id, role_keys: membership.account_role_keys(), roles, permissions }
     }
 
     /// 403 unless the member holds `permission` in this account.

@@ -112,38 +112,70 @@ pub fn emails_holding(conn: &mut DbConnection, account: Uuid, roles: &[Uuid]) ->
 /// member (or the account does not exist: the two are indistinguishable on
 /// purpose).
 pub fn find(conn: &mut DbConnection, account: Uuid, user: Uuid) -> Result<Option<Membership>, StoreError> {
-    // One round trip for the usual member (one or more roles); a second
-    // only to tell a member without roles from a non-member. This runs on
-    // every account-scoped request.
-    let rows: Vec<(String, Option<String>, RoleRow)> = role_assignments::table
+    Ok(find_many(conn, account, &[user])?.remove(&user))
+}
+
+/// The memberships of several users of one account, by user. One round
+/// trip when each of them holds a role (the usual case: this runs on every
+/// account-scoped request); a second only to tell members without roles
+/// from non-members.
+pub fn find_many(
+    conn: &mut DbConnection,
+    account: Uuid,
+    users: &[Uuid],
+) -> Result<HashMap<Uuid, Membership>, StoreError> {
+    let account_id = ids::to_db(account);
+    let user_ids: Vec<String> = users.iter().copied().map(ids::to_db).collect();
+    let rows: Vec<(String, String, Option<String>, RoleRow)> = role_assignments::table
         .inner_join(memberships::table)
         .inner_join(roles::table)
-        .filter(memberships::account_id.eq(ids::to_db(account)))
-        .filter(memberships::user_id.eq(ids::to_db(user)))
-        .select((memberships::id, role_assignments::group_id, RoleRow::as_select()))
+        .filter(memberships::account_id.eq(&account_id))
+        .filter(memberships::user_id.eq_any(&user_ids))
+        .select((memberships::id, memberships::user_id, role_assignments::group_id, RoleRow::as_select()))
         .load(conn)?;
-    let membership_id = match rows.first() {
-        Some((id, _, _)) => id.clone(),
-        None => match memberships::table
-            .filter(memberships::account_id.eq(ids::to_db(account)))
-            .filter(memberships::user_id.eq(ids::to_db(user)))
-            .select(memberships::id)
-            .first::<String>(conn)
-            .optional()?
-        {
-            Some(id) => id,
-            None => return Ok(None),
-        },
-    };
-    let (groups, role_rows): (Vec<Option<String>>, Vec<RoleRow>) =
-        rows.into_iter().map(|(_, group, role)| (group, role)).unzip();
-    let roles = crate::roles::hydrate(conn, role_rows)?;
-    let assignments = roles
-        .into_iter()
-        .zip(groups)
-        .map(|(role, group)| Ok(Assignment { role, group_id: group.as_deref().map(ids::from_db).transpose()? }))
-        .collect::<Result<_, StoreError>>()?;
-    Ok(Some(Membership { id: ids::from_db(&membership_id)?, account_id: account, user_id: user, assignments }))
+    let mut found: HashMap<Uuid, Membership> = HashMap::new();
+    let mut holders = Vec::with_capacity(rows.len());
+    let mut role_rows = Vec::with_capacity(rows.len());
+    for (membership, user, group, role) in rows {
+        let user = ids::from_db(&user)?;
+        if let std::collections::hash_map::Entry::Vacant(slot) = found.entry(user) {
+            slot.insert(Membership {
+                id: ids::from_db(&membership)?,
+                account_id: account,
+                user_id: user,
+                assignments: Vec::new(),
+            });
+        }
+        holders.push((user, group.as_deref().map(ids::from_db).transpose()?));
+        role_rows.push(role);
+    }
+    for (role, (user, group_id)) in crate::roles::hydrate(conn, role_rows)?.into_iter().zip(holders) {
+        if let Some(membership) = found.get_mut(&user) {
+            membership.assignments.push(Assignment { role, group_id });
+        }
+    }
+    let without_roles: Vec<&String> =
+        user_ids.iter().zip(users).filter(|(_, user)| !found.contains_key(user)).map(|(id, _)| id).collect();
+    if !without_roles.is_empty() {
+        let bare: Vec<(String, String)> = memberships::table
+            .filter(memberships::account_id.eq(&account_id))
+            .filter(memberships::user_id.eq_any(without_roles))
+            .select((memberships::id, memberships::user_id))
+            .load(conn)?;
+        for (membership, user) in bare {
+            let user = ids::from_db(&user)?;
+            found.insert(
+                user,
+                Membership {
+                    id: ids::from_db(&membership)?,
+                    account_id: account,
+                    user_id: user,
+                    assignments: Vec::new(),
+                },
+            );
+        }
+    }
+    Ok(found)
 }
 
 /// Account-wide role keys per membership id, in one query.

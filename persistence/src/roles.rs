@@ -77,7 +77,9 @@ pub(crate) fn hydrate(conn: &mut DbConnection, rows: Vec<RoleRow>) -> Result<Vec
                         .ok_or_else(|| StoreError::Corrupt(format!("built-in role {:?}", row.key)))?,
                 ),
                 "template" => RoleKind::Template,
-                "custom" => RoleKind::Custom(permissions.remove(&row.id).unwrap_or_default().into_iter().collect()),
+                // The same custom role can appear in several rows (one role held
+                // in two groups, or by two members): each gets its permissions.
+                "custom" => RoleKind::Custom(permissions.get(&row.id).into_iter().flatten().cloned().collect()),
                 other => return Err(StoreError::Corrupt(format!("role kind {other:?}"))),
             };
             Ok(Role {

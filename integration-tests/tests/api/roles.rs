@@ -8,7 +8,29 @@ on_both_backends!(
     group_administrators_manage_only_their_group,
     ownership_is_transferred_not_lost,
     invitations_carry_group_scoped_assignments,
+    a_custom_role_held_in_two_scopes_keeps_its_permissions_in_both,
 );
+
+async fn a_custom_role_held_in_two_scopes_keeps_its_permissions_in_both(app: TestApp) {
+    let owner = app.sign_up("owner@example.com").await;
+    let account = app.create_account(&owner, "Acme").await;
+    let role = json!({"key": "support", "name": "Support", "permissions": ["members:read", "badges:request"]});
+    app.post(&format!("/v1/accounts/{account}/roles"), Some(&owner.access_token), role).await.expect_status(201);
+    let groups = format!("/v1/accounts/{account}/groups");
+    let group = app.post(&groups, Some(&owner.access_token), json!({"name": "EMEA"})).await;
+    let group = group.expect_status(201)["id"].as_str().unwrap().to_owned();
+    let member = app.sign_up("member@example.com").await;
+    app.add_member(&account, &member.id, &[]);
+    let both = json!([{"role": "support", "group_id": group}, {"role": "support"}]);
+    set_roles(&app, &owner, &account, &member.id, both).await.expect_status(200);
+    // Each row of the role carries its permissions (the second used to get none).
+    assert_eq!(permissions(&app, &owner, &account, &member.id, None).await, ["badges:request", "members:read"]);
+    assert_eq!(permissions(&app, &owner, &account, &member.id, Some(&group)).await, ["badges:request", "members:read"]);
+    let check = json!({"user_id": member.id, "permissions": ["members:read"]});
+    let reply =
+        app.post(&format!("/v1/accounts/{account}/authorization-checks"), Some(&member.access_token), check).await;
+    assert_eq!(reply.expect_status(200)["allowed"], true);
+}
 
 async fn invitations_carry_group_scoped_assignments(app: TestApp) {
     let owner = app.sign_up("owner@example.com").await;
