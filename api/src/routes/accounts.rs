@@ -69,7 +69,7 @@ pub async fn create_account(
     params(("account_id" = Uuid, Path, description = "The account")),
     responses((status = 200, description = "The account", body = AccountView))
 )]
-#[get("/accounts/{account_id}")]
+#[get("")]
 pub async fn get_account(state: web::Data<AppState>, member: AccountMember) -> Result<HttpResponse, ApiError> {
     let account_id = member.account_id;
     let account = state.db(move |conn| Ok(accounts::find(conn, account_id)?)).await?.ok_or(ApiError::NotFound)?;
@@ -82,7 +82,7 @@ pub async fn get_account(state: web::Data<AppState>, member: AccountMember) -> R
     params(("account_id" = Uuid, Path, description = "The account")),
     responses((status = 200, description = "The updated account", body = AccountView))
 )]
-#[patch("/accounts/{account_id}")]
+#[patch("")]
 pub async fn update_account(
     state: web::Data<AppState>,
     member: AccountMember,

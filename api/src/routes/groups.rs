@@ -82,7 +82,7 @@ fn parse_group(request: GroupRequest, name_required: bool) -> Result<(Option<Str
     params(("account_id" = Uuid, Path, description = "The account"), PageQuery),
     responses((status = 200, description = "A page of groups, oldest first", body = GroupPage))
 )]
-#[get("/accounts/{account_id}/groups")]
+#[get("/groups")]
 pub async fn list_groups(
     state: web::Data<AppState>,
     member: AccountMember,
@@ -104,7 +104,7 @@ pub async fn list_groups(
         (status = 409, description = "A group of that name exists (`group_name_taken`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/accounts/{account_id}/groups")]
+#[post("/groups")]
 pub async fn create_group(
     state: web::Data<AppState>,
     member: AccountMember,
@@ -127,7 +127,7 @@ pub async fn create_group(
     params(("account_id" = Uuid, Path, description = "The account"), ("group_id" = Uuid, Path, description = "The group")),
     responses((status = 200, description = "The group", body = GroupView))
 )]
-#[get("/accounts/{account_id}/groups/{group_id}")]
+#[get("/groups/{group_id}")]
 pub async fn get_group(
     state: web::Data<AppState>,
     member: AccountMember,
@@ -148,7 +148,7 @@ pub async fn get_group(
         (status = 409, description = "A group of that name exists (`group_name_taken`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[patch("/accounts/{account_id}/groups/{group_id}")]
+#[patch("/groups/{group_id}")]
 pub async fn update_group(
     state: web::Data<AppState>,
     member: AccountMember,
@@ -183,7 +183,7 @@ pub async fn update_group(
     params(("account_id" = Uuid, Path, description = "The account"), ("group_id" = Uuid, Path, description = "The group")),
     responses((status = 204, description = "Deleted"))
 )]
-#[delete("/accounts/{account_id}/groups/{group_id}")]
+#[delete("/groups/{group_id}")]
 pub async fn delete_group(
     state: web::Data<AppState>,
     member: AccountMember,
@@ -203,7 +203,7 @@ pub async fn delete_group(
     params(("account_id" = Uuid, Path, description = "The account"), ("group_id" = Uuid, Path, description = "The group"), PageQuery),
     responses((status = 200, description = "A page of members", body = MemberPage))
 )]
-#[get("/accounts/{account_id}/groups/{group_id}/members")]
+#[get("/groups/{group_id}/members")]
 pub async fn list_group_members(
     state: web::Data<AppState>,
     member: AccountMember,
@@ -239,7 +239,7 @@ pub async fn list_group_members(
     params(("account_id" = Uuid, Path, description = "The account"), ("group_id" = Uuid, Path, description = "The group"), ("user_id" = Uuid, Path, description = "The member")),
     responses((status = 204, description = "The user is in the group"))
 )]
-#[put("/accounts/{account_id}/groups/{group_id}/members/{user_id}")]
+#[put("/groups/{group_id}/members/{user_id}")]
 pub async fn add_group_member(
     state: web::Data<AppState>,
     member: AccountMember,
@@ -258,7 +258,7 @@ pub async fn add_group_member(
     params(("account_id" = Uuid, Path, description = "The account"), ("group_id" = Uuid, Path, description = "The group"), ("user_id" = Uuid, Path, description = "The member")),
     responses((status = 204, description = "Removed from the group"))
 )]
-#[delete("/accounts/{account_id}/groups/{group_id}/members/{user_id}")]
+#[delete("/groups/{group_id}/members/{user_id}")]
 pub async fn remove_group_member(
     state: web::Data<AppState>,
     member: AccountMember,

@@ -193,7 +193,7 @@ async fn read_upload(req: &HttpRequest, mut payload: web::Payload) -> Result<(Op
     ),
     responses((status = 202, description = "Accepted; `Location` names the import", body = ImportView))
 )]
-#[post("/accounts/{account_id}/invitation-imports")]
+#[post("/invitation-imports")]
 pub async fn create_invitation_import(
     state: web::Data<AppState>,
     member: AccountMember,
@@ -228,7 +228,7 @@ pub struct ImportPage {
     params(("account_id" = Uuid, Path, description = "The account"), PageQuery),
     responses((status = 200, description = "A page of imports", body = ImportPage))
 )]
-#[get("/accounts/{account_id}/invitation-imports")]
+#[get("/invitation-imports")]
 pub async fn list_invitation_imports(
     state: web::Data<AppState>,
     member: AccountMember,
@@ -247,7 +247,7 @@ pub async fn list_invitation_imports(
     params(("account_id" = Uuid, Path, description = "The account"), ("import_id" = Uuid, Path, description = "The import")),
     responses((status = 200, description = "The import", body = ImportView))
 )]
-#[get("/accounts/{account_id}/invitation-imports/{import_id}")]
+#[get("/invitation-imports/{import_id}")]
 pub async fn get_invitation_import(
     state: web::Data<AppState>,
     member: AccountMember,
@@ -295,7 +295,7 @@ fn report_csv(entries: &[ReportEntry]) -> Result<Vec<u8>, ApiError> {
         (String = "text/csv", example = json!("row,email,outcome,code,message,invitation_id\r\n2,'=cmd|' /C calc'!A0,failed,invalid_email,The email is not valid,\r\n"))
     )))
 )]
-#[get("/accounts/{account_id}/invitation-imports/{import_id}/report")]
+#[get("/invitation-imports/{import_id}/report")]
 pub async fn get_invitation_import_report(
     state: web::Data<AppState>,
     member: AccountMember,

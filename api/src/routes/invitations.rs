@@ -167,7 +167,7 @@ fn parse_item(item: InvitationItem) -> Result<InviteRequest, ApiError> {
     params(("account_id" = Uuid, Path, description = "The account")),
     responses((status = 200, description = "One result per item", body = CreateInvitationsResponse))
 )]
-#[post("/accounts/{account_id}/invitations")]
+#[post("/invitations")]
 pub async fn create_invitations(
     state: web::Data<AppState>,
     member: AccountMember,
@@ -244,7 +244,7 @@ pub struct InvitationPage {
     params(("account_id" = Uuid, Path, description = "The account"), InvitationFilter, PageQuery),
     responses((status = 200, description = "A page of invitations", body = InvitationPage))
 )]
-#[get("/accounts/{account_id}/invitations")]
+#[get("/invitations")]
 pub async fn list_invitations(
     state: web::Data<AppState>,
     member: AccountMember,
@@ -273,7 +273,7 @@ pub async fn list_invitations(
     params(("account_id" = Uuid, Path, description = "The account"), ("invitation_id" = Uuid, Path, description = "The invitation")),
     responses((status = 200, description = "The invitation", body = InvitationView))
 )]
-#[get("/accounts/{account_id}/invitations/{invitation_id}")]
+#[get("/invitations/{invitation_id}")]
 pub async fn get_invitation(
     state: web::Data<AppState>,
     member: AccountMember,
@@ -297,7 +297,7 @@ pub async fn get_invitation(
         (status = 409, description = "Already accepted, declined or revoked (`invitation_accepted`, `invitation_declined`, `invitation_revoked`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/accounts/{account_id}/invitations/{invitation_id}/resend")]
+#[post("/invitations/{invitation_id}/resend")]
 pub async fn resend_invitation(
     state: web::Data<AppState>,
     member: AccountMember,
@@ -320,7 +320,7 @@ pub async fn resend_invitation(
         (status = 410, description = "Expired (`invitation_expired`): resend it instead", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/accounts/{account_id}/invitations/{invitation_id}/revoke")]
+#[post("/invitations/{invitation_id}/revoke")]
 pub async fn revoke_invitation(
     state: web::Data<AppState>,
     member: AccountMember,

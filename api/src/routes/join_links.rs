@@ -93,7 +93,7 @@ pub struct JoinLinkPage {
     params(("account_id" = Uuid, Path, description = "The account")),
     responses((status = 201, description = "The link, with its URL; `Location` names it", body = JoinLinkView))
 )]
-#[post("/accounts/{account_id}/join-links")]
+#[post("/join-links")]
 pub async fn create_join_link(
     state: web::Data<AppState>,
     member: AccountMember,
@@ -119,7 +119,7 @@ pub async fn create_join_link(
     params(("account_id" = Uuid, Path, description = "The account"), PageQuery),
     responses((status = 200, description = "A page of links", body = JoinLinkPage))
 )]
-#[get("/accounts/{account_id}/join-links")]
+#[get("/join-links")]
 pub async fn list_join_links(
     state: web::Data<AppState>,
     member: AccountMember,
@@ -146,7 +146,7 @@ pub async fn list_join_links(
         (status = 409, description = "The link is disabled (`join_link_disabled`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/accounts/{account_id}/join-links/{link_id}/rotate")]
+#[post("/join-links/{link_id}/rotate")]
 pub async fn rotate_join_link(
     state: web::Data<AppState>,
     member: AccountMember,
@@ -167,7 +167,7 @@ pub async fn rotate_join_link(
     params(("account_id" = Uuid, Path, description = "The account"), ("link_id" = Uuid, Path, description = "The link")),
     responses((status = 204, description = "Disabled (also when it already was)"))
 )]
-#[delete("/accounts/{account_id}/join-links/{link_id}")]
+#[delete("/join-links/{link_id}")]
 pub async fn disable_join_link(
     state: web::Data<AppState>,
     member: AccountMember,

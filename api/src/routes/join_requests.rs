@@ -111,7 +111,7 @@ async fn list(
     params(("account_id" = Uuid, Path, description = "The account"), JoinRequestFilter, PageQuery),
     responses((status = 200, description = "A page of requests", body = JoinRequestPage))
 )]
-#[get("/accounts/{account_id}/join-requests")]
+#[get("/join-requests")]
 pub async fn list_join_requests(
     state: web::Data<AppState>,
     member: AccountMember,
@@ -141,7 +141,7 @@ pub struct ApproveJoinRequest {
         (status = 409, description = "Already decided or withdrawn (`join_request_approved`, `join_request_denied`, `join_request_withdrawn`), or already a member (`already_member`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/accounts/{account_id}/join-requests/{request_id}/approve")]
+#[post("/join-requests/{request_id}/approve")]
 pub async fn approve_join_request(
     state: web::Data<AppState>,
     member: AccountMember,
@@ -191,7 +191,7 @@ pub struct DenyJoinRequest {
         (status = 409, description = "Already decided or withdrawn (`join_request_approved`, `join_request_denied`, `join_request_withdrawn`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/accounts/{account_id}/join-requests/{request_id}/deny")]
+#[post("/join-requests/{request_id}/deny")]
 pub async fn deny_join_request(
     state: web::Data<AppState>,
     member: AccountMember,

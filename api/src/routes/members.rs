@@ -66,7 +66,7 @@ pub struct MemberPage {
     params(("account_id" = Uuid, Path, description = "The account"), MemberSearch, PageQuery),
     responses((status = 200, description = "A page of members", body = MemberPage))
 )]
-#[get("/accounts/{account_id}/members")]
+#[get("/members")]
 pub async fn list_members(
     state: web::Data<AppState>,
     member: AccountMember,
@@ -100,7 +100,7 @@ pub async fn list_members(
     params(("account_id" = Uuid, Path, description = "The account"), ("user_id" = Uuid, Path, description = "The member's user id")),
     responses((status = 200, description = "The member", body = MemberView))
 )]
-#[get("/accounts/{account_id}/members/{user_id}")]
+#[get("/members/{user_id}")]
 pub async fn get_member(
     state: web::Data<AppState>,
     member: AccountMember,
@@ -145,7 +145,7 @@ pub async fn get_member(
         (status = 409, description = "The last owner cannot be removed (`last_owner`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[delete("/accounts/{account_id}/members/{user_id}")]
+#[delete("/members/{user_id}")]
 pub async fn remove_member(
     state: web::Data<AppState>,
     member: AccountMember,
@@ -224,7 +224,7 @@ pub struct AssignmentsView {
         (status = 428, description = "If-Match missing (`precondition_required`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[put("/accounts/{account_id}/members/{user_id}/roles")]
+#[put("/members/{user_id}/roles")]
 pub async fn set_member_roles(
     state: web::Data<AppState>,
     member: AccountMember,
@@ -265,7 +265,7 @@ pub struct OwnershipTransferRequest {
     params(("account_id" = Uuid, Path, description = "The account")),
     responses((status = 204, description = "Ownership transferred"))
 )]
-#[post("/accounts/{account_id}/ownership-transfer")]
+#[post("/ownership-transfer")]
 pub async fn transfer_ownership(
     state: web::Data<AppState>,
     member: AccountMember,

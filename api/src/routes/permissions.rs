@@ -100,7 +100,7 @@ async fn permissions_of(
     params(("account_id" = Uuid, Path, description = "The account")),
     responses((status = 200, description = "The decision", body = AuthorizationCheckResponse))
 )]
-#[post("/accounts/{account_id}/authorization-checks")]
+#[post("/authorization-checks")]
 pub async fn check_authorization(
     state: web::Data<AppState>,
     caller: AccountCaller,
@@ -165,7 +165,7 @@ pub struct EffectivePermissions {
     params(("account_id" = Uuid, Path, description = "The account"), ("user_id" = Uuid, Path, description = "The member"), ScopeQuery),
     responses((status = 200, description = "The permissions, sorted", body = EffectivePermissions))
 )]
-#[get("/accounts/{account_id}/members/{user_id}/permissions")]
+#[get("/members/{user_id}/permissions")]
 pub async fn get_member_permissions(
     state: web::Data<AppState>,
     caller: AccountMember,

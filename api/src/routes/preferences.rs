@@ -46,7 +46,7 @@ pub struct PreferencesPatch {
     params(("account_id" = Uuid, Path, description = "The account")),
     responses((status = 200, description = "The preferences", body = PreferencesView))
 )]
-#[get("/accounts/{account_id}/preferences")]
+#[get("/preferences")]
 pub async fn get_preferences(state: web::Data<AppState>, member: AccountMember) -> Result<HttpResponse, ApiError> {
     member.require(Permission::SettingsManage)?;
     let account = member.account_id;
@@ -61,7 +61,7 @@ pub async fn get_preferences(state: web::Data<AppState>, member: AccountMember) 
     params(("account_id" = Uuid, Path, description = "The account")),
     responses((status = 200, description = "The updated preferences", body = PreferencesView))
 )]
-#[patch("/accounts/{account_id}/preferences")]
+#[patch("/preferences")]
 pub async fn update_preferences(
     state: web::Data<AppState>,
     member: AccountMember,

@@ -106,7 +106,7 @@ fn respond_with_role(status: actix_web::http::StatusCode, role: Role, catalogue:
     params(("account_id" = Uuid, Path, description = "The account")),
     responses((status = 200, description = "Every role", body = RoleList))
 )]
-#[get("/accounts/{account_id}/roles")]
+#[get("/roles")]
 pub async fn list_roles(state: web::Data<AppState>, member: AccountMember) -> Result<HttpResponse, ApiError> {
     member.require(Permission::MembersRead)?;
     let account = member.account_id;
@@ -124,7 +124,7 @@ pub async fn list_roles(state: web::Data<AppState>, member: AccountMember) -> Re
         (status = 409, description = "The key is taken (`role_key_taken`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/accounts/{account_id}/roles")]
+#[post("/roles")]
 pub async fn create_role(
     state: web::Data<AppState>,
     member: AccountMember,
@@ -152,7 +152,7 @@ pub async fn create_role(
     params(("account_id" = Uuid, Path, description = "The account"), ("role_id" = Uuid, Path, description = "The role")),
     responses((status = 200, description = "The role", body = RoleView))
 )]
-#[get("/accounts/{account_id}/roles/{role_id}")]
+#[get("/roles/{role_id}")]
 pub async fn get_role(
     state: web::Data<AppState>,
     member: AccountMember,
@@ -178,7 +178,7 @@ pub async fn get_role(
         (status = 412, description = "Changed since read (`precondition_failed`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[patch("/accounts/{account_id}/roles/{role_id}")]
+#[patch("/roles/{role_id}")]
 pub async fn update_role(
     state: web::Data<AppState>,
     member: AccountMember,
@@ -232,7 +232,7 @@ pub struct DeleteRoleQuery {
         (status = 409, description = "Still assigned (`role_in_use`) or read-only (`role_read_only`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[delete("/accounts/{account_id}/roles/{role_id}")]
+#[delete("/roles/{role_id}")]
 pub async fn delete_role(
     state: web::Data<AppState>,
     member: AccountMember,
