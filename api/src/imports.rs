@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use domain::import::{ImportRow, RowOutcome, RowProblem, RowRequest, outcome_of};
-use domain::invitation::{InvitationClock, InvitationPreferences};
+use domain::invitation::{EmailPolicy, InvitationClock, InvitationPreferences};
 use domain::{Catalogue, HeldRole, Permission, may_grant};
 use persistence::imports::{self, Import, ImportStatus, PendingRow, RowResult};
 use persistence::invitations::{self, InvitedRole, NewInvitation};
@@ -178,7 +178,12 @@ pub fn process_next_batch(
         let known = Known {
             members: memberships::member_emails_among(conn, import.account_id, &emails)?,
             invited: invitations::pending_among(conn, import.account_id, &emails, now)?,
-            users: users::existing_among(conn, &emails)?,
+            // Only the new_users_only policy asks who has a user already.
+            users: if account.preferences.email_policy == EmailPolicy::Any {
+                HashSet::new()
+            } else {
+                users::existing_among(conn, &emails)?
+            },
         };
 
         let clock = InvitationClock::new(now, account.preferences.ttl);
@@ -281,7 +286,6 @@ pub fn process_next_batch(
 
 #[cfg(test)]
 mod tests {
-    use domain::invitation::EmailPolicy;
     use domain::{BuiltInRole, Email, RoleKind};
 
     use super::*;

@@ -100,7 +100,6 @@ pub struct ImportReport {
 
 /// The multipart form of an upload.
 #[derive(ToSchema)]
-#[allow(dead_code)]
 pub struct ImportUpload {
     /// The CSV file.
     #[schema(value_type = String, format = Binary)]

@@ -82,8 +82,7 @@ pub struct JoinRequestFilter {
     pub status: Option<String>,
 }
 
-fn page(rows: Vec<JoinRequest>, limit: i64) -> JoinRequestPage {
-    let mut rows = rows;
+fn page(mut rows: Vec<JoinRequest>, limit: i64) -> JoinRequestPage {
     let next_cursor = page_cursor(&mut rows, limit, |request| request.id.to_string());
     JoinRequestPage { items: rows.into_iter().map(JoinRequestView::from).collect(), next_cursor }
 }

@@ -1,5 +1,5 @@
 use actix_web::{HttpResponse, get, post, web};
-use domain::{HeldRole, Permission, PermissionSet};
+use domain::{Catalogue, HeldRole, Permission};
 use persistence::memberships;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -68,27 +68,23 @@ pub struct AuthorizationCheckResponse {
     pub missing: Vec<String>,
 }
 
-/// The roles `user` holds in the caller's account (none for non-members).
-/// Members may ask about themselves; asking about others needs
-/// `members:read`.
-async fn roles_of(state: &web::Data<AppState>, caller: &AccountMember, user: Uuid) -> Result<Vec<HeldRole>, ApiError> {
-    if user == caller.user_id {
-        return Ok(caller.roles.clone());
+/// The roles `target` holds in the caller's account, as the caller may see
+/// them: both memberships come from one query. Members may ask about
+/// themselves; asking about others needs `members:read`. `None` when
+/// `target` is not a member.
+fn roles_seen_by(
+    conn: &mut persistence::DbConnection,
+    catalogue: &Catalogue,
+    caller: AccountCaller,
+    target: Uuid,
+) -> Result<Option<Vec<HeldRole>>, ApiError> {
+    let mut found = memberships::find_many(conn, caller.account_id, &[caller.user_id, target])?;
+    let caller = AccountMember::of(catalogue, found.remove(&caller.user_id).ok_or(ApiError::NotFound)?);
+    if target == caller.user_id {
+        return Ok(Some(caller.roles));
     }
     caller.require(Permission::MembersRead)?;
-    let account = caller.account_id;
-    let membership = state.db(move |conn| Ok(memberships::find(conn, account, user)?)).await?;
-    Ok(membership.map(|m| m.held_roles()).unwrap_or_default())
-}
-
-async fn permissions_of(
-    state: &web::Data<AppState>,
-    caller: &AccountMember,
-    user: Uuid,
-    scope: Option<Uuid>,
-) -> Result<PermissionSet, ApiError> {
-    let roles = roles_of(state, caller, user).await?;
-    Ok(state.catalogue.effective(&roles, scope))
+    Ok(found.remove(&target).map(|membership| membership.held_roles()))
 }
 
 /// May this person do that? Checks a member's effective permissions.
@@ -107,21 +103,10 @@ pub async fn check_authorization(
     body: JsonBody<AuthorizationCheckRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let request = body.0;
-    // The hot path of every integration: the caller's and the checked
-    // member's roles come from one query, in one blocking hop.
+    // The hot path of every integration: one blocking hop, one query.
     let (target, shared) = (request.user_id, state.clone());
-    let roles = state
-        .db(move |conn| {
-            let mut found = memberships::find_many(conn, caller.account_id, &[caller.user_id, target])?;
-            let caller = found.remove(&caller.user_id).ok_or(ApiError::NotFound)?;
-            let caller = AccountMember::of(&shared.catalogue, caller);
-            if target == caller.user_id {
-                return Ok(caller.roles);
-            }
-            caller.require(Permission::MembersRead)?;
-            Ok(found.remove(&target).map(|m| m.held_roles()).unwrap_or_default())
-        })
-        .await?;
+    let roles =
+        state.db(move |conn| Ok(roles_seen_by(conn, &shared.catalogue, caller, target)?.unwrap_or_default())).await?;
     if request.permissions.is_empty() || request.permissions.len() > 100 {
         return Err(ApiError::field("permissions", "out_of_range", "Ask about 1 to 100 permissions."));
     }
@@ -168,15 +153,18 @@ pub struct EffectivePermissions {
 #[get("/members/{user_id}/permissions")]
 pub async fn get_member_permissions(
     state: web::Data<AppState>,
-    caller: AccountMember,
+    caller: AccountCaller,
     path: web::Path<(Uuid, Uuid)>,
     scope: web::Query<ScopeQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (account, user) = path.into_inner();
-    let held = permissions_of(&state, &caller, user, scope.group_id).await?;
-    // Unlike a check, a listing names a member: 404 for anyone else.
-    if held.is_empty() && state.db(move |conn| Ok(memberships::find(conn, account, user)?)).await?.is_none() {
-        return Err(ApiError::NotFound);
-    }
+    let (_, user) = path.into_inner();
+    let (group, shared) = (scope.group_id, state.clone());
+    let held = state
+        .db(move |conn| {
+            // Unlike a check, a listing names a member: 404 for anyone else.
+            let roles = roles_seen_by(conn, &shared.catalogue, caller, user)?.ok_or(ApiError::NotFound)?;
+            Ok(shared.catalogue.effective(&roles, group))
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(EffectivePermissions { permissions: held.keys().map(str::to_owned).collect() }))
 }
