@@ -258,6 +258,9 @@ async fn files_are_checked_whole_before_anything_is_kept(app: TestApp) {
         dsl::invitation_import_rows.filter(dsl::import_id.eq(&id)).count().get_result(&mut *app.db()).unwrap()
     };
     assert_eq!(rows_left, 0, "a completed import keeps its results, not the uploaded rows");
+    app.get(&format!("{imports}/not-a-uuid/report"), Some(&owner.access_token))
+        .await
+        .expect_problem(400, "invalid_path_parameter");
     app.get(&format!("{imports}/{}", uuid::Uuid::new_v4()), Some(&owner.access_token))
         .await
         .expect_problem(404, "not_found");

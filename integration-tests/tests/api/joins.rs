@@ -175,6 +175,14 @@ async fn requests_are_denied_withdrawn_and_never_escalate(app: TestApp) {
     assert_eq!(bad.expect_problem(422, "validation_failed").body["errors"].as_array().unwrap().len(), 2);
     let nowhere = json!({"group_id": uuid::Uuid::new_v4()});
     app.post(&links, Some(&owner.access_token), nowhere).await.expect_problem(422, "validation_failed");
+    let pending = join(&app, &mallory, &token).await.expect_status(201)["id"].as_str().unwrap().to_owned();
+    let long = json!({"reason": "x".repeat(1001)});
+    app.post(&format!("{requests}/{pending}/deny"), Some(&owner.access_token), long)
+        .await
+        .expect_problem(422, "validation_failed");
+    app.post(&format!("{requests}/not-a-uuid/deny"), Some(&owner.access_token), json!({}))
+        .await
+        .expect_problem(400, "invalid_path_parameter");
     join(&app, &mallory, "made-up").await.expect_problem(404, "join_link_unknown");
     app.post("/v1/join-links/join", None, json!({"token": token})).await.expect_problem(401, "unauthenticated");
 }
