@@ -24,6 +24,25 @@ pub enum Command {
     Migrate,
     /// Print the OpenAPI document to standard output.
     Openapi,
+    /// Work on the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Run the due background jobs (emails, imports, reminders, clean-up)
+    /// until none is left, then exit.
+    RunJobs {
+        /// Only jobs of these kinds (email, import, invitation_clock, cleanup).
+        #[arg(long = "kind")]
+        kinds: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk every chain of the audit log and name the first broken link;
+    /// exits non-zero when one is broken.
+    Verify,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -66,6 +85,17 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_JWT_PRIVATE_KEY_FILE", global = true)]
     pub jwt_private_key_file: Option<PathBuf>,
 
+    /// File holding the 32-byte key (base64) that seals stored secrets such
+    /// as webhook signing secrets. When unset (development only) one is
+    /// generated into the data directory.
+    #[arg(long, env = "ROSTER_SECRETS_KEY_FILE", global = true)]
+    pub secrets_key_file: Option<PathBuf>,
+
+    /// Let webhooks reach private, loopback and link-local addresses and
+    /// plain http URLs. For local development and tests only.
+    #[arg(long, env = "ROSTER_WEBHOOK_ALLOW_PRIVATE_NETWORKS", default_value_t = false, global = true, action = clap::ArgAction::Set)]
+    pub webhook_allow_private_networks: bool,
+
     /// TOML file declaring application permissions and template roles; the
     /// built-in default reproduces a developer console (Developer, Marketer,
     /// Analyst).
@@ -92,6 +122,17 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_DB_POOL_SIZE", default_value_t = 10, global = true, value_parser = clap::value_parser!(u32).range(1..=500))]
     pub db_pool_size: u32,
 
+    /// Threads that hash and check passwords (0: one per CPU core). Each
+    /// hash holds about 19 MiB while it runs, so this bounds the memory and
+    /// CPU that sign-ins can take.
+    #[arg(long, env = "ROSTER_PASSWORD_HASHING_THREADS", default_value_t = 0, global = true)]
+    pub password_hashing_threads: usize,
+
+    /// How long a sign-in or registration waits for a free hashing thread
+    /// before it is answered 503 with `Retry-After`, in milliseconds.
+    #[arg(long, env = "ROSTER_PASSWORD_HASHING_WAIT_MS", default_value_t = 1_000, global = true, value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    pub password_hashing_wait_ms: u64,
+
     /// HTTP worker threads (0: one per CPU core).
     #[arg(long, env = "ROSTER_WORKERS", default_value_t = 0, global = true)]
     pub workers: usize,
@@ -106,19 +147,26 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_EMAIL_FROM", default_value = "Roster <roster@localhost>", global = true)]
     pub email_from: String,
 
-    /// How often the background worker looks for due emails, in milliseconds.
-    #[arg(long, env = "ROSTER_OUTBOX_POLL_MS", default_value_t = 500, global = true, value_parser = clap::value_parser!(u64).range(10..=60_000))]
-    pub outbox_poll_ms: u64,
+    /// Run background jobs (email delivery, imports, reminders, clean-up) in
+    /// this instance. Instances that only serve requests can turn it off.
+    #[arg(long, env = "ROSTER_JOBS", default_value_t = true, global = true, action = clap::ArgAction::Set)]
+    pub jobs: bool,
 
-    /// How often the import job looks for uploaded spreadsheets when not
-    /// woken by an upload to this instance, in milliseconds.
-    #[arg(long, env = "ROSTER_IMPORT_POLL_MS", default_value_t = 1_000, global = true, value_parser = clap::value_parser!(u64).range(10..=60_000))]
-    pub import_poll_ms: u64,
+    /// How often an idle job lane looks for due jobs queued elsewhere (other
+    /// instances, retries), in milliseconds. Work queued by this instance
+    /// starts at once.
+    #[arg(long, env = "ROSTER_JOBS_POLL_MS", default_value_t = 1_000, global = true, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub jobs_poll_ms: u64,
 
     /// How often expiry and reminders of invitations are processed, in
     /// milliseconds.
     #[arg(long, env = "ROSTER_SCHEDULER_INTERVAL_MS", default_value_t = 60_000, global = true, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
     pub scheduler_interval_ms: u64,
+
+    /// Days audit events are kept (0: forever). Older events are purged by a
+    /// job; each chain stays verifiable from the last purged event.
+    #[arg(long, env = "ROSTER_AUDIT_RETENTION_DAYS", default_value_t = 0, global = true)]
+    pub audit_retention_days: u32,
 
     /// Log format: human-readable text or one JSON object per line.
     #[arg(long, env = "ROSTER_LOG_FORMAT", value_enum, default_value = "text", global = true)]

@@ -1,27 +1,22 @@
-//! Roster's HTTP API: configuration, authentication, the account guard,
-//! thin handlers and the problem+json edge. `startup::Application` is what
-//! both the `roster` binary and the integration tests run.
+//! Roster's HTTP API and the `roster` binary, in three parts: [`http`]
+//! (routes, extractors, problem mapping, OpenAPI, middleware), [`flows`]
+//! (the use cases, one transaction each) and [`jobs`] (background work);
+//! beside them configuration, authentication and email rendering.
+//! `startup::Application` is what both the `roster` binary and the
+//! integration tests run.
 
-pub mod access;
 pub mod auth;
 pub mod catalogue;
 pub mod config;
 pub mod email;
-pub mod error;
-pub mod extract;
-pub mod groups;
-pub mod idempotency;
-pub mod import_worker;
-pub mod imports;
-pub mod invitations;
-pub mod joins;
-pub mod openapi;
-pub mod roles;
-pub mod routes;
-pub mod scheduler;
+pub mod flows;
+pub mod http;
+pub mod jobs;
+pub mod outbound;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
 
 pub use config::Settings;
+pub use http::openapi;
 pub use startup::Application;

@@ -1,8 +1,8 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use api::config::{Cli, Command};
-use api::startup::{Application, prepare_database};
+use api::config::{AuditCommand, Cli, Command};
+use api::startup::{Application, open_database};
 use api::{openapi, telemetry};
 use clap::Parser;
 use domain::SystemClock;
@@ -13,8 +13,10 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Serve => serve(cli.settings),
         Command::Migrate => {
-            prepare_database(&cli.settings).map(|_| tracing::info!("migrations applied")).map_err(|e| e.to_string())
+            open_database(&cli.settings).map(|_| tracing::info!("migrations applied")).map_err(|e| e.to_string())
         }
+        Command::RunJobs { kinds } => run_jobs(&cli.settings, &kinds),
+        Command::Audit { command: AuditCommand::Verify } => verify_audit_log(&cli.settings),
         Command::Openapi => {
             openapi::document().to_pretty_json().map(|json| println!("{json}")).map_err(|e| e.to_string())
         }
@@ -27,6 +29,33 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Prints one line per chain; fails when a chain is broken.
+fn verify_audit_log(settings: &api::Settings) -> Result<(), String> {
+    let mut conn = open_database(settings).map_err(|e| e.to_string())?;
+    let mut broken = 0;
+    for chain in persistence::audit::chains(&mut conn).map_err(|e| e.to_string())? {
+        match persistence::audit::verify(&mut conn, &chain).map_err(|e| e.to_string())? {
+            Ok(events) => println!("ok      {chain}: {events} events"),
+            Err(link) => {
+                broken += 1;
+                println!("BROKEN  {chain}: {link}");
+            }
+        }
+    }
+    if broken == 0 { Ok(()) } else { Err(format!("{broken} audit chain(s) broken")) }
+}
+
+fn run_jobs(settings: &api::Settings, kinds: &[String]) -> Result<(), String> {
+    actix_web::rt::System::new().block_on(async {
+        let only = (!kinds.is_empty()).then_some(kinds);
+        let ran = api::startup::run_jobs_until_idle(settings, Arc::new(SystemClock), only)
+            .await
+            .map_err(|e| e.to_string())?;
+        tracing::info!(ran, "background jobs done");
+        Ok(())
+    })
 }
 
 fn serve(settings: api::Settings) -> Result<(), String> {

@@ -12,16 +12,18 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::jwt::{KeyError, TokenKeys};
-use crate::auth::passwords;
+use crate::auth::passwords::{self, PasswordHasher};
+use crate::auth::sealing::SealingKey;
 use crate::config::Settings;
 use crate::email::transport::EmailTransport;
-use crate::email::worker::OutboxWorker;
-use crate::error::{ApiError, PROBLEM_JSON};
-use crate::extract::{self, BodyLimit};
-use crate::import_worker::ImportWorker;
-use crate::scheduler::InvitationScheduler;
+use crate::http::access::RouteRequirements;
+use crate::http::extract::{self, BodyLimit};
+use crate::http::problem::{ApiError, PROBLEM_JSON};
+use crate::http::{idempotency, openapi, routes};
+use crate::jobs::JobRunner;
+use crate::outbound::Reach;
 use crate::state::AppState;
-use crate::{idempotency, openapi, routes, telemetry};
+use crate::telemetry;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -33,6 +35,12 @@ pub enum StartupError {
     Catalogue(String),
     #[error("email: {0}")]
     Email(String),
+    #[error("jobs: {0}")]
+    Jobs(String),
+    #[error("route table: {0}")]
+    Routes(String),
+    #[error("cannot start the password hashing threads: {0}")]
+    Threads(std::io::Error),
     #[error("cannot listen on {address}: {source}")]
     Bind { address: std::net::SocketAddr, source: std::io::Error },
 }
@@ -45,13 +53,64 @@ pub fn prepare_database(settings: &Settings) -> Result<DbPool, StartupError> {
     Ok(pool)
 }
 
+/// Opens one connection and applies pending migrations, for commands that
+/// run once.
+pub fn open_database(settings: &Settings) -> Result<persistence::DbConnection, StartupError> {
+    let mut conn = persistence::connect(&settings.database_url)?;
+    run_migrations(&mut conn)?;
+    Ok(conn)
+}
+
+/// The job runner over `pool`, delivering email as configured.
+fn job_runner(
+    settings: &Settings,
+    pool: DbPool,
+    catalogue: domain::Catalogue,
+    clock: Arc<dyn Clock>,
+    secrets: Arc<SealingKey>,
+) -> Result<JobRunner, StartupError> {
+    JobRunner::new(
+        pool,
+        secrets,
+        Reach { private_networks: settings.webhook_allow_private_networks },
+        clock,
+        catalogue,
+        settings.public_url.clone(),
+        EmailTransport::from_url(&settings.email_transport).map_err(StartupError::Email)?,
+        settings.email_from.parse().map_err(|e| StartupError::Email(format!("invalid ROSTER_EMAIL_FROM: {e}")))?,
+        std::time::Duration::from_millis(settings.jobs_poll_ms),
+        crate::jobs::periodic::Schedule {
+            invitation_interval: std::time::Duration::from_millis(settings.scheduler_interval_ms),
+            audit_retention: (settings.audit_retention_days > 0)
+                .then(|| chrono::Duration::days(i64::from(settings.audit_retention_days))),
+        },
+    )
+    .map_err(StartupError::Jobs)
+}
+
+/// `roster run-jobs`: runs the due background jobs until none is left, then
+/// returns how many ran. For operators (and tests) who drain the queue
+/// from outside a server.
+pub async fn run_jobs_until_idle(
+    settings: &Settings,
+    clock: Arc<dyn Clock>,
+    only: Option<&[String]>,
+) -> Result<usize, StartupError> {
+    let catalogue = crate::catalogue::load(settings).map_err(StartupError::Catalogue)?;
+    let pool = prepare_database(settings)?;
+    let secrets = Arc::new(SealingKey::load(settings)?);
+    let runner = job_runner(settings, pool, catalogue, clock, secrets)?;
+    runner.register_periodic().map_err(StartupError::Jobs)?;
+    runner.run_kinds_until_idle(only).await.map_err(StartupError::Jobs)
+}
+
 /// A bound, not yet running server.
 pub struct Application {
     port: u16,
     server: Server,
-    outbox_worker: OutboxWorker,
-    scheduler: InvitationScheduler,
-    import_worker: ImportWorker,
+    jobs: Arc<JobRunner>,
+    /// Whether the job runner runs beside the server (`ROSTER_JOBS`).
+    run_jobs: bool,
 }
 
 impl Application {
@@ -62,40 +121,36 @@ impl Application {
         let mut conn = pool.get().map_err(persistence::StoreError::from)?;
         persistence::roles::sync_templates(&mut conn, catalogue.templates(), clock.now())?;
         drop(conn);
-        let outbox_worker = OutboxWorker {
-            pool: pool.clone(),
-            clock: clock.clone(),
-            transport: EmailTransport::from_url(&settings.email_transport).map_err(StartupError::Email)?,
-            from: settings
-                .email_from
-                .parse()
-                .map_err(|e| StartupError::Email(format!("invalid ROSTER_EMAIL_FROM: {e}")))?,
-            poll: std::time::Duration::from_millis(settings.outbox_poll_ms),
-        };
-        let scheduler = InvitationScheduler {
-            pool: pool.clone(),
-            clock: clock.clone(),
-            public_url: settings.public_url.clone(),
-            interval: std::time::Duration::from_millis(settings.scheduler_interval_ms),
-        };
-        let import_wake = Arc::new(tokio::sync::Notify::new());
-        let import_worker = ImportWorker {
-            pool: pool.clone(),
-            catalogue: catalogue.clone(),
-            clock: clock.clone(),
-            public_url: settings.public_url.clone(),
-            poll: std::time::Duration::from_millis(settings.import_poll_ms),
-            wake: import_wake.clone(),
-        };
+        let secrets = Arc::new(SealingKey::load(&settings)?);
+        let jobs = Arc::new(job_runner(&settings, pool.clone(), catalogue.clone(), clock.clone(), secrets.clone())?);
+        jobs.register_periodic().map_err(StartupError::Jobs)?;
         passwords::warm_up();
+        let passwords = PasswordHasher::start(
+            settings.password_hashing_threads,
+            std::time::Duration::from_millis(settings.password_hashing_wait_ms),
+        )
+        .map_err(StartupError::Threads)?;
         let listener =
             TcpListener::bind(settings.bind).map_err(|source| StartupError::Bind { address: settings.bind, source })?;
         let port =
             listener.local_addr().map_err(|source| StartupError::Bind { address: settings.bind, source })?.port();
         tracing::info!(port, database = %settings.database_url, "roster listening");
         let workers = settings.workers;
-        let state = web::Data::new(AppState { pool, catalogue, clock, tokens, settings, import_wake });
         let document = openapi::document();
+        let requirements = RouteRequirements::from_document(&document).map_err(StartupError::Routes)?;
+        let run_jobs = settings.jobs;
+        let state = web::Data::new(AppState {
+            pool,
+            catalogue,
+            clock,
+            tokens,
+            passwords,
+            secrets,
+            reach: Reach { private_networks: settings.webhook_allow_private_networks },
+            requirements,
+            settings,
+            jobs: jobs.clone(),
+        });
         let mut server = HttpServer::new(move || {
             let limit = state.settings.body_limit_bytes;
             let (app, _) = App::new().into_utoipa_app().configure(routes::configure).split_for_parts();
@@ -119,24 +174,26 @@ impl Application {
             .listen(listener)
             .map_err(|source| StartupError::Bind { address: std::net::SocketAddr::from(([0, 0, 0, 0], port)), source })?
             .run();
-        Ok(Self { port, server, outbox_worker, scheduler, import_worker })
+        Ok(Self { port, server, jobs, run_jobs })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// Serves until SIGTERM or Ctrl-C, then drains in-flight requests.
-    /// The outbox worker, the scheduler and the import job run beside the
-    /// server and stop with it.
+    /// The job runner, for driving background work by hand (tests, and
+    /// instances started with `ROSTER_JOBS=false`).
+    pub fn jobs(&self) -> Arc<JobRunner> {
+        self.jobs.clone()
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then drains in-flight requests. The
+    /// job runner, unless turned off, runs beside the server and stops with
+    /// it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let background = [
-            tokio::spawn(self.outbox_worker.run()),
-            tokio::spawn(self.scheduler.run()),
-            tokio::spawn(self.import_worker.run()),
-        ];
+        let background = self.run_jobs.then(|| tokio::spawn(self.jobs.clone().run()));
         let outcome = self.server.await;
-        for task in background {
+        if let Some(task) = background {
             task.abort();
         }
         outcome

@@ -5,8 +5,14 @@ use domain::{Catalogue, Clock};
 use persistence::{DbConnection, DbPool};
 
 use crate::auth::jwt::TokenKeys;
+use crate::auth::passwords::PasswordHasher;
+use crate::auth::sealing::SealingKey;
 use crate::config::Settings;
-use crate::error::ApiError;
+use crate::flows::{Actor, Ctx, Origin};
+use crate::http::access::RouteRequirements;
+use crate::http::problem::ApiError;
+use crate::jobs::JobRunner;
+use crate::outbound::Reach;
 
 /// What every handler shares: built once at start-up, read-only afterwards.
 pub struct AppState {
@@ -14,9 +20,16 @@ pub struct AppState {
     pub catalogue: Catalogue,
     pub clock: Arc<dyn Clock>,
     pub tokens: TokenKeys,
+    pub passwords: PasswordHasher,
+    /// Seals stored secrets (webhook signing secrets).
+    pub secrets: Arc<SealingKey>,
+    /// Where webhooks may be sent.
+    pub reach: Reach,
+    /// What each account-scoped route requires, as its handler declares it.
+    pub requirements: RouteRequirements,
     pub settings: Settings,
-    /// Wakes this instance's import job when a spreadsheet is uploaded.
-    pub import_wake: Arc<tokio::sync::Notify>,
+    /// The background job runner; woken when a flow may have queued work.
+    pub jobs: Arc<JobRunner>,
 }
 
 impl AppState {
@@ -33,5 +46,42 @@ impl AppState {
             work(&mut conn)
         })
         .await?
+    }
+}
+
+/// Runs flows: on the blocking pool, with a [`Ctx`] for this moment.
+pub trait RunFlow {
+    /// Runs `work` as `actor` from `origin`; its typed error becomes a
+    /// problem at the edge.
+    fn flow<T, E, F>(&self, actor: Actor, origin: Origin, work: F) -> impl Future<Output = Result<T, ApiError>>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+        ApiError: From<E>,
+        F: FnOnce(&mut DbConnection, &Ctx<'_>) -> Result<T, E> + Send + 'static;
+}
+
+impl RunFlow for web::Data<AppState> {
+    async fn flow<T, E, F>(&self, actor: Actor, origin: Origin, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+        ApiError: From<E>,
+        F: FnOnce(&mut DbConnection, &Ctx<'_>) -> Result<T, E> + Send + 'static,
+    {
+        let state = self.clone();
+        self.db(move |conn| {
+            let ctx = Ctx {
+                catalogue: &state.catalogue,
+                secrets: &state.secrets,
+                now: state.clock.now(),
+                public_url: &state.settings.public_url,
+                actor,
+                origin,
+            };
+            Ok(work(conn, &ctx)?)
+        })
+        .await
+        .inspect(|_| self.jobs.wake())
     }
 }

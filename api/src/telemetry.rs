@@ -5,6 +5,7 @@
 
 use std::time::Instant;
 
+use actix_web::HttpMessage;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -15,6 +16,10 @@ use tracing_subscriber::EnvFilter;
 use crate::config::{LogFormat, Settings};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The request's id, in the request's extensions for handlers to read.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
 
 pub fn init(settings: &Settings) {
     let filter = EnvFilter::try_new(&settings.log).unwrap_or_else(|_| EnvFilter::new("info"));
@@ -41,6 +46,7 @@ pub async fn request_id_middleware(
     let id = incoming_request_id(&req).unwrap_or_else(|| {
         HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()).unwrap_or(HeaderValue::from_static("invalid"))
     });
+    req.extensions_mut().insert(RequestId(id.to_str().unwrap_or_default().to_owned()));
     let span = tracing::info_span!(
         "request",
         request_id = id.to_str().unwrap_or_default(),

@@ -5,7 +5,6 @@
 //! decided by the caller with [`RowProblem`]s from here, so every reason a
 //! row is refused is named in one place.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -126,8 +125,21 @@ pub enum RowProblem {
         permission: String,
     },
     EmailPolicyRefused,
+    /// The row gives more roles than a member may hold.
+    TooManyRoles,
     /// The uploader no longer holds `imports:manage` in the account.
     UploaderLostAccess,
+}
+
+impl From<crate::membership::AdmissionRefused> for RowProblem {
+    fn from(refused: crate::membership::AdmissionRefused) -> Self {
+        use crate::membership::AdmissionRefused;
+        match refused {
+            AdmissionRefused::AlreadyMember => RowProblem::AlreadyMember,
+            AdmissionRefused::AlreadyInvited => RowProblem::AlreadyInvited,
+            AdmissionRefused::EmailPolicyRefused => RowProblem::EmailPolicyRefused,
+        }
+    }
 }
 
 impl RowProblem {
@@ -143,6 +155,7 @@ impl RowProblem {
             RowProblem::UnknownGroup(_) => "unknown_group",
             RowProblem::RoleNotGrantable { .. } => "role_not_grantable",
             RowProblem::EmailPolicyRefused => "email_policy_refused",
+            RowProblem::TooManyRoles => "too_many_roles",
             RowProblem::UploaderLostAccess => "uploader_lost_access",
         }
     }
@@ -181,6 +194,11 @@ impl fmt::Display for RowProblem {
             RowProblem::EmailPolicyRefused => write!(
                 f,
                 "This account only invites people who have no Roster user yet (policy new_users_only), and this email has one."
+            ),
+            RowProblem::TooManyRoles => write!(
+                f,
+                "The row gives more than {} roles; a member holds at most that many.",
+                crate::role::MAX_ROLES_PER_MEMBER
             ),
             RowProblem::UploaderLostAccess => write!(
                 f,
@@ -262,8 +280,18 @@ impl RowCells {
     }
 }
 
+/// The uploaded file's name as shown back: control characters dropped, at
+/// most 255 characters, `None` when nothing is left.
+pub fn display_file_name(raw: &str) -> Option<String> {
+    let name: String = raw.chars().filter(|c| !c.is_control()).take(255).collect();
+    let name = name.trim();
+    (!name.is_empty()).then(|| name.to_owned())
+}
+
+/// A cell as text: invalid UTF-8 and NUL characters (which no database
+/// column may hold) become U+FFFD, so the report can still show the row.
 fn lossy(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).trim().to_owned()
+    String::from_utf8_lossy(bytes).trim().replace('\0', "\u{FFFD}")
 }
 
 /// Reads an uploaded file. The file as a whole is refused only when it
@@ -310,6 +338,8 @@ pub fn read_file(bytes: &[u8]) -> Result<Vec<ImportRow>, FileRefused> {
                 record.len(),
                 COLUMNS.len()
             )))
+        } else if record.iter().any(|cell| cell.contains(&0)) {
+            Some(RowProblem::MalformedRow("The row contains a NUL character; remove it.".to_owned()))
         } else if record.iter().any(|cell| std::str::from_utf8(cell).is_err()) {
             Some(RowProblem::MalformedRow("The row is not valid UTF-8; save the file as CSV UTF-8.".to_owned()))
         } else {
@@ -330,16 +360,6 @@ pub fn read_file(bytes: &[u8]) -> Result<Vec<ImportRow>, FileRefused> {
         return Err(FileRefused::NoRows);
     }
     Ok(rows)
-}
-
-/// Makes a report cell safe to open in a spreadsheet: a cell a spreadsheet
-/// would read as a formula (leading `=`, `+`, `-`, `@`, tab or carriage
-/// return) gets a leading apostrophe, as OWASP recommends.
-pub fn escape_cell(cell: &str) -> Cow<'_, str> {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => Cow::Owned(format!("'{cell}")),
-        _ => Cow::Borrowed(cell),
-    }
 }
 
 #[cfg(test)]
@@ -412,6 +432,22 @@ mod tests {
     }
 
     #[test]
+    fn file_names_are_shown_without_control_characters() {
+        assert_eq!(display_file_name("team\0.csv").as_deref(), Some("team.csv"));
+        assert_eq!(display_file_name("\u{1}"), None);
+        assert_eq!(display_file_name(&"n".repeat(300)).map(|n| n.len()), Some(255));
+    }
+
+    #[test]
+    fn a_nul_character_is_a_malformed_row_and_is_never_kept() {
+        let mut bytes = file(&["a@example.com,Ada,,,"]);
+        bytes.extend_from_slice(b"b@example.com,Gr\0ace,,,\n");
+        let rows = read_file(&bytes).unwrap();
+        assert_eq!(codes(&rows), [None, Some("malformed_row")]);
+        assert_eq!(rows[1].cells.first_name, "Gr\u{FFFD}ace");
+    }
+
+    #[test]
     fn files_that_cannot_be_imports_are_refused_whole() {
         assert_eq!(read_file(b"name,mail\nx,y\n"), Err(FileRefused::BadHeader("name,mail".into())));
         assert_eq!(read_file(&file(&[])), Err(FileRefused::NoRows));
@@ -430,29 +466,19 @@ mod tests {
         assert_eq!(rows.iter().map(|r| r.number).collect::<Vec<_>>(), [2, 4]);
     }
 
-    #[test]
-    fn formula_cells_are_escaped() {
-        for dangerous in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
-            assert_eq!(escape_cell(dangerous), format!("'{dangerous}"));
-        }
-        assert_eq!(escape_cell("grace@example.com"), "grace@example.com");
-        assert_eq!(escape_cell(""), "");
-    }
-
     proptest! {
-        #[test]
-        fn escaped_cells_never_start_a_formula(cell in ".*") {
-            let escaped = escape_cell(&cell);
-            prop_assert!(!escaped.starts_with(['=', '+', '-', '@', '\t', '\r']));
-            prop_assert!(escaped.ends_with(cell.as_str()));
-        }
-
         #[test]
         fn any_bytes_give_rows_or_a_refusal_never_a_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
             let mut input = b"email,first_name,last_name,roles,groups\n".to_vec();
             input.extend(bytes);
             if let Ok(rows) = read_file(&input) {
                 prop_assert!(rows.windows(2).all(|pair| pair[0].number < pair[1].number));
+                for row in &rows {
+                    let cells = &row.cells;
+                    for cell in [&cells.email, &cells.first_name, &cells.last_name, &cells.roles, &cells.groups] {
+                        prop_assert!(!cell.contains('\0'), "a NUL would not store");
+                    }
+                }
             }
         }
     }

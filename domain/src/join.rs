@@ -166,14 +166,7 @@ pub const MAX_NOTE_CHARS: usize = 1_000;
 /// A requester's message or an approver's reason: trimmed, bounded, no
 /// control characters but line breaks.
 pub fn parse_note(raw: Option<&str>) -> Result<String, InvalidValue> {
-    let note = raw.unwrap_or("").trim();
-    if note.chars().count() > MAX_NOTE_CHARS {
-        return Err(InvalidValue::new("too_long", format!("Write at most {MAX_NOTE_CHARS} characters.")));
-    }
-    if note.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
-        return Err(InvalidValue::new("invalid_characters", "Remove control characters."));
-    }
-    Ok(note.to_owned())
+    crate::text::parse_free_text(raw.unwrap_or(""), MAX_NOTE_CHARS)
 }
 
 #[cfg(test)]

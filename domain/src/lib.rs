@@ -3,26 +3,32 @@
 //! policy), the permission catalogue and built-in roles, and the clock that
 //! every time-dependent rule reads instead of the system time.
 
+pub mod access;
 pub mod account;
+pub mod audit;
 pub mod catalogue;
 pub mod clock;
 pub mod email;
 pub mod import;
 pub mod invitation;
 pub mod join;
+pub mod membership;
 pub mod password;
 pub mod permission;
 pub mod person_name;
 pub mod role;
+pub mod text;
+pub mod webhook;
 
-pub use account::AccountName;
+pub use account::{AccountName, GroupName, RoleName};
 pub use catalogue::{Catalogue, HeldRole, RoleKind};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use email::Email;
 pub use password::NewPassword;
 pub use permission::{Permission, PermissionSet};
 pub use person_name::PersonName;
-pub use role::{BuiltInRole, may_grant, may_remove};
+pub use role::{BuiltInRole, GrantRefused, TooManyRoles, check_grant, check_role_count, may_remove};
+pub use text::{Description, SearchText};
 
 /// Why a value offered from outside was refused. The message is written for
 /// the person who typed the value, so it may be shown to them as is.

@@ -2,16 +2,25 @@ use crate::InvalidValue;
 
 /// Parses a human-entered label: trimmed, non-empty, bounded, and free of
 /// control characters (which break emails, CSV exports and logs).
+/// `what` names the value with its article ("an account name"), as the
+/// messages use it.
 pub(crate) fn parse_label(raw: &str, max_chars: usize, what: &str) -> Result<String, InvalidValue> {
     let trimmed = raw.trim();
+    let sentence_start = || {
+        let mut chars = what.chars();
+        chars.next().map(|first| first.to_uppercase().chain(chars).collect::<String>()).unwrap_or_default()
+    };
     if trimmed.is_empty() {
-        return Err(InvalidValue::new("required", format!("Enter a {what}.")));
+        return Err(InvalidValue::new("required", format!("Enter {what}.")));
     }
     if trimmed.chars().count() > max_chars {
-        return Err(InvalidValue::new("too_long", format!("A {what} has at most {max_chars} characters.")));
+        return Err(InvalidValue::new("too_long", format!("{} has at most {max_chars} characters.", sentence_start())));
     }
     if trimmed.chars().any(char::is_control) {
-        return Err(InvalidValue::new("invalid_characters", format!("A {what} cannot contain control characters.")));
+        return Err(InvalidValue::new(
+            "invalid_characters",
+            format!("{} cannot contain control characters.", sentence_start()),
+        ));
     }
     Ok(trimmed.to_owned())
 }
@@ -44,7 +53,7 @@ pub(crate) use label;
 
 label!(
     /// A first or last name.
-    PersonName, max_chars: 100, what: "name"
+    PersonName, max_chars: 100, what: "a name"
 );
 
 #[cfg(test)]
@@ -58,6 +67,8 @@ mod tests {
         assert_eq!(PersonName::parse(" \t").unwrap_err().code, "required");
         assert_eq!(PersonName::parse("Ada\u{0}").unwrap_err().code, "invalid_characters");
         assert_eq!(PersonName::parse(&"a".repeat(101)).unwrap_err().code, "too_long");
+        assert_eq!(PersonName::parse("").unwrap_err().message, "Enter a name.");
+        assert_eq!(PersonName::parse(&"a".repeat(101)).unwrap_err().message, "A name has at most 100 characters.");
     }
 
     proptest! {

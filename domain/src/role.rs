@@ -35,10 +35,36 @@ impl BuiltInRole {
     }
 }
 
-/// No escalation: a grantor may hand out a role only if they already hold
-/// every permission it carries.
-pub fn may_grant(grantor: &PermissionSet, role_permissions: &PermissionSet) -> bool {
-    grantor.is_superset(role_permissions)
+/// The most roles one member holds (account-wide and in groups together),
+/// however they get them: assignment, invitation, spreadsheet or join
+/// approval.
+pub const MAX_ROLES_PER_MEMBER: usize = 50;
+
+/// More roles than [`MAX_ROLES_PER_MEMBER`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a member holds at most {MAX_ROLES_PER_MEMBER} roles")]
+pub struct TooManyRoles;
+
+pub fn check_role_count(count: usize) -> Result<(), TooManyRoles> {
+    if count <= MAX_ROLES_PER_MEMBER { Ok(()) } else { Err(TooManyRoles) }
+}
+
+/// A grant refused for escalation: it carries `permission`, which the
+/// grantor lacks where the grant would apply.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("granting needs {permission:?}, which the grantor does not hold where it would apply")]
+pub struct GrantRefused {
+    pub permission: String,
+}
+
+/// No escalation: a grantor may hand out a role (by assignment, invitation,
+/// spreadsheet, join approval or role edit) only if they already hold every
+/// permission it carries where it applies.
+pub fn check_grant(grantor: &PermissionSet, offered: &PermissionSet) -> Result<(), GrantRefused> {
+    match grantor.missing_from(offered).first() {
+        None => Ok(()),
+        Some(permission) => Err(GrantRefused { permission: (*permission).to_owned() }),
+    }
 }
 
 /// Owners are removed or demoted only by someone who may make owners:
@@ -58,9 +84,9 @@ mod tests {
         let catalogue = Catalogue::roster_only();
         let admin = catalogue.built_in(BuiltInRole::Administrator);
         let owner = catalogue.built_in(BuiltInRole::Owner);
-        assert!(may_grant(&admin, &admin));
-        assert!(!may_grant(&admin, &owner));
-        assert!(may_grant(&owner, &owner));
+        assert!(check_grant(&admin, &admin).is_ok());
+        assert_eq!(check_grant(&admin, &owner).unwrap_err().permission, "account:delete");
+        assert!(check_grant(&owner, &owner).is_ok());
         assert!(!may_remove(&admin, true));
         assert!(may_remove(&admin, false));
         assert!(may_remove(&owner, true));
@@ -74,19 +100,26 @@ mod tests {
     proptest! {
         #[test]
         fn granting_never_adds_permissions_the_grantor_lacks(grantor in any_set(), role in any_set()) {
-            if may_grant(&grantor, &role) {
-                prop_assert!(grantor.missing_from(&role).is_empty());
-            } else {
-                prop_assert!(!grantor.missing_from(&role).is_empty());
+            match check_grant(&grantor, &role) {
+                Ok(()) => prop_assert!(grantor.is_superset(&role)),
+                Err(refused) => {
+                    prop_assert!(role.contains_key(&refused.permission));
+                    prop_assert!(!grantor.contains_key(&refused.permission));
+                }
             }
         }
 
         #[test]
         fn a_chain_of_grants_never_exceeds_its_origin(origin in any_set(), first in any_set(), second in any_set()) {
             // Whoever received a role can pass on only what they received.
-            if may_grant(&origin, &first) && may_grant(&first, &second) {
+            if check_grant(&origin, &first).is_ok() && check_grant(&first, &second).is_ok() {
                 prop_assert!(origin.is_superset(&second));
             }
+        }
+
+        #[test]
+        fn the_role_cap_is_inclusive(count in 0usize..200) {
+            prop_assert_eq!(check_role_count(count).is_ok(), count <= MAX_ROLES_PER_MEMBER);
         }
     }
 }

@@ -6,10 +6,12 @@
 
 mod postgres;
 mod smtp;
+mod webhooks;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use api::jobs::JobRunner;
 use api::{Application, Settings};
 use domain::{Clock, ManualClock, SystemClock};
 use persistence::{DatabaseUrl, DbPool};
@@ -18,6 +20,7 @@ use serde_json::{Value, json};
 
 pub use postgres::TestDatabase;
 pub use smtp::{MailSink, ReceivedEmail};
+pub use webhooks::{ReceivedWebhook, WebhookReceiver};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -39,8 +42,16 @@ pub struct TestApp {
     pub mail: MailSink,
     /// The server's clock: it moves only when a test advances it.
     pub clock: Arc<ManualClock>,
+    /// The server's background jobs, which run only when a test runs them.
+    pub jobs: Arc<JobRunner>,
     data_dir: PathBuf,
     _database: Option<TestDatabase>,
+}
+
+/// Another instance of the server under test.
+pub struct Sibling {
+    pub address: String,
+    pub jobs: Arc<JobRunner>,
 }
 
 /// A response with its body already read.
@@ -109,13 +120,20 @@ impl TestApp {
         settings.db_pool_size = 5;
         let mail = MailSink::start().await;
         settings.email_transport = mail.url();
-        settings.outbox_poll_ms = 50;
-        settings.import_poll_ms = 50;
-        settings.scheduler_interval_ms = 50;
+        // Background work runs when a test says so (`run_jobs`), never on
+        // its own: what a test asserts about it cannot depend on timing.
+        settings.jobs = false;
+        // The test receivers listen on 127.0.0.1; the SSRF guard is tested
+        // on servers started with it on.
+        settings.webhook_allow_private_networks = true;
+        // Eight servers share two cores while the suite runs: sign-ins may
+        // wait for a hashing thread far longer than in production.
+        settings.password_hashing_wait_ms = 30_000;
         adjust(&mut settings);
         let clock = Arc::new(ManualClock::starting_at(SystemClock.now()));
         let app = Application::build(settings.clone(), clock.clone()).expect("the server starts");
         let address = format!("http://127.0.0.1:{}", app.port());
+        let jobs = app.jobs();
         tokio::spawn(app.run_until_stopped());
         let pool = persistence::connect_pool(&database_url, 2).expect("the test pool connects");
         Some(TestApp {
@@ -126,6 +144,7 @@ impl TestApp {
             settings,
             mail,
             clock,
+            jobs,
             data_dir,
             _database: database,
         })
@@ -133,20 +152,38 @@ impl TestApp {
 
     /// Starts a second server on the same database, signing key, clock and
     /// SMTP server, as another instance behind a load balancer would be.
-    /// Returns its base URL; it runs until the test ends.
-    pub fn spawn_sibling(&self) -> String {
+    /// It runs until the test ends.
+    pub fn spawn_sibling(&self) -> Sibling {
         let mut settings = self.settings.clone();
         settings.bind = "127.0.0.1:0".parse().expect("a valid socket address");
         let app = Application::build(settings, self.clock.clone()).expect("the sibling starts");
-        let address = format!("http://127.0.0.1:{}", app.port());
+        let sibling = Sibling { address: format!("http://127.0.0.1:{}", app.port()), jobs: app.jobs() };
         tokio::spawn(app.run_until_stopped());
-        address
+        sibling
     }
 
-    /// Moves the server's clock forward and gives its scheduler time to act.
+    /// Runs the server's due background jobs until none is left.
+    pub async fn run_jobs(&self) -> usize {
+        self.jobs.run_until_idle().await.expect("the jobs run")
+    }
+
+    /// Moves the server's clock forward and runs the jobs that became due.
     pub async fn advance(&self, by: chrono::Duration) {
         self.clock.advance(by);
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        self.run_jobs().await;
+    }
+
+    /// The emails `recipient` has received once every queued job ran; at
+    /// least `count` of them.
+    #[track_caller]
+    pub fn emails_to(&self, recipient: &str, count: usize) -> impl std::future::Future<Output = Vec<ReceivedEmail>> {
+        let caller = std::panic::Location::caller();
+        async move {
+            self.run_jobs().await;
+            let mail = self.mail.to(recipient);
+            assert!(mail.len() >= count, "{caller}: {recipient} received {} email(s), expected {count}", mail.len());
+            mail
+        }
     }
 
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
@@ -219,7 +256,16 @@ impl TestApp {
         .await
     }
 
+    /// Registers, proves the email address (as its verification link
+    /// would) and signs in: a user who may do everything a person may.
     pub async fn sign_up(&self, email: &str) -> SignedIn {
+        let user = self.sign_up_unverified(email).await;
+        self.mark_verified(&user.id);
+        user
+    }
+
+    /// Registers and signs in without confirming the email address.
+    pub async fn sign_up_unverified(&self, email: &str) -> SignedIn {
         let registered = self.register(email).await;
         let id = registered.expect_status(201)["id"].as_str().expect("an id").to_owned();
         let tokens = self.post("/v1/auth/login", None, json!({"email": email, "password": PASSWORD})).await;
@@ -250,6 +296,17 @@ impl TestApp {
         let user = uuid::Uuid::parse_str(user).expect("a user id");
         persistence::memberships::add(&mut conn, account, user, &role_ids, chrono::Utc::now())
             .expect("membership added");
+    }
+
+    /// Sets the user's email as verified, directly in the database.
+    pub fn mark_verified(&self, user: &str) {
+        use diesel::prelude::*;
+        use persistence::schema::users;
+        let updated = diesel::update(users::table.find(user))
+            .set(users::email_verified.eq(true))
+            .execute(&mut self.db())
+            .expect("the user is updated");
+        assert_eq!(updated, 1, "no user {user}");
     }
 
     pub fn db(&self) -> persistence::PooledConnection {

@@ -17,13 +17,18 @@ use diesel::prelude::*;
 use diesel::{PgConnection, sql_query};
 use sha2::{Digest, Sha256};
 
-const LOCAL_SERVER: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+// Test connections are local: without TLS they are quicker to open, and a
+// test process that exits while threads still hold OpenSSL state cannot
+// crash in OpenSSL's exit handler.
+const LOCAL_SERVER: &str = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable";
 
 struct Server {
     /// URL of the maintenance database, used to create and drop databases.
     admin_url: String,
-    /// The same URL without the database name.
+    /// The same URL without the database name and parameters.
     base_url: String,
+    /// Its parameters (`?sslmode=disable`), or nothing.
+    params: String,
     template: String,
 }
 
@@ -57,7 +62,13 @@ impl TestDatabase {
             assert!(attempt < 20, "cannot create test database {name}: {error}");
             std::thread::sleep(Duration::from_millis(100));
         }
-        Some(TestDatabase { url: format!("{}/{name}", server.base_url), name, admin_url: server.admin_url.clone() })
+        Some(TestDatabase { url: server.database_url(&name), name, admin_url: server.admin_url.clone() })
+    }
+}
+
+impl Server {
+    fn database_url(&self, name: &str) -> String {
+        format!("{}/{name}{}", self.base_url, self.params)
     }
 }
 
@@ -90,10 +101,15 @@ fn provision() -> Option<Server> {
     };
     let mut admin = PgConnection::establish(&admin_url)
         .unwrap_or_else(|e| panic!("cannot connect to PostgreSQL from {source}: {e}"));
-    let base_url = admin_url.rsplit_once('/').map(|(base, _)| base.to_owned()).expect("a URL with a database name");
-    let template = ensure_template(&mut admin, &base_url);
-    eprintln!("integration tests: PostgreSQL from {source}, template {template}");
-    Some(Server { admin_url, base_url, template })
+    let (path, params) = match admin_url.split_once('?') {
+        Some((path, params)) => (path, format!("?{params}")),
+        None => (admin_url.as_str(), String::new()),
+    };
+    let base_url = path.rsplit_once('/').map(|(base, _)| base.to_owned()).expect("a URL with a database name");
+    let mut server = Server { admin_url: admin_url.clone(), base_url, params, template: String::new() };
+    server.template = ensure_template(&mut admin, &server);
+    eprintln!("integration tests: PostgreSQL from {source}, template {}", server.template);
+    Some(server)
 }
 
 #[derive(QueryableByName)]
@@ -102,7 +118,7 @@ struct Exists {
     exists: bool,
 }
 
-fn ensure_template(admin: &mut PgConnection, base_url: &str) -> String {
+fn ensure_template(admin: &mut PgConnection, server: &Server) -> String {
     let template = format!("roster_tpl_{}", migrations_hash());
     // Serialises template builds across concurrent test processes.
     sql_query("SELECT pg_advisory_lock(7415)").execute(admin).expect("advisory lock");
@@ -115,7 +131,7 @@ fn ensure_template(admin: &mut PgConnection, base_url: &str) -> String {
         sql_query(format!("DROP DATABASE IF EXISTS {building}")).execute(admin).expect("drop stale build");
         sql_query(format!("CREATE DATABASE {building}")).execute(admin).expect("create template database");
         {
-            let conn = PgConnection::establish(&format!("{base_url}/{building}")).expect("connect to template");
+            let conn = PgConnection::establish(&server.database_url(&building)).expect("connect to template");
             let mut conn = persistence::DbConnection::Pg(conn);
             persistence::run_migrations(&mut conn).expect("migrate template");
         }
@@ -158,7 +174,7 @@ fn start_throwaway_cluster() -> Result<String, String> {
     lock.lock().map_err(|e| e.to_string())?;
     let port_file = dir.join("roster-port");
     if let Ok(port) = std::fs::read_to_string(&port_file) {
-        let url = format!("postgres://postgres@127.0.0.1:{}/postgres", port.trim());
+        let url = format!("postgres://postgres@127.0.0.1:{}/postgres?sslmode=disable", port.trim());
         if PgConnection::establish(&url).is_ok() {
             return Ok(url);
         }
@@ -179,7 +195,7 @@ fn start_throwaway_cluster() -> Result<String, String> {
         &["-D", &data, "-l", &format!("{data}/server.log"), "-o", &options, "-w", "start"],
     )?;
     std::fs::write(&port_file, port.to_string()).map_err(|e| e.to_string())?;
-    Ok(format!("postgres://postgres@127.0.0.1:{port}/postgres"))
+    Ok(format!("postgres://postgres@127.0.0.1:{port}/postgres?sslmode=disable"))
 }
 
 fn pg_bin_dir() -> Option<PathBuf> {

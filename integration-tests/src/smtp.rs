@@ -2,7 +2,6 @@
 //! to deliver mail, and keeps every message it receives.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
@@ -69,18 +68,6 @@ impl MailSink {
 
     pub fn to(&self, recipient: &str) -> Vec<ReceivedEmail> {
         self.all().into_iter().filter(|mail| mail.recipients.iter().any(|r| r == recipient)).collect()
-    }
-
-    /// Waits until `recipient` has received `count` messages; returns them.
-    pub async fn wait_for(&self, recipient: &str, count: usize) -> Vec<ReceivedEmail> {
-        for _ in 0..200 {
-            let mail = self.to(recipient);
-            if mail.len() >= count {
-                return mail;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("{recipient} did not receive {count} email(s) within 10 s; received: {:?}", self.to(recipient).len());
     }
 }
 

@@ -88,7 +88,8 @@ pub fn rename(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberAccount {
     pub account: Account,
-    pub role_keys: Vec<String>,
+    /// Every role held there, account-wide first.
+    pub assignments: Vec<membership_repo::HeldAssignment>,
 }
 
 /// The accounts `user` belongs to, in id order (ids are time-ordered
@@ -111,10 +112,11 @@ pub fn list_for_member(
     }
     let rows: Vec<(String, AccountRow)> = query.load(conn)?;
     let membership_ids: Vec<&str> = rows.iter().map(|(id, _)| id.as_str()).collect();
-    let mut roles = membership_repo::role_keys_of(conn, &membership_ids)?;
+    let mut roles = membership_repo::assignments_of(conn, &membership_ids)?;
     rows.into_iter()
         .map(|(membership_id, row)| {
-            Ok(MemberAccount { account: row.try_into()?, role_keys: roles.remove(&membership_id).unwrap_or_default() })
+            let assignments = roles.remove(&membership_id).unwrap_or_default();
+            Ok(MemberAccount { account: row.try_into()?, assignments })
         })
         .collect()
 }

@@ -113,12 +113,7 @@ impl ManageConnection for ConnectionManager {
 
 /// Opens a pool of `size` connections, creating the SQLite file's directory.
 pub fn connect_pool(url: &DatabaseUrl, size: u32) -> Result<DbPool, StoreError> {
-    if let DatabaseUrl::Sqlite(path) = url
-        && let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty())
-    {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| StoreError::Connect(format!("cannot create {}: {e}", dir.display())))?;
-    }
+    create_sqlite_dir(url)?;
     r2d2::Pool::builder()
         .max_size(size)
         // Open one connection up front (it fails fast on a bad URL) and the
@@ -127,6 +122,24 @@ pub fn connect_pool(url: &DatabaseUrl, size: u32) -> Result<DbPool, StoreError> 
         .connection_timeout(Duration::from_secs(10))
         .build(ConnectionManager { url: url.clone() })
         .map_err(|e| StoreError::Connect(e.to_string()))
+}
+
+/// Opens one connection, for a command that runs once and exits: a pool
+/// would open its replacement connection on a thread of its own, which the
+/// process's exit can cut short inside libpq (a crash, on PostgreSQL).
+pub fn connect(url: &DatabaseUrl) -> Result<DbConnection, StoreError> {
+    create_sqlite_dir(url)?;
+    ConnectionManager { url: url.clone() }.connect().map_err(|e| StoreError::Connect(e.to_string()))
+}
+
+fn create_sqlite_dir(url: &DatabaseUrl) -> Result<(), StoreError> {
+    if let DatabaseUrl::Sqlite(path) = url
+        && let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Connect(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    Ok(())
 }
 
 /// Applies the embedded migrations of the connection's backend. On
@@ -205,7 +218,7 @@ pub(crate) fn planned_per_call() -> diesel::expression::SqlLiteral<diesel::sql_t
 }
 
 /// Rows per statement in [`insert_all!`]: the widest table inserted in
-/// batches has 14 columns, which keeps a statement well under SQLite's
+/// batches has 16 columns, which keeps a statement well under SQLite's
 /// 32,766 bound parameters (PostgreSQL allows 65,535).
 pub(crate) const BATCH_ROWS: usize = 1_000;
 

@@ -6,6 +6,10 @@ pub enum StoreError {
     /// A uniqueness rule in the schema refused the write.
     #[error("a uniqueness constraint refused the write")]
     Conflict,
+    /// A foreign key refused the write: a row it refers to is gone (a user
+    /// deleted while their token is still valid, a group deleted meanwhile).
+    #[error("a row the write refers to does not exist")]
+    MissingReference,
     #[error("database error: {0}")]
     Database(#[source] DieselError),
     #[error("no database connection available: {0}")]
@@ -23,6 +27,7 @@ impl From<DieselError> for StoreError {
     fn from(error: DieselError) -> Self {
         match error {
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => StoreError::Conflict,
+            DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => StoreError::MissingReference,
             other => StoreError::Database(other),
         }
     }

@@ -1,7 +1,7 @@
 //! Spreadsheet imports: the upload, its rows, and one result per row.
 //!
 //! The background job works through an import in batches, each one
-//! transaction: it locks the import ([`lock_next_open`]), reads the rows
+//! transaction: it locks the import ([`lock`]), reads the rows
 //! from its cursor on, writes their invitations and results, and moves the
 //! cursor ([`record_batch`]). A crash rolls back the batch in flight and the
 //! next run starts again from the cursor, so no row is invited twice or
@@ -217,21 +217,21 @@ pub fn list(
     query.load(conn)?.into_iter().map(Import::try_from).collect()
 }
 
-/// Locks the oldest unfinished import for the rest of the transaction. On
-/// PostgreSQL an import another instance is working on is skipped, not
-/// waited for; SQLite's single writer serialises the batches anyway.
-pub fn lock_next_open(conn: &mut DbConnection) -> Result<Option<Import>, StoreError> {
+/// The import, locked for the rest of the transaction: its job's lease
+/// already keeps two workers apart; the lock keeps a worker whose lease ran
+/// out from committing a batch beside the next one.
+pub fn lock(conn: &mut DbConnection, id: Uuid) -> Result<Option<Import>, StoreError> {
     let row_lock = match conn {
-        DbConnection::Pg(_) => "FOR UPDATE SKIP LOCKED",
+        DbConnection::Pg(_) => "FOR UPDATE",
         DbConnection::Sqlite(_) => "",
     };
     let statement = format!(
         "SELECT id, account_id, uploaded_by, file_name, status, total, processed, invited, skipped, failed, \
                 next_row, created_at, completed_at \
-         FROM invitation_imports WHERE status <> $1 ORDER BY created_at LIMIT 1 {row_lock}"
+         FROM invitation_imports WHERE id = $1 {row_lock}"
     );
     let found: Option<ImportRecord> =
-        diesel::sql_query(statement).bind::<Text, _>(ImportStatus::Completed.key()).get_result(conn).optional()?;
+        diesel::sql_query(statement).bind::<Text, _>(ids::to_db(id)).get_result(conn).optional()?;
     found.map(Import::try_from).transpose()
 }
 

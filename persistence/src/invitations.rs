@@ -208,17 +208,40 @@ pub fn expire_lapsed_among(
     account: Uuid,
     emails: &[&str],
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    diesel::update(
+) -> Result<Vec<Lapsed>, StoreError> {
+    let rows: Vec<(String, String, String)> = diesel::update(
         invitations::table
             .filter(invitations::account_id.eq(ids::to_db(account)))
             .filter(invitations::email.eq_any(emails))
             .filter(invitations::status.eq(InvitationStatus::Pending.key()))
             .filter(invitations::expires_at.le(time::to_db(now))),
     )
-    .set((invitations::status.eq(InvitationStatus::Expired.key()), invitations::decided_at.eq(time::to_db(now))))
-    .execute(conn)?;
-    Ok(())
+    .set((
+        invitations::status.eq(InvitationStatus::Expired.key()),
+        invitations::decided_at.eq(time::to_db(now)),
+        invitations::next_reminder_at.eq(None::<NaiveDateTime>),
+    ))
+    .returning((invitations::id, invitations::account_id, invitations::email))
+    .get_results(conn)?;
+    Lapsed::from_rows(rows)
+}
+
+/// An invitation just recorded as expired.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lapsed {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub email: String,
+}
+
+impl Lapsed {
+    fn from_rows(rows: Vec<(String, String, String)>) -> Result<Vec<Lapsed>, StoreError> {
+        rows.into_iter()
+            .map(|(id, account, email)| {
+                Ok(Lapsed { id: ids::from_db(&id)?, account_id: ids::from_db(&account)?, email })
+            })
+            .collect()
+    }
 }
 
 /// Records as expired the pending invitations of `email` to `account` whose
@@ -228,7 +251,7 @@ pub fn expire_lapsed_for(
     account: Uuid,
     email: &Email,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<Vec<Lapsed>, StoreError> {
     expire_lapsed_among(conn, account, &[email.as_str()], now)
 }
 
@@ -431,9 +454,9 @@ pub fn revoke_pending_for(
 
 /// Records expiry of every pending invitation whose window has closed.
 /// Idempotent, so instances running it together do no harm.
-pub fn expire_lapsed(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<usize, StoreError> {
+pub fn expire_lapsed(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<Lapsed>, StoreError> {
     let now = time::to_db(now);
-    Ok(diesel::update(
+    let rows: Vec<(String, String, String)> = diesel::update(
         invitations::table
             .filter(invitations::status.eq(InvitationStatus::Pending.key()))
             .filter(invitations::expires_at.le(now)),
@@ -443,7 +466,9 @@ pub fn expire_lapsed(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<usiz
         invitations::decided_at.eq(now),
         invitations::next_reminder_at.eq(None::<NaiveDateTime>),
     ))
-    .execute(conn)?)
+    .returning((invitations::id, invitations::account_id, invitations::email))
+    .get_results(conn)?;
+    Lapsed::from_rows(rows)
 }
 
 /// Pending, unexpired invitations whose next reminder is due.

@@ -15,6 +15,7 @@
 //! per aggregate; callers own transactions through [`write_transaction`].
 
 pub mod accounts;
+pub mod audit;
 mod db;
 pub mod email_verifications;
 mod error;
@@ -23,19 +24,20 @@ pub mod idempotency;
 pub mod ids;
 pub mod imports;
 pub mod invitations;
+pub mod jobs;
 pub mod join_links;
 pub mod join_requests;
 pub mod memberships;
-pub mod outbox;
 pub mod refresh_tokens;
 pub mod roles;
 pub mod schema;
 mod search;
 pub mod time;
 pub mod users;
+pub mod webhooks;
 
 pub use db::{
-    DatabaseUrl, DbConnection, DbPool, PooledConnection, connect_pool, migrations_pending, run_migrations,
+    DatabaseUrl, DbConnection, DbPool, PooledConnection, connect, connect_pool, migrations_pending, run_migrations,
     write_transaction,
 };
 /// diesel's query error, for callers' `From` impls around [`write_transaction`].

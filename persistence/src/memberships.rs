@@ -178,24 +178,40 @@ pub fn find_many(
     Ok(found)
 }
 
-/// Account-wide role keys per membership id, in one query.
-pub(crate) fn role_keys_of(
+/// A role held, named by its key, with its scope: how members are listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldAssignment {
+    pub role_key: String,
+    /// `None`: account-wide.
+    pub group_id: Option<Uuid>,
+}
+
+/// Keys of the roles held account-wide, in the order listed.
+pub fn account_role_keys(assignments: &[HeldAssignment]) -> Vec<String> {
+    assignments.iter().filter(|a| a.group_id.is_none()).map(|a| a.role_key.clone()).collect()
+}
+
+/// Every role held, account-wide first, per membership id, in one query.
+pub(crate) fn assignments_of(
     conn: &mut DbConnection,
     membership_ids: &[&str],
-) -> Result<HashMap<String, Vec<String>>, StoreError> {
+) -> Result<HashMap<String, Vec<HeldAssignment>>, StoreError> {
     if membership_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let pairs: Vec<(String, String)> = role_assignments::table
+    let rows: Vec<(String, String, Option<String>)> = role_assignments::table
         .inner_join(roles::table)
         .filter(role_assignments::membership_id.eq_any(membership_ids))
-        .filter(role_assignments::group_id.is_null())
-        .select((role_assignments::membership_id, roles::key))
-        .order((role_assignments::membership_id, roles::key))
+        .select((role_assignments::membership_id, roles::key, role_assignments::group_id))
         .load(conn)?;
-    let mut by_membership: HashMap<String, Vec<String>> = HashMap::new();
-    for (membership_id, key) in pairs {
-        by_membership.entry(membership_id).or_default().push(key);
+    let mut by_membership: HashMap<String, Vec<HeldAssignment>> = HashMap::new();
+    for (membership_id, role_key, group) in rows {
+        let group_id = group.as_deref().map(ids::from_db).transpose()?;
+        by_membership.entry(membership_id).or_default().push(HeldAssignment { role_key, group_id });
+    }
+    for assignments in by_membership.values_mut() {
+        // `None` sorts first: account-wide roles, then each group's.
+        assignments.sort_by(|a, b| (a.group_id, &a.role_key).cmp(&(b.group_id, &b.role_key)));
     }
     Ok(by_membership)
 }
@@ -207,7 +223,8 @@ pub struct Member {
     pub email: String,
     pub first_name: String,
     pub last_name: String,
-    pub role_keys: Vec<String>,
+    /// Every role held, account-wide first.
+    pub assignments: Vec<HeldAssignment>,
     pub joined_at: DateTime<Utc>,
 }
 
@@ -215,7 +232,7 @@ type MemberRow = (String, String, String, String, String, chrono::NaiveDateTime)
 
 fn members_from_rows(conn: &mut DbConnection, rows: Vec<MemberRow>) -> Result<Vec<(String, Member)>, StoreError> {
     let membership_ids: Vec<&str> = rows.iter().map(|row| row.0.as_str()).collect();
-    let mut roles = role_keys_of(conn, &membership_ids)?;
+    let mut roles = assignments_of(conn, &membership_ids)?;
     rows.into_iter()
         .map(|(membership_id, user_id, email, first_name, last_name, joined_at)| {
             let member = Member {
@@ -223,7 +240,7 @@ fn members_from_rows(conn: &mut DbConnection, rows: Vec<MemberRow>) -> Result<Ve
                 email,
                 first_name,
                 last_name,
-                role_keys: roles.remove(&membership_id).unwrap_or_default(),
+                assignments: roles.remove(&membership_id).unwrap_or_default(),
                 joined_at: time::from_db(joined_at),
             };
             Ok((membership_id, member))
@@ -304,38 +321,33 @@ pub fn load_members(
     members_from_rows(conn, rows)
 }
 
-/// Why a removal was refused.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Removal {
-    Removed,
-    NotAMember,
-    LastOwner,
-    /// The policy passed in refused to remove someone with these roles.
-    NotAllowed,
+/// Deletes a membership (its role assignments and group memberships go
+/// with it). Call inside the write transaction that checked it may go.
+pub fn delete(conn: &mut DbConnection, membership: Uuid) -> Result<(), StoreError> {
+    diesel::delete(memberships::table.find(ids::to_db(membership))).execute(conn)?;
+    Ok(())
 }
 
-/// Removes `user` from `account` unless they are its last owner. Call inside
-/// a write transaction: the owner count and the delete must see the same
-/// state, which the account row lock (PostgreSQL) or the single writer
-/// (SQLite) guarantees.
-pub fn remove(
+/// Makes `user` a member of `account` holding `assignments` (role, group:
+/// `None` account-wide) and in `groups`; a group-scoped role also puts them
+/// in its group. [`StoreError::Conflict`] when they are a member already.
+/// Whether they may be admitted is [`domain::membership::check_admission`]'s
+/// business, decided before.
+pub fn admit(
     conn: &mut DbConnection,
     account: Uuid,
     user: Uuid,
-    allowed: impl FnOnce(&Membership) -> bool,
-) -> Result<Removal, StoreError> {
-    crate::accounts::lock(conn, account)?;
-    let Some(membership) = find(conn, account, user)? else {
-        return Ok(Removal::NotAMember);
-    };
-    if !allowed(&membership) {
-        return Ok(Removal::NotAllowed);
+    assignments: &[(Uuid, Option<Uuid>)],
+    groups: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<Uuid, StoreError> {
+    let membership = add(conn, account, user, &[], now)?;
+    replace_assignments(conn, membership, assignments, now)?;
+    let scoped = assignments.iter().filter_map(|(_, group)| *group);
+    for group in scoped.chain(groups.iter().copied()) {
+        crate::groups::add_member(conn, group, membership, now)?;
     }
-    if membership.is_owner() && owner_count(conn, account)? <= 1 {
-        return Ok(Removal::LastOwner);
-    }
-    diesel::delete(memberships::table.find(ids::to_db(membership.id))).execute(conn)?;
-    Ok(Removal::Removed)
+    Ok(membership)
 }
 
 pub fn owner_count(conn: &mut DbConnection, account: Uuid) -> Result<i64, StoreError> {

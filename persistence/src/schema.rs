@@ -100,18 +100,121 @@ diesel::table! {
 }
 
 diesel::table! {
-    outbox (id) {
+    audit_events (id) {
+        id -> Text,
+        chain -> Text,
+        seq -> BigInt,
+        account_id -> Nullable<Text>,
+        occurred_at -> Timestamp,
+        action -> Text,
+        actor_type -> Text,
+        actor_id -> Nullable<Text>,
+        actor_name -> Text,
+        targets -> Text,
+        changes -> Text,
+        request_id -> Nullable<Text>,
+        client_ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_pending (position) {
+        position -> BigInt,
+        id -> Text,
+        chain -> Text,
+        account_id -> Nullable<Text>,
+        occurred_at -> Timestamp,
+        action -> Text,
+        actor_type -> Text,
+        actor_id -> Nullable<Text>,
+        actor_name -> Text,
+        targets -> Text,
+        target_ids -> Text,
+        changes -> Text,
+        request_id -> Nullable<Text>,
+        client_ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_event_targets (chain, target_id, seq) {
+        chain -> Text,
+        seq -> BigInt,
+        target_id -> Text,
+    }
+}
+
+diesel::table! {
+    audit_anchors (chain) {
+        chain -> Text,
+        seq -> BigInt,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_purge_permits (chain) {
+        chain -> Text,
+        up_to_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Text,
+        account_id -> Text,
+        url -> Text,
+        description -> Text,
+        secret_sealed -> Text,
+        previous_secret_sealed -> Nullable<Text>,
+        previous_secret_until -> Nullable<Timestamp>,
+        enabled -> Bool,
+        disabled_reason -> Nullable<Text>,
+        failing_since -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_subscriptions (endpoint_id, event_type) {
+        endpoint_id -> Text,
+        account_id -> Text,
+        event_type -> Text,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        endpoint_id -> Text,
+        event_id -> Text,
+        event_type -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        last_status_code -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        last_duration_ms -> Nullable<Integer>,
+        created_at -> Timestamp,
+        last_attempt_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    jobs (id) {
         id -> Text,
         kind -> Text,
-        recipient -> Text,
-        subject -> Text,
-        text_body -> Text,
-        html_body -> Text,
+        payload -> Text,
         created_at -> Timestamp,
         available_at -> Timestamp,
         attempts -> Integer,
         last_error -> Nullable<Text>,
-        delivered_at -> Nullable<Timestamp>,
+        done_at -> Nullable<Timestamp>,
     }
 }
 
@@ -262,6 +365,8 @@ diesel::joinable!(join_requests -> accounts (account_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(memberships -> accounts (account_id));
 diesel::joinable!(memberships -> users (user_id));
+diesel::joinable!(webhook_subscriptions -> webhook_endpoints (endpoint_id));
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::joinable!(role_assignments -> memberships (membership_id));
 diesel::joinable!(role_assignments -> roles (role_id));
 
@@ -274,7 +379,15 @@ diesel::allow_tables_to_appear_in_same_query!(
     role_assignments,
     invitations,
     invitation_assignments,
-    outbox,
+    jobs,
+    webhook_endpoints,
+    webhook_subscriptions,
+    webhook_deliveries,
+    audit_events,
+    audit_pending,
+    audit_event_targets,
+    audit_anchors,
+    audit_purge_permits,
     email_verifications,
     role_permissions,
     groups,

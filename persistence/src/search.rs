@@ -9,14 +9,22 @@ diesel::define_sql_function! {
 
 pub(crate) const ESCAPE: char = '\\';
 
+fn escape(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
 /// The LIKE pattern matching values that contain `text`, or `None` for an
 /// empty search.
 pub(crate) fn contains_pattern(text: &str) -> Option<String> {
     if text.is_empty() {
         return None;
     }
-    let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    Some(format!("%{escaped}%"))
+    Some(format!("%{}%", escape(&text.to_lowercase())))
+}
+
+/// The LIKE pattern matching values that start with `text`.
+pub(crate) fn prefix_pattern(text: &str) -> String {
+    format!("{}%", escape(text))
 }
 
 #[cfg(test)]
@@ -28,5 +36,6 @@ mod tests {
         assert_eq!(contains_pattern("Ada"), Some("%ada%".into()));
         assert_eq!(contains_pattern("100%_"), Some("%100\\%\\_%".into()));
         assert_eq!(contains_pattern(""), None);
+        assert_eq!(prefix_pattern("join_link."), "join\\_link.%");
     }
 }

@@ -5,7 +5,7 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use uuid::Uuid;
 
-use crate::error::ApiError;
+use crate::http::problem::ApiError;
 use crate::state::AppState;
 
 /// The signed-in user, from a valid `Authorization: Bearer <access token>`.

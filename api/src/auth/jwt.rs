@@ -30,6 +30,10 @@ pub enum KeyError {
         "production mode needs an explicitly configured signing key: set ROSTER_JWT_PRIVATE_KEY_FILE (--jwt-private-key-file)"
     )]
     NotConfigured,
+    #[error(
+        "production mode needs an explicitly configured secrets key: set ROSTER_SECRETS_KEY_FILE (--secrets-key-file)"
+    )]
+    SecretsKeyNotConfigured,
     #[error("cannot read signing key {path}: {reason}")]
     Unreadable { path: PathBuf, reason: String },
     #[error("cannot write a new signing key to {path}: {reason}")]
@@ -200,17 +204,22 @@ fn thumbprint(x: &str) -> String {
 
 fn generate_key_file(path: &Path) -> Result<(), KeyError> {
     let unwritable = |reason: String| KeyError::Unwritable { path: path.to_owned(), reason };
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| unwritable(e.to_string()))?;
-    }
     let key = SigningKey::generate(&mut rand::rngs::OsRng);
     let pem = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| unwritable(e.to_string()))?;
-    // create_new: two instances starting at once must not overwrite each
-    // other's key; the loser reads the winner's.
+    write_private_file_once(path, pem.as_bytes()).map_err(|e| unwritable(e.to_string()))
+}
+
+/// Writes a generated key file readable by its owner only, unless one is
+/// there already: two instances starting at once must not overwrite each
+/// other's key; the loser reads the winner's.
+pub(crate) fn write_private_file_once(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
     match OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
-        Ok(mut file) => file.write_all(pem.as_bytes()).map_err(|e| unwritable(e.to_string())),
+        Ok(mut file) => file.write_all(contents),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(unwritable(e.to_string())),
+        Err(e) => Err(e),
     }
 }
 

@@ -1,11 +1,12 @@
-//! Who is calling: password hashing, signed access tokens, opaque refresh
-//! tokens and the extractor that turns a bearer token into a user id.
+//! Who is calling: password hashing, signed access tokens, opaque secrets
+//! and the extractor that turns a bearer token into a user id. Sessions are
+//! a flow ([`crate::flows::sessions`]).
 
 mod current_user;
 pub mod jwt;
 pub mod passwords;
+pub mod sealing;
 pub mod secrets;
-pub mod session;
 
 pub use current_user::CurrentUser;
 pub(crate) use current_user::authenticate;

@@ -1,8 +1,8 @@
 //! Email bodies, text and HTML. Every interpolated value is escaped in the
 //! HTML part; links are built from the configured public URL.
 
+use super::OutgoingEmail;
 use chrono::{DateTime, Utc};
-use persistence::outbox::OutgoingEmail;
 
 fn escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
@@ -154,6 +154,29 @@ pub fn join_request_decided(
         subject,
         text_body: format!("{}\n\nRoster: {url}\n", lines.join("\n\n")),
         html_body: html(&lines, (url, "Open Roster")),
+    }
+}
+
+/// To an account's webhook administrators when Roster stops sending to an
+/// endpoint.
+pub fn webhook_disabled(
+    recipient: &str,
+    account_name: &str,
+    url: &str,
+    reason: &str,
+    settings_url: &str,
+) -> OutgoingEmail {
+    let lines = vec![
+        format!("Roster stopped sending webhooks of {account_name} to {url}."),
+        format!("Why: {reason}."),
+        "Fix the receiver, then enable the endpoint again; deliveries that failed can be sent again one by one."
+            .to_owned(),
+    ];
+    OutgoingEmail {
+        recipient: recipient.to_owned(),
+        subject: format!("Webhooks to {url} were disabled"),
+        text_body: format!("{}\n\nEndpoint: {settings_url}\n", lines.join("\n\n")),
+        html_body: html(&lines, (settings_url, "See the endpoint")),
     }
 }
 

@@ -1,14 +1,14 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use super::OutgoingEmail;
 use lettre::message::{Mailbox, MultiPart, header::HeaderName, header::HeaderValue};
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use persistence::outbox::OutboxMessage;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 /// Where emails are delivered.
 #[derive(Clone)]
 pub enum EmailTransport {
-    /// `file://DIR`: one `.eml` file per email.
-    File(AsyncFileTransport<Tokio1Executor>),
+    /// `file://DIR`: one `<job id>.eml` file per email.
+    File(PathBuf),
     /// `smtp://…` or `smtps://…`, as understood by lettre.
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
 }
@@ -18,7 +18,7 @@ impl EmailTransport {
         if let Some(dir) = url.strip_prefix("file://") {
             let dir = PathBuf::from(dir);
             std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-            Ok(Self::File(AsyncFileTransport::new(dir)))
+            Ok(Self::File(dir))
         } else if url.starts_with("smtp://") || url.starts_with("smtps://") {
             AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
                 .map(|builder| Self::Smtp(builder.build()))
@@ -28,27 +28,64 @@ impl EmailTransport {
         }
     }
 
-    /// Sends one outbox message. The outbox id travels as `Message-ID` and
+    /// Sends one email job. The job id travels as `Message-ID` and
     /// `X-Roster-Outbox-Id`, the key for de-duplicating redeliveries.
-    pub async fn send(&self, from: &Mailbox, message: &OutboxMessage) -> Result<(), String> {
-        let to: Mailbox = message.email.recipient.parse().map_err(|e| format!("bad recipient: {e}"))?;
+    pub async fn send(&self, from: &Mailbox, id: &str, email: &OutgoingEmail) -> Result<(), String> {
+        let to: Mailbox = email.recipient.parse().map_err(|e| format!("bad recipient: {e}"))?;
         let host = from.email.domain();
-        let mut email = Message::builder()
+        let mut message = Message::builder()
             .from(from.clone())
             .to(to)
-            .subject(&message.email.subject)
-            .message_id(Some(format!("<{}@{host}>", message.id)))
-            .multipart(MultiPart::alternative_plain_html(
-                message.email.text_body.clone(),
-                message.email.html_body.clone(),
-            ))
+            .subject(&email.subject)
+            .message_id(Some(format!("<{id}@{host}>")))
+            .multipart(MultiPart::alternative_plain_html(email.text_body.clone(), email.html_body.clone()))
             .map_err(|e| format!("cannot build email: {e}"))?;
-        email
+        message
             .headers_mut()
-            .insert_raw(HeaderValue::new(HeaderName::new_from_ascii_str("X-Roster-Outbox-Id"), message.id.to_string()));
+            .insert_raw(HeaderValue::new(HeaderName::new_from_ascii_str("X-Roster-Outbox-Id"), id.to_owned()));
         match self {
-            Self::File(transport) => transport.send(email).await.map(drop).map_err(|e| e.to_string()),
-            Self::Smtp(transport) => transport.send(email).await.map(drop).map_err(|e| e.to_string()),
+            Self::File(dir) => {
+                let (dir, id, bytes) = (dir.clone(), id.to_owned(), message.formatted());
+                tokio::task::spawn_blocking(move || write_eml(&dir, &id, &bytes))
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .map_err(|e| format!("cannot write the email file: {e}"))
+            }
+            Self::Smtp(transport) => transport.send(message).await.map(drop).map_err(|e| e.to_string()),
         }
+    }
+}
+
+/// Writes `<id>.eml` whole or not at all: the bytes go to a hidden
+/// temporary file that is synced and then renamed, so a process killed
+/// mid-write leaves no empty or truncated email behind, and a redelivery
+/// of the same email job replaces its file instead of adding one.
+fn write_eml(dir: &Path, id: &str, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let temporary = dir.join(format!(".{id}.eml.partial"));
+    let mut file = std::fs::File::create(&temporary)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    std::fs::rename(&temporary, dir.join(format!("{id}.eml")))
+}
+
+#[cfg(test)]
+mod tests {
+    use uuid::Uuid;
+
+    use super::*;
+
+    #[test]
+    fn an_email_file_appears_only_whole_and_once_per_message() {
+        let dir = std::env::temp_dir().join(format!("roster-eml-{}", Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let id = Uuid::now_v7().to_string();
+        write_eml(&dir, &id, b"Subject: first\r\n\r\nbody").unwrap();
+        write_eml(&dir, &id, b"Subject: again\r\n\r\nbody").unwrap();
+        let names: Vec<String> =
+            std::fs::read_dir(&dir).unwrap().map(|entry| entry.unwrap().file_name().into_string().unwrap()).collect();
+        assert_eq!(names, [format!("{id}.eml")], "one file per email job, no partial files left");
+        assert_eq!(std::fs::read(dir.join(format!("{id}.eml"))).unwrap(), b"Subject: again\r\n\r\nbody");
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -1,5 +1,3 @@
-use std::time::{Duration, Instant};
-
 use integration_tests::{PASSWORD, TestApp, on_both_backends};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, jwk::JwkSet};
 use serde_json::{Value, json};
@@ -86,17 +84,6 @@ async fn wrong_password_and_unknown_email_are_indistinguishable(app: TestApp) {
     first.expect_problem(401, "invalid_credentials");
     second.expect_problem(401, "invalid_credentials");
     assert_eq!(first.body, second.body);
-
-    // Both paths run one argon2 verification, which dominates the time: the
-    // fastest of several interleaved tries stay within a factor of two (a
-    // missing hash check makes the unknown-email path many times faster).
-    let (mut wrong, mut unknown) = (Duration::MAX, Duration::MAX);
-    for _ in 0..7 {
-        wrong = wrong.min(login_time(&app, &wrong_password).await);
-        unknown = unknown.min(login_time(&app, &unknown_email).await);
-    }
-    let ratio = wrong.as_secs_f64() / unknown.as_secs_f64();
-    assert!((0.5..2.0).contains(&ratio), "wrong password took {wrong:?}, unknown email {unknown:?}");
 }
 
 async fn refresh_rotates_and_reuse_revokes_the_family(app: TestApp) {
@@ -145,10 +132,4 @@ async fn bad_access_tokens_are_refused(app: TestApp) {
     }
     let basic = app.client.get(app.url("/v1/me")).header("authorization", "Basic YWRhOnB3").send().await.unwrap();
     TestApp::read(basic).await.expect_problem(401, "unauthenticated");
-}
-
-async fn login_time(app: &TestApp, body: &Value) -> Duration {
-    let started = Instant::now();
-    app.post("/v1/auth/login", None, body.clone()).await.expect_problem(401, "invalid_credentials");
-    started.elapsed()
 }

@@ -130,10 +130,10 @@ async fn malformed_ids_are_400(app: TestApp) {
 }
 
 async fn verification_emails_can_be_resent_until_verified(app: TestApp) {
-    let user = app.sign_up("ada@example.com").await;
-    app.mail.wait_for("ada@example.com", 1).await;
+    let user = app.sign_up_unverified("ada@example.com").await;
+    app.emails_to("ada@example.com", 1).await;
     app.post("/v1/auth/verify-email/resend", Some(&user.access_token), json!({})).await.expect_status(202);
-    let mail = app.mail.wait_for("ada@example.com", 2).await;
+    let mail = app.emails_to("ada@example.com", 2).await;
     let first = mail[0].link_parameter("token").unwrap();
     let second = mail[1].link_parameter("token").unwrap();
     assert_ne!(first, second);

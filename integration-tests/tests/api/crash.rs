@@ -1,26 +1,37 @@
-//! Emails queued when the process dies are delivered after a restart: the
-//! outbox is written in the same transaction as the change, so a crash can
-//! delay an email but never lose it.
+//! Real `roster` processes killed mid-work: emails queued when the process
+//! dies are delivered later (they are jobs written in the same transaction
+//! as the change, so a crash can delay an email but never lose it), email
+//! files are never left half-written, and an import resumes exactly once.
+//! After a kill, `roster run-jobs` drains the queue and exits, so the tests
+//! wait for that process rather than poll.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use diesel::RunQueryDsl;
 use integration_tests::{Backend, MailSink, PASSWORD, fresh_database, roster_binary};
 use persistence::DatabaseUrl;
 use serde_json::{Value, json};
 
-fn start_roster(database: &DatabaseUrl, data_dir: &std::path::Path, port: u16, mail: &MailSink, poll_ms: u64) -> Child {
+fn roster(
+    command: &[&str],
+    database: &DatabaseUrl,
+    data_dir: &std::path::Path,
+    port: u16,
+    transport: &str,
+    jobs: bool,
+) -> Child {
     let url = match database {
         DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
         DatabaseUrl::Postgres(url) => url.clone(),
     };
     Command::new(roster_binary())
-        .arg("serve")
+        .args(command)
         .env("ROSTER_DATABASE_URL", url)
         .env("ROSTER_DATA_DIR", data_dir)
         .env("ROSTER_BIND", format!("127.0.0.1:{port}"))
-        .env("ROSTER_EMAIL_TRANSPORT", mail.url())
-        .env("ROSTER_OUTBOX_POLL_MS", poll_ms.to_string())
+        .env("ROSTER_EMAIL_TRANSPORT", transport)
+        .env("ROSTER_JOBS", jobs.to_string())
         .env("ROSTER_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -77,10 +88,24 @@ impl Scene {
         })
     }
 
-    async fn start(&self, outbox_poll_ms: u64) -> Child {
-        let child = start_roster(&self.database, &self.data_dir, self.port, &self.mail, outbox_poll_ms);
+    /// A server, running its background jobs or not.
+    async fn serve(&self, jobs: bool) -> Child {
+        let child = roster(&["serve"], &self.database, &self.data_dir, self.port, &self.mail.url(), jobs);
         wait_until_ready(&self.client, &self.base).await;
         child
+    }
+
+    /// `roster run-jobs` with `arguments`, delivering email to `transport`.
+    fn run_jobs(&self, transport: &str, arguments: &[&str]) -> Child {
+        let command: Vec<&str> = ["run-jobs"].into_iter().chain(arguments.iter().copied()).collect();
+        roster(&command, &self.database, &self.data_dir, self.port, transport, true)
+    }
+
+    /// `roster run-jobs` to the end: every due job (of the kinds named with
+    /// `--kind`) has run.
+    fn drain(&self, transport: &str, arguments: &[&str]) {
+        let status = self.run_jobs(transport, arguments).wait().expect("run-jobs runs");
+        assert!(status.success(), "roster run-jobs failed: {status}");
     }
 
     /// Registers and signs in an owner with an account: (access token, account id).
@@ -89,6 +114,9 @@ impl Scene {
         let owner =
             json!({"email": "owner@example.com", "password": PASSWORD, "first_name": "Ada", "last_name": "Lovelace"});
         post(client, format!("{base}/v1/auth/register"), None, owner).await;
+        // Sending invitations needs a verified email.
+        let mut conn = persistence::connect_pool(&self.database, 1).unwrap().get().unwrap();
+        diesel::sql_query("UPDATE users SET email_verified = TRUE").execute(&mut *conn).unwrap();
         let credentials = json!({"email": "owner@example.com", "password": PASSWORD});
         let tokens = post(client, format!("{base}/v1/auth/login"), None, credentials).await;
         let token = tokens["access_token"].as_str().unwrap().to_owned();
@@ -106,10 +134,8 @@ impl Drop for Scene {
 async fn queued_emails_survive_a_kill(backend: Backend) {
     let Some(scene) = Scene::new(backend).await else { return };
     let (client, base, mail) = (&scene.client, &scene.base, &scene.mail);
-    // The worker polls once at start-up and then sleeps for a minute, so
-    // everything queued afterwards is still in the outbox at the kill.
-    let mut first = scene.start(60_000).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // A server that runs no jobs: everything it queues is still queued at the kill.
+    let mut first = scene.serve(false).await;
     let (token, account) = scene.owner_with_account().await;
     let invitees: Vec<String> = (0..12).map(|i| format!("invitee{i}@example.com")).collect();
     let items: Vec<Value> = invitees.iter().map(|email| json!({"email": email})).collect();
@@ -117,26 +143,79 @@ async fn queued_emails_survive_a_kill(backend: Backend) {
     let results = post(client, path, Some(&token), json!({"invitations": items})).await;
     assert!(results["results"].as_array().unwrap().iter().all(|r| r["outcome"] == "created"));
     let mut conn = persistence::connect_pool(&scene.database, 1).unwrap().get().unwrap();
-    assert_eq!(
-        persistence::outbox::undelivered_count(&mut conn).unwrap(),
-        13,
-        "12 invitations and 1 verification queued"
-    );
+    assert_eq!(persistence::jobs::pending_count(&mut conn, "email").unwrap(), 13, "12 invitations and 1 verification");
     assert!(mail.all().is_empty());
 
     first.kill().expect("SIGKILL");
     first.wait().unwrap();
 
-    let mut second = scene.start(50).await;
+    scene.drain(&mail.url(), &[]);
     for invitee in &invitees {
-        mail.wait_for(invitee, 1).await;
+        assert_eq!(mail.to(invitee).len(), 1, "{invitee}");
     }
-    mail.wait_for("owner@example.com", 1).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(mail.to("owner@example.com").len(), 1);
     assert_eq!(mail.all().len(), 13, "every queued email delivered exactly once");
-    assert_eq!(persistence::outbox::undelivered_count(&mut conn).unwrap(), 0);
-    second.kill().unwrap();
-    second.wait().unwrap();
+    assert_eq!(persistence::jobs::pending_count(&mut conn, "email").unwrap(), 0);
+}
+
+/// The `.eml` files in `dir`, with their contents.
+fn email_files(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    entries
+        .map(|entry| entry.unwrap())
+        .map(|entry| (entry.file_name().into_string().unwrap(), entry.path()))
+        .filter(|(name, _)| name.ends_with(".eml") && !name.starts_with('.'))
+        .map(|(name, path)| (name, std::fs::read(path).unwrap_or_default()))
+        .collect()
+}
+
+/// A complete email file: headers, both parts and the closing boundary.
+fn is_whole(email: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(email);
+    text.contains("Subject:") && text.contains("text/html") && text.trim_end().ends_with("--")
+}
+
+/// Kills the server while it writes emails as files: every file it leaves
+/// is whole, and redelivery after the restart replaces a message's file
+/// rather than adding a second one.
+async fn email_files_are_whole_after_a_kill(backend: Backend) {
+    let Some(scene) = Scene::new(backend).await else { return };
+    let (client, base) = (&scene.client, &scene.base);
+    let mail_dir = scene.data_dir.join("mail");
+    let transport = format!("file://{}", mail_dir.display());
+    let mut server = scene.serve(false).await;
+    let (token, account) = scene.owner_with_account().await;
+    for batch in 0..10 {
+        let items: Vec<Value> = (0..20).map(|i| json!({"email": format!("p{batch}-{i}@example.com")})).collect();
+        post(client, format!("{base}/v1/accounts/{account}/invitations"), Some(&token), json!({"invitations": items}))
+            .await;
+    }
+    server.kill().expect("SIGKILL");
+    server.wait().unwrap();
+
+    // Killed while it writes the files: the kill has to land mid-delivery.
+    let mut delivering = scene.run_jobs(&transport, &[]);
+    for _ in 0..2_000 {
+        if email_files(&mail_dir).len() >= 20 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    delivering.kill().expect("SIGKILL");
+    delivering.wait().unwrap();
+    let at_kill = email_files(&mail_dir);
+    assert!(!at_kill.is_empty() && at_kill.len() < 201, "killed mid-delivery ({} files)", at_kill.len());
+    assert!(at_kill.iter().all(|(_, email)| is_whole(email)), "no empty or truncated file survives a kill");
+
+    // The jobs the killed process had claimed wait out its lease (two
+    // minutes): let that time pass.
+    let mut conn = persistence::connect_pool(&scene.database, 1).unwrap().get().unwrap();
+    diesel::sql_query("UPDATE jobs SET available_at = created_at WHERE done_at IS NULL").execute(&mut *conn).unwrap();
+    scene.drain(&transport, &[]);
+    assert_eq!(persistence::jobs::pending_count(&mut conn, "email").unwrap(), 0);
+    let files = email_files(&mail_dir);
+    assert_eq!(files.len(), 201, "one file per email: 200 invitations and the owner's verification");
+    assert!(files.iter().all(|(_, email)| is_whole(email)));
 }
 
 /// Kills the server in the middle of a 10,000-row import: after a restart
@@ -145,8 +224,7 @@ async fn queued_emails_survive_a_kill(backend: Backend) {
 async fn an_import_killed_midway_resumes_exactly_once(backend: Backend) {
     let Some(scene) = Scene::new(backend).await else { return };
     let client = &scene.client;
-    // Emails stay queued (the worker sleeps a minute): this test is about rows.
-    let mut first = scene.start(60_000).await;
+    let mut first = scene.serve(true).await;
     let (token, account) = scene.owner_with_account().await;
     let mut file = String::from("email,first_name,last_name,roles,groups\n");
     for i in 0..10_000 {
@@ -181,15 +259,17 @@ async fn an_import_killed_midway_resumes_exactly_once(backend: Backend) {
     eprintln!("killed with {at_kill} of 10000 rows processed");
     assert!(seen > 0 && at_kill < 10_000, "the kill landed mid-import (processed {at_kill} of 10000)");
 
-    let mut second = scene.start(60_000).await;
-    let mut done = Value::Null;
-    for _ in 0..1_200 {
-        done = status().await;
-        if done["status"] == "completed" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    // The import's job waits out the killed process's lease: let that time pass.
+    {
+        let mut conn = pool.get().unwrap();
+        diesel::sql_query("UPDATE jobs SET available_at = created_at WHERE done_at IS NULL")
+            .execute(&mut *conn)
+            .unwrap();
     }
+    let mut server = scene.serve(false).await;
+    // This test is about rows: the 10,000 invitation emails stay queued.
+    scene.drain(&scene.mail.url(), &["--kind", "import"]);
+    let done = status().await;
     assert_eq!(done["status"], "completed", "{done}");
     assert_eq!((&done["processed"], &done["invited"]), (&json!(10_000), &json!(10_000)), "{done}");
     let report = client.get(format!("{imports}/{id}/report")).bearer_auth(&token).send().await.unwrap();
@@ -208,11 +288,16 @@ async fn an_import_killed_midway_resumes_exactly_once(backend: Backend) {
         let stored: i64 = dsl::invitations.filter(dsl::account_id.eq(&account)).count().get_result(&mut *conn).unwrap();
         assert_eq!(stored, 10_000, "no row was invited twice");
     }
-    second.kill().unwrap();
-    second.wait().unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
 }
 
 mod sqlite {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn email_files_are_whole_after_a_kill() {
+        super::email_files_are_whole_after_a_kill(integration_tests::Backend::Sqlite).await;
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn queued_emails_survive_a_kill() {
         super::queued_emails_survive_a_kill(integration_tests::Backend::Sqlite).await;
@@ -225,6 +310,11 @@ mod sqlite {
 }
 
 mod postgres {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn email_files_are_whole_after_a_kill() {
+        super::email_files_are_whole_after_a_kill(integration_tests::Backend::Postgres).await;
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn queued_emails_survive_a_kill() {
         super::queued_emails_survive_a_kill(integration_tests::Backend::Postgres).await;

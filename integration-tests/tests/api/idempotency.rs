@@ -1,3 +1,4 @@
+use futures_util::future::join_all;
 use integration_tests::{SignedIn, TestApp, on_both_backends};
 use serde_json::{Value, json};
 
@@ -24,10 +25,8 @@ async fn a_retried_create_is_answered_once(app: TestApp) {
     assert_eq!(listed.body["items"].as_array().unwrap().len(), 1, "one link, not two");
 
     // Parallel retries: one runs; the others replay it or are told to wait.
-    let racing = crate::invitations::futures_join_all(
-        (0..10).map(|_| post_with_key(&app, &owner, &links, "link-race", json!({"max_uses": 9}))),
-    )
-    .await;
+    let racing =
+        join_all((0..10).map(|_| post_with_key(&app, &owner, &links, "link-race", json!({"max_uses": 9})))).await;
     let ran = racing.iter().filter(|r| r.status == 201 && r.headers.get("idempotent-replayed").is_none()).count();
     assert_eq!(ran, 1, "exactly one of the parallel requests runs");
     for reply in racing.iter().filter(|r| r.status != 201) {

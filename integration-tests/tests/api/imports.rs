@@ -1,5 +1,3 @@
-use std::time::Duration;
-
 use integration_tests::{PASSWORD, SignedIn, TestApp, on_both_backends};
 use serde_json::{Value, json};
 
@@ -19,18 +17,14 @@ pub(crate) async fn upload(app: &TestApp, admin: &SignedIn, account: &str, body:
         .unwrap()
 }
 
-/// Polls the import until it completes.
+/// Runs the background jobs, which process the import to its end, and
+/// returns the import.
 pub(crate) async fn wait_for_completion(app: &TestApp, admin: &SignedIn, account: &str, id: &str) -> Value {
-    for _ in 0..600 {
-        let import =
-            app.get(&format!("/v1/accounts/{account}/invitation-imports/{id}"), Some(&admin.access_token)).await;
-        let import = import.expect_status(200).clone();
-        if import["status"] == "completed" {
-            return import;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("import {id} did not complete within 30 s");
+    app.run_jobs().await;
+    let import = app.get(&format!("/v1/accounts/{account}/invitation-imports/{id}"), Some(&admin.access_token)).await;
+    let import = import.expect_status(200).clone();
+    assert_eq!(import["status"], "completed", "the jobs ran to idle, so the import is done: {import}");
+    import
 }
 
 async fn create_group(app: &TestApp, owner: &SignedIn, account: &str, name: &str) -> String {
@@ -132,13 +126,13 @@ async fn every_row_gets_an_outcome_with_its_own_code(app: TestApp) {
 
     // The uploader is told; the invitees get their invitations.
     // (The first email the uploader got on signing up asked to verify it.)
-    let mail = app.mail.wait_for("uploader@example.com", 2).await;
+    let mail = app.emails_to("uploader@example.com", 2).await;
     let summary = mail.iter().find(|m| m.header("subject").unwrap().starts_with("Import finished")).unwrap();
     let subject = summary.header("subject").unwrap();
     assert!(subject.contains("3 invited, 3 skipped, 8 failed"), "{subject}");
     assert!(summary.decoded().contains(&report_path), "the summary links the report");
-    let invited = app.mail.wait_for("new@example.com", 1).await;
-    app.mail.wait_for("x6@example.com", 1).await;
+    let invited = app.emails_to("new@example.com", 1).await;
+    app.emails_to("x6@example.com", 1).await;
 
     // Roles land as the row said: account-wide, inside a group, and plain
     // group membership.

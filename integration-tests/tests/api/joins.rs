@@ -1,7 +1,6 @@
+use futures_util::future::join_all;
 use integration_tests::{SignedIn, TestApp, on_both_backends};
 use serde_json::{Value, json};
-
-use crate::invitations::futures_join_all;
 
 on_both_backends!(
     a_link_leads_to_a_request_approved_with_group_roles,
@@ -59,7 +58,7 @@ async fn a_link_leads_to_a_request_approved_with_group_roles(app: TestApp) {
     join(&app, &grace, &token).await.expect_problem(409, "join_request_pending");
 
     for reviewer in ["owner@example.com", "admin@example.com"] {
-        let mail = app.mail.wait_for(reviewer, 2).await;
+        let mail = app.emails_to(reviewer, 2).await;
         let notice = mail.iter().find(|m| m.header("subject").unwrap().contains("asks to join Acme")).unwrap();
         assert!(notice.decoded().contains("EMEA sales, hi!"));
     }
@@ -75,7 +74,7 @@ async fn a_link_leads_to_a_request_approved_with_group_roles(app: TestApp) {
     let approved = app.post(&format!("{requests}/{id}/approve"), Some(&admin.access_token), approve.clone()).await;
     let approved = approved.expect_status(200);
     assert_eq!((&approved["status"], &approved["decided_by"]), (&json!("approved"), &json!(admin.id)));
-    let told = app.mail.wait_for("grace.hopper@personal.example", 2).await;
+    let told = app.emails_to("grace.hopper@personal.example", 2).await;
     assert!(told.iter().any(|m| m.header("subject").unwrap() == "You are now a member of Acme"));
 
     let mine = app.get("/v1/me/accounts", Some(&grace.access_token)).await;
@@ -134,7 +133,7 @@ async fn requests_are_denied_withdrawn_and_never_escalate(app: TestApp) {
         .await;
     assert_eq!(denied.expect_status(200)["status"], "denied");
     assert_eq!(denied.body["reason"], "Not on the team.");
-    let told = app.mail.wait_for("mallory@example.com", 2).await;
+    let told = app.emails_to("mallory@example.com", 2).await;
     let decision = told.iter().find(|m| m.header("subject").unwrap().contains("was declined")).unwrap();
     assert!(decision.decoded().contains("Not on the team."));
     app.post(&format!("{requests}/{id}/deny"), Some(&gatekeeper.access_token), json!({}))
@@ -240,13 +239,13 @@ async fn max_uses_holds_under_fifty_parallel_joins(app: TestApp) {
     let owner = app.sign_up("owner@example.com").await;
     let account = app.create_account(&owner, "Acme").await;
     let token = token_of(&create_link(&app, &owner, &account, json!({"max_uses": 5})).await);
-    let people = futures_join_all((0..50).map(|i| {
+    let people = join_all((0..50).map(|i| {
         let email = format!("person{i}@example.com");
         let app = &app;
         async move { app.sign_up(&email).await }
     }))
     .await;
-    let replies = futures_join_all(people.iter().map(|person| join(&app, person, &token))).await;
+    let replies = join_all(people.iter().map(|person| join(&app, person, &token))).await;
     assert_eq!(replies.iter().filter(|r| r.status == 201).count(), 5, "exactly max_uses joins succeed");
     for refused in replies.iter().filter(|r| r.status != 201) {
         refused.expect_problem(410, "join_link_used_up");

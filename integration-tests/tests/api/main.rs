@@ -5,10 +5,12 @@
 #![allow(clippy::unwrap_used)]
 
 mod accounts;
+mod audit;
 mod auth;
 mod authorization;
 mod crash;
 mod errors;
+mod hardening;
 mod idempotency;
 mod imports;
 mod invitations;
@@ -19,3 +21,4 @@ mod operations;
 mod permissions;
 mod roles;
 mod storage;
+mod webhooks;

@@ -75,11 +75,18 @@ async fn every_operation_allows_exactly_the_personas_it_should(app: TestApp) {
         user: Some(lead),
         roles: Some(vec![held("administrator", RoleKind::BuiltIn(BuiltInRole::Administrator), Some(group))]),
     });
+    // Two members to act on: one outside every group, one inside the group
+    // administrator's group.
+    let inside_member = app.sign_up("inside@example.com").await;
+    app.add_member(&account, &inside_member.id, &[]);
+    let into_group = format!("/v1/accounts/{account}/groups/{inside}/members/{}", inside_member.id);
+    app.request(Method::PUT, &into_group, Some(&owner.access_token), None).await.expect_status(204);
     let outsider = app.sign_up("outsider@example.com").await;
     app.create_account(&outsider, "Elsewhere").await;
     personas.push(Persona { name: "member of another account", user: Some(outsider), roles: None });
     personas.push(Persona { name: "anonymous", user: None, roles: None });
-    let target_user = personas[1].user.as_ref().unwrap().id.clone();
+    let targets =
+        [(personas[1].user.as_ref().unwrap().id.clone(), Vec::new()), (inside_member.id.clone(), vec![group])];
 
     let document = app.get("/openapi.json", None).await.body;
     let mut checked = 0;
@@ -93,47 +100,70 @@ async fn every_operation_allows_exactly_the_personas_it_should(app: TestApp) {
             let requirement = &operation["x-authorization"];
             assert!(requirement.is_object(), "{id} publishes no x-authorization");
             let permission = requirement["permission"].as_str();
-            let group_scoped = requirement["group_scoped"].as_bool().unwrap();
+            let scope = requirement["scope"].as_str().unwrap();
+            let self_allowed = requirement["self_allowed"].as_bool().unwrap_or(false);
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let body = request_example(&document, operation);
             let group_variants: Vec<&str> =
                 if path.contains("{group_id}") { vec![&inside, &outside] } else { vec![&inside] };
+            let target_variants: &[(String, Vec<Uuid>)] =
+                if path.contains("{user_id}") { &targets } else { &targets[..1] };
             for group_id in group_variants {
-                let url = fill_path(path, &method, &account, group_id, &target_user);
-                let scope = (group_scoped && path.contains("{group_id}")).then(|| Uuid::parse_str(group_id).unwrap());
-                for persona in &personas {
-                    let reply = app
-                        .request(
-                            method.clone(),
-                            &url,
-                            persona.user.as_ref().map(|u| u.access_token.as_str()),
-                            body.clone(),
-                        )
-                        .await;
-                    checked += 1;
-                    let expected = match (&persona.user, &persona.roles) {
-                        (None, _) => Expect::Status(401),
-                        (Some(_), None) => Expect::Status(404),
-                        (Some(_), Some(roles)) => {
-                            let allowed = permission.is_none_or(|key| {
-                                catalogue.effective(roles, None).contains_key(key)
-                                    || scope
-                                        .is_some_and(|scope| catalogue.effective(roles, Some(scope)).contains_key(key))
-                            });
-                            if allowed { Expect::Allowed } else { Expect::Status(403) }
+                for (target_user, target_groups) in target_variants {
+                    let url = fill_path(path, &method, &account, group_id, target_user);
+                    assert!(!url.contains('{'), "{url}: teach fill_path this path parameter");
+                    let path_group = Uuid::parse_str(group_id).unwrap();
+                    for persona in &personas {
+                        let reply = app
+                            .request(
+                                method.clone(),
+                                &url,
+                                persona.user.as_ref().map(|u| u.access_token.as_str()),
+                                body.clone(),
+                            )
+                            .await;
+                        checked += 1;
+                        let expected = match (&persona.user, &persona.roles) {
+                            (None, _) => Expect::Status(401),
+                            (Some(_), None) => Expect::Status(404),
+                            (Some(user), Some(roles)) => {
+                                let holds = |scope: Option<Uuid>| {
+                                    permission.is_none_or(|key| catalogue.effective(roles, scope).contains_key(key))
+                                };
+                                let about_self = self_allowed && path.contains("{user_id}") && &user.id == target_user;
+                                let allowed = about_self
+                                    || match scope {
+                                        "account" => holds(None),
+                                        "group" => holds(Some(path_group)),
+                                        "member_groups" => holds(None) || target_groups.iter().any(|g| holds(Some(*g))),
+                                        // Past the guard, the operation checks each change
+                                        // where it applies: the example body's account-wide
+                                        // change may still be refused to a group's holder.
+                                        "any_group" if !holds(None) && roles.iter().any(|role| holds(role.group)) => {
+                                            failures.extend(
+                                                (reply.status.as_u16() >= 500)
+                                                    .then(|| format!("{method} {url} ({id}): {}", reply.status)),
+                                            );
+                                            continue;
+                                        }
+                                        "any_group" => holds(None),
+                                        other => panic!("{id}: unknown scope {other}"),
+                                    };
+                                if allowed { Expect::Allowed } else { Expect::Status(403) }
+                            }
+                        };
+                        let status = reply.status.as_u16();
+                        let ok = match expected {
+                            Expect::Status(wanted) => status == wanted,
+                            Expect::Allowed => !matches!(status, 401 | 403) && status < 500,
+                        };
+                        if !ok || status >= 500 {
+                            let body: String = reply.body.to_string().chars().take(160).collect();
+                            failures.push(format!(
+                                "{method} {url} ({id}) as {}: expected {expected:?}, got {status} {body}",
+                                persona.name
+                            ));
                         }
-                    };
-                    let status = reply.status.as_u16();
-                    let ok = match expected {
-                        Expect::Status(wanted) => status == wanted,
-                        Expect::Allowed => !matches!(status, 401 | 403) && status < 500,
-                    };
-                    if !ok || status >= 500 {
-                        let body: String = reply.body.to_string().chars().take(160).collect();
-                        failures.push(format!(
-                            "{method} {url} ({id}) as {}: expected {expected:?}, got {status} {body}",
-                            persona.name
-                        ));
                     }
                 }
             }
@@ -168,6 +198,8 @@ fn fill_path(path: &str, method: &Method, account: &str, group: &str, user: &str
         .replace("{import_id}", &Uuid::new_v4().to_string())
         .replace("{link_id}", &Uuid::new_v4().to_string())
         .replace("{request_id}", &Uuid::new_v4().to_string())
+        .replace("{webhook_id}", &Uuid::new_v4().to_string())
+        .replace("{delivery_id}", &Uuid::new_v4().to_string())
 }
 
 /// The documented example of the operation's request body: valid input, so

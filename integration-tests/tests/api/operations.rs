@@ -75,8 +75,9 @@ async fn every_operation_is_fully_documented(app: TestApp) {
         }
     }
     for (name, schema) in document["components"]["schemas"].as_object().unwrap() {
-        let documented =
-            schema.get("example").is_some() || schema["properties"].as_object().is_some_and(|p| !p.is_empty());
+        let documented = schema.get("example").is_some()
+            || schema.get("examples").is_some()
+            || schema["properties"].as_object().is_some_and(|p| !p.is_empty());
         assert!(documented, "schema {name} has neither example nor properties");
     }
 }

@@ -85,7 +85,7 @@ async fn etag(app: &TestApp, token: &str, account: &str, user: &str) -> String {
     member.headers["etag"].to_str().unwrap().to_owned()
 }
 
-async fn put_roles(
+pub(crate) async fn put_roles(
     app: &TestApp,
     token: &str,
     account: &str,

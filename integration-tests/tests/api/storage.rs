@@ -35,7 +35,7 @@ async fn ids_and_timestamps_round_trip_exactly(app: TestApp) {
         persistence::accounts::create_with_owner(&mut conn, &AccountName::parse("Acme").unwrap(), id, written).unwrap();
     let listed = persistence::accounts::list_for_member(&mut conn, id, None, 10).unwrap();
     assert_eq!(listed[0].account, account);
-    assert_eq!(listed[0].role_keys, ["owner"]);
+    assert_eq!(persistence::memberships::account_role_keys(&listed[0].assignments), ["owner"]);
 }
 
 async fn api_times_are_rfc3339_utc_and_stable(app: TestApp) {

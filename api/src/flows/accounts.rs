@@ -1,0 +1,90 @@
+//! Company accounts: creating one (its creator becomes the owner),
+//! renaming it and its invitation preferences.
+
+use domain::AccountName;
+use domain::audit::AuditAction;
+use domain::invitation::{EmailPolicy, InvitationPreferences, InvitationTtl, ReminderSchedule};
+use persistence::accounts::{self, Account};
+use persistence::{DbConnection, StoreError, write_transaction};
+use uuid::Uuid;
+
+use super::audit::Event;
+use super::{Ctx, Shared, family_error};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error(transparent)]
+    Shared(Shared),
+}
+family_error!(AccountError);
+
+/// Creates an account owned by `owner`.
+pub fn create(
+    conn: &mut DbConnection,
+    ctx: &Ctx<'_>,
+    owner: Uuid,
+    name: &AccountName,
+) -> Result<Account, AccountError> {
+    write_transaction(conn, |conn| {
+        // The token outlives nothing it names: a user deleted since it was
+        // issued is signed out, not a foreign-key failure.
+        let account = accounts::create_with_owner(conn, name, owner, ctx.now).map_err(|error| match error {
+            StoreError::MissingReference => AccountError::Shared(Shared::UserGone),
+            other => other.into(),
+        })?;
+        let event = Event::in_account(account.id, AuditAction::AccountCreated)
+            .target("account", account.id, &account.name)
+            .set("name", &account.name)
+            .set("owner", owner);
+        ctx.record(conn, event)?;
+        Ok(account)
+    })
+}
+
+pub fn rename(
+    conn: &mut DbConnection,
+    ctx: &Ctx<'_>,
+    account: Uuid,
+    name: &AccountName,
+) -> Result<Account, AccountError> {
+    write_transaction(conn, |conn| {
+        let before = accounts::find(conn, account)?.ok_or(AccountError::Shared(Shared::NotFound))?;
+        let renamed = accounts::rename(conn, account, name, ctx.now)?.ok_or(AccountError::Shared(Shared::NotFound))?;
+        let event = Event::in_account(account, AuditAction::AccountRenamed)
+            .target("account", account, &renamed.name)
+            .change("name", &before.name, &renamed.name);
+        ctx.record(conn, event)?;
+        Ok(renamed)
+    })
+}
+
+/// A change of invitation preferences: `None` keeps the current value.
+#[derive(Debug, Default)]
+pub struct PreferencesChange {
+    pub ttl: Option<InvitationTtl>,
+    pub reminders: Option<ReminderSchedule>,
+    pub email_policy: Option<EmailPolicy>,
+}
+
+pub fn update_preferences(
+    conn: &mut DbConnection,
+    ctx: &Ctx<'_>,
+    account: Uuid,
+    change: PreferencesChange,
+) -> Result<InvitationPreferences, AccountError> {
+    write_transaction(conn, |conn| {
+        let before = accounts::invitation_preferences(conn, account)?.ok_or(AccountError::Shared(Shared::NotFound))?;
+        let mut preferences = before.clone();
+        preferences.ttl = change.ttl.unwrap_or(preferences.ttl);
+        preferences.reminders = change.reminders.unwrap_or(preferences.reminders);
+        preferences.email_policy = change.email_policy.unwrap_or(preferences.email_policy);
+        accounts::set_invitation_preferences(conn, account, &preferences, ctx.now)?;
+        let event = Event::in_account(account, AuditAction::AccountPreferencesUpdated)
+            .target("account", account, "preferences")
+            .change("invitation_ttl_days", before.ttl.days(), preferences.ttl.days())
+            .change("reminder_days", before.reminders.days(), preferences.reminders.days())
+            .change("invitation_email_policy", before.email_policy.key(), preferences.email_policy.key());
+        ctx.record(conn, event)?;
+        Ok(preferences)
+    })
+}

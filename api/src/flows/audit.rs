@@ -1,0 +1,169 @@
+//! Recording changes: every flow appends one event (or a few) to the audit
+//! log inside the transaction of its change, through [`Ctx::record`]. The
+//! event names the actor, what the change is about and the fields it
+//! changed, before and after; never a secret or a token digest.
+
+use domain::audit::AuditAction;
+use persistence::audit::{self, NewEvent};
+use persistence::{DbConnection, StoreError, users};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::{Actor, Ctx};
+
+/// Whose chain an event joins: an account's, or (for what a user does
+/// outside any account) the user's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chain {
+    Account(Uuid),
+    User(Uuid),
+}
+
+impl Chain {
+    pub fn key(self) -> String {
+        match self {
+            Chain::Account(account) => account.to_string(),
+            Chain::User(user) => format!("user:{user}"),
+        }
+    }
+}
+
+/// One thing an event is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Target {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub id: Uuid,
+    /// How a person recognises it: an email, a name, a key.
+    pub label: String,
+}
+
+/// An event being built by a flow.
+#[derive(Debug, Clone)]
+pub struct Event {
+    chain: Chain,
+    action: AuditAction,
+    actor: Option<Actor>,
+    targets: Vec<Target>,
+    changes: Map<String, Value>,
+}
+
+impl Event {
+    pub fn in_account(account: Uuid, action: AuditAction) -> Self {
+        Self { chain: Chain::Account(account), action, actor: None, targets: Vec::new(), changes: Map::new() }
+    }
+
+    pub fn for_user(user: Uuid, action: AuditAction) -> Self {
+        Self { chain: Chain::User(user), action, actor: None, targets: Vec::new(), changes: Map::new() }
+    }
+
+    /// The event is about this.
+    pub fn target(mut self, kind: &'static str, id: Uuid, label: impl Into<String>) -> Self {
+        self.targets.push(Target { kind, id, label: label.into() });
+        self
+    }
+
+    /// Someone other than the flow's actor did it (a user who has just
+    /// registered, the invitee who accepts).
+    pub fn by(mut self, actor: Actor) -> Self {
+        self.actor = Some(actor);
+        self
+    }
+
+    /// A field that changed from `before` to `after`; left out when equal.
+    pub fn change(mut self, field: &str, before: impl Serialize, after: impl Serialize) -> Self {
+        let (before, after) = (to_value(before), to_value(after));
+        if before != after {
+            self.changes.insert(field.to_owned(), json!({"before": before, "after": after}));
+        }
+        self
+    }
+
+    /// A field of something new.
+    pub fn set(mut self, field: &str, after: impl Serialize) -> Self {
+        self.changes.insert(field.to_owned(), json!({"before": null, "after": to_value(after)}));
+        self
+    }
+
+    /// A field of something removed.
+    pub fn unset(mut self, field: &str, before: impl Serialize) -> Self {
+        self.changes.insert(field.to_owned(), json!({"before": to_value(before), "after": null}));
+        self
+    }
+
+    pub fn action(&self) -> AuditAction {
+        self.action
+    }
+}
+
+/// How a user is labelled as a target: their email (empty once deleted).
+pub fn user_label(conn: &mut DbConnection, user: Uuid) -> Result<String, StoreError> {
+    Ok(users::find(conn, user)?.map(|user| user.email).unwrap_or_default())
+}
+
+fn to_value(value: impl Serialize) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+/// The name an actor is shown with: a user's name (or email), "Roster"
+/// for the system.
+fn actor_name(conn: &mut DbConnection, actor: Actor) -> Result<String, StoreError> {
+    Ok(match actor {
+        Actor::User(id) => match users::find(conn, id)? {
+            Some(user) => {
+                let name = format!("{} {}", user.first_name, user.last_name).trim().to_owned();
+                if name.is_empty() { user.email } else { name }
+            }
+            None => "deleted user".to_owned(),
+        },
+        Actor::Anonymous => "anonymous".to_owned(),
+        Actor::System => "Roster".to_owned(),
+    })
+}
+
+fn actor_parts(actor: Actor) -> (&'static str, Option<Uuid>) {
+    match actor {
+        Actor::User(id) => ("user", Some(id)),
+        Actor::Anonymous => ("anonymous", None),
+        Actor::System => ("system", None),
+    }
+}
+
+impl Ctx<'_> {
+    /// Records `event` in the caller's transaction. The sealer gives it its
+    /// place in the chain moments later and queues its webhook deliveries
+    /// ([`crate::jobs`]), so that concurrent flows never wait on each other.
+    pub fn record(&self, conn: &mut DbConnection, event: Event) -> Result<(), StoreError> {
+        let actor = event.actor.unwrap_or(self.actor);
+        let (actor_type, actor_id) = actor_parts(actor);
+        let name = actor_name(conn, actor)?;
+        let chain = event.chain.key();
+        let targets = serde_json::to_string(&event.targets).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let changes = Value::Object(event.changes).to_string();
+        let target_ids: Vec<Uuid> = event.targets.iter().map(|target| target.id).collect();
+        let account_id = match event.chain {
+            Chain::Account(account) => Some(account),
+            Chain::User(_) => None,
+        };
+        audit::record(
+            conn,
+            NewEvent {
+                chain: &chain,
+                account_id,
+                occurred_at: self.now,
+                action: event.action.key(),
+                actor_type,
+                actor_id,
+                actor_name: &name,
+                targets: &targets,
+                target_ids: &target_ids,
+                changes: &changes,
+                request_id: self.origin.request_id.as_deref(),
+                client_ip: self.origin.client_ip.as_deref(),
+                user_agent: self.origin.user_agent.as_deref(),
+            },
+        )?;
+        Ok(())
+    }
+}

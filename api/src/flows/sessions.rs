@@ -1,0 +1,132 @@
+//! Sign-in sessions: an access token plus a refresh token that rotates on
+//! every use. Presenting a refresh token that was already rotated means it
+//! was copied, so the whole family is revoked and everyone holding it must
+//! sign in again.
+
+use chrono::Duration;
+use domain::audit::AuditAction;
+use persistence::refresh_tokens::{self, NewRefreshToken};
+use persistence::{DbConnection, write_transaction};
+use uuid::Uuid;
+
+use super::audit::Event;
+use super::{Actor, Ctx, Shared, family_error};
+use crate::auth::jwt::{AccessToken, TokenKeys};
+use crate::auth::secrets::{self, OpaqueToken};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("refresh token invalid, expired or already used")]
+    InvalidRefreshToken,
+    #[error("cannot sign an access token: {0}")]
+    Signing(String),
+    #[error(transparent)]
+    Shared(Shared),
+}
+family_error!(SessionError);
+
+pub struct Session {
+    pub access: AccessToken,
+    pub refresh: OpaqueToken,
+}
+
+/// How sessions are issued.
+pub struct SessionPolicy<'a> {
+    pub keys: &'a TokenKeys,
+    pub refresh_ttl: Duration,
+}
+
+/// Starts a new session (a new token family) for a user who just proved
+/// who they are.
+pub fn start(
+    conn: &mut DbConnection,
+    ctx: &Ctx<'_>,
+    policy: &SessionPolicy<'_>,
+    user: Uuid,
+) -> Result<Session, SessionError> {
+    write_transaction(conn, |conn| {
+        let family = Uuid::new_v4();
+        let session = issue(conn, ctx, policy, user, family)?;
+        ctx.record(conn, about(user, family, AuditAction::SessionStarted))?;
+        Ok(session)
+    })
+}
+
+/// An event about one session (a refresh token family) of `user`, by them.
+fn about(user: Uuid, family: Uuid, action: AuditAction) -> Event {
+    Event::for_user(user, action).by(Actor::User(user)).target("session", family, "session")
+}
+
+enum Rotation {
+    Rotated(Session),
+    Refused,
+}
+
+/// Exchanges a refresh token for a new session in the same family.
+pub fn rotate(
+    conn: &mut DbConnection,
+    ctx: &Ctx<'_>,
+    policy: &SessionPolicy<'_>,
+    presented: &str,
+) -> Result<Session, SessionError> {
+    let outcome = write_transaction(conn, |conn| -> Result<Rotation, SessionError> {
+        let Some(token) = refresh_tokens::find_by_hash(conn, &secrets::digest(presented))? else {
+            return Ok(Rotation::Refused);
+        };
+        if token.revoked_at.is_some() || token.expires_at <= ctx.now {
+            return Ok(Rotation::Refused);
+        }
+        // A conditional update, so that of two concurrent uses one loses and
+        // is treated as the reuse it is.
+        if token.used_at.is_some() || !refresh_tokens::mark_used(conn, token.id, ctx.now)? {
+            refresh_tokens::revoke_family(conn, token.family_id, ctx.now)?;
+            tracing::warn!(user = %token.user_id, family = %token.family_id, "refresh token reused; session family revoked");
+            return Ok(Rotation::Refused);
+        }
+        let session = issue(conn, ctx, policy, token.user_id, token.family_id)?;
+        ctx.record(conn, about(token.user_id, token.family_id, AuditAction::SessionRefreshed))?;
+        Ok(Rotation::Rotated(session))
+    })?;
+    match outcome {
+        Rotation::Rotated(session) => Ok(session),
+        Rotation::Refused => Err(SessionError::InvalidRefreshToken),
+    }
+}
+
+/// Ends the session the refresh token belongs to. Unknown tokens are
+/// ignored: signing out twice is not an error.
+pub fn end(conn: &mut DbConnection, ctx: &Ctx<'_>, presented: &str) -> Result<(), SessionError> {
+    write_transaction(conn, |conn| {
+        if let Some(token) = refresh_tokens::find_by_hash(conn, &secrets::digest(presented))? {
+            refresh_tokens::revoke_family(conn, token.family_id, ctx.now)?;
+            ctx.record(conn, about(token.user_id, token.family_id, AuditAction::SessionEnded))?;
+        }
+        Ok(())
+    })
+}
+
+fn issue(
+    conn: &mut DbConnection,
+    ctx: &Ctx<'_>,
+    policy: &SessionPolicy<'_>,
+    user: Uuid,
+    family: Uuid,
+) -> Result<Session, SessionError> {
+    let refresh = OpaqueToken::generate();
+    refresh_tokens::insert(
+        conn,
+        NewRefreshToken {
+            user_id: user,
+            family_id: family,
+            token_hash: &refresh.digest(),
+            now: ctx.now,
+            expires_at: ctx.now + policy.refresh_ttl,
+        },
+    )
+    .map_err(|error| match error {
+        persistence::StoreError::MissingReference => SessionError::Shared(Shared::UserGone),
+        other => other.into(),
+    })?;
+    let access = policy.keys.issue(user, ctx.now).map_err(|e| SessionError::Signing(e.to_string()))?;
+    Ok(Session { access, refresh })
+}

@@ -1,0 +1,286 @@
+//! Request extractors whose failures are problem documents.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::error::PayloadError;
+use actix_web::web::{self, Bytes};
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::sync::LazyLock;
+use utoipa::ToSchema;
+
+use crate::flows::Origin;
+use crate::http::problem::{ApiError, FieldError};
+use crate::telemetry::RequestId;
+
+/// The configured body limit, registered beside actix's `PayloadConfig`
+/// (which enforces it) so that the 413 problem can state it.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// A JSON request body. Unlike `web::Json` it reports which field is wrong
+/// (`errors[].field`), keeps every failure in the problem format, and holds
+/// the body to the shape the contract publishes for `T` (see
+/// [`check_shape`]).
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + ToSchema + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = req
+            .mime_type()
+            .ok()
+            .flatten()
+            .is_some_and(|mime| mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json"));
+        let limit = req.app_data::<BodyLimit>().map_or(0, |limit| limit.0);
+        let body = Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !is_json {
+                return Err(ApiError::UnsupportedMediaType { expected: "application/json" });
+            }
+            let bytes = body.await.map_err(|error| match error.as_error::<PayloadError>() {
+                Some(PayloadError::Overflow) => ApiError::PayloadTooLarge { limit },
+                _ => ApiError::MalformedBody("The request body could not be read.".into()),
+            })?;
+            parse_body::<T>(&bytes).map(JsonBody)
+        })
+    }
+}
+
+/// A request body of the type the contract names `T`: [`parse_json`] after
+/// [`check_shape`].
+pub fn parse_body<T: DeserializeOwned + ToSchema>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Syntax first: serde would otherwise report a truncated array as a
+    // type error before reaching its end.
+    let value: Value = serde_json::from_slice(bytes)
+        .map_err(|error| ApiError::MalformedBody(format!("Invalid JSON: {}.", strip_position(&error.to_string()))))?;
+    check_shape(&value, &T::name())?;
+    parse_json(bytes)
+}
+
+/// The request schemas of the contract, as JSON Schema, by name.
+static SCHEMAS: LazyLock<Value> = LazyLock::new(|| {
+    let components =
+        crate::http::openapi::document().components.map(|components| components.schemas).unwrap_or_default();
+    serde_json::to_value(components).unwrap_or_default()
+});
+
+/// Holds a body to what serde alone does not: where the contract says
+/// object, an array is refused (serde accepts `["a", "b"]` for a struct of
+/// two fields), and no string may hold a NUL character (PostgreSQL cannot
+/// store one, and no field of ours has a use for it).
+pub fn check_shape(value: &Value, schema_name: &str) -> Result<(), ApiError> {
+    let schema = SCHEMAS.get(schema_name).unwrap_or(&Value::Null);
+    let mut path = Vec::new();
+    match misfit(value, schema, &mut path) {
+        None => Ok(()),
+        Some(Misfit::NotAnObject) => Err(shape_error(&path, "invalid_type", "Send a JSON object here.")),
+        Some(Misfit::Nul) => {
+            Err(shape_error(&path, "invalid_characters", "Remove the NUL character (\\u0000) from this text."))
+        }
+    }
+}
+
+enum Misfit {
+    NotAnObject,
+    Nul,
+}
+
+fn shape_error(path: &[String], code: &str, message: &str) -> ApiError {
+    let field = if path.is_empty() { "body".to_owned() } else { path.join(".") };
+    ApiError::Validation(vec![FieldError { field, code: code.into(), message: message.into() }])
+}
+
+/// The first place where `value` does not fit `schema`, leaving its path in
+/// `path`. Only objects and NULs are judged: everything else is serde's.
+fn misfit(value: &Value, schema: &Value, path: &mut Vec<String>) -> Option<Misfit> {
+    if let Some(name) = schema.get("$ref").and_then(Value::as_str).and_then(|r| r.rsplit('/').next()) {
+        return misfit(value, SCHEMAS.get(name).unwrap_or(&Value::Null), path);
+    }
+    for alternatives in ["oneOf", "anyOf"] {
+        if let Some(schemas) = schema.get(alternatives).and_then(Value::as_array) {
+            let mut first = None;
+            for candidate in schemas {
+                let mut candidate_path = path.clone();
+                match misfit(value, candidate, &mut candidate_path) {
+                    None => return None,
+                    Some(found) if first.is_none() => first = Some((found, candidate_path)),
+                    Some(_) => {}
+                }
+            }
+            return first.map(|(found, found_path)| {
+                *path = found_path;
+                found
+            });
+        }
+    }
+    if let Some(schemas) = schema.get("allOf").and_then(Value::as_array) {
+        return schemas.iter().find_map(|part| misfit(value, part, path));
+    }
+    let types = match schema.get("type") {
+        Some(Value::String(one)) => vec![one.as_str()],
+        Some(Value::Array(many)) => many.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    match value {
+        Value::String(text) if text.contains('\0') => Some(Misfit::Nul),
+        Value::Object(fields) => fields.iter().find_map(|(name, field)| {
+            path.push(name.clone());
+            let schema = schema.get("properties").and_then(|properties| properties.get(name)).unwrap_or(&Value::Null);
+            let found = misfit(field, schema, path);
+            if found.is_none() {
+                path.pop();
+            }
+            found
+        }),
+        Value::Null if types.contains(&"null") => None,
+        _ if types.contains(&"object") => Some(Misfit::NotAnObject),
+        Value::Array(items) => items.iter().enumerate().find_map(|(index, item)| {
+            path.push(index.to_string());
+            let found = misfit(item, schema.get("items").unwrap_or(&Value::Null), path);
+            if found.is_none() {
+                path.pop();
+            }
+            found
+        }),
+        _ => None,
+    }
+}
+
+/// Syntax errors are 400 (not JSON at all); JSON of the wrong shape is 422
+/// with the path of the offending field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Syntax first, without allocating: serde would otherwise report a
+    // truncated array as a type error before reaching its end.
+    if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+        return Err(ApiError::MalformedBody(format!("Invalid JSON: {}.", strip_position(&error.to_string()))));
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let inner = error.inner();
+        if inner.is_syntax() || inner.is_eof() || inner.is_io() {
+            return ApiError::MalformedBody(format!("Invalid JSON: {inner}."));
+        }
+        let path = error.path().to_string();
+        let message = strip_position(&inner.to_string());
+        let (field, code) = match message.strip_prefix("missing field `") {
+            Some(rest) => (join_path(&path, rest.trim_end_matches('`')), "required"),
+            None if message.starts_with("unknown field") => (path, "unknown_field"),
+            None => (path, "invalid_type"),
+        };
+        ApiError::Validation(vec![FieldError { field, code: code.into(), message }])
+    })
+}
+
+fn join_path(parent: &str, field: &str) -> String {
+    if parent == "." || parent.is_empty() { field.to_owned() } else { format!("{parent}.{field}") }
+}
+
+/// serde_json appends "at line 1 column 9"; the field path says more.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(index) => message[..index].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+impl FromRequest for Origin {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    /// Where the request came from, for the audit log: its id, the peer's
+    /// address and the user agent (at most 512 characters).
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let request_id = req.extensions().get::<RequestId>().map(|id| id.0.clone());
+        let client_ip = req.peer_addr().map(|address| address.ip().to_string());
+        let user_agent = req
+            .headers()
+            .get(actix_web::http::header::USER_AGENT)
+            .and_then(|value| value.to_str().ok())
+            .map(|agent| agent.chars().take(512).collect());
+        std::future::ready(Ok(Origin { request_id, client_ip, user_agent }))
+    }
+}
+
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|error, _| ApiError::InvalidPath(error.to_string()).into())
+}
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|error, _| ApiError::InvalidQuery(error.to_string()).into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Sample {
+        email: String,
+        age: u8,
+    }
+
+    fn fields(error: ApiError) -> Vec<(String, String)> {
+        match error {
+            ApiError::Validation(errors) => errors.into_iter().map(|e| (e.field, e.code)).collect(),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn syntax_errors_are_malformed_bodies() {
+        assert!(matches!(parse_json::<Sample>(b"{\"email\": "), Err(ApiError::MalformedBody(_))));
+        assert!(matches!(parse_json::<Sample>(b"not json"), Err(ApiError::MalformedBody(_))));
+        assert!(matches!(parse_json::<Sample>(b"[1, 2"), Err(ApiError::MalformedBody(_))));
+    }
+
+    fn first_field(error: ApiError) -> (String, String) {
+        fields(error).remove(0)
+    }
+
+    #[test]
+    fn arrays_are_refused_where_the_contract_says_object() {
+        use crate::http::routes::invitations::CreateInvitationsRequest;
+        use crate::http::routes::me::UpdateMeRequest;
+        let top = parse_body::<UpdateMeRequest>(br#"["Mallory", "Array"]"#).map(drop).unwrap_err();
+        assert_eq!(first_field(top), ("body".into(), "invalid_type".into()));
+        let nested =
+            parse_body::<CreateInvitationsRequest>(br#"{"invitations": [["a@example.com"]]}"#).map(drop).unwrap_err();
+        assert_eq!(first_field(nested), ("invitations.0".into(), "invalid_type".into()));
+        assert!(parse_body::<UpdateMeRequest>(br#"{"first_name": "Ada", "last_name": null}"#).is_ok());
+        assert!(parse_body::<CreateInvitationsRequest>(br#"{"invitations": [{"email": "a@example.com"}]}"#).is_ok());
+    }
+
+    #[test]
+    fn nul_characters_are_refused_wherever_they_are() {
+        use crate::http::routes::invitations::CreateInvitationsRequest;
+        use crate::http::routes::me::UpdateMeRequest;
+        let top = parse_body::<UpdateMeRequest>(br#"{"first_name": "Ada\u0000"}"#).map(drop).unwrap_err();
+        assert_eq!(first_field(top), ("first_name".into(), "invalid_characters".into()));
+        let nested = parse_body::<CreateInvitationsRequest>(
+            br#"{"invitations": [{"email": "a@example.com", "roles": ["x", "y\u0000"]}]}"#,
+        )
+        .map(drop)
+        .unwrap_err();
+        assert_eq!(first_field(nested), ("invitations.0.roles.1".into(), "invalid_characters".into()));
+        assert!(parse_body::<UpdateMeRequest>(br#"{"first_name": "a literal \\u0000"}"#).is_ok());
+    }
+
+    #[test]
+    fn shape_errors_name_the_field() {
+        let missing = parse_json::<Sample>(br#"{"age": 3}"#).unwrap_err();
+        assert_eq!(fields(missing), [("email".into(), "required".into())]);
+        let wrong_type = parse_json::<Sample>(br#"{"email": 5, "age": 3}"#).unwrap_err();
+        assert_eq!(fields(wrong_type), [("email".into(), "invalid_type".into())]);
+        let unknown = parse_json::<Sample>(br#"{"email": "a", "age": 3, "admin": true}"#).unwrap_err();
+        assert_eq!(fields(unknown)[0].1, "unknown_field");
+    }
+}

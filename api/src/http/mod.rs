@@ -1,0 +1,13 @@
+//! The HTTP part: the route table and its handlers, the extractors and the
+//! account guard, problem+json mapping, the OpenAPI document and the
+//! middleware (request ids, idempotency). Handlers parse input into domain
+//! types, call one flow and map its result.
+
+pub mod access;
+pub mod extract;
+pub mod idempotency;
+pub mod openapi;
+pub mod pagination;
+pub mod problem;
+pub mod routes;
+pub mod spreadsheet;

@@ -1,0 +1,104 @@
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use domain::access::Requirement;
+use domain::{AccountName, Permission};
+use persistence::accounts::{self, Account};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::auth::CurrentUser;
+use crate::flows::accounts as flows;
+use crate::flows::{Actor, Origin};
+use crate::http::access::AccountMember;
+use crate::http::extract::JsonBody;
+use crate::http::problem::{ApiError, ParseFields};
+use crate::state::{AppState, RunFlow};
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = Account, example = json!({
+    "id": "01937a2e-5b00-7c3d-8e4f-000000000001", "name": "Acme GmbH",
+    "created_at": "2026-11-22T09:31:00Z", "updated_at": "2026-11-22T09:31:00Z"
+}))]
+pub struct AccountView {
+    pub id: Uuid,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Account> for AccountView {
+    fn from(account: Account) -> Self {
+        AccountView {
+            id: account.id,
+            name: account.name,
+            created_at: account.created_at,
+            updated_at: account.updated_at,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Acme GmbH"}))]
+pub struct AccountNameRequest {
+    /// Display name, 1 to 200 characters.
+    pub name: String,
+}
+
+/// Create a company account; the caller becomes its owner.
+#[utoipa::path(
+    tag = "accounts", operation_id = "create_account", security(("bearer" = [])), request_body = AccountNameRequest,
+    responses((status = 201, description = "The account; `Location` names it", body = AccountView))
+)]
+#[post("/accounts")]
+pub async fn create_account(
+    state: web::Data<AppState>,
+    me: CurrentUser,
+    origin: Origin,
+    body: JsonBody<AccountNameRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (name,) = (("name", AccountName::parse(&body.0.name)),).parse_fields()?;
+    let account =
+        state.flow(Actor::User(me.id), origin, move |conn, ctx| flows::create(conn, ctx, me.id, &name)).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/v1/accounts/{}", account.id)))
+        .json(AccountView::from(account)))
+}
+
+/// Read an account I belong to.
+#[utoipa::path(
+    tag = "accounts", operation_id = "get_account", security(("bearer" = [])),
+    params(("account_id" = Uuid, Path, description = "The account")),
+    responses((status = 200, description = "The account", body = AccountView)),
+    extensions(("x-authorization" = json!(Requirement::member())))
+)]
+#[get("")]
+pub async fn get_account(state: web::Data<AppState>, member: AccountMember) -> Result<HttpResponse, ApiError> {
+    let account_id = member.account_id;
+    let account = state.db(move |conn| Ok(accounts::find(conn, account_id)?)).await?.ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok().json(AccountView::from(account)))
+}
+
+/// Rename an account (needs `settings:manage`).
+#[utoipa::path(
+    tag = "accounts", operation_id = "update_account", security(("bearer" = [])), request_body = AccountNameRequest,
+    params(("account_id" = Uuid, Path, description = "The account")),
+    responses((status = 200, description = "The updated account", body = AccountView)),
+    extensions(("x-authorization" = json!(Requirement::account(Permission::SettingsManage))))
+)]
+#[patch("")]
+pub async fn update_account(
+    state: web::Data<AppState>,
+    member: AccountMember,
+    origin: Origin,
+    body: JsonBody<AccountNameRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (name,) = (("name", AccountName::parse(&body.0.name)),).parse_fields()?;
+    let account_id = member.account_id;
+    let account = state
+        .flow(Actor::User(member.user_id), origin, move |conn, ctx| flows::rename(conn, ctx, account_id, &name))
+        .await?;
+    Ok(HttpResponse::Ok().json(AccountView::from(account)))
+}

@@ -1,0 +1,273 @@
+use actix_web::http::header;
+use actix_web::{HttpResponse, delete, get, patch, post, put, web};
+use chrono::{DateTime, Utc};
+use domain::access::Requirement;
+use domain::{Description, GroupName, Permission};
+use persistence::groups::{self, Group};
+use persistence::memberships::{self, MemberFilter};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::flows::groups as flows;
+use crate::flows::{Actor, Origin};
+use crate::http::access::AccountMember;
+use crate::http::extract::JsonBody;
+use crate::http::pagination::PageQuery;
+use crate::http::pagination::page_cursor;
+use crate::http::problem::{ApiError, Problem, field_error};
+use crate::http::routes::members::{MemberPage, MemberView};
+use crate::state::{AppState, RunFlow};
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = Group, example = json!({"id": "01937a2e-7000-7000-8000-000000000001", "name": "EMEA sales", "description": "", "created_at": "2026-11-22T10:00:00Z", "updated_at": "2026-11-22T10:00:00Z"}))]
+pub struct GroupView {
+    pub id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Group> for GroupView {
+    fn from(group: Group) -> Self {
+        GroupView {
+            id: group.id,
+            name: group.name,
+            description: group.description,
+            created_at: group.created_at,
+            updated_at: group.updated_at,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "EMEA sales", "description": "Sellers in Europe"}))]
+pub struct GroupRequest {
+    pub name: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct GroupPage {
+    pub items: Vec<GroupView>,
+    pub next_cursor: Option<String>,
+}
+
+fn parse_group(request: GroupRequest, name_required: bool) -> Result<(Option<String>, Option<String>), ApiError> {
+    let mut errors = Vec::new();
+    let name = match request.name {
+        Some(raw) => GroupName::parse(&raw).map(|n| Some(n.into_inner())).unwrap_or_else(|e| {
+            errors.push(field_error("name", e));
+            None
+        }),
+        None if name_required => {
+            errors.push(field_error("name", domain::InvalidValue::new("required", "Enter a group name.")));
+            None
+        }
+        None => None,
+    };
+    let description = request.description.and_then(|raw| match Description::parse(&raw) {
+        Ok(description) => Some(description.into_inner()),
+        Err(e) => {
+            errors.push(field_error("description", e));
+            None
+        }
+    });
+    if errors.is_empty() { Ok((name, description)) } else { Err(ApiError::Validation(errors)) }
+}
+
+/// List the account's groups.
+#[utoipa::path(
+    tag = "groups", operation_id = "list_groups", security(("bearer" = [])),
+    params(("account_id" = Uuid, Path, description = "The account"), PageQuery),
+    responses((status = 200, description = "A page of groups, oldest first", body = GroupPage)),
+    extensions(("x-authorization" = json!(Requirement::account(Permission::MembersRead))))
+)]
+#[get("/groups")]
+pub async fn list_groups(
+    state: web::Data<AppState>,
+    member: AccountMember,
+    page: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (limit, cursor, account) = (page.limit()?, page.cursor()?, member.account_id);
+    let mut rows = state.db(move |conn| Ok(groups::list(conn, account, cursor, limit + 1)?)).await?;
+    let next_cursor = page_cursor(&mut rows, limit, |group| group.id.to_string());
+    Ok(HttpResponse::Ok().json(GroupPage { items: rows.into_iter().map(GroupView::from).collect(), next_cursor }))
+}
+
+/// Create a group (needs `groups:manage`).
+#[utoipa::path(
+    tag = "groups", operation_id = "create_group", security(("bearer" = [])), request_body = GroupRequest,
+    params(("account_id" = Uuid, Path, description = "The account")),
+    responses(
+        (status = 201, description = "The group", body = GroupView),
+        (status = 409, description = "A group of that name exists (`group_name_taken`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    extensions(("x-authorization" = json!(Requirement::account(Permission::GroupsManage))))
+)]
+#[post("/groups")]
+pub async fn create_group(
+    state: web::Data<AppState>,
+    member: AccountMember,
+    origin: Origin,
+    body: JsonBody<GroupRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (name, description) = parse_group(body.0, true)?;
+    let (account, name, description) = (member.account_id, name.unwrap_or_default(), description.unwrap_or_default());
+    let group = state
+        .flow(Actor::User(member.user_id), origin, move |conn, ctx| {
+            flows::create(conn, ctx, account, &name, &description)
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/v1/accounts/{account}/groups/{}", group.id)))
+        .json(GroupView::from(group)))
+}
+
+/// Read a group.
+#[utoipa::path(
+    tag = "groups", operation_id = "get_group", security(("bearer" = [])),
+    params(("account_id" = Uuid, Path, description = "The account"), ("group_id" = Uuid, Path, description = "The group")),
+    responses((status = 200, description = "The group", body = GroupView)),
+    extensions(("x-authorization" = json!(Requirement::in_group(Permission::MembersRead))))
+)]
+#[get("/groups/{group_id}")]
+pub async fn get_group(
+    state: web::Data<AppState>,
+    _member: AccountMember,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (account, group) = path.into_inner();
+    let found = state.db(move |conn| Ok(flows::existing(conn, account, group)?)).await?;
+    Ok(HttpResponse::Ok().json(GroupView::from(found)))
+}
+
+/// Rename or describe a group (needs `groups:manage`).
+#[utoipa::path(
+    tag = "groups", operation_id = "update_group", security(("bearer" = [])), request_body = GroupRequest,
+    params(("account_id" = Uuid, Path, description = "The account"), ("group_id" = Uuid, Path, description = "The group")),
+    responses(
+        (status = 200, description = "The group", body = GroupView),
+        (status = 409, description = "A group of that name exists (`group_name_taken`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    extensions(("x-authorization" = json!(Requirement::account(Permission::GroupsManage))))
+)]
+#[patch("/groups/{group_id}")]
+pub async fn update_group(
+    state: web::Data<AppState>,
+    member: AccountMember,
+    origin: Origin,
+    path: web::Path<(Uuid, Uuid)>,
+    body: JsonBody<GroupRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (account, group) = path.into_inner();
+    let (name, description) = parse_group(body.0, false)?;
+    let updated = state
+        .flow(Actor::User(member.user_id), origin, move |conn, ctx| {
+            flows::update(conn, ctx, account, group, name.as_deref(), description.as_deref())
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(GroupView::from(updated)))
+}
+
+/// Delete a group and the roles held inside it; its members stay members of
+/// the account.
+#[utoipa::path(
+    tag = "groups", operation_id = "delete_group", security(("bearer" = [])),
+    params(("account_id" = Uuid, Path, description = "The account"), ("group_id" = Uuid, Path, description = "The group")),
+    responses((status = 204, description = "Deleted")),
+    extensions(("x-authorization" = json!(Requirement::account(Permission::GroupsManage))))
+)]
+#[delete("/groups/{group_id}")]
+pub async fn delete_group(
+    state: web::Data<AppState>,
+    member: AccountMember,
+    origin: Origin,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (account, group) = path.into_inner();
+    state.flow(Actor::User(member.user_id), origin, move |conn, ctx| flows::delete(conn, ctx, account, group)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// List a group's members.
+#[utoipa::path(
+    tag = "groups", operation_id = "list_group_members", security(("bearer" = [])),
+    params(("account_id" = Uuid, Path, description = "The account"), ("group_id" = Uuid, Path, description = "The group"), PageQuery),
+    responses((status = 200, description = "A page of members", body = MemberPage)),
+    extensions(("x-authorization" = json!(Requirement::in_group(Permission::MembersRead))))
+)]
+#[get("/groups/{group_id}/members")]
+pub async fn list_group_members(
+    state: web::Data<AppState>,
+    _member: AccountMember,
+    path: web::Path<(Uuid, Uuid)>,
+    page: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (account, group) = path.into_inner();
+    let limit = page.limit()?;
+    let after = page.cursor()?.map(|id| id.to_string());
+    let mut rows = state
+        .db(move |conn| {
+            flows::existing(conn, account, group).map_err(ApiError::from)?;
+            let filter = MemberFilter {
+                user: None,
+                search: None,
+                after: after.as_deref(),
+                limit: limit + 1,
+                role: None,
+                group: Some(group),
+            };
+            Ok(memberships::load_members(conn, account, filter)?)
+        })
+        .await?;
+    let next_cursor = page_cursor(&mut rows, limit, |(membership, _)| membership.clone());
+    Ok(HttpResponse::Ok()
+        .json(MemberPage { items: rows.into_iter().map(|(_, m)| MemberView::from(m)).collect(), next_cursor }))
+}
+
+/// Put a member into a group (needs `groups:manage` account-wide or in the group).
+#[utoipa::path(
+    tag = "groups", operation_id = "add_group_member", security(("bearer" = [])),
+    params(("account_id" = Uuid, Path, description = "The account"), ("group_id" = Uuid, Path, description = "The group"), ("user_id" = Uuid, Path, description = "The member")),
+    responses((status = 204, description = "The user is in the group")),
+    extensions(("x-authorization" = json!(Requirement::in_group(Permission::GroupsManage))))
+)]
+#[put("/groups/{group_id}/members/{user_id}")]
+pub async fn add_group_member(
+    state: web::Data<AppState>,
+    member: AccountMember,
+    origin: Origin,
+    path: web::Path<(Uuid, Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (account, group, user) = path.into_inner();
+    state
+        .flow(Actor::User(member.user_id), origin, move |conn, ctx| flows::add_member(conn, ctx, account, group, user))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Take a member out of a group; they stay a member of the account.
+#[utoipa::path(
+    tag = "groups", operation_id = "remove_group_member", security(("bearer" = [])),
+    params(("account_id" = Uuid, Path, description = "The account"), ("group_id" = Uuid, Path, description = "The group"), ("user_id" = Uuid, Path, description = "The member")),
+    responses((status = 204, description = "Removed from the group")),
+    extensions(("x-authorization" = json!(Requirement::in_group(Permission::GroupsManage))))
+)]
+#[delete("/groups/{group_id}/members/{user_id}")]
+pub async fn remove_group_member(
+    state: web::Data<AppState>,
+    member: AccountMember,
+    origin: Origin,
+    path: web::Path<(Uuid, Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (account, group, user) = path.into_inner();
+    state
+        .flow(Actor::User(member.user_id), origin, move |conn, ctx| {
+            flows::remove_member(conn, ctx, account, group, user)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

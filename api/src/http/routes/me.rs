@@ -1,0 +1,132 @@
+use actix_web::{HttpResponse, get, patch, web};
+use chrono::{DateTime, Utc};
+use domain::PersonName;
+use persistence::accounts;
+use persistence::users::{self, User};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::auth::CurrentUser;
+use crate::flows::users as flows;
+use crate::flows::{Actor, Origin};
+use crate::http::extract::JsonBody;
+use crate::http::pagination::{PageQuery, page_cursor};
+use crate::http::problem::{ApiError, ParseFields};
+use crate::http::routes::accounts::AccountView;
+use crate::http::routes::members::AssignmentView;
+use crate::state::{AppState, RunFlow};
+
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01937a2e-4c1d-7b6a-9f3e-2a1b0c9d8e7f", "email": "ada@example.com",
+    "first_name": "Ada", "last_name": "Lovelace", "email_verified": false,
+    "created_at": "2026-11-22T09:30:00Z", "updated_at": "2026-11-22T09:30:00Z"
+}))]
+pub struct UserProfile {
+    pub id: Uuid,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email_verified: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<User> for UserProfile {
+    fn from(user: User) -> Self {
+        UserProfile {
+            id: user.id,
+            email: user.email,
+            first_name: user.first_name,
+            last_name: user.last_name,
+            email_verified: user.email_verified,
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"first_name": "Augusta Ada"}))]
+pub struct UpdateMeRequest {
+    /// New first name; omit to keep.
+    pub first_name: Option<String>,
+    /// New last name; omit to keep.
+    pub last_name: Option<String>,
+}
+
+/// The signed-in user's profile.
+#[utoipa::path(tag = "me", operation_id = "get_me", security(("bearer" = [])), responses((status = 200, description = "The profile", body = UserProfile)))]
+#[get("/me")]
+pub async fn get_me(state: web::Data<AppState>, me: CurrentUser) -> Result<HttpResponse, ApiError> {
+    let user = state.db(move |conn| Ok(users::find(conn, me.id)?)).await?.ok_or(ApiError::Unauthenticated)?;
+    Ok(HttpResponse::Ok().json(UserProfile::from(user)))
+}
+
+/// Change the signed-in user's names (the email cannot change here).
+#[utoipa::path(
+    tag = "me", operation_id = "update_me", security(("bearer" = [])), request_body = UpdateMeRequest,
+    responses((status = 200, description = "The updated profile", body = UserProfile))
+)]
+#[patch("/me")]
+pub async fn update_me(
+    state: web::Data<AppState>,
+    me: CurrentUser,
+    origin: Origin,
+    body: JsonBody<UpdateMeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let optional = |raw: Option<String>| raw.map(|raw| PersonName::parse(&raw)).transpose();
+    let (first_name, last_name) =
+        (("first_name", optional(body.0.first_name)), ("last_name", optional(body.0.last_name))).parse_fields()?;
+    let user = state
+        .flow(Actor::User(me.id), origin, move |conn, ctx| {
+            flows::update_profile(conn, ctx, me.id, first_name.as_ref(), last_name.as_ref())
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(UserProfile::from(user)))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MyAccount {
+    pub account: AccountView,
+    /// Keys of the roles I hold account-wide.
+    #[schema(example = json!(["owner"]))]
+    pub roles: Vec<String>,
+    /// Every role I hold there: account-wide (`group_id` null) first, then
+    /// inside groups.
+    pub assignments: Vec<AssignmentView>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MyAccountsPage {
+    pub items: Vec<MyAccount>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The accounts I belong to, with my roles in each.
+#[utoipa::path(
+    tag = "me", operation_id = "list_my_accounts", security(("bearer" = [])), params(PageQuery),
+    responses((status = 200, description = "A page of accounts, oldest first", body = MyAccountsPage))
+)]
+#[get("/me/accounts")]
+pub async fn list_my_accounts(
+    state: web::Data<AppState>,
+    me: CurrentUser,
+    page: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (limit, cursor) = (page.limit()?, page.cursor()?);
+    let mut rows = state.db(move |conn| Ok(accounts::list_for_member(conn, me.id, cursor, limit + 1)?)).await?;
+    let next_cursor = page_cursor(&mut rows, limit, |row| row.account.id.to_string());
+    let items = rows
+        .into_iter()
+        .map(|row| MyAccount {
+            account: row.account.into(),
+            roles: persistence::memberships::account_role_keys(&row.assignments),
+            assignments: AssignmentView::all(row.assignments),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(MyAccountsPage { items, next_cursor }))
+}

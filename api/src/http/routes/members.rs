@@ -1,0 +1,300 @@
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
+use chrono::{DateTime, Utc};
+use domain::access::Requirement;
+use domain::{Permission, SearchText};
+use persistence::memberships::{self, Member, MemberFilter};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::CurrentUser;
+use crate::flows::members::{self as flows, WantedAssignment, membership_tag};
+use crate::flows::{Actor, Origin};
+use crate::http::access::AccountMember;
+use crate::http::extract::JsonBody;
+use crate::http::pagination::PageQuery;
+use crate::http::pagination::page_cursor;
+use crate::http::problem::{ApiError, Problem, field_error};
+use crate::http::routes::roles::if_match;
+use crate::state::{AppState, RunFlow};
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = Member, example = json!({
+    "user_id": "01937a2e-4c1d-7b6a-9f3e-2a1b0c9d8e7f", "email": "grace@example.com", "first_name": "Grace", "last_name": "Hopper",
+    "roles": ["analyst"],
+    "assignments": [{"role": "analyst", "group_id": null}, {"role": "developer", "group_id": "01937a2e-7000-7000-8000-000000000001"}],
+    "joined_at": "2026-11-22T10:00:00Z"
+}))]
+pub struct MemberView {
+    pub user_id: Uuid,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    /// Keys of the roles held account-wide only; `assignments` has every
+    /// role with its scope, and is what `PUT …/roles` replaces.
+    pub roles: Vec<String>,
+    /// Every role held: account-wide (`group_id` null) first, then inside
+    /// groups.
+    pub assignments: Vec<AssignmentView>,
+    pub joined_at: DateTime<Utc>,
+}
+
+impl From<Member> for MemberView {
+    fn from(member: Member) -> Self {
+        MemberView {
+            user_id: member.user_id,
+            email: member.email,
+            first_name: member.first_name,
+            last_name: member.last_name,
+            roles: memberships::account_role_keys(&member.assignments),
+            assignments: AssignmentView::all(member.assignments),
+            joined_at: member.joined_at,
+        }
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MemberSearch {
+    /// Case-insensitive search in email, first and last name: at most 200
+    /// characters, no control characters.
+    #[param(max_length = 200)]
+    pub q: Option<String>,
+    /// Only members holding the role with this key, account-wide or inside
+    /// any group (group-scoped holders match too).
+    pub role: Option<String>,
+    /// Only members of this group.
+    pub group_id: Option<Uuid>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MemberPage {
+    pub items: Vec<MemberView>,
+    pub next_cursor: Option<String>,
+}
+
+/// List an account's members, in the order they joined.
+#[utoipa::path(
+    tag = "members", operation_id = "list_members", security(("bearer" = [])),
+    params(("account_id" = Uuid, Path, description = "The account"), MemberSearch, PageQuery),
+    responses((status = 200, description = "A page of members", body = MemberPage)),
+    extensions(("x-authorization" = json!(Requirement::account(Permission::MembersRead))))
+)]
+#[get("/members")]
+pub async fn list_members(
+    state: web::Data<AppState>,
+    member: AccountMember,
+    search: web::Query<MemberSearch>,
+    page: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = page.limit()?;
+    let cursor = page.cursor()?.map(|id| id.to_string());
+    let (account, search) = (member.account_id, search.into_inner());
+    let q = search_text(search.q.as_deref())?;
+    if let Some(role) = &search.role {
+        domain::catalogue::check_role_key(role).map_err(|e| ApiError::Validation(vec![field_error("role", e)]))?;
+    }
+    let mut rows = state
+        .db(move |conn| {
+            let filter = MemberFilter {
+                user: None,
+                search: q.as_ref().map(SearchText::as_str),
+                after: cursor.as_deref(),
+                limit: limit + 1,
+                role: search.role.as_deref(),
+                group: search.group_id,
+            };
+            Ok(memberships::load_members(conn, account, filter)?)
+        })
+        .await?;
+    let next_cursor = page_cursor(&mut rows, limit, |(membership_id, _)| membership_id.clone());
+    Ok(HttpResponse::Ok().json(MemberPage { items: rows.into_iter().map(|(_, m)| m.into()).collect(), next_cursor }))
+}
+
+/// The `q` of a list, parsed.
+pub fn search_text(raw: Option<&str>) -> Result<Option<SearchText>, ApiError> {
+    SearchText::parse(raw.unwrap_or("")).map_err(|e| ApiError::Validation(vec![field_error("q", e)]))
+}
+
+/// Read one member; `ETag` is the version of their role assignments.
+#[utoipa::path(
+    tag = "members", operation_id = "get_member", security(("bearer" = [])),
+    params(("account_id" = Uuid, Path, description = "The account"), ("user_id" = Uuid, Path, description = "The member's user id")),
+    responses((status = 200, description = "The member", body = MemberView)),
+    extensions(("x-authorization" = json!(Requirement::in_member_groups(Permission::MembersRead))))
+)]
+#[get("/members/{user_id}")]
+pub async fn get_member(
+    state: web::Data<AppState>,
+    _member: AccountMember,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (account, user) = path.into_inner();
+    let (found, tag) = state
+        .db(move |conn| {
+            let found = memberships::find_member(conn, account, user)?.ok_or(ApiError::NotFound)?;
+            let membership = memberships::find(conn, account, user)?.ok_or(ApiError::NotFound)?;
+            Ok((found, membership_tag(&membership)))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().insert_header((header::ETAG, tag)).json(MemberView::from(found)))
+}
+
+/// Remove a member: their access ends and their pending invitations to this
+/// account are revoked. They need a new invitation to come back.
+///
+/// Needs `members:manage`; removing an owner also needs `ownership:transfer`
+/// (only owners hold it).
+#[utoipa::path(
+    tag = "members", operation_id = "remove_member", security(("bearer" = [])),
+    params(("account_id" = Uuid, Path, description = "The account"), ("user_id" = Uuid, Path, description = "The member's user id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 409, description = "The last owner cannot be removed (`last_owner`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    extensions(("x-authorization" = json!(Requirement::account(Permission::MembersManage))))
+)]
+#[delete("/members/{user_id}")]
+pub async fn remove_member(
+    state: web::Data<AppState>,
+    member: AccountMember,
+    origin: Origin,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (account, user) = path.into_inner();
+    let by = member.grantor();
+    state
+        .flow(Actor::User(member.user_id), origin, move |conn, ctx| flows::remove(conn, ctx, account, user, Some(&by)))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Leave an account. The last owner cannot leave.
+#[utoipa::path(
+    tag = "me", operation_id = "leave_account", security(("bearer" = [])),
+    params(("account_id" = Uuid, Path, description = "The account")),
+    responses(
+        (status = 204, description = "Left"),
+        (status = 409, description = "The last owner cannot leave (`last_owner`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/me/accounts/{account_id}")]
+pub async fn leave_account(
+    state: web::Data<AppState>,
+    me: CurrentUser,
+    origin: Origin,
+    account: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let account = account.into_inner();
+    state.flow(Actor::User(me.id), origin, move |conn, ctx| flows::remove(conn, ctx, account, me.id, None)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignmentRequest {
+    /// Role key.
+    pub role: String,
+    /// Hold the role only inside this group.
+    pub group_id: Option<Uuid>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"assignments": [{"role": "developer"}]}))]
+pub struct AssignmentsRequest {
+    /// Every role the member will hold (at most 50); replaces the current set.
+    pub assignments: Vec<AssignmentRequest>,
+}
+
+/// One role held, and where it applies.
+#[derive(Serialize, ToSchema)]
+pub struct AssignmentView {
+    /// Role key.
+    pub role: String,
+    /// The group the role applies in; null: account-wide.
+    pub group_id: Option<Uuid>,
+}
+
+impl AssignmentView {
+    pub fn all(assignments: Vec<memberships::HeldAssignment>) -> Vec<AssignmentView> {
+        assignments.into_iter().map(|a| AssignmentView { role: a.role_key, group_id: a.group_id }).collect()
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AssignmentsView {
+    pub assignments: Vec<AssignmentView>,
+}
+
+/// Replace the roles a member holds, account-wide or inside groups.
+///
+/// Send the member's `ETag` as `If-Match` (428 without it, 412 when
+/// stale). Needs `roles:manage` where each changed role applies; nobody
+/// hands out permissions they lack, only owners make or unmake owners, and
+/// the last owner stays owner.
+#[utoipa::path(
+    tag = "members", operation_id = "set_member_roles", security(("bearer" = [])), request_body = AssignmentsRequest,
+    params(("account_id" = Uuid, Path, description = "The account"), ("user_id" = Uuid, Path, description = "The member"),
+        ("If-Match" = String, Header, description = "The member's ETag, from GET …/members/{user_id}")),
+    responses(
+        (status = 200, description = "The roles now held; `ETag` is their new version", body = AssignmentsView),
+        (status = 409, description = "The last owner cannot be demoted (`last_owner`)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since read (`precondition_failed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing (`precondition_required`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    extensions(("x-authorization" = json!(Requirement::in_any_group(Permission::RolesManage))))
+)]
+#[put("/members/{user_id}/roles")]
+pub async fn set_member_roles(
+    state: web::Data<AppState>,
+    member: AccountMember,
+    origin: Origin,
+    path: web::Path<(Uuid, Uuid)>,
+    request: HttpRequest,
+    body: JsonBody<AssignmentsRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (_, user) = path.into_inner();
+    let wanted: Vec<WantedAssignment> =
+        body.0.assignments.into_iter().map(|a| WantedAssignment { role_key: a.role, group_id: a.group_id }).collect();
+    let (if_match, by) = (if_match(&request), member.grantor());
+    let membership = state
+        .flow(Actor::User(member.user_id), origin, move |conn, ctx| {
+            flows::assign(conn, ctx, &by, user, wanted, if_match.as_deref())
+        })
+        .await?;
+    let tag = membership_tag(&membership);
+    let assignments =
+        membership.assignments.into_iter().map(|a| AssignmentView { role: a.role.key, group_id: a.group_id }).collect();
+    Ok(HttpResponse::Ok().insert_header((header::ETAG, tag)).json(AssignmentsView { assignments }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"user_id": "01937a2e-4c1d-7b6a-9f3e-2a1b0c9d8e7f"}))]
+pub struct OwnershipTransferRequest {
+    /// The member who becomes an owner.
+    pub user_id: Uuid,
+}
+
+/// Make another member an owner; the caller stays on as an administrator.
+#[utoipa::path(
+    tag = "members", operation_id = "transfer_ownership", security(("bearer" = [])), request_body = OwnershipTransferRequest,
+    params(("account_id" = Uuid, Path, description = "The account")),
+    responses((status = 204, description = "Ownership transferred")),
+    extensions(("x-authorization" = json!(Requirement::account(Permission::OwnershipTransfer))))
+)]
+#[post("/ownership-transfer")]
+pub async fn transfer_ownership(
+    state: web::Data<AppState>,
+    member: AccountMember,
+    origin: Origin,
+    body: JsonBody<OwnershipTransferRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (target, by) = (body.0.user_id, member.grantor());
+    state
+        .flow(Actor::User(member.user_id), origin, move |conn, ctx| flows::transfer_ownership(conn, ctx, &by, target))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

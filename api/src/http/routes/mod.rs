@@ -1,0 +1,106 @@
+//! The route table: every endpoint, registered once, which is also what the
+//! OpenAPI document is collected from.
+
+pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub mod groups;
+pub mod health;
+pub mod imports;
+pub mod invitations;
+pub mod invitee;
+pub mod join_links;
+pub mod join_requests;
+pub mod me;
+pub mod members;
+pub mod permissions;
+pub mod preferences;
+pub mod roles;
+pub mod webhooks;
+pub mod well_known;
+
+use utoipa_actix_web::scope;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(health::healthz).service(health::readyz).service(well_known::jwks).service(
+        scope::scope("/v1")
+            .service(auth::register)
+            .service(auth::login)
+            .service(auth::refresh)
+            .service(auth::logout)
+            .service(auth::verify_email)
+            .service(auth::resend_verification_email)
+            .service(me::get_me)
+            .service(me::update_me)
+            .service(me::list_my_accounts)
+            .service(members::leave_account)
+            .service(invitee::list_my_invitations)
+            .service(accounts::create_account)
+            .service(
+                // Every account-scoped operation: the account is matched once,
+                // then the rest of the path against this scope's routes only.
+                scope::scope("/accounts/{account_id}")
+                    .service(accounts::get_account)
+                    .service(accounts::update_account)
+                    .service(preferences::get_preferences)
+                    .service(preferences::update_preferences)
+                    .service(invitations::create_invitations)
+                    .service(invitations::list_invitations)
+                    .service(invitations::get_invitation)
+                    .service(invitations::resend_invitation)
+                    .service(invitations::revoke_invitation)
+                    .service(members::list_members)
+                    .service(members::get_member)
+                    .service(members::remove_member)
+                    .service(members::set_member_roles)
+                    .service(members::transfer_ownership)
+                    .service(roles::list_roles)
+                    .service(roles::create_role)
+                    .service(roles::get_role)
+                    .service(roles::update_role)
+                    .service(roles::delete_role)
+                    .service(groups::list_groups)
+                    .service(groups::create_group)
+                    .service(groups::get_group)
+                    .service(groups::update_group)
+                    .service(groups::delete_group)
+                    .service(groups::list_group_members)
+                    .service(groups::add_group_member)
+                    .service(groups::remove_group_member)
+                    .service(permissions::check_authorization)
+                    .service(permissions::get_member_permissions)
+                    .service(imports::create_invitation_import)
+                    .service(imports::list_invitation_imports)
+                    .service(imports::get_invitation_import)
+                    .service(imports::get_invitation_import_report)
+                    .service(join_links::create_join_link)
+                    .service(join_links::list_join_links)
+                    .service(join_links::rotate_join_link)
+                    .service(join_links::disable_join_link)
+                    .service(join_requests::list_join_requests)
+                    .service(join_requests::approve_join_request)
+                    .service(join_requests::deny_join_request)
+                    .service(audit::list_audit_events)
+                    .service(audit::export_audit_events)
+                    .service(webhooks::create_webhook)
+                    .service(webhooks::list_webhooks)
+                    .service(webhooks::get_webhook)
+                    .service(webhooks::update_webhook)
+                    .service(webhooks::delete_webhook)
+                    .service(webhooks::rotate_webhook_secret)
+                    .service(webhooks::list_webhook_deliveries)
+                    .service(webhooks::redeliver_webhook_delivery),
+            )
+            .service(permissions::list_permissions)
+            .service(imports::get_import_template)
+            .service(join_links::preview_join_link)
+            .service(join_links::join_through_link)
+            .service(join_requests::list_my_join_requests)
+            .service(join_requests::withdraw_my_join_request)
+            .service(invitations::preview_invitation)
+            .service(invitee::accept_invitation)
+            .service(invitee::register_with_invitation)
+            .service(invitee::decline_invitation),
+    );
+}

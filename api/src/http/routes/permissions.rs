@@ -1,0 +1,177 @@
+use actix_web::{HttpResponse, get, post, web};
+use domain::access::{Requirement, Target};
+use domain::{Catalogue, HeldRole, Permission};
+use persistence::memberships;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::CurrentUser;
+use crate::http::access::AccountCaller;
+use crate::http::extract::JsonBody;
+use crate::http::problem::{ApiError, field_error};
+use crate::state::AppState;
+
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"key": "roles:manage", "description": "Define roles and assign them to members (administrator-equivalent).", "administrator_equivalent": true, "application": false}))]
+pub struct PermissionView {
+    pub key: String,
+    pub description: String,
+    /// Holding it amounts to administering the account.
+    pub administrator_equivalent: bool,
+    /// Declared by this deployment for its product rather than used by Roster.
+    pub application: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PermissionCatalogue {
+    pub permissions: Vec<PermissionView>,
+}
+
+/// The permission catalogue: Roster's own and this deployment's.
+#[utoipa::path(
+    tag = "permissions", operation_id = "list_permissions", security(("bearer" = [])),
+    responses((status = 200, description = "Every permission a role can carry", body = PermissionCatalogue))
+)]
+#[get("/permissions")]
+pub async fn list_permissions(state: web::Data<AppState>, _me: CurrentUser) -> HttpResponse {
+    let permissions = state
+        .catalogue
+        .entries()
+        .iter()
+        .map(|entry| PermissionView {
+            key: entry.key.clone(),
+            description: entry.description.clone(),
+            administrator_equivalent: entry.administrator_equivalent,
+            application: entry.application,
+        })
+        .collect();
+    HttpResponse::Ok().json(PermissionCatalogue { permissions })
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"user_id": "01937a2e-4c1d-7b6a-9f3e-2a1b0c9d8e7f", "permissions": ["certifications:apply", "members:manage"]}))]
+pub struct AuthorizationCheckRequest {
+    pub user_id: Uuid,
+    /// 1 to 100 permission keys, all required.
+    pub permissions: Vec<String>,
+    /// Check inside this group: group-scoped roles count there.
+    pub group_id: Option<Uuid>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"allowed": false, "missing": ["members:manage"]}))]
+pub struct AuthorizationCheckResponse {
+    /// Whether the user holds every requested permission.
+    pub allowed: bool,
+    /// The requested permissions the user lacks.
+    pub missing: Vec<String>,
+}
+
+/// What both operations here require: members may ask about themselves;
+/// asking about others needs `members:read`.
+const ABOUT_A_MEMBER: Requirement = Requirement::account(Permission::MembersRead).or_self();
+
+/// The roles `target` holds in the caller's account, as the caller may see
+/// them (the route's requirement): both memberships come from one query.
+/// `None` when `target` is not a member.
+fn roles_seen_by(
+    conn: &mut persistence::DbConnection,
+    catalogue: &Catalogue,
+    caller: AccountCaller,
+    target: Uuid,
+) -> Result<Option<Vec<HeldRole>>, ApiError> {
+    let mut found = memberships::find_many(conn, caller.account_id, &[caller.user_id, target])?;
+    let mine = found.remove(&caller.user_id).ok_or(ApiError::NotFound)?.held_roles();
+    let is_self = target == caller.user_id;
+    caller.authorize(catalogue, &mine, &Target { is_self, ..Target::default() })?;
+    if is_self {
+        return Ok(Some(mine));
+    }
+    Ok(found.remove(&target).map(|membership| membership.held_roles()))
+}
+
+/// May this person do that? Checks a member's effective permissions.
+///
+/// A user who is not a member holds nothing. Roles are read on every call:
+/// revoking a role takes effect on the next check.
+#[utoipa::path(
+    tag = "permissions", operation_id = "check_authorization", security(("bearer" = [])), request_body = AuthorizationCheckRequest,
+    params(("account_id" = Uuid, Path, description = "The account")),
+    responses((status = 200, description = "The decision", body = AuthorizationCheckResponse)),
+    extensions(("x-authorization" = json!(ABOUT_A_MEMBER)))
+)]
+#[post("/authorization-checks")]
+pub async fn check_authorization(
+    state: web::Data<AppState>,
+    caller: AccountCaller,
+    body: JsonBody<AuthorizationCheckRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let request = body.0;
+    // The hot path of every integration: one blocking hop, one query.
+    let (target, shared) = (request.user_id, state.clone());
+    let roles =
+        state.db(move |conn| Ok(roles_seen_by(conn, &shared.catalogue, caller, target)?.unwrap_or_default())).await?;
+    if request.permissions.is_empty() || request.permissions.len() > 100 {
+        return Err(ApiError::field("permissions", "out_of_range", "Ask about 1 to 100 permissions."));
+    }
+    let unknown: Vec<_> = request
+        .permissions
+        .iter()
+        .filter(|key| !state.catalogue.contains(key))
+        .map(|key| {
+            field_error(
+                "permissions",
+                domain::InvalidValue::new("unknown_permission", format!("{key:?} is not in the catalogue.")),
+            )
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return Err(ApiError::Validation(unknown));
+    }
+    let mut missing: Vec<String> =
+        request.permissions.into_iter().filter(|key| !state.catalogue.holds(&roles, request.group_id, key)).collect();
+    missing.sort();
+    missing.dedup();
+    Ok(HttpResponse::Ok().json(AuthorizationCheckResponse { allowed: missing.is_empty(), missing }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ScopeQuery {
+    /// Effective permissions inside this group.
+    pub group_id: Option<Uuid>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"permissions": ["badges:request", "certifications:apply", "certifications:view"]}))]
+pub struct EffectivePermissions {
+    pub permissions: Vec<String>,
+}
+
+/// A member's effective permissions, account-wide or inside a group.
+#[utoipa::path(
+    tag = "permissions", operation_id = "get_member_permissions", security(("bearer" = [])),
+    params(("account_id" = Uuid, Path, description = "The account"), ("user_id" = Uuid, Path, description = "The member"), ScopeQuery),
+    responses((status = 200, description = "The permissions, sorted", body = EffectivePermissions)),
+    extensions(("x-authorization" = json!(ABOUT_A_MEMBER)))
+)]
+#[get("/members/{user_id}/permissions")]
+pub async fn get_member_permissions(
+    state: web::Data<AppState>,
+    caller: AccountCaller,
+    path: web::Path<(Uuid, Uuid)>,
+    scope: web::Query<ScopeQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (_, user) = path.into_inner();
+    let (group, shared) = (scope.group_id, state.clone());
+    let held = state
+        .db(move |conn| {
+            // Unlike a check, a listing names a member: 404 for anyone else.
+            let roles = roles_seen_by(conn, &shared.catalogue, caller, user)?.ok_or(ApiError::NotFound)?;
+            Ok(shared.catalogue.effective(&roles, group))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(EffectivePermissions { permissions: held.keys().map(str::to_owned).collect() }))
+}

@@ -1,0 +1,110 @@
+use actix_web::{HttpResponse, get, patch, web};
+use domain::Permission;
+use domain::access::Requirement;
+use domain::invitation::{EmailPolicy, InvitationPreferences, InvitationTtl, ReminderSchedule};
+use persistence::accounts;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::flows::accounts::{self as flows, PreferencesChange};
+use crate::flows::{Actor, Origin};
+use crate::http::access::AccountMember;
+use crate::http::extract::JsonBody;
+use crate::http::problem::{ApiError, field_error};
+use crate::state::{AppState, RunFlow};
+
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"invitation_ttl_days": 90, "reminder_days": [3, 14, 60], "invitation_email_policy": "any"}))]
+pub struct PreferencesView {
+    /// Days an invitation stays valid after it is sent (1 to 365).
+    pub invitation_ttl_days: u16,
+    /// Days after sending on which pending invitations are re-sent.
+    pub reminder_days: Vec<u16>,
+    /// `any`, or `new_users_only` (refuse emails that already have a user).
+    pub invitation_email_policy: &'static str,
+}
+
+impl From<InvitationPreferences> for PreferencesView {
+    fn from(preferences: InvitationPreferences) -> Self {
+        PreferencesView {
+            invitation_ttl_days: preferences.ttl.days(),
+            reminder_days: preferences.reminders.days().to_vec(),
+            invitation_email_policy: preferences.email_policy.key(),
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"invitation_ttl_days": 30, "invitation_email_policy": "new_users_only"}))]
+pub struct PreferencesPatch {
+    pub invitation_ttl_days: Option<i64>,
+    pub reminder_days: Option<Vec<i64>>,
+    pub invitation_email_policy: Option<String>,
+}
+
+/// The account's invitation preferences.
+#[utoipa::path(
+    tag = "accounts", operation_id = "get_preferences", security(("bearer" = [])),
+    params(("account_id" = Uuid, Path, description = "The account")),
+    responses((status = 200, description = "The preferences", body = PreferencesView)),
+    extensions(("x-authorization" = json!(Requirement::account(Permission::SettingsManage))))
+)]
+#[get("/preferences")]
+pub async fn get_preferences(state: web::Data<AppState>, member: AccountMember) -> Result<HttpResponse, ApiError> {
+    let account = member.account_id;
+    let preferences =
+        state.db(move |conn| Ok(accounts::invitation_preferences(conn, account)?)).await?.ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok().json(PreferencesView::from(preferences)))
+}
+
+/// Change invitation preferences; omitted fields keep their value.
+#[utoipa::path(
+    tag = "accounts", operation_id = "update_preferences", security(("bearer" = [])), request_body = PreferencesPatch,
+    params(("account_id" = Uuid, Path, description = "The account")),
+    responses((status = 200, description = "The updated preferences", body = PreferencesView)),
+    extensions(("x-authorization" = json!(Requirement::account(Permission::SettingsManage))))
+)]
+#[patch("/preferences")]
+pub async fn update_preferences(
+    state: web::Data<AppState>,
+    member: AccountMember,
+    origin: Origin,
+    body: JsonBody<PreferencesPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let patch = body.0;
+    let mut errors = Vec::new();
+    let ttl = patch
+        .invitation_ttl_days
+        .map(InvitationTtl::from_days)
+        .transpose()
+        .map_err(|e| errors.push(field_error("invitation_ttl_days", e)))
+        .ok()
+        .flatten();
+    let reminders = patch
+        .reminder_days
+        .as_deref()
+        .map(ReminderSchedule::from_days)
+        .transpose()
+        .map_err(|e| errors.push(field_error("reminder_days", e)))
+        .ok()
+        .flatten();
+    let policy = patch
+        .invitation_email_policy
+        .as_deref()
+        .map(EmailPolicy::parse)
+        .transpose()
+        .map_err(|e| errors.push(field_error("invitation_email_policy", e)))
+        .ok()
+        .flatten();
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let (account, change) = (member.account_id, PreferencesChange { ttl, reminders, email_policy: policy });
+    let updated = state
+        .flow(Actor::User(member.user_id), origin, move |conn, ctx| {
+            flows::update_preferences(conn, ctx, account, change)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(PreferencesView::from(updated)))
+}

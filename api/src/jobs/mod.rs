@@ -1,0 +1,334 @@
+//! Background work inside `roster serve`: one runner for every kind of
+//! job in the `jobs` table. Jobs are claimed with a lease (`FOR UPDATE SKIP
+//! LOCKED` on PostgreSQL, so several instances never run one job at once);
+//! a failed run is retried with exponential backoff, and its attempt count
+//! and last error are recorded in one place. Kinds run in lanes, so that a
+//! backlog of emails never delays an import, and neither delays reminders.
+//!
+//! Before the lanes, the sealer gives recorded audit events their place in
+//! their chain and queues their webhook deliveries ([`JobRunner::seal`]).
+//!
+//! Tests build the application with the runner off and drive it with
+//! [`JobRunner::run_until_idle`] instead of waiting for it.
+
+pub mod periodic;
+mod webhooks;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Duration as Span, Utc};
+use domain::{Catalogue, Clock};
+use lettre::message::Mailbox;
+use persistence::jobs::{self, ClaimedJob};
+use persistence::{DbConnection, DbPool};
+use tokio::sync::Notify;
+
+use crate::auth::sealing::SealingKey;
+use crate::email::transport::EmailTransport;
+use crate::email::{self, OutgoingEmail};
+use crate::flows::{Actor, Ctx, Origin, imports};
+use crate::outbound::Reach;
+
+/// How long a claimed job is kept from other workers.
+const LEASE: Span = Span::seconds(120);
+/// Jobs claimed at once per lane.
+const BATCH: i64 = 20;
+/// Audit events sealed per transaction.
+const SEAL_BATCH: i64 = 500;
+/// How long the sealer lets events gather after it is woken: one
+/// transaction for a burst instead of one per change.
+const SEAL_WINDOW: Duration = Duration::from_millis(50);
+
+/// The kinds that run together, each lane on its own task.
+const LANES: [&[&str]; 4] =
+    [&[email::JOB_KIND], &[crate::flows::webhooks::JOB_KIND], &[imports::JOB_KIND], periodic::KINDS];
+const WEBHOOK_LANE: usize = 1;
+
+/// What became of one run of a job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Done,
+    /// More to do at that time (periodic jobs, imports with rows left).
+    Again(DateTime<Utc>),
+    /// Failed; try again after the backoff.
+    Retry(String),
+    /// Failed; try again at that time.
+    RetryAt(String, DateTime<Utc>),
+}
+
+pub struct JobRunner {
+    pub pool: DbPool,
+    pub secrets: Arc<SealingKey>,
+    /// Where webhooks may be sent, and the client that sends them.
+    pub reach: Reach,
+    pub webhook_client: reqwest::Client,
+    pub clock: Arc<dyn Clock>,
+    pub catalogue: Catalogue,
+    pub public_url: String,
+    pub email_transport: EmailTransport,
+    pub email_from: Mailbox,
+    /// How often an idle lane looks for due jobs (others' work, retries).
+    pub poll: Duration,
+    /// The periodic jobs' settings.
+    pub schedule: periodic::Schedule,
+    wake: [Notify; LANES.len()],
+    wake_sealer: Notify,
+}
+
+/// Backoff after the n-th failed attempt: 10 s, 20 s, 40 s … capped at 1 h.
+pub fn retry_delay(attempts: i32) -> Span {
+    let exponent = u32::try_from(attempts.clamp(1, 12) - 1).unwrap_or(0);
+    Span::seconds((10i64 << exponent).min(3600))
+}
+
+impl JobRunner {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        pool: DbPool,
+        secrets: Arc<SealingKey>,
+        reach: Reach,
+        clock: Arc<dyn Clock>,
+        catalogue: Catalogue,
+        public_url: String,
+        email_transport: EmailTransport,
+        email_from: Mailbox,
+        poll: Duration,
+        schedule: periodic::Schedule,
+    ) -> Result<Self, String> {
+        Ok(Self {
+            pool,
+            secrets,
+            reach,
+            webhook_client: crate::outbound::client(reach).map_err(|e| e.to_string())?,
+            clock,
+            catalogue,
+            public_url,
+            email_transport,
+            email_from,
+            poll,
+            schedule,
+            wake: Default::default(),
+            wake_sealer: Notify::new(),
+        })
+    }
+
+    /// Tells the sealer and every lane that work may have been queued.
+    pub fn wake(&self) {
+        self.wake_sealer.notify_one();
+        for lane in &self.wake {
+            lane.notify_one();
+        }
+    }
+
+    /// Registers the periodic jobs (once per database; every instance may).
+    pub fn register_periodic(&self) -> Result<(), String> {
+        let mut conn = self.pool.get().map_err(|e| e.to_string())?;
+        periodic::register(&mut conn, self.clock.now()).map_err(|e| e.to_string())
+    }
+
+    /// Runs every lane until none has a due job; returns how many ran.
+    pub async fn run_until_idle(&self) -> Result<usize, String> {
+        self.run_kinds_until_idle(None).await
+    }
+
+    /// Runs due jobs of `only` these kinds (every kind: `None`) until none
+    /// is left; returns how many ran.
+    pub async fn run_kinds_until_idle(&self, only: Option<&[String]>) -> Result<usize, String> {
+        let lanes: Vec<Vec<&'static str>> = LANES
+            .iter()
+            .map(|kinds| {
+                kinds.iter().copied().filter(|kind| only.is_none_or(|only| only.iter().any(|k| k == kind))).collect()
+            })
+            .filter(|kinds: &Vec<&str>| !kinds.is_empty())
+            .collect();
+        let mut total = 0;
+        loop {
+            while self.seal().await? > 0 {}
+            let mut ran = 0;
+            for kinds in &lanes {
+                ran += self.run_lane(kinds.clone()).await?;
+            }
+            if ran == 0 {
+                return Ok(total);
+            }
+            total += ran;
+        }
+    }
+
+    /// Runs the lanes until the process ends: each drains its due jobs,
+    /// then waits to be woken or for the next poll.
+    pub async fn run(self: Arc<Self>) {
+        // Dropping the set (when this future is cancelled) stops every lane.
+        let mut lanes = tokio::task::JoinSet::new();
+        for (lane, kinds) in LANES.iter().enumerate() {
+            let runner = self.clone();
+            lanes.spawn(async move {
+                loop {
+                    match runner.run_lane(kinds.to_vec()).await {
+                        Ok(0) => {}
+                        Ok(_) => continue,
+                        Err(reason) => tracing::warn!(%reason, lane, "jobs could not be claimed"),
+                    }
+                    tokio::select! {
+                        () = runner.wake[lane].notified() => {}
+                        () = tokio::time::sleep(runner.poll) => {}
+                    }
+                }
+            });
+        }
+        let sealer = self.clone();
+        lanes.spawn(async move {
+            loop {
+                match sealer.seal().await {
+                    Ok(0) => {}
+                    Ok(_) => continue,
+                    Err(reason) => tracing::warn!(%reason, "audit events could not be sealed"),
+                }
+                tokio::select! {
+                    () = sealer.wake_sealer.notified() => tokio::time::sleep(SEAL_WINDOW).await,
+                    () = tokio::time::sleep(sealer.poll) => {}
+                }
+            }
+        });
+        while lanes.join_next().await.is_some() {}
+    }
+
+    /// Seals one batch of recorded audit events and, in the same
+    /// transaction, queues their webhook deliveries; returns how many were
+    /// sealed. What is sealed is what integrators are told, in chain order.
+    pub async fn seal(&self) -> Result<usize, String> {
+        let (sealed, queued) = self
+            .blocking(|conn, now| {
+                persistence::write_transaction(conn, |conn| {
+                    let sealed = persistence::audit::seal(conn, SEAL_BATCH)?;
+                    let mut queued = false;
+                    for event in &sealed {
+                        if let Some(account) = event.account_id.as_deref().and_then(|id| id.parse().ok()) {
+                            queued |= crate::flows::webhooks::enqueue_for(conn, account, event, now)?;
+                        }
+                    }
+                    Ok((sealed.len(), queued))
+                })
+            })
+            .await?;
+        if queued {
+            self.wake[WEBHOOK_LANE].notify_one();
+        }
+        Ok(sealed)
+    }
+
+    /// Claims one batch of due jobs of `kinds` and runs them in turn.
+    async fn run_lane(&self, kinds: Vec<&'static str>) -> Result<usize, String> {
+        let claimed = self.blocking(move |conn, now| jobs::claim(conn, &kinds, now, LEASE, BATCH)).await?;
+        for job in &claimed {
+            let outcome = self.execute(job).await;
+            let (id, attempts) = (job.id.clone(), job.attempts);
+            if let Outcome::Retry(error) | Outcome::RetryAt(error, _) = &outcome {
+                tracing::warn!(job = %id, kind = %job.kind, attempts, %error, "job failed; will retry");
+            }
+            let recorded = self
+                .blocking(move |conn, now| match outcome {
+                    Outcome::Done => jobs::finish(conn, &id, now),
+                    Outcome::Again(at) => jobs::reschedule(conn, &id, at),
+                    Outcome::Retry(error) => jobs::fail(conn, &id, &error, now + retry_delay(attempts)),
+                    Outcome::RetryAt(error, at) => jobs::fail(conn, &id, &error, at),
+                })
+                .await;
+            if let Err(reason) = recorded {
+                tracing::warn!(job = %job.id, %reason, "could not record a job's outcome");
+            }
+        }
+        Ok(claimed.len())
+    }
+
+    async fn execute(&self, job: &ClaimedJob) -> Outcome {
+        match job.kind.as_str() {
+            email::JOB_KIND => self.deliver_email(job).await,
+            imports::JOB_KIND => self.import_batch(job).await,
+            crate::flows::webhooks::JOB_KIND => self.deliver_webhook(&job.payload, job.attempts).await,
+            kind if periodic::KINDS.contains(&kind) => {
+                let (kind, schedule) = (kind.to_owned(), self.schedule);
+                self.with_ctx(move |conn, ctx| periodic::run(conn, ctx, &kind, schedule)).await
+            }
+            other => Outcome::Retry(format!("no runner for jobs of kind {other:?}")),
+        }
+    }
+
+    async fn deliver_email(&self, job: &ClaimedJob) -> Outcome {
+        let email: OutgoingEmail = match serde_json::from_str(&job.payload) {
+            Ok(email) => email,
+            Err(error) => return Outcome::Retry(format!("unreadable email job: {error}")),
+        };
+        match self.email_transport.send(&self.email_from, &job.id, &email).await {
+            Ok(()) => Outcome::Done,
+            Err(error) => Outcome::Retry(error),
+        }
+    }
+
+    async fn import_batch(&self, job: &ClaimedJob) -> Outcome {
+        #[derive(serde::Deserialize)]
+        struct ImportJob {
+            import_id: uuid::Uuid,
+        }
+        let id = match serde_json::from_str::<ImportJob>(&job.payload) {
+            Ok(job) => job.import_id,
+            Err(error) => return Outcome::Retry(format!("unreadable import job: {error}")),
+        };
+        self.with_ctx(move |conn, ctx| match imports::process_batch(conn, ctx, id) {
+            Ok(Some(import)) if import.status != persistence::imports::ImportStatus::Completed => {
+                Outcome::Again(ctx.now)
+            }
+            Ok(_) => Outcome::Done,
+            // Includes a batch undone by a concurrent invitation: it runs again.
+            Err(error) => Outcome::Retry(error.to_string()),
+        })
+        .await
+    }
+
+    /// Runs blocking work with a system [`Ctx`] for this moment.
+    async fn with_ctx(&self, work: impl FnOnce(&mut DbConnection, &Ctx<'_>) -> Outcome + Send + 'static) -> Outcome {
+        let (catalogue, public_url, secrets) = (self.catalogue.clone(), self.public_url.clone(), self.secrets.clone());
+        let outcome = self
+            .blocking(move |conn, now| {
+                let ctx = Ctx {
+                    catalogue: &catalogue,
+                    secrets: &secrets,
+                    now,
+                    public_url: &public_url,
+                    actor: Actor::System,
+                    origin: Origin::default(),
+                };
+                Ok(work(conn, &ctx))
+            })
+            .await;
+        outcome.unwrap_or_else(Outcome::Retry)
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut DbConnection, DateTime<Utc>) -> Result<T, persistence::StoreError> + Send + 'static,
+    ) -> Result<T, String> {
+        let pool = self.pool.clone();
+        let now = self.clock.now();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            work(&mut conn, now).map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| e.to_string())?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        assert_eq!(retry_delay(1), Span::seconds(10));
+        assert_eq!(retry_delay(2), Span::seconds(20));
+        assert_eq!(retry_delay(4), Span::seconds(80));
+        assert_eq!(retry_delay(50), Span::seconds(3600));
+    }
+}

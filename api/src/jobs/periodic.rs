@@ -1,0 +1,97 @@
+//! Jobs that reschedule themselves: invitation reminders and expiry, and
+//! clean-up. Each is one row with a fixed id, so several instances share
+//! one schedule and the lease keeps them from running it twice at once.
+//! Both are also safe if they did: expiry is idempotent and each reminder
+//! is claimed by a conditional update before its email is queued.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Duration as Span, Utc};
+use persistence::{DbConnection, StoreError, invitations, jobs};
+
+use super::Outcome;
+use crate::flows::Ctx;
+use crate::flows::invitations as flows;
+
+pub const INVITATION_CLOCK: &str = "invitation_clock";
+pub const CLEANUP: &str = "cleanup";
+pub const KINDS: &[&str] = &[INVITATION_CLOCK, CLEANUP];
+
+/// Finished jobs are kept this long for operators, then forgotten.
+const KEEP_DONE_JOBS: Span = Span::days(7);
+const CLEANUP_EVERY: Span = Span::hours(1);
+const REMINDER_BATCH: i64 = 100;
+
+pub fn register(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<(), StoreError> {
+    for kind in KINDS {
+        jobs::enqueue_once(conn, &format!("periodic:{kind}"), kind, "{}", now)?;
+    }
+    Ok(())
+}
+
+/// How the periodic jobs are configured.
+#[derive(Debug, Clone, Copy)]
+pub struct Schedule {
+    /// How often reminders and expiry of invitations are processed.
+    pub invitation_interval: Duration,
+    /// How long audit events are kept (`None`: forever).
+    pub audit_retention: Option<Span>,
+}
+
+pub fn run(conn: &mut DbConnection, ctx: &Ctx<'_>, kind: &str, schedule: Schedule) -> Outcome {
+    let outcome = match kind {
+        INVITATION_CLOCK => invitation_clock(conn, ctx).map(|()| Span::from_std(schedule.invitation_interval)),
+        _ => cleanup(conn, ctx, schedule.audit_retention).map(|()| Ok(CLEANUP_EVERY)),
+    };
+    match outcome {
+        Ok(Ok(every)) => Outcome::Again(ctx.now + every),
+        Ok(Err(error)) => Outcome::Retry(error.to_string()),
+        Err(error) => Outcome::Retry(error),
+    }
+}
+
+/// Records expiry, then sends due reminders until none is left.
+fn invitation_clock(conn: &mut DbConnection, ctx: &Ctx<'_>) -> Result<(), String> {
+    let expired = persistence::write_transaction(conn, |conn| {
+        let lapsed = invitations::expire_lapsed(conn, ctx.now)?;
+        flows::record_expired(conn, ctx, &lapsed)?;
+        Ok::<usize, StoreError>(lapsed.len())
+    })
+    .map_err(|e| e.to_string())?;
+    let mut reminded = 0;
+    loop {
+        let due = invitations::due_reminders(conn, ctx.now, REMINDER_BATCH).map_err(|e| e.to_string())?;
+        let mut sent_any = false;
+        for invitation in &due {
+            if flows::send_reminder(conn, ctx, invitation).map_err(|e| e.to_string())? {
+                reminded += 1;
+                sent_any = true;
+            }
+        }
+        if due.len() < REMINDER_BATCH as usize || !sent_any {
+            break;
+        }
+    }
+    if expired + reminded > 0 {
+        tracing::info!(expired, reminded, "invitation clock");
+    }
+    Ok(())
+}
+
+/// Forgets idempotency keys past their retention, finished jobs, and audit
+/// events past theirs (each chain keeps an anchor to verify from).
+fn cleanup(conn: &mut DbConnection, ctx: &Ctx<'_>, audit_retention: Option<Span>) -> Result<(), String> {
+    let keys = persistence::idempotency::purge_expired(conn, ctx.now).map_err(|e| e.to_string())?;
+    let done = jobs::purge_done_before(conn, ctx.now - KEEP_DONE_JOBS).map_err(|e| e.to_string())?;
+    let events = match audit_retention {
+        Some(keep) => {
+            persistence::write_transaction(conn, |conn| persistence::audit::purge_before(conn, ctx.now - keep))
+                .map_err(|e| e.to_string())?
+        }
+        None => 0,
+    };
+    if keys + done + events > 0 {
+        tracing::info!(idempotency_keys = keys, jobs = done, audit_events = events, "clean-up");
+    }
+    Ok(())
+}

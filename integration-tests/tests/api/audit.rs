@@ -1,0 +1,537 @@
+//! The audit log: every write records who did what, the log is listed and
+//! exported with filters, nobody can change it through the database
+//! unnoticed, and retention keeps it verifiable.
+
+use std::collections::{BTreeSet, HashMap};
+
+use diesel::prelude::*;
+use futures_util::future::{join, join_all};
+use integration_tests::{Backend, PASSWORD, Reply, SignedIn, TestApp, on_both_backends, roster_binary};
+use persistence::DatabaseUrl;
+use reqwest::Method;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+on_both_backends!(
+    every_write_operation_records_an_event_by_its_actor,
+    the_log_is_listed_newest_first_with_filters,
+    exports_stream_json_lines_and_escaped_csv,
+    the_database_refuses_to_change_events,
+    a_changed_event_is_named_by_audit_verify,
+    concurrent_changes_seal_into_one_unbroken_chain,
+);
+
+/// POSTs that ask a question and change nothing.
+const QUESTIONS: &[&str] = &["check_authorization"];
+
+/// Who a call's events must name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Expected {
+    User(String),
+    Anonymous,
+}
+
+/// Calls operations, each with its own request id, and remembers what each
+/// must have recorded.
+struct Script<'a> {
+    app: &'a TestApp,
+    calls: Vec<(&'static str, String, Expected)>,
+}
+
+impl<'a> Script<'a> {
+    async fn call(
+        &mut self,
+        operation: &'static str,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        if_match: Option<&str>,
+    ) -> Reply {
+        let request_id = format!("{operation}-{}", Uuid::new_v4().simple());
+        let mut request = self.app.client.request(method, self.app.url(path)).header("x-request-id", &request_id);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        if let Some(tag) = if_match {
+            request = request.header("if-match", tag);
+        }
+        let reply = TestApp::read(request.send().await.unwrap()).await;
+        assert!(reply.status.is_success(), "{operation} failed: {} {}", reply.status, reply.body);
+        let expected = match token {
+            Some(token) => Expected::User(user_of(self.app, token).await),
+            None => Expected::Anonymous,
+        };
+        self.calls.push((operation, request_id, expected));
+        reply
+    }
+
+    /// The last call's events are by someone else than the token's owner
+    /// (a registration, an anonymous token holder acting as its user).
+    fn by(&mut self, user: &str) {
+        if let Some(last) = self.calls.last_mut() {
+            last.2 = Expected::User(user.to_owned());
+        }
+    }
+}
+
+async fn user_of(app: &TestApp, token: &str) -> String {
+    app.get("/v1/me", Some(token)).await.body["id"].as_str().map(str::to_owned).unwrap_or_default()
+}
+
+fn etag(reply: &Reply) -> String {
+    reply.headers["etag"].to_str().unwrap().to_owned()
+}
+
+fn token_of(url: &Value) -> String {
+    url.as_str().unwrap().split("token=").nth(1).unwrap().to_owned()
+}
+
+async fn every_write_operation_records_an_event_by_its_actor(app: TestApp) {
+    use Method as M;
+    let mut s = Script { app: &app, calls: Vec::new() };
+    let registered = s
+        .call(
+            "register",
+            M::POST,
+            "/v1/auth/register",
+            None,
+            Some(json!({"email": "owner@example.com", "password": PASSWORD, "first_name": "Ada", "last_name": "Lovelace"})),
+            None,
+        )
+        .await;
+    let owner_id = registered.body["id"].as_str().unwrap().to_owned();
+    s.by(&owner_id);
+    let credentials = json!({"email": "owner@example.com", "password": PASSWORD});
+    let session = s.call("login", M::POST, "/v1/auth/login", None, Some(credentials), None).await;
+    s.by(&owner_id);
+    let refreshed = s
+        .call(
+            "refresh",
+            M::POST,
+            "/v1/auth/refresh",
+            None,
+            Some(json!({"refresh_token": session.body["refresh_token"]})),
+            None,
+        )
+        .await;
+    s.by(&owner_id);
+    let token = refreshed.body["access_token"].as_str().unwrap().to_owned();
+    let refresh_token = refreshed.body["refresh_token"].as_str().unwrap().to_owned();
+    let t = Some(token.as_str());
+    s.call("resend_verification_email", M::POST, "/v1/auth/verify-email/resend", t, None, None).await;
+    let verification = app.emails_to("owner@example.com", 2).await[1].link_parameter("token").unwrap();
+    s.call("verify_email", M::POST, "/v1/auth/verify-email", None, Some(json!({"token": verification})), None).await;
+    s.by(&owner_id);
+    s.call("update_me", M::PATCH, "/v1/me", t, Some(json!({"first_name": "Augusta Ada"})), None).await;
+
+    let account = s.call("create_account", M::POST, "/v1/accounts", t, Some(json!({"name": "Acme"})), None).await;
+    let account = account.body["id"].as_str().unwrap().to_owned();
+    let a = format!("/v1/accounts/{account}");
+    s.call("update_account", M::PATCH, &a, t, Some(json!({"name": "Acme GmbH"})), None).await;
+    let preferences = json!({"invitation_ttl_days": 30});
+    s.call("update_preferences", M::PATCH, &format!("{a}/preferences"), t, Some(preferences), None).await;
+    let role = json!({"key": "support", "name": "Support", "permissions": ["members:read"]});
+    let role = s.call("create_role", M::POST, &format!("{a}/roles"), t, Some(role), None).await;
+    let role = format!("{a}/roles/{}", role.body["id"].as_str().unwrap());
+    s.call("update_role", M::PATCH, &role, t, Some(json!({"description": "Answers customers"})), None).await;
+    let group = s.call("create_group", M::POST, &format!("{a}/groups"), t, Some(json!({"name": "Design"})), None).await;
+    let group = format!("{a}/groups/{}", group.body["id"].as_str().unwrap());
+    s.call("update_group", M::PATCH, &group, t, Some(json!({"description": "Makers"})), None).await;
+
+    let invite = |email: &str| json!({"invitations": [{"email": email, "send_email": false}]});
+    let invitations = format!("{a}/invitations");
+    let grace = s.call("create_invitations", M::POST, &invitations, t, Some(invite("grace@example.com")), None).await;
+    let grace = format!("{invitations}/{}", grace.body["results"][0]["invitation"]["id"].as_str().unwrap());
+    s.call("resend_invitation", M::POST, &format!("{grace}/resend"), t, None, None).await;
+    s.call("revoke_invitation", M::POST, &format!("{grace}/revoke"), t, None, None).await;
+    let bob = app.post(&invitations, t, invite("bob@example.com")).await.body["results"][0]["accept_url"].clone();
+    s.call(
+        "decline_invitation",
+        M::POST,
+        "/v1/invitations/decline",
+        None,
+        Some(json!({"token": token_of(&bob)})),
+        None,
+    )
+    .await;
+    let carol = app.post(&invitations, t, invite("carol@example.com")).await.body["results"][0]["accept_url"].clone();
+    let carol_session = s
+        .call(
+            "register_with_invitation",
+            M::POST,
+            "/v1/invitations/register",
+            None,
+            Some(json!({"token": token_of(&carol), "password": PASSWORD, "first_name": "Carol", "last_name": "Shaw"})),
+            None,
+        )
+        .await;
+    let carol_token = carol_session.body["access_token"].as_str().unwrap().to_owned();
+    let carol_id = user_of(&app, &carol_token).await;
+    s.by(&carol_id);
+    let dave = app.sign_up("dave@example.com").await;
+    let dave_link =
+        app.post(&invitations, t, invite("dave@example.com")).await.body["results"][0]["accept_url"].clone();
+    let accept = json!({"token": token_of(&dave_link)});
+    s.call("accept_invitation", M::POST, "/v1/invitations/accept", Some(&dave.access_token), Some(accept), None).await;
+
+    let in_group = format!("{group}/members/{carol_id}");
+    s.call("add_group_member", M::PUT, &in_group, t, None, None).await;
+    s.call("remove_group_member", M::DELETE, &in_group, t, None, None).await;
+    let carol_path = format!("{a}/members/{carol_id}");
+    let tag = etag(&app.get(&carol_path, t).await);
+    let roles = json!({"assignments": [{"role": "developer"}]});
+    s.call("set_member_roles", M::PUT, &format!("{carol_path}/roles"), t, Some(roles), Some(&tag)).await;
+
+    let links = format!("{a}/join-links");
+    let link = s.call("create_join_link", M::POST, &links, t, Some(json!({})), None).await;
+    let link_path = format!("{links}/{}", link.body["id"].as_str().unwrap());
+    let rotated = s.call("rotate_join_link", M::POST, &format!("{link_path}/rotate"), t, None, None).await;
+    let join_token = token_of(&rotated.body["url"]);
+    let mut requests = HashMap::new();
+    for name in ["eve", "frank", "gina"] {
+        let user = app.sign_up(&format!("{name}@example.com")).await;
+        let body = json!({"token": join_token});
+        let reply =
+            s.call("join_through_link", M::POST, "/v1/join-links/join", Some(&user.access_token), Some(body), None);
+        let request = reply.await.body["id"].as_str().unwrap().to_owned();
+        requests.insert(name, (user, request));
+    }
+    let (eve, eve_request) = &requests["eve"];
+    let withdraw = format!("/v1/me/join-requests/{eve_request}/withdraw");
+    s.call("withdraw_my_join_request", M::POST, &withdraw, Some(&eve.access_token), None, None).await;
+    let (frank, frank_request) = &requests["frank"];
+    let approve = format!("{a}/join-requests/{frank_request}/approve");
+    s.call("approve_join_request", M::POST, &approve, t, Some(json!({"assignments": []})), None).await;
+    let deny = format!("{a}/join-requests/{}/deny", requests["gina"].1);
+    s.call("deny_join_request", M::POST, &deny, t, Some(json!({"reason": "Sales only"})), None).await;
+
+    let file = "email,first_name,last_name,roles,groups\nhenry@example.com,Henry,Ford,,\n";
+    let request_id = format!("create_invitation_import-{}", Uuid::new_v4().simple());
+    let upload = app
+        .client
+        .post(app.url(&format!("{a}/invitation-imports")))
+        .bearer_auth(&token)
+        .header("x-request-id", &request_id)
+        .header("content-type", "text/csv")
+        .body(file)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(upload.status(), 202);
+    s.calls.push(("create_invitation_import", request_id, Expected::User(owner_id.clone())));
+
+    let receiver = integration_tests::WebhookReceiver::start().await;
+    let hook = json!({"url": receiver.url(), "event_types": ["group.created"]});
+    let hook = s.call("create_webhook", M::POST, &format!("{a}/webhooks"), t, Some(hook), None).await;
+    let hook = format!("{a}/webhooks/{}", hook.body["id"].as_str().unwrap());
+    s.call("update_webhook", M::PATCH, &hook, t, Some(json!({"description": "CRM"})), None).await;
+    s.call("rotate_webhook_secret", M::POST, &format!("{hook}/rotate-secret"), t, None, None).await;
+    app.post(&format!("{a}/groups"), t, json!({"name": "Hooked"})).await.expect_status(201);
+    app.run_jobs().await;
+    let delivery = app.get(&format!("{hook}/deliveries"), t).await.body["items"][0]["id"].as_str().unwrap().to_owned();
+    let redeliver = format!("{hook}/deliveries/{delivery}/redeliver");
+    s.call("redeliver_webhook_delivery", M::POST, &redeliver, t, None, None).await;
+    s.call("delete_webhook", M::DELETE, &hook, t, None, None).await;
+
+    s.call("remove_member", M::DELETE, &format!("{a}/members/{}", frank.id), t, None, None).await;
+    s.call("leave_account", M::DELETE, &format!("/v1/me/accounts/{account}"), Some(&dave.access_token), None, None)
+        .await;
+    s.call("delete_role", M::DELETE, &role, t, None, None).await;
+    s.call("delete_group", M::DELETE, &group, t, None, None).await;
+    s.call("disable_join_link", M::DELETE, &link_path, t, None, None).await;
+    let transfer = json!({"user_id": carol_id});
+    s.call("transfer_ownership", M::POST, &format!("{a}/ownership-transfer"), t, Some(transfer), None).await;
+    s.call("logout", M::POST, "/v1/auth/logout", None, Some(json!({"refresh_token": refresh_token})), None).await;
+    s.by(&owner_id);
+
+    // Each call recorded at least one event, all naming its actor.
+    app.run_jobs().await;
+    let mut conn = app.db();
+    for (operation, request_id, expected) in &s.calls {
+        use persistence::schema::audit_events::dsl;
+        let actors: Vec<(String, Option<String>)> = dsl::audit_events
+            .filter(dsl::request_id.eq(request_id))
+            .select((dsl::actor_type, dsl::actor_id))
+            .load(&mut *conn)
+            .unwrap();
+        assert!(!actors.is_empty(), "{operation} recorded no audit event");
+        for (kind, id) in actors {
+            let actor = match (kind.as_str(), id) {
+                ("user", Some(id)) => Expected::User(id),
+                ("anonymous", None) => Expected::Anonymous,
+                other => panic!("{operation}: unexpected actor {other:?}"),
+            };
+            assert_eq!(&actor, expected, "{operation} recorded the wrong actor");
+        }
+    }
+
+    // Every write operation of the route table is in the script: a new one
+    // fails here until it is exercised, and then it must record.
+    let document = app.get("/openapi.json", None).await.body;
+    let writes: BTreeSet<String> = document["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().iter())
+        .filter(|(method, _)| ["post", "put", "patch", "delete"].contains(&method.as_str()))
+        .map(|(_, operation)| operation["operationId"].as_str().unwrap().to_owned())
+        .filter(|id| !QUESTIONS.contains(&id.as_str()))
+        .collect();
+    let exercised: BTreeSet<String> = s.calls.iter().map(|(operation, _, _)| (*operation).to_owned()).collect();
+    let missing: Vec<&String> = writes.difference(&exercised).collect();
+    assert!(missing.is_empty(), "write operations not exercised: {missing:?}");
+}
+
+async fn owner_with_account(app: &TestApp) -> (SignedIn, String) {
+    let owner = app.sign_up("owner@example.com").await;
+    let account = app.create_account(&owner, "Acme").await;
+    (owner, account)
+}
+
+async fn the_log_is_listed_newest_first_with_filters(app: TestApp) {
+    let (owner, account) = owner_with_account(&app).await;
+    let t = Some(owner.access_token.as_str());
+    let groups = format!("/v1/accounts/{account}/groups");
+    for name in ["One", "Two", "Three"] {
+        app.post(&groups, t, json!({"name": name})).await.expect_status(201);
+    }
+    let member = app.sign_up("member@example.com").await;
+    app.add_member(&account, &member.id, &["developer"]);
+    let member_path = format!("/v1/accounts/{account}/members/{}", member.id);
+    app.delete(&member_path, t).await.expect_status(204);
+
+    let log = format!("/v1/accounts/{account}/audit-events");
+    let unsealed = app.get(&log, t).await.expect_status(200)["items"].as_array().unwrap().len();
+    assert_eq!(unsealed, 0, "events are listed once the sealer has put them in the chain");
+    app.run_jobs().await;
+    let all = app.get(&log, t).await;
+    let items = all.expect_status(200)["items"].as_array().unwrap().clone();
+    let actions: Vec<&str> = items.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["member.removed", "group.created", "group.created", "group.created", "account.created"]);
+    let seqs: Vec<i64> = items.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    assert_eq!(seqs, [5, 4, 3, 2, 1], "newest first, numbered without gaps");
+    assert_eq!(items[0]["actor"], json!({"type": "user", "id": owner.id, "name": "Ada Lovelace"}));
+    assert_eq!(items[0]["targets"][0]["label"], "member@example.com");
+    assert_eq!(items[0]["changes"]["assignments"]["before"], json!([{"role": "developer", "group_id": null}]));
+    assert_eq!(items[1]["prev_hash"], items[2]["hash"], "each event points at the one before");
+    assert!(items[0]["request_id"].is_string() && items[0]["client_ip"].is_string());
+
+    let page = app.get(&format!("{log}?limit=2"), t).await.body;
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    let next = app.get(&format!("{log}?limit=2&cursor={}", page["next_cursor"].as_str().unwrap()), t).await.body;
+    assert_eq!(next["items"][0]["seq"], 3);
+    let (app_ref, log_ref) = (&app, &log);
+    let only = |query: &str| {
+        let path = format!("{log_ref}?{query}");
+        async move { app_ref.get(&path, t).await.expect_status(200)["items"].as_array().unwrap().len() }
+    };
+    assert_eq!(only("action=group.created").await, 3);
+    assert_eq!(only("action_prefix=member.").await, 1);
+    assert_eq!(only(&format!("actor={}", owner.id)).await, 5);
+    assert_eq!(only(&format!("actor={}", member.id)).await, 0);
+    assert_eq!(only(&format!("target={}", member.id)).await, 1);
+    let later = (app.now() + chrono::Duration::seconds(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    assert_eq!(only(&format!("to={later}")).await, 5);
+    assert_eq!(only(&format!("from={later}")).await, 0);
+
+    app.get(&format!("{log}?action=member.exploded"), t).await.expect_problem(422, "validation_failed");
+    app.get(&format!("{log}?action_prefix=nothing."), t).await.expect_problem(422, "validation_failed");
+    app.get(&format!("{log}?cursor=nope"), t).await.expect_problem(422, "validation_failed");
+    let developer = app.sign_up("dev@example.com").await;
+    app.add_member(&account, &developer.id, &["developer"]);
+    app.get(&log, Some(&developer.access_token)).await.expect_problem(403, "forbidden");
+    // Reading the log records nothing.
+    assert_eq!(app.get(&log, t).await.body["items"].as_array().unwrap().len(), 5);
+}
+
+async fn exports_stream_json_lines_and_escaped_csv(app: TestApp) {
+    let owner = app.sign_up("owner@example.com").await;
+    let t = Some(owner.access_token.as_str());
+    app.patch("/v1/me", t, json!({"first_name": "=HYPERLINK(\"http://evil.example\")"})).await.expect_status(200);
+    let account = app.create_account(&owner, "Acme").await;
+    // More events than one export page holds, recorded as flows do.
+    let mut conn = app.db();
+    for i in 0..1_050 {
+        let event = persistence::audit::NewEvent {
+            chain: &account,
+            account_id: Some(account.parse().unwrap()),
+            occurred_at: app.now(),
+            action: "group.created",
+            actor_type: "user",
+            actor_id: Some(owner.id.parse().unwrap()),
+            actor_name: "Ada Lovelace",
+            targets: "[]",
+            target_ids: &[],
+            changes: &json!({"name": {"before": null, "after": format!("Group {i}")}}).to_string(),
+            request_id: None,
+            client_ip: None,
+            user_agent: None,
+        };
+        persistence::audit::record(&mut conn, event).unwrap();
+    }
+    drop(conn);
+    app.run_jobs().await;
+    let export = format!("/v1/accounts/{account}/audit-events/export");
+    let lines = app.client.get(app.url(&export)).bearer_auth(&owner.access_token).send().await.unwrap();
+    assert_eq!(lines.headers()["content-type"], "application/x-ndjson");
+    let text = lines.text().await.unwrap();
+    let events: Vec<Value> = text.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    assert_eq!(events.len(), 1_051, "every event, across export pages");
+    assert_eq!(events[0]["seq"], 1_051);
+    assert_eq!(events[1_050]["action"], "account.created");
+
+    let csv = app
+        .client
+        .get(app.url(&format!("{export}?format=csv&action=account.created")))
+        .bearer_auth(&owner.access_token);
+    let csv = csv.send().await.unwrap().text().await.unwrap();
+    let mut rows = csv.lines();
+    assert!(rows.next().unwrap().starts_with("seq,occurred_at,action,actor_type,actor_id,actor_name,"));
+    let row = rows.next().unwrap();
+    assert!(row.contains("\"'=HYPERLINK("), "a formula-looking name is escaped: {row}");
+    assert!(rows.next().is_none());
+    app.get(&format!("{export}?format=xml"), t).await.expect_problem(400, "invalid_query");
+}
+
+/// Runs SQL that must be refused.
+fn refused(app: &TestApp, statement: &str) {
+    let outcome = diesel::sql_query(statement).execute(&mut *app.db());
+    assert!(outcome.is_err(), "{statement} was let through");
+}
+
+async fn the_database_refuses_to_change_events(app: TestApp) {
+    let (owner, account) = owner_with_account(&app).await;
+    let groups = format!("/v1/accounts/{account}/groups");
+    app.post(&groups, Some(&owner.access_token), json!({"name": "G"})).await.expect_status(201);
+    app.run_jobs().await;
+    refused(&app, "UPDATE audit_events SET actor_name = 'Mallory'");
+    refused(&app, "DELETE FROM audit_events");
+    refused(&app, "UPDATE audit_event_targets SET target_id = 'x'");
+    refused(&app, "DELETE FROM audit_event_targets");
+    // Nor can an event waiting for the sealer be rewritten.
+    app.post(&groups, Some(&owner.access_token), json!({"name": "H"})).await.expect_status(201);
+    refused(&app, "UPDATE audit_pending SET actor_name = 'Mallory'");
+    app.run_jobs().await;
+    let count: i64 = {
+        use persistence::schema::audit_events::dsl;
+        dsl::audit_events.count().get_result(&mut *app.db()).unwrap()
+    };
+    assert_eq!(count, 5, "registration, sign-in and the account's three events are all there");
+}
+
+/// `roster audit verify` on the app's database: (success, output).
+fn audit_verify(app: &TestApp) -> (bool, String) {
+    let url = match &app.settings.database_url {
+        DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
+        DatabaseUrl::Postgres(url) => url.clone(),
+    };
+    let output = std::process::Command::new(roster_binary())
+        .args(["audit", "verify"])
+        .env("ROSTER_DATABASE_URL", url)
+        .env("ROSTER_DATA_DIR", &app.settings.data_dir)
+        .env("ROSTER_LOG", "error")
+        .output()
+        .expect("roster runs");
+    let report = format!(
+        "{}{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+        output.status
+    );
+    (output.status.success(), report)
+}
+
+async fn a_changed_event_is_named_by_audit_verify(app: TestApp) {
+    let (owner, account) = owner_with_account(&app).await;
+    let groups = format!("/v1/accounts/{account}/groups");
+    for name in ["One", "Two", "Three"] {
+        app.post(&groups, Some(&owner.access_token), json!({"name": name})).await.expect_status(201);
+    }
+    app.run_jobs().await;
+    let (ok, report) = audit_verify(&app);
+    assert!(ok, "an untouched log verifies: {report}");
+    assert!(report.contains(&format!("ok      {account}: 4 events")), "{report}");
+
+    // Someone with the database's keys gets past the trigger and rewrites
+    // history: the second group is now called something else.
+    let tampered: String = {
+        use persistence::schema::audit_events::dsl;
+        dsl::audit_events
+            .filter(dsl::chain.eq(&account))
+            .filter(dsl::seq.eq(3))
+            .select(dsl::id)
+            .first(&mut *app.db())
+            .unwrap()
+    };
+    let disable = match app.backend {
+        Backend::Postgres => "ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only",
+        Backend::Sqlite => "DROP TRIGGER audit_events_no_update",
+    };
+    let mut conn = app.db();
+    diesel::sql_query(disable).execute(&mut *conn).unwrap();
+    diesel::sql_query(format!(
+        "UPDATE audit_events SET changes = replace(changes, 'Two', 'Zwei') WHERE id = '{tampered}'"
+    ))
+    .execute(&mut *conn)
+    .unwrap();
+    let (ok, report) = audit_verify(&app);
+    assert!(!ok, "a rewritten event fails verification");
+    assert!(report.contains(&format!("BROKEN  {account}: event {tampered} (#3)")), "{report}");
+}
+
+async fn concurrent_changes_seal_into_one_unbroken_chain(app: TestApp) {
+    let (owner, account) = owner_with_account(&app).await;
+    let groups = format!("/v1/accounts/{account}/groups");
+    // Changes commit while two sealers race each other.
+    let writes = join_all((0..40).map(|i| {
+        let (app, groups, token) = (&app, &groups, owner.access_token.as_str());
+        async move { app.post(groups, Some(token), json!({"name": format!("G{i}")})).await.status }
+    }));
+    let sealers = async {
+        for _ in 0..10 {
+            join(app.run_jobs(), app.run_jobs()).await;
+        }
+    };
+    let (statuses, ()) = join(writes, sealers).await;
+    assert!(statuses.iter().all(|status| *status == 201), "{statuses:?}");
+    app.run_jobs().await;
+    let mut seqs: Vec<i64> = {
+        use persistence::schema::audit_events::dsl;
+        dsl::audit_events.filter(dsl::chain.eq(&account)).select(dsl::seq).load(&mut *app.db()).unwrap()
+    };
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=41).collect::<Vec<i64>>(), "each event has its own place, without gaps");
+    let (ok, report) = audit_verify(&app);
+    assert!(ok && report.contains(&format!("ok      {account}: 41 events")), "{report}");
+}
+
+async fn retention_purges_old_events_and_the_chain_still_verifies(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, |settings| settings.audit_retention_days = 30).await else { return };
+    let (owner, account) = owner_with_account(&app).await;
+    let groups = format!("/v1/accounts/{account}/groups");
+    app.post(&groups, Some(&owner.access_token), json!({"name": "Old"})).await.expect_status(201);
+    app.run_jobs().await;
+    app.advance(chrono::Duration::days(31)).await;
+    app.post(&groups, Some(&owner.access_token), json!({"name": "New"})).await.expect_status(201);
+    app.advance(chrono::Duration::hours(2)).await;
+    let log = app.get(&format!("/v1/accounts/{account}/audit-events"), Some(&owner.access_token)).await.body;
+    let seqs: Vec<i64> = log["items"].as_array().unwrap().iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    assert_eq!(seqs, [3], "the two old events are gone, numbering goes on");
+    let (ok, report) = audit_verify(&app);
+    assert!(ok, "the chain verifies from its anchor: {report}");
+    assert!(report.contains(&format!("ok      {account}: 1 events")), "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_on_sqlite() {
+    retention_purges_old_events_and_the_chain_still_verifies(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_on_postgres() {
+    retention_purges_old_events_and_the_chain_still_verifies(Backend::Postgres).await;
+}

@@ -1,0 +1,5 @@
+DROP TABLE audit_event_targets;
+DROP TABLE audit_events;
+DROP FUNCTION audit_append_only();
+DROP TABLE audit_purge_permits;
+DROP TABLE audit_anchors;
