@@ -231,6 +231,12 @@ pub fn seal(conn: &mut DbConnection, limit: i64) -> Result<Vec<AuditEvent>, Stor
     Ok(sealed)
 }
 
+/// Whether any recorded event waits to be sealed.
+pub fn has_pending(conn: &mut DbConnection) -> Result<bool, StoreError> {
+    let first: Option<i64> = audit_pending::table.select(audit_pending::position).first(conn).optional()?;
+    Ok(first.is_some())
+}
+
 /// The end of a chain: its last event's `seq` and hash, or its anchor.
 fn head(conn: &mut DbConnection, chain: &str) -> Result<(i64, String), StoreError> {
     let last: Option<(i64, String)> = audit_events::table

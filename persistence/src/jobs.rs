@@ -143,6 +143,18 @@ pub fn claim(
         kind_list.join(", "),
         kinds.len() + 3
     );
+    // A read first: on SQLite an empty write transaction still takes the
+    // database's only write lock, and idle lanes look often.
+    let due = jobs::table
+        .filter(jobs::done_at.is_null())
+        .filter(jobs::available_at.le(time::to_db(now)))
+        .filter(jobs::kind.eq_any(kinds))
+        .select(jobs::id)
+        .first::<String>(conn)
+        .optional()?;
+    if due.is_none() {
+        return Ok(Vec::new());
+    }
     write_transaction(conn, |conn| {
         let mut query = diesel::sql_query(&statement)
             .bind::<Timestamp, NaiveDateTime>(time::to_db(now + lease))

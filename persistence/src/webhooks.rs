@@ -225,16 +225,28 @@ pub fn delete(conn: &mut DbConnection, account: Uuid, id: Uuid) -> Result<bool, 
     Ok(deleted == 1)
 }
 
-/// The enabled endpoints of `account` subscribed to `event_type`.
-pub fn subscribers(conn: &mut DbConnection, account: Uuid, event_type: &str) -> Result<Vec<Uuid>, StoreError> {
-    let found: Vec<String> = webhook_subscriptions::table
-        .inner_join(webhook_endpoints::table)
-        .filter(webhook_subscriptions::account_id.eq(ids::to_db(account)))
-        .filter(webhook_subscriptions::event_type.eq(event_type))
-        .filter(webhook_endpoints::enabled.eq(true))
-        .select(webhook_subscriptions::endpoint_id)
-        .load(conn)?;
-    found.iter().map(|id| ids::from_db(id)).collect()
+/// Who listens to what in `accounts`: each enabled endpoint's subscriptions
+/// as `(account, event type, endpoint)`, in one query for a whole batch of
+/// events.
+pub fn subscriptions(conn: &mut DbConnection, accounts: &[Uuid]) -> Result<Vec<(Uuid, String, Uuid)>, StoreError> {
+    let mut found = Vec::new();
+    for chunk in accounts.chunks(crate::db::BATCH_ROWS) {
+        let chunk: Vec<String> = chunk.iter().map(|account| ids::to_db(*account)).collect();
+        let rows: Vec<(String, String, String)> = webhook_subscriptions::table
+            .inner_join(webhook_endpoints::table)
+            .filter(webhook_subscriptions::account_id.eq_any(chunk))
+            .filter(webhook_endpoints::enabled.eq(true))
+            .select((
+                webhook_subscriptions::account_id,
+                webhook_subscriptions::event_type,
+                webhook_subscriptions::endpoint_id,
+            ))
+            .load(conn)?;
+        for (account, event_type, endpoint) in rows {
+            found.push((ids::from_db(&account)?, event_type, ids::from_db(&endpoint)?));
+        }
+    }
+    Ok(found)
 }
 
 /// Records a failed attempt: the endpoint's failing streak starts now if

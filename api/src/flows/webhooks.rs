@@ -3,6 +3,8 @@
 //! ([`enqueue_for`], called when the event is sealed): one delivery per
 //! endpoint, delivered by the job runner.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, Utc};
 use domain::audit::AuditAction;
 use persistence::audit::AuditEvent;
@@ -202,24 +204,33 @@ fn body(event: &AuditEvent, account: Uuid) -> String {
     .to_string()
 }
 
-/// Queues one delivery of `event` to each enabled endpoint of `account`
-/// subscribed to its action, in the transaction that seals the event;
-/// tells whether any was queued.
-pub fn enqueue_for(
-    conn: &mut DbConnection,
-    account: Uuid,
-    event: &AuditEvent,
-    now: DateTime<Utc>,
-) -> Result<bool, StoreError> {
-    let endpoints = webhooks::subscribers(conn, account, &event.action)?;
-    if endpoints.is_empty() {
+/// Queues one delivery of each sealed account event to each enabled
+/// endpoint of its account subscribed to its action, in the transaction
+/// that sealed the events; tells whether any was queued. One query finds
+/// the listeners of the whole batch.
+pub fn enqueue_for(conn: &mut DbConnection, sealed: &[AuditEvent], now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let in_account = |event: &AuditEvent| event.account_id.as_deref().and_then(|id| id.parse::<Uuid>().ok());
+    let mut accounts: Vec<Uuid> = sealed.iter().filter_map(in_account).collect();
+    accounts.sort_unstable();
+    accounts.dedup();
+    if accounts.is_empty() {
         return Ok(false);
     }
-    let deliveries =
-        webhooks::create_deliveries(conn, &endpoints, &event.id, &event.action, &body(event, account), now)?;
-    let payloads: Vec<String> = deliveries.into_iter().map(job_payload).collect();
-    jobs::enqueue_many(conn, JOB_KIND, &payloads, now)?;
-    Ok(true)
+    let mut listeners: HashMap<(Uuid, String), Vec<Uuid>> = HashMap::new();
+    for (account, event_type, endpoint) in webhooks::subscriptions(conn, &accounts)? {
+        listeners.entry((account, event_type)).or_default().push(endpoint);
+    }
+    let mut queued = false;
+    for event in sealed {
+        let Some(account) = in_account(event) else { continue };
+        let Some(endpoints) = listeners.get(&(account, event.action.clone())) else { continue };
+        let deliveries =
+            webhooks::create_deliveries(conn, endpoints, &event.id, &event.action, &body(event, account), now)?;
+        let payloads: Vec<String> = deliveries.into_iter().map(job_payload).collect();
+        jobs::enqueue_many(conn, JOB_KIND, &payloads, now)?;
+        queued = true;
+    }
+    Ok(queued)
 }
 
 /// Records that an endpoint was disabled by the system (it failed for

@@ -113,9 +113,16 @@ impl JobRunner {
         })
     }
 
-    /// Tells the sealer and every lane that work may have been queued.
+    /// Tells the runner that a change was committed. Every change records
+    /// an audit event, so this wakes the sealer, which wakes the lanes once
+    /// per batch it seals: under load that is one look for emails and
+    /// imports per seal window instead of four per request, each a query
+    /// (and on SQLite a turn at the write lock when there is work).
     pub fn wake(&self) {
         self.wake_sealer.notify_one();
+    }
+
+    fn wake_lanes(&self) {
         for lane in &self.wake {
             lane.notify_one();
         }
@@ -182,7 +189,15 @@ impl JobRunner {
             loop {
                 match sealer.seal().await {
                     Ok(0) => {}
-                    Ok(_) => continue,
+                    // A full batch: more are waiting already.
+                    Ok(sealed) if sealed == SEAL_BATCH as usize => {
+                        sealer.wake_lanes();
+                        continue;
+                    }
+                    // Otherwise wait for the next window to fill: sealing
+                    // again at once, under steady load, made a transaction
+                    // (and four lane queries) per handful of events.
+                    Ok(_) => sealer.wake_lanes(),
                     Err(reason) => tracing::warn!(%reason, "audit events could not be sealed"),
                 }
                 tokio::select! {
@@ -200,14 +215,14 @@ impl JobRunner {
     pub async fn seal(&self) -> Result<usize, String> {
         let (sealed, queued) = self
             .blocking(|conn, now| {
+                // A read first: on SQLite an empty write transaction still
+                // takes the database's only write lock.
+                if !persistence::audit::has_pending(conn)? {
+                    return Ok((0, false));
+                }
                 persistence::write_transaction(conn, |conn| {
                     let sealed = persistence::audit::seal(conn, SEAL_BATCH)?;
-                    let mut queued = false;
-                    for event in &sealed {
-                        if let Some(account) = event.account_id.as_deref().and_then(|id| id.parse().ok()) {
-                            queued |= crate::flows::webhooks::enqueue_for(conn, account, event, now)?;
-                        }
-                    }
+                    let queued = crate::flows::webhooks::enqueue_for(conn, &sealed, now)?;
                     Ok((sealed.len(), queued))
                 })
             })
