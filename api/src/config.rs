@@ -122,6 +122,20 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_DB_POOL_SIZE", default_value_t = 10, global = true, value_parser = clap::value_parser!(u32).range(1..=500))]
     pub db_pool_size: u32,
 
+    /// How long a request waits for a database connection before it is
+    /// answered 503 with `Retry-After`, in milliseconds. Short, so that an
+    /// unreachable database fails requests fast instead of queueing them.
+    #[arg(long, env = "ROSTER_DB_CONNECT_WAIT_MS", default_value_t = 1_000, global = true, value_parser = clap::value_parser!(u64).range(50..=60_000))]
+    pub db_connect_wait_ms: u64,
+
+    /// Origins (scheme://host[:port]) whose browser pages may call the API,
+    /// comma-separated, or `*` for any origin. None by default: only pages
+    /// served from the public URL's own origin. Roster authenticates with
+    /// bearer tokens, never cookies, so credentialed CORS is never enabled
+    /// (and `*` cannot be combined with it).
+    #[arg(long, env = "ROSTER_CORS_ALLOWED_ORIGINS", value_delimiter = ',', global = true)]
+    pub cors_allowed_origins: Vec<String>,
+
     /// Threads that hash and check passwords (0: one per CPU core). Each
     /// hash holds about 19 MiB while it runs, so this bounds the memory and
     /// CPU that sign-ins can take.

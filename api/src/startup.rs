@@ -3,7 +3,7 @@ use std::sync::Arc;
 
 use actix_web::body::EitherBody;
 use actix_web::dev::{Server, ServiceResponse};
-use actix_web::http::header;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
 use domain::Clock;
@@ -17,9 +17,11 @@ use crate::auth::sealing::SealingKey;
 use crate::config::Settings;
 use crate::email::transport::EmailTransport;
 use crate::http::access::RouteRequirements;
+use crate::http::cors::AllowedOrigins;
 use crate::http::extract::{self, BodyLimit};
+use crate::http::methods::RouteMethods;
 use crate::http::problem::{ApiError, PROBLEM_JSON};
-use crate::http::{idempotency, openapi, routes};
+use crate::http::{headers, idempotency, openapi, routes};
 use crate::jobs::JobRunner;
 use crate::outbound::Reach;
 use crate::state::AppState;
@@ -37,6 +39,8 @@ pub enum StartupError {
     Email(String),
     #[error("jobs: {0}")]
     Jobs(String),
+    #[error("CORS: {0}")]
+    Cors(String),
     #[error("route table: {0}")]
     Routes(String),
     #[error("cannot start the password hashing threads: {0}")]
@@ -47,7 +51,8 @@ pub enum StartupError {
 
 /// Opens the database and applies pending migrations.
 pub fn prepare_database(settings: &Settings) -> Result<DbPool, StartupError> {
-    let pool = connect_pool(&settings.database_url, settings.db_pool_size)?;
+    let wait = std::time::Duration::from_millis(settings.db_connect_wait_ms);
+    let pool = connect_pool(&settings.database_url, settings.db_pool_size, wait)?;
     let mut conn = pool.get().map_err(persistence::StoreError::from)?;
     run_migrations(&mut conn)?;
     Ok(pool)
@@ -138,6 +143,9 @@ impl Application {
         let workers = settings.workers;
         let document = openapi::document();
         let requirements = RouteRequirements::from_document(&document).map_err(StartupError::Routes)?;
+        let methods = RouteMethods::from_document(&document);
+        let origins =
+            AllowedOrigins::parse(&settings.public_url, &settings.cors_allowed_origins).map_err(StartupError::Cors)?;
         let run_jobs = settings.jobs;
         let state = web::Data::new(AppState {
             pool,
@@ -148,6 +156,7 @@ impl Application {
             secrets,
             reach: Reach { private_networks: settings.webhook_allow_private_networks },
             requirements,
+            methods,
             settings,
             jobs: jobs.clone(),
         });
@@ -163,7 +172,12 @@ impl Application {
                 .service(web::redirect("/docs", "/docs/"))
                 .default_service(web::to(unmatched_route))
                 .wrap(from_fn(idempotency::idempotency_middleware))
+                // Outside the handlers and idempotency, so that errors and
+                // replays carry CORS headers too; inside the problem mapper,
+                // so that a refused preflight is a problem document.
+                .wrap(origins.middleware())
                 .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
+                .wrap(from_fn(headers::security_headers))
                 .wrap(from_fn(telemetry::request_id_middleware))
         })
         .shutdown_timeout(30);
@@ -200,9 +214,20 @@ impl Application {
     }
 }
 
-/// 405 when the path exists with other methods, else 404.
-async fn unmatched_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(if req.resource_map().has_resource(req.path()) { ApiError::MethodNotAllowed } else { ApiError::RouteNotFound })
+/// 405 with `Allow` when the path exists with other methods, else 404.
+async fn unmatched_route(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let allow = state.methods.allow(req.path()).or_else(|| {
+        // Undocumented routes (the API explorer) are GET only.
+        req.resource_map().has_resource(req.path()).then(|| "GET".to_owned())
+    });
+    match allow.and_then(|allow| HeaderValue::from_str(&allow).ok()) {
+        Some(allow) => {
+            let mut response = ApiError::MethodNotAllowed.error_response();
+            response.headers_mut().insert(header::ALLOW, allow);
+            response
+        }
+        None => ApiError::RouteNotFound.error_response(),
+    }
 }
 
 /// Error responses made outside our handlers (actix's router and extractors)
@@ -213,8 +238,14 @@ fn problem_for_bare_errors<B>(response: ServiceResponse<B>) -> actix_web::Result
         return Ok(ErrorHandlerResponse::Response(response.map_into_left_body()));
     }
     let status = response.status();
-    let (request, _) = response.into_parts();
-    let problem = ApiError::from_status(status).error_response();
+    let (request, original) = response.into_parts();
+    let mut problem = ApiError::from_status(status).error_response();
+    // Keep what the layers inside said about the response (CORS, Allow, …).
+    for (name, value) in original.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            problem.headers_mut().append(name.clone(), value.clone());
+        }
+    }
     let response: ServiceResponse<EitherBody<B>> = ServiceResponse::new(request, problem).map_into_right_body();
     Ok(ErrorHandlerResponse::Response(response))
 }

@@ -10,6 +10,7 @@ use crate::auth::sealing::SealingKey;
 use crate::config::Settings;
 use crate::flows::{Actor, Ctx, Origin};
 use crate::http::access::RouteRequirements;
+use crate::http::methods::RouteMethods;
 use crate::http::problem::ApiError;
 use crate::jobs::JobRunner;
 use crate::outbound::Reach;
@@ -27,6 +28,8 @@ pub struct AppState {
     pub reach: Reach,
     /// What each account-scoped route requires, as its handler declares it.
     pub requirements: RouteRequirements,
+    /// Which methods each documented path supports, for `Allow`.
+    pub methods: RouteMethods,
     pub settings: Settings,
     /// The background job runner; woken when a flow may have queued work.
     pub jobs: Arc<JobRunner>,

@@ -81,7 +81,10 @@ async fn main() {
         )
         .await;
     }
-    let mut conn = persistence::connect_pool(&database, 1).expect("a pool").get().expect("a connection");
+    let mut conn = persistence::connect_pool(&database, 1, std::time::Duration::from_secs(10))
+        .expect("a pool")
+        .get()
+        .expect("a connection");
     diesel::sql_query("UPDATE users SET email_verified = TRUE").execute(&mut *conn).expect("verify users");
     let mut tokens = Vec::new();
     for email in &emails {

@@ -18,7 +18,7 @@ use persistence::{DatabaseUrl, DbPool};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-pub use postgres::TestDatabase;
+pub use postgres::{OwnCluster, TestDatabase};
 pub use smtp::{MailSink, ReceivedEmail};
 pub use webhooks::{ReceivedWebhook, WebhookReceiver};
 
@@ -135,7 +135,8 @@ impl TestApp {
         let address = format!("http://127.0.0.1:{}", app.port());
         let jobs = app.jobs();
         tokio::spawn(app.run_until_stopped());
-        let pool = persistence::connect_pool(&database_url, 2).expect("the test pool connects");
+        let pool = persistence::connect_pool(&database_url, 2, std::time::Duration::from_secs(10))
+            .expect("the test pool connects");
         Some(TestApp {
             address,
             client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("a client"),
@@ -340,6 +341,30 @@ macro_rules! on_both_backends {
                 async fn $name() {
                     let Some(app) = $crate::TestApp::spawn($crate::Backend::Postgres).await else { return };
                     super::$name(app).await;
+                }
+            )+
+        }
+    };
+}
+
+/// Like [`on_both_backends!`], for tests that start their own servers (with
+/// settings of their own): each function takes the [`Backend`].
+#[macro_export]
+macro_rules! for_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite_servers {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::Backend::Sqlite).await;
+                }
+            )+
+        }
+        mod postgres_servers {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::Backend::Postgres).await;
                 }
             )+
         }

@@ -180,22 +180,91 @@ fn start_throwaway_cluster() -> Result<String, String> {
         }
         let _ = run_as_postgres(&bin.join("pg_ctl"), &["-D", &dir.to_string_lossy(), "-m", "immediate", "stop"]);
     }
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let port = init_cluster(&bin, &dir)?;
+    start_cluster(&bin, &dir, port)?;
+    std::fs::write(&port_file, port.to_string()).map_err(|e| e.to_string())?;
+    Ok(cluster_url(port))
+}
+
+fn cluster_url(port: u16) -> String {
+    format!("postgres://postgres@127.0.0.1:{port}/postgres?sslmode=disable")
+}
+
+/// Creates a fresh cluster in `dir` and picks a free port for it.
+fn init_cluster(bin: &Path, dir: &Path) -> Result<u16, String> {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     if is_root() {
         run(Command::new("chown").args(["postgres:postgres", &dir.to_string_lossy()]))?;
     }
     let data = dir.to_string_lossy().into_owned();
     run_as_postgres(&bin.join("initdb"), &["-D", &data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"])?;
-    let port =
-        std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
+    Ok(std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port())
+}
+
+fn start_cluster(bin: &Path, dir: &Path, port: u16) -> Result<(), String> {
+    let data = dir.to_string_lossy().into_owned();
     let options = format!("-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300");
     run_as_postgres(
         &bin.join("pg_ctl"),
         &["-D", &data, "-l", &format!("{data}/server.log"), "-o", &options, "-w", "start"],
-    )?;
-    std::fs::write(&port_file, port.to_string()).map_err(|e| e.to_string())?;
-    Ok(format!("postgres://postgres@127.0.0.1:{port}/postgres?sslmode=disable"))
+    )
+}
+
+fn stop_cluster(bin: &Path, dir: &Path) -> Result<(), String> {
+    run_as_postgres(&bin.join("pg_ctl"), &["-D", &dir.to_string_lossy(), "-m", "fast", "-w", "stop"])
+}
+
+/// A PostgreSQL cluster of one test's own, which the test may stop and
+/// start again (to see how the service behaves while its database is
+/// away). Removed when dropped.
+pub struct OwnCluster {
+    bin: PathBuf,
+    dir: PathBuf,
+    port: u16,
+}
+
+impl OwnCluster {
+    /// `None` (after saying why) where `initdb` and `pg_ctl` are missing;
+    /// under `CI=true` that fails the test instead.
+    pub fn start() -> Option<OwnCluster> {
+        let started = pg_bin_dir().ok_or_else(|| "initdb and pg_ctl were not found".to_owned()).and_then(|bin| {
+            let dir = std::env::temp_dir().join(format!("roster-own-pg-{}", uuid::Uuid::new_v4().simple()));
+            let port = init_cluster(&bin, &dir)?;
+            start_cluster(&bin, &dir, port)?;
+            Ok(OwnCluster { bin, dir, port })
+        });
+        match started {
+            Ok(cluster) => Some(cluster),
+            Err(error) if std::env::var("CI").is_ok_and(|v| v == "true") => panic!("CI=true: {error}"),
+            Err(error) => {
+                eprintln!("SKIPPED: a PostgreSQL cluster of the test's own could not be started: {error}");
+                None
+            }
+        }
+    }
+
+    pub fn url(&self) -> String {
+        cluster_url(self.port)
+    }
+
+    /// Stops the server (fast shutdown: connections are cut).
+    pub fn stop(&self) {
+        stop_cluster(&self.bin, &self.dir).expect("the cluster stops");
+    }
+
+    /// Starts the stopped server again on the same port.
+    pub fn resume(&self) {
+        start_cluster(&self.bin, &self.dir, self.port).expect("the cluster starts again");
+    }
+}
+
+impl Drop for OwnCluster {
+    fn drop(&mut self) {
+        let _ =
+            run_as_postgres(&self.bin.join("pg_ctl"), &["-D", &self.dir.to_string_lossy(), "-m", "immediate", "stop"]);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 fn pg_bin_dir() -> Option<PathBuf> {

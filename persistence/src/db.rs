@@ -112,14 +112,17 @@ impl ManageConnection for ConnectionManager {
 }
 
 /// Opens a pool of `size` connections, creating the SQLite file's directory.
-pub fn connect_pool(url: &DatabaseUrl, size: u32) -> Result<DbPool, StoreError> {
+///
+/// `wait` bounds how long a caller waits for a connection: when the database
+/// is away, requests should fail fast (and be retried) rather than pile up.
+pub fn connect_pool(url: &DatabaseUrl, size: u32, wait: Duration) -> Result<DbPool, StoreError> {
     create_sqlite_dir(url)?;
     r2d2::Pool::builder()
         .max_size(size)
         // Open one connection up front (it fails fast on a bad URL) and the
         // rest on demand, rather than all at once.
         .min_idle(Some(1))
-        .connection_timeout(Duration::from_secs(10))
+        .connection_timeout(wait)
         .build(ConnectionManager { url: url.clone() })
         .map_err(|e| StoreError::Connect(e.to_string()))
 }

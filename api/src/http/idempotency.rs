@@ -82,17 +82,17 @@ pub async fn idempotency_middleware(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let key = match req.headers().get(IDEMPOTENCY_KEY) {
-        Some(value) if req.method() == Method::POST => parse_key(value),
-        _ => return Ok(next.call(req).await?.map_into_boxed_body()),
+    let Some(value) = req.headers().get(IDEMPOTENCY_KEY).filter(|_| req.method() == Method::POST).cloned() else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let key = match key {
-        Ok(key) => key,
-        Err(error) => return Ok(req.error_response(error)),
-    };
-    // Anonymous requests run as usual (and get their 401 where one is due).
+    // Anonymous requests run as usual (and get their 401 where one is due)
+    // before their key is looked at: authentication comes first.
     let (Ok(user), Some(state)) = (authenticate(req.request()), req.app_data::<web::Data<AppState>>().cloned()) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let key = match parse_key(&value) {
+        Ok(key) => key,
+        Err(error) => return Ok(req.error_response(error)),
     };
     // Spreadsheet uploads are the largest bodies.
     let limit = state.settings.body_limit_bytes.max(domain::import::MAX_BYTES);

@@ -115,7 +115,8 @@ impl Scene {
             json!({"email": "owner@example.com", "password": PASSWORD, "first_name": "Ada", "last_name": "Lovelace"});
         post(client, format!("{base}/v1/auth/register"), None, owner).await;
         // Sending invitations needs a verified email.
-        let mut conn = persistence::connect_pool(&self.database, 1).unwrap().get().unwrap();
+        let mut conn =
+            persistence::connect_pool(&self.database, 1, std::time::Duration::from_secs(10)).unwrap().get().unwrap();
         diesel::sql_query("UPDATE users SET email_verified = TRUE").execute(&mut *conn).unwrap();
         let credentials = json!({"email": "owner@example.com", "password": PASSWORD});
         let tokens = post(client, format!("{base}/v1/auth/login"), None, credentials).await;
@@ -142,7 +143,8 @@ async fn queued_emails_survive_a_kill(backend: Backend) {
     let path = format!("{base}/v1/accounts/{account}/invitations");
     let results = post(client, path, Some(&token), json!({"invitations": items})).await;
     assert!(results["results"].as_array().unwrap().iter().all(|r| r["outcome"] == "created"));
-    let mut conn = persistence::connect_pool(&scene.database, 1).unwrap().get().unwrap();
+    let mut conn =
+        persistence::connect_pool(&scene.database, 1, std::time::Duration::from_secs(10)).unwrap().get().unwrap();
     assert_eq!(persistence::jobs::pending_count(&mut conn, "email").unwrap(), 13, "12 invitations and 1 verification");
     assert!(mail.all().is_empty());
 
@@ -209,7 +211,8 @@ async fn email_files_are_whole_after_a_kill(backend: Backend) {
 
     // The jobs the killed process had claimed wait out its lease (two
     // minutes): let that time pass.
-    let mut conn = persistence::connect_pool(&scene.database, 1).unwrap().get().unwrap();
+    let mut conn =
+        persistence::connect_pool(&scene.database, 1, std::time::Duration::from_secs(10)).unwrap().get().unwrap();
     diesel::sql_query("UPDATE jobs SET available_at = created_at WHERE done_at IS NULL").execute(&mut *conn).unwrap();
     scene.drain(&transport, &[]);
     assert_eq!(persistence::jobs::pending_count(&mut conn, "email").unwrap(), 0);
@@ -249,7 +252,7 @@ async fn an_import_killed_midway_resumes_exactly_once(backend: Backend) {
     }
     first.kill().expect("SIGKILL");
     first.wait().unwrap();
-    let pool = persistence::connect_pool(&scene.database, 1).unwrap();
+    let pool = persistence::connect_pool(&scene.database, 1, std::time::Duration::from_secs(10)).unwrap();
     let at_kill = {
         let mut conn = pool.get().unwrap();
         let import =

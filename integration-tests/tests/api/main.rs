@@ -8,6 +8,7 @@ mod accounts;
 mod audit;
 mod auth;
 mod authorization;
+mod browsers;
 mod crash;
 mod errors;
 mod hardening;

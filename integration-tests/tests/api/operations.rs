@@ -81,3 +81,39 @@ async fn every_operation_is_fully_documented(app: TestApp) {
         assert!(documented, "schema {name} has neither example nor properties");
     }
 }
+
+/// PostgreSQL stops under a running server: requests and the readiness
+/// probe are answered 503 promptly instead of queueing for a connection,
+/// and once the database is back the same server serves again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_outage_fails_fast_and_heals_without_a_restart() {
+    let Some(cluster) = integration_tests::OwnCluster::start() else { return };
+    let Some(app) = TestApp::spawn_with(integration_tests::Backend::Sqlite, |settings| {
+        settings.database_url = persistence::DatabaseUrl::parse(&cluster.url()).unwrap();
+        settings.db_connect_wait_ms = 300;
+    })
+    .await
+    else {
+        return;
+    };
+    app.register("ada@example.com").await.expect_status(201);
+    let login = serde_json::json!({"email": "ada@example.com", "password": integration_tests::PASSWORD});
+    let token =
+        app.post("/v1/auth/login", None, login).await.expect_status(200)["access_token"].as_str().unwrap().to_owned();
+    app.get("/v1/me", Some(&token)).await.expect_status(200);
+
+    cluster.stop();
+    // Generous bounds: the point is seconds rather than the 10+ s a
+    // request used to queue, not a latency figure.
+    for path in ["/v1/me", "/readyz"] {
+        let started = std::time::Instant::now();
+        let reply = app.get(path, Some(&token)).await;
+        reply.expect_problem(503, "unavailable");
+        assert_eq!(reply.headers["retry-after"], "1");
+        assert!(started.elapsed() < std::time::Duration::from_secs(3), "{path} took {:?}", started.elapsed());
+    }
+
+    cluster.resume();
+    assert_eq!(app.get("/v1/me", Some(&token)).await.expect_status(200)["email"], "ada@example.com");
+    app.get("/readyz", None).await.expect_status(200);
+}

@@ -1,0 +1,38 @@
+//! Headers every response carries.
+//!
+//! `Cache-Control: no-store` by default: almost every response is about one
+//! caller, and several carry tokens or secrets shown once (sign-in,
+//! refresh, join-link and webhook secrets), which must not sit in a browser
+//! or proxy cache. A handler that knows better sets its own.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::web;
+
+use crate::state::AppState;
+
+/// A year, as browsers expect for HSTS.
+const HSTS: HeaderValue = HeaderValue::from_static("max-age=31536000; includeSubDomains");
+
+pub async fn security_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    // Strict-Transport-Security only means something over https; sent over
+    // http it would be ignored, and it would be wrong for local development.
+    let https =
+        req.app_data::<web::Data<AppState>>().is_some_and(|state| state.settings.public_url.starts_with("https://"));
+    let mut response = next.call(req).await?;
+    let headers = response.headers_mut();
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if https {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HSTS);
+    }
+    Ok(response)
+}
