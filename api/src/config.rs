@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use domain::rate_limit::Limit;
 use persistence::DatabaseUrl;
 
 #[derive(Debug, Parser)]
@@ -136,6 +137,16 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_CORS_ALLOWED_ORIGINS", value_delimiter = ',', global = true)]
     pub cors_allowed_origins: Vec<String>,
 
+    /// Addresses of reverse proxies in front of Roster, comma-separated.
+    /// Only when a request comes from one of them is `X-Forwarded-For` read
+    /// for the client's address (rate limits, the audit log); otherwise
+    /// anyone could claim any address.
+    #[arg(long, env = "ROSTER_TRUSTED_PROXIES", value_delimiter = ',', global = true)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+
+    #[command(flatten)]
+    pub rate_limits: RateLimitSettings,
+
     /// Threads that hash and check passwords (0: one per CPU core). Each
     /// hash holds about 19 MiB while it runs, so this bounds the memory and
     /// CPU that sign-ins can take.
@@ -189,6 +200,83 @@ pub struct Settings {
     /// Log filter, in tracing's EnvFilter syntax.
     #[arg(long, env = "ROSTER_LOG", default_value = "info", global = true)]
     pub log: String,
+}
+
+/// Rate limits, each `HITS/WINDOW` (`10/15m`; units s, m, h, d; at most a
+/// day) or `off`. Counted in the database, so instances sharing one count
+/// together.
+#[derive(Debug, Clone, Args)]
+pub struct RateLimitSettings {
+    /// Failed sign-ins per email address; past it, the wait doubles with
+    /// each further attempt (up to a day). A successful sign-in or a
+    /// password reset clears it.
+    #[arg(
+        long = "rate-limit-login-per-email",
+        env = "ROSTER_RATE_LIMIT_LOGIN_PER_EMAIL",
+        default_value = "10/15m",
+        global = true
+    )]
+    pub login_per_email: Limit,
+
+    /// Sign-in attempts per client address.
+    #[arg(
+        long = "rate-limit-login-per-ip",
+        env = "ROSTER_RATE_LIMIT_LOGIN_PER_IP",
+        default_value = "100/15m",
+        global = true
+    )]
+    pub login_per_ip: Limit,
+
+    /// Registrations per client address.
+    #[arg(
+        long = "rate-limit-register-per-ip",
+        env = "ROSTER_RATE_LIMIT_REGISTER_PER_IP",
+        default_value = "20/h",
+        global = true
+    )]
+    pub register_per_ip: Limit,
+
+    /// Verification emails a user may ask for again.
+    #[arg(
+        long = "rate-limit-verification-resend",
+        env = "ROSTER_RATE_LIMIT_VERIFICATION_RESEND",
+        default_value = "5/h",
+        global = true
+    )]
+    pub verification_resend: Limit,
+
+    /// Invitation emails (new, resent or reminded by hand) per account.
+    #[arg(
+        long = "rate-limit-invitations-per-account",
+        env = "ROSTER_RATE_LIMIT_INVITATIONS_PER_ACCOUNT",
+        default_value = "500/h",
+        global = true
+    )]
+    pub invitations_per_account: Limit,
+
+    /// Joins through join links per client address.
+    #[arg(
+        long = "rate-limit-joins-per-ip",
+        env = "ROSTER_RATE_LIMIT_JOINS_PER_IP",
+        default_value = "30/h",
+        global = true
+    )]
+    pub joins_per_ip: Limit,
+}
+
+impl RateLimitSettings {
+    /// Every limit off: for tests that are about something else.
+    pub fn off() -> Self {
+        let off = Limit(None);
+        RateLimitSettings {
+            login_per_email: off,
+            login_per_ip: off,
+            register_per_ip: off,
+            verification_resend: off,
+            invitations_per_account: off,
+            joins_per_ip: off,
+        }
+    }
 }
 
 impl Settings {

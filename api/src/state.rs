@@ -12,6 +12,7 @@ use crate::flows::{Actor, Ctx, Origin};
 use crate::http::access::RouteRequirements;
 use crate::http::methods::RouteMethods;
 use crate::http::problem::ApiError;
+use crate::http::rate_limit::{self, Hit};
 use crate::jobs::JobRunner;
 use crate::outbound::Reach;
 
@@ -49,6 +50,15 @@ impl AppState {
             work(&mut conn)
         })
         .await?
+    }
+}
+
+impl AppState {
+    /// Counts `hits` against the configured rate limits, in one database
+    /// hop: `Err` is the 429 to answer with.
+    pub async fn limit(&self, hits: Vec<Hit>) -> Result<(), ApiError> {
+        let (limits, now) = (self.settings.rate_limits.clone(), self.clock.now());
+        self.db(move |conn| rate_limit::count_all(conn, &limits, now, &hits)).await
     }
 }
 

@@ -16,6 +16,7 @@ pub mod membership;
 pub mod password;
 pub mod permission;
 pub mod person_name;
+pub mod rate_limit;
 pub mod role;
 pub mod text;
 pub mod webhook;

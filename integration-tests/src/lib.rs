@@ -129,6 +129,9 @@ impl TestApp {
         // Eight servers share two cores while the suite runs: sign-ins may
         // wait for a hashing thread far longer than in production.
         settings.password_hashing_wait_ms = 30_000;
+        // Every test signs its users in from 127.0.0.1; the limits are
+        // tested by tests that set them.
+        settings.rate_limits = api::config::RateLimitSettings::off();
         adjust(&mut settings);
         let clock = Arc::new(ManualClock::starting_at(SystemClock.now()));
         let app = Application::build(settings.clone(), clock.clone()).expect("the server starts");

@@ -28,6 +28,7 @@ pub mod jobs;
 pub mod join_links;
 pub mod join_requests;
 pub mod memberships;
+pub mod rate_limits;
 pub mod refresh_tokens;
 pub mod roles;
 pub mod schema;

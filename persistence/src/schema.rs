@@ -352,6 +352,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    rate_limits (key) {
+        key -> Text,
+        window_start -> Timestamp,
+        hits -> Integer,
+    }
+}
+
 diesel::joinable!(group_members -> groups (group_id));
 diesel::joinable!(group_members -> memberships (membership_id));
 diesel::joinable!(role_permissions -> roles (role_id));
@@ -399,4 +407,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     join_links,
     join_requests,
     idempotency_keys,
+    rate_limits,
 );

@@ -197,7 +197,7 @@ impl FromRequest for Origin {
     /// address and the user agent (at most 512 characters).
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let request_id = req.extensions().get::<RequestId>().map(|id| id.0.clone());
-        let client_ip = req.peer_addr().map(|address| address.ip().to_string());
+        let client_ip = client_ip(req).map(|address| address.to_string());
         let user_agent = req
             .headers()
             .get(actix_web::http::header::USER_AGENT)
@@ -205,6 +205,30 @@ impl FromRequest for Origin {
             .map(|agent| agent.chars().take(512).collect());
         std::future::ready(Ok(Origin { request_id, client_ip, user_agent }))
     }
+}
+
+/// The client's address: the peer's, unless the peer is a trusted proxy
+/// (`ROSTER_TRUSTED_PROXIES`), in which case the nearest address in
+/// `X-Forwarded-For` that is not itself a trusted proxy. Entries left of it
+/// could have been written by anyone and are not read.
+pub fn client_ip(req: &HttpRequest) -> Option<std::net::IpAddr> {
+    let peer = req.peer_addr()?.ip();
+    let Some(state) = req.app_data::<web::Data<crate::state::AppState>>() else { return Some(peer) };
+    let trusted = &state.settings.trusted_proxies;
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded = req.headers().get_all("x-forwarded-for").filter_map(|value| value.to_str().ok());
+    let hops: Vec<&str> = forwarded.flat_map(|value| value.split(',')).map(str::trim).collect();
+    for hop in hops.iter().rev() {
+        match hop.parse::<std::net::IpAddr>() {
+            Ok(address) if trusted.contains(&address) => continue,
+            Ok(address) => return Some(address),
+            // A malformed entry: whatever is left of it is untrustworthy.
+            Err(_) => break,
+        }
+    }
+    Some(peer)
 }
 
 pub fn path_config() -> web::PathConfig {

@@ -12,5 +12,6 @@ pub mod methods;
 pub mod openapi;
 pub mod pagination;
 pub mod problem;
+pub mod rate_limit;
 pub mod routes;
 pub mod spreadsheet;

@@ -137,6 +137,9 @@ fn add_standard_errors(api: &mut OpenApi) {
                 ("500", true, "InternalError"),
                 ("503", true, "Unavailable"),
             ];
+            if let Some(RefOr::T(limited)) = operation.responses.responses.get_mut("429") {
+                add_rate_limit_headers(limited);
+            }
             for (status, applies, name) in wanted {
                 if applies {
                     operation
@@ -147,6 +150,28 @@ fn add_standard_errors(api: &mut OpenApi) {
                 }
             }
         }
+    }
+}
+
+/// What a 429 says besides its problem document.
+fn add_rate_limit_headers(response: &mut Response) {
+    use utoipa::openapi::header::HeaderBuilder;
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let headers = [
+        ("Retry-After", Type::Integer, "Seconds to wait before trying again."),
+        (
+            "RateLimit-Policy",
+            Type::String,
+            "The quota that was exceeded (IETF draft-ietf-httpapi-ratelimit-headers), e.g. `\"login-email\";q=10;w=900`.",
+        ),
+        ("RateLimit", Type::String, "What is left of it and when it resets, e.g. `\"login-email\";r=0;t=900`."),
+    ];
+    for (name, schema_type, description) in headers {
+        let header = HeaderBuilder::new()
+            .schema(ObjectBuilder::new().schema_type(schema_type))
+            .description(Some(description))
+            .build();
+        response.headers.insert(name.to_owned(), header);
     }
 }
 

@@ -115,6 +115,10 @@ pub enum ApiError {
     Conflict { code: &'static str, detail: String },
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// Past a rate limit; the fields are the `RateLimit-Policy` and
+    /// `RateLimit` header values and the seconds to wait.
+    #[error("rate limited: {policy}")]
+    RateLimited { policy: String, limit: String, retry_after: i64 },
     /// Every password hashing thread stayed busy for the whole wait.
     #[error("password hashing is saturated")]
     Overloaded,
@@ -283,6 +287,12 @@ impl ApiError {
                 "Service unavailable",
                 "The service cannot handle the request right now; retry shortly.".into(),
             ),
+            RateLimited { retry_after, .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "Too many requests",
+                format!("Too many attempts; try again in {retry_after} seconds (see Retry-After)."),
+            ),
             Overloaded => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "overloaded",
@@ -333,6 +343,11 @@ impl ResponseError for ApiError {
         }
         if self.status_code() == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+        }
+        if let ApiError::RateLimited { policy, limit, retry_after } = self {
+            response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+            response.insert_header((crate::http::cors::RATE_LIMIT_POLICY, policy.as_str()));
+            response.insert_header((crate::http::cors::RATE_LIMIT, limit.as_str()));
         }
         response.json(self.problem())
     }

@@ -20,6 +20,7 @@ mod matrix;
 mod me;
 mod operations;
 mod permissions;
+mod rate_limits;
 mod roles;
 mod storage;
 mod webhooks;

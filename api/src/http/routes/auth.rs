@@ -10,6 +10,7 @@ use crate::flows::users::{self, Registration};
 use crate::flows::{Actor, Origin};
 use crate::http::extract::JsonBody;
 use crate::http::problem::{ApiError, ParseFields, Problem};
+use crate::http::rate_limit::{self, Bucket};
 use crate::http::routes::me::UserProfile;
 use crate::state::{AppState, RunFlow};
 
@@ -77,6 +78,7 @@ pub fn session_policy(state: &AppState) -> SessionPolicy<'_> {
 #[utoipa::path(
     tag = "auth", operation_id = "register", request_body = RegisterRequest,
     responses(
+        (status = 429, description = "Too many attempts (`rate_limited`): wait the seconds in `Retry-After`", body = Problem, content_type = "application/problem+json"),
         (status = 201, description = "The user was created; sign in with `login`", body = UserProfile),
         (status = 409, description = "A user with this email exists (`email_taken`)", body = Problem, content_type = "application/problem+json"),
     )
@@ -95,6 +97,7 @@ pub async fn register(
         ("last_name", PersonName::parse(&body.last_name)),
     )
         .parse_fields()?;
+    state.limit(vec![Bucket::Register.hit(origin.client_ip.clone())]).await?;
     let password_hash = state.passwords.hash(password).await?;
     let user = state
         .flow(Actor::Anonymous, origin, move |conn, ctx| {
@@ -117,6 +120,7 @@ pub async fn register(
 #[utoipa::path(
     tag = "auth", operation_id = "login", request_body = LoginRequest,
     responses(
+        (status = 429, description = "Too many attempts (`rate_limited`): wait the seconds in `Retry-After`", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "Signed in", body = TokenResponse),
         (status = 401, description = "Wrong email or password (`invalid_credentials`)", body = Problem, content_type = "application/problem+json"),
     )
@@ -128,6 +132,12 @@ pub async fn login(
     body: JsonBody<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let LoginRequest { email, password } = body.0;
+    // Counted by the address as typed, whether or not anyone has it, so
+    // that the answer says nothing about which addresses exist.
+    let typed = email.trim().to_lowercase();
+    state
+        .limit(vec![Bucket::LoginIp.hit(origin.client_ip.clone()), Bucket::LoginEmail.hit(Some(typed.clone()))])
+        .await?;
     // An email that cannot exist still pays for a hash verification.
     let user = match Email::parse(&email) {
         Ok(email) => state.db(move |conn| Ok(persistence::users::find_by_email(conn, &email)?)).await?,
@@ -136,6 +146,7 @@ pub async fn login(
     let stored_hash = user.as_ref().and_then(|user| user.password_hash.clone());
     let verified = state.passwords.verify(password, stored_hash).await?;
     let user = user.filter(|_| verified).ok_or(ApiError::InvalidCredentials)?;
+    state.db(move |conn| rate_limit::forgive(conn, Bucket::LoginEmail, &typed)).await?;
     let shared = state.clone();
     let session = state
         .flow(Actor::User(user.id), origin, move |conn, ctx| {
@@ -219,6 +230,7 @@ pub async fn verify_email(
 #[utoipa::path(
     tag = "auth", operation_id = "resend_verification_email", security(("bearer" = [])),
     responses(
+        (status = 429, description = "Too many attempts (`rate_limited`): wait the seconds in `Retry-After`", body = Problem, content_type = "application/problem+json"),
         (status = 202, description = "A new email is on its way"),
         (status = 409, description = "Already verified (`already_verified`)", body = Problem, content_type = "application/problem+json"),
     )
@@ -229,6 +241,7 @@ pub async fn resend_verification_email(
     me: CurrentUser,
     origin: Origin,
 ) -> Result<HttpResponse, ApiError> {
+    state.limit(vec![Bucket::VerificationResend.hit(Some(me.id.to_string()))]).await?;
     state.flow(Actor::User(me.id), origin, move |conn, ctx| users::resend_verification(conn, ctx, me.id)).await?;
     Ok(HttpResponse::Accepted().finish())
 }

@@ -15,6 +15,7 @@ use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
 use crate::http::pagination::{PageQuery, page_cursor};
 use crate::http::problem::{ApiError, Problem, field_error};
+use crate::http::rate_limit::Bucket;
 use crate::state::{AppState, RunFlow};
 
 pub const MAX_BATCH: usize = 20;
@@ -193,6 +194,7 @@ fn parse_item(item: InvitationItem) -> Result<InviteRequest, ApiError> {
     tag = "invitations", operation_id = "create_invitations", security(("bearer" = [])), request_body = CreateInvitationsRequest,
     params(("account_id" = Uuid, Path, description = "The account")),
     responses(
+        (status = 429, description = "Too many attempts (`rate_limited`): wait the seconds in `Retry-After`", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "One result per item", body = CreateInvitationsResponse),
         (status = 403, description = "Missing permission (`forbidden`), or the caller's email is not verified (`email_unverified`)", body = Problem, content_type = "application/problem+json"),
     ),
@@ -223,6 +225,11 @@ pub async fn create_invitations(
         }
     }
     let (indexes, requests): (Vec<usize>, Vec<InviteRequest>) = valid.into_iter().unzip();
+    let emails = requests.iter().filter(|request| request.send_email).count();
+    if emails > 0 {
+        let account = Some(member.account_id.to_string());
+        state.limit(vec![Bucket::Invitations.hit(account).times(emails as u32)]).await?;
+    }
     let by = member.grantor();
     let invited = state
         .flow(Actor::User(member.user_id), origin, move |conn, ctx| flows::invite_batch(conn, ctx, &by, requests))
@@ -314,6 +321,7 @@ pub async fn get_invitation(
     tag = "invitations", operation_id = "resend_invitation", security(("bearer" = [])),
     params(("account_id" = Uuid, Path, description = "The account"), ("invitation_id" = Uuid, Path, description = "The invitation")),
     responses(
+        (status = 429, description = "Too many attempts (`rate_limited`): wait the seconds in `Retry-After`", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "The resent invitation", body = InvitationView),
         (status = 403, description = "Missing permission (`forbidden`), or the caller's email is not verified (`email_unverified`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already accepted, declined or revoked (`invitation_accepted`, `invitation_declined`, `invitation_revoked`)", body = Problem, content_type = "application/problem+json"),
@@ -328,6 +336,7 @@ pub async fn resend_invitation(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (_, id) = path.into_inner();
+    state.limit(vec![Bucket::Invitations.hit(Some(member.account_id.to_string()))]).await?;
     let by = member.grantor();
     let invitation =
         state.flow(Actor::User(member.user_id), origin, move |conn, ctx| flows::resend(conn, ctx, &by, id)).await?;

@@ -19,6 +19,7 @@ use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
 use crate::http::pagination::{PageQuery, page_cursor};
 use crate::http::problem::{ApiError, Problem, field_error};
+use crate::http::rate_limit::Bucket;
 use crate::http::routes::join_requests::JoinRequestView;
 use crate::state::{AppState, RunFlow};
 
@@ -248,6 +249,7 @@ pub struct JoinRequestBody {
 #[utoipa::path(
     tag = "join-links", operation_id = "join_through_link", security(("bearer" = [])), request_body = JoinRequestBody,
     responses(
+        (status = 429, description = "Too many attempts (`rate_limited`): wait the seconds in `Retry-After`", body = Problem, content_type = "application/problem+json"),
         (status = 201, description = "The pending join request", body = JoinRequestView),
         (status = 404, description = "Unknown or rotated link (`join_link_unknown`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already a member (`already_member`), or a request is pending (`join_request_pending`)", body = Problem, content_type = "application/problem+json"),
@@ -264,6 +266,7 @@ pub async fn join_through_link(
     let JoinRequestBody { token, message } = body.0;
     let message =
         join::parse_note(message.as_deref()).map_err(|e| ApiError::Validation(vec![field_error("message", e)]))?;
+    state.limit(vec![Bucket::Joins.hit(origin.client_ip.clone())]).await?;
     let request = state
         .flow(Actor::User(me.id), origin, move |conn, ctx| flows::join(conn, ctx, &token, me.id, &message))
         .await?;
