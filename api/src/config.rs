@@ -236,7 +236,25 @@ pub struct RateLimitSettings {
     )]
     pub register_per_ip: Limit,
 
-    /// Verification emails a user may ask for again.
+    /// Password reset emails per email address asked for.
+    #[arg(
+        long = "rate-limit-password-reset-per-email",
+        env = "ROSTER_RATE_LIMIT_PASSWORD_RESET_PER_EMAIL",
+        default_value = "5/h",
+        global = true
+    )]
+    pub password_reset_per_email: Limit,
+
+    /// Password reset requests per client address.
+    #[arg(
+        long = "rate-limit-password-reset-per-ip",
+        env = "ROSTER_RATE_LIMIT_PASSWORD_RESET_PER_IP",
+        default_value = "20/h",
+        global = true
+    )]
+    pub password_reset_per_ip: Limit,
+
+    /// Verification and address-change emails a user may ask for.
     #[arg(
         long = "rate-limit-verification-resend",
         env = "ROSTER_RATE_LIMIT_VERIFICATION_RESEND",
@@ -272,6 +290,8 @@ impl RateLimitSettings {
             login_per_email: off,
             login_per_ip: off,
             register_per_ip: off,
+            password_reset_per_email: off,
+            password_reset_per_ip: off,
             verification_resend: off,
             invitations_per_account: off,
             joins_per_ip: off,

@@ -43,9 +43,14 @@ actions! {
     UserProfileUpdated => "user.profile_updated", "A user changed their names.";
     UserEmailVerified => "user.email_verified", "A user proved their email address.";
     UserVerificationSent => "user.verification_sent", "A user asked for a new verification email.";
+    UserPasswordChanged => "user.password_changed", "A user changed their password.";
+    UserPasswordResetRequested => "user.password_reset_requested", "A password reset link was emailed.";
+    UserPasswordReset => "user.password_reset", "A user set a new password through a reset link.";
+    UserEmailChangeRequested => "user.email_change_requested", "A user asked to move to a new email address.";
+    UserEmailChanged => "user.email_changed", "A user confirmed their new email address.";
     SessionStarted => "session.started", "A user signed in.";
     SessionRefreshed => "session.refreshed", "A session's tokens were exchanged for new ones.";
-    SessionEnded => "session.ended", "A user signed out.";
+    SessionEnded => "session.ended", "A user signed out, or ended one of their sessions.";
     InvitationCreated => "invitation.created", "Someone was invited.";
     InvitationResent => "invitation.resent", "An invitation was sent again with a new link.";
     InvitationReminded => "invitation.reminded", "A reminder of a pending invitation was sent.";

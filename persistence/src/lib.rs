@@ -17,7 +17,6 @@
 pub mod accounts;
 pub mod audit;
 mod db;
-pub mod email_verifications;
 mod error;
 pub mod groups;
 pub mod idempotency;
@@ -33,7 +32,9 @@ pub mod refresh_tokens;
 pub mod roles;
 pub mod schema;
 mod search;
+pub mod sessions;
 pub mod time;
+pub mod user_tokens;
 pub mod users;
 pub mod webhooks;
 

@@ -93,13 +93,3 @@ pub fn mark_used(conn: &mut DbConnection, id: Uuid, now: DateTime<Utc>) -> Resul
     .execute(conn)?;
     Ok(updated == 1)
 }
-
-pub fn revoke_family(conn: &mut DbConnection, family_id: Uuid, now: DateTime<Utc>) -> Result<usize, StoreError> {
-    Ok(diesel::update(
-        refresh_tokens::table
-            .filter(refresh_tokens::family_id.eq(ids::to_db(family_id)))
-            .filter(refresh_tokens::revoked_at.is_null()),
-    )
-    .set(refresh_tokens::revoked_at.eq(time::to_db(now)))
-    .execute(conn)?)
-}

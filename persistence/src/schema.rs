@@ -219,13 +219,27 @@ diesel::table! {
 }
 
 diesel::table! {
-    email_verifications (token_hash) {
+    user_tokens (token_hash) {
         token_hash -> Text,
         user_id -> Text,
         email -> Text,
         created_at -> Timestamp,
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
+        purpose -> Text,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Timestamp,
+        expires_at -> Timestamp,
+        user_agent -> Nullable<Text>,
+        client_ip -> Nullable<Text>,
+        ended_at -> Nullable<Timestamp>,
     }
 }
 
@@ -396,7 +410,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_event_targets,
     audit_anchors,
     audit_purge_permits,
-    email_verifications,
+    user_tokens,
+    sessions,
     role_permissions,
     groups,
     group_members,

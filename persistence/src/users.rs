@@ -137,3 +137,29 @@ pub fn update_names(
     }
     find(conn, id)
 }
+
+/// Marks the user's address verified, if it is still `email` (the address a
+/// verification link was sent to). Whether it was.
+pub fn mark_verified(conn: &mut DbConnection, id: Uuid, email: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let updated = diesel::update(users::table.find(ids::to_db(id)).filter(users::email.eq(email)))
+        .set((users::email_verified.eq(true), users::updated_at.eq(time::to_db(now))))
+        .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Replaces the password hash. Whether the user exists.
+pub fn set_password(conn: &mut DbConnection, id: Uuid, hash: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let updated = diesel::update(users::table.find(ids::to_db(id)))
+        .set((users::password_hash.eq(hash), users::updated_at.eq(time::to_db(now))))
+        .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Moves the user to a new, proven address. [`StoreError::Conflict`]: it
+/// belongs to someone else by now.
+pub fn change_email(conn: &mut DbConnection, id: Uuid, email: &Email, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let updated = diesel::update(users::table.find(ids::to_db(id)))
+        .set((users::email.eq(email.as_str()), users::email_verified.eq(true), users::updated_at.eq(time::to_db(now))))
+        .execute(conn)?;
+    Ok(updated == 1)
+}

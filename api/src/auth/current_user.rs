@@ -14,6 +14,9 @@ use crate::state::AppState;
 #[derive(Debug, Clone, Copy)]
 pub struct CurrentUser {
     pub id: Uuid,
+    /// The session the token was issued in (`GET /v1/me/sessions` marks it
+    /// current).
+    pub session: Option<Uuid>,
 }
 
 impl FromRequest for CurrentUser {
@@ -38,5 +41,9 @@ pub(crate) fn authenticate(req: &HttpRequest) -> Result<CurrentUser, ApiError> {
             scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
         })
         .ok_or(ApiError::Unauthenticated)?;
-    state.tokens.verify(token).map(|id| CurrentUser { id }).ok_or(ApiError::Unauthenticated)
+    state
+        .tokens
+        .verify(token)
+        .map(|bearer| CurrentUser { id: bearer.user, session: bearer.session })
+        .ok_or(ApiError::Unauthenticated)
 }

@@ -48,6 +48,17 @@ pub struct Claims {
     pub iat: i64,
     pub exp: i64,
     pub jti: Uuid,
+    /// The session (refresh-token family) the token was issued in; absent
+    /// in tokens issued before sessions were listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<Uuid>,
+}
+
+/// Who a verified access token speaks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bearer {
+    pub user: Uuid,
+    pub session: Option<Uuid>,
 }
 
 /// A published public key, in JWK form (RFC 8037 OKP).
@@ -125,8 +136,14 @@ impl TokenKeys {
         })
     }
 
-    pub fn issue(&self, user: Uuid, now: DateTime<Utc>) -> Result<AccessToken, jsonwebtoken::errors::Error> {
+    pub fn issue(
+        &self,
+        user: Uuid,
+        session: Option<Uuid>,
+        now: DateTime<Utc>,
+    ) -> Result<AccessToken, jsonwebtoken::errors::Error> {
         let claims = Claims {
+            sid: session,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             sub: user,
@@ -142,15 +159,16 @@ impl TokenKeys {
     /// The user a token was issued to, if it is genuine, unexpired and ours.
     /// A token is checked once; afterwards its digest is looked up until it
     /// expires, since the signature check dominated a request's CPU time.
-    pub fn verify(&self, token: &str) -> Option<Uuid> {
+    pub fn verify(&self, token: &str) -> Option<Bearer> {
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         let now = Utc::now().timestamp();
-        if let Some(user) = self.verified.lookup(&digest, now) {
-            return Some(user);
+        if let Some(bearer) = self.verified.lookup(&digest, now) {
+            return Some(bearer);
         }
         let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?.claims;
-        self.verified.remember(digest, claims.sub, claims.exp, now);
-        Some(claims.sub)
+        let bearer = Bearer { user: claims.sub, session: claims.sid };
+        self.verified.remember(digest, bearer, claims.exp, now);
+        Some(bearer)
     }
 
     pub fn jwks(&self) -> Vec<Jwk> {
@@ -165,21 +183,21 @@ impl TokenKeys {
 /// full, expired entries go, and if that is not enough, all of them.
 #[derive(Default)]
 struct VerifiedTokens {
-    entries: std::sync::Mutex<std::collections::HashMap<[u8; 32], (Uuid, i64)>>,
+    entries: std::sync::Mutex<std::collections::HashMap<[u8; 32], (Bearer, i64)>>,
 }
 
 impl VerifiedTokens {
     const CAPACITY: usize = 50_000;
 
-    fn entries(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<[u8; 32], (Uuid, i64)>> {
+    fn entries(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<[u8; 32], (Bearer, i64)>> {
         self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn lookup(&self, digest: &[u8; 32], now: i64) -> Option<Uuid> {
-        self.entries().get(digest).filter(|(_, expires)| *expires > now).map(|(user, _)| *user)
+    fn lookup(&self, digest: &[u8; 32], now: i64) -> Option<Bearer> {
+        self.entries().get(digest).filter(|(_, expires)| *expires > now).map(|(bearer, _)| *bearer)
     }
 
-    fn remember(&self, digest: [u8; 32], user: Uuid, expires: i64, now: i64) {
+    fn remember(&self, digest: [u8; 32], bearer: Bearer, expires: i64, now: i64) {
         // Tokens accepted only thanks to the clock-skew leeway are checked
         // in full each time.
         if expires <= now {
@@ -192,7 +210,7 @@ impl VerifiedTokens {
                 entries.clear();
             }
         }
-        entries.insert(digest, (user, expires));
+        entries.insert(digest, (bearer, expires));
     }
 }
 
@@ -233,11 +251,19 @@ mod tests {
     }
 
     #[test]
+    fn tokens_name_the_session_they_were_issued_in() {
+        let keys = keys();
+        let (user, session) = (Uuid::new_v4(), Uuid::new_v4());
+        let token = keys.issue(user, Some(session), Utc::now()).unwrap();
+        assert_eq!(keys.verify(&token.token), Some(Bearer { user, session: Some(session) }));
+    }
+
+    #[test]
     fn issued_tokens_verify_and_carry_the_key_id() {
         let keys = keys();
         let user = Uuid::new_v4();
-        let token = keys.issue(user, Utc::now()).unwrap();
-        assert_eq!(keys.verify(&token.token), Some(user));
+        let token = keys.issue(user, None, Utc::now()).unwrap();
+        assert_eq!(keys.verify(&token.token).map(|bearer| bearer.user), Some(user));
         let header = jsonwebtoken::decode_header(&token.token).unwrap();
         assert_eq!(header.alg, Algorithm::EdDSA);
         assert_eq!(header.kid.as_deref(), Some(keys.jwks()[0].kid.as_str()));
@@ -246,35 +272,39 @@ mod tests {
     #[test]
     fn expired_tampered_and_foreign_tokens_are_refused() {
         let keys = keys();
-        let expired = keys.issue(Uuid::new_v4(), Utc::now() - chrono::Duration::hours(2)).unwrap();
-        assert_eq!(keys.verify(&expired.token), None);
+        let expired = keys.issue(Uuid::new_v4(), None, Utc::now() - chrono::Duration::hours(2)).unwrap();
+        assert_eq!(keys.verify(&expired.token).map(|bearer| bearer.user), None);
 
-        let token = keys.issue(Uuid::new_v4(), Utc::now()).unwrap().token;
+        let token = keys.issue(Uuid::new_v4(), None, Utc::now()).unwrap().token;
         let mut tampered = token.clone();
         tampered.pop();
         tampered.push(if token.ends_with('A') { 'B' } else { 'A' });
-        assert_eq!(keys.verify(&tampered), None);
+        assert_eq!(keys.verify(&tampered).map(|bearer| bearer.user), None);
 
         let other = TokenKeys::from_signing_key(&SigningKey::from_bytes(&[9u8; 32]), &Settings::defaults()).unwrap();
-        assert_eq!(keys.verify(&other.issue(Uuid::new_v4(), Utc::now()).unwrap().token), None);
+        assert_eq!(
+            keys.verify(&other.issue(Uuid::new_v4(), None, Utc::now()).unwrap().token).map(|bearer| bearer.user),
+            None
+        );
     }
 
     #[test]
     fn verified_tokens_are_remembered_only_until_they_expire() {
         let keys = keys();
         let user = Uuid::new_v4();
-        let token = keys.issue(user, Utc::now()).unwrap().token;
-        assert_eq!(keys.verify(&token), Some(user));
-        assert_eq!(keys.verify(&token), Some(user), "answered from the cache");
+        let token = keys.issue(user, None, Utc::now()).unwrap().token;
+        assert_eq!(keys.verify(&token).map(|bearer| bearer.user), Some(user));
+        assert_eq!(keys.verify(&token).map(|bearer| bearer.user), Some(user), "answered from the cache");
         let mut tampered = token.clone();
         tampered.insert(10, 'x');
-        assert_eq!(keys.verify(&tampered), None, "a cached neighbour proves nothing");
+        assert_eq!(keys.verify(&tampered).map(|bearer| bearer.user), None, "a cached neighbour proves nothing");
 
         let cache = VerifiedTokens::default();
-        cache.remember([1; 32], user, 100, 50);
-        assert_eq!(cache.lookup(&[1; 32], 99), Some(user));
+        let bearer = Bearer { user, session: Some(Uuid::new_v4()) };
+        cache.remember([1; 32], bearer, 100, 50);
+        assert_eq!(cache.lookup(&[1; 32], 99), Some(bearer));
         assert_eq!(cache.lookup(&[1; 32], 100), None, "expired entries are not used");
-        cache.remember([2; 32], user, 40, 50);
+        cache.remember([2; 32], bearer, 40, 50);
         assert_eq!(cache.lookup(&[2; 32], 30), None, "already expired tokens are not remembered");
     }
 
@@ -288,11 +318,12 @@ mod tests {
             iat: Utc::now().timestamp(),
             exp: Utc::now().timestamp() + 60,
             jti: Uuid::new_v4(),
+            sid: None,
         };
         let hs256 =
             jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(b"guessable"))
                 .unwrap();
-        assert_eq!(keys.verify(&hs256), None);
+        assert_eq!(keys.verify(&hs256).map(|bearer| bearer.user), None);
     }
 
     #[test]

@@ -58,12 +58,63 @@ pub fn invitation(email: &InvitationEmail<'_>) -> OutgoingEmail {
 
 pub fn email_verification(recipient: &str, verify_url: &str) -> OutgoingEmail {
     let lines = vec!["Confirm that this is your email address for Roster.".to_owned()];
+    with_link(recipient, "Confirm your email address", lines, (verify_url, "Confirm my email address"))
+}
+
+/// An email with one link to follow.
+fn with_link(recipient: &str, subject: &str, lines: Vec<String>, link: (&str, &str)) -> OutgoingEmail {
     OutgoingEmail {
         recipient: recipient.to_owned(),
-        subject: "Confirm your email address".to_owned(),
-        text_body: format!("{}\n\nConfirm: {verify_url}\n", lines[0]),
-        html_body: html(&lines, (verify_url, "Confirm my email address")),
+        subject: subject.to_owned(),
+        text_body: format!("{}\n\n{}: {}\n", lines.join("\n\n"), link.1, link.0),
+        html_body: html(&lines, link),
     }
+}
+
+/// An email that only tells.
+fn notice(recipient: &str, subject: &str, lines: &[String]) -> OutgoingEmail {
+    let body: String = lines.iter().map(|p| format!("<p>{}</p>\n", escape(p))).collect();
+    OutgoingEmail {
+        recipient: recipient.to_owned(),
+        subject: subject.to_owned(),
+        text_body: format!("{}\n", lines.join("\n\n")),
+        html_body: format!("<!doctype html>\n<html><body style=\"font-family: sans-serif\">\n{body}</body></html>\n"),
+    }
+}
+
+pub fn password_reset(recipient: &str, reset_url: &str) -> OutgoingEmail {
+    let lines = vec![
+        "Someone asked to reset the password of your Roster account. The link works once, for one hour.".to_owned(),
+        "If it was not you, ignore this email: your password stays as it is.".to_owned(),
+    ];
+    with_link(recipient, "Reset your Roster password", lines, (reset_url, "Choose a new password"))
+}
+
+/// Tells the account's owner that its password changed, so that a change
+/// they did not make does not go unnoticed.
+pub fn password_changed(recipient: &str) -> OutgoingEmail {
+    let lines = [
+        "The password of your Roster account was just changed, and your other sessions were signed out.".to_owned(),
+        "If you did not do this, reset your password now and tell your administrator.".to_owned(),
+    ];
+    notice(recipient, "Your Roster password was changed", &lines)
+}
+
+pub fn email_change(recipient: &str, confirm_url: &str) -> OutgoingEmail {
+    let lines = vec![
+        "Confirm that you want to sign in to Roster with this email address from now on. The link works once, for one day."
+            .to_owned(),
+    ];
+    with_link(recipient, "Confirm your new email address", lines, (confirm_url, "Use this address"))
+}
+
+/// Tells the old address that the account moved away from it.
+pub fn email_changed(old: &str, new: &str) -> OutgoingEmail {
+    let lines = [
+        format!("Your Roster account now signs in with {new} instead of this address."),
+        "If you did not do this, tell your administrator at once.".to_owned(),
+    ];
+    notice(old, "Your Roster email address was changed", &lines)
 }
 
 /// What the uploader of a spreadsheet learns when the import finishes.

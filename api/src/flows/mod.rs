@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod credentials;
 pub mod groups;
 pub mod imports;
 pub mod invitations;

@@ -6,6 +6,7 @@
 use chrono::Duration;
 use domain::audit::AuditAction;
 use persistence::refresh_tokens::{self, NewRefreshToken};
+use persistence::sessions::{self, NewSession};
 use persistence::{DbConnection, write_transaction};
 use uuid::Uuid;
 
@@ -18,6 +19,8 @@ use crate::auth::secrets::{self, OpaqueToken};
 pub enum SessionError {
     #[error("refresh token invalid, expired or already used")]
     InvalidRefreshToken,
+    #[error("no such live session of this user")]
+    SessionUnknown,
     #[error("cannot sign an access token: {0}")]
     Signing(String),
     #[error(transparent)]
@@ -45,11 +48,66 @@ pub fn start(
     user: Uuid,
 ) -> Result<Session, SessionError> {
     write_transaction(conn, |conn| {
-        let family = Uuid::new_v4();
+        let family = Uuid::now_v7();
+        let new = NewSession {
+            id: family,
+            user_id: user,
+            now: ctx.now,
+            expires_at: ctx.now + policy.refresh_ttl,
+            user_agent: ctx.origin.user_agent.as_deref(),
+            client_ip: ctx.origin.client_ip.as_deref(),
+        };
+        sessions::insert(conn, new).map_err(|error| match error {
+            persistence::StoreError::MissingReference => SessionError::Shared(Shared::UserGone),
+            other => other.into(),
+        })?;
         let session = issue(conn, ctx, policy, user, family)?;
         ctx.record(conn, about(user, family, AuditAction::SessionStarted))?;
         Ok(session)
     })
+}
+
+/// The user's live sessions, newest first.
+pub fn list(conn: &mut DbConnection, ctx: &Ctx<'_>, user: Uuid) -> Result<Vec<sessions::Session>, SessionError> {
+    Ok(sessions::list_live(conn, user, ctx.now)?)
+}
+
+/// Ends one of the user's sessions (it may be the current one).
+pub fn end_one(conn: &mut DbConnection, ctx: &Ctx<'_>, user: Uuid, session: Uuid) -> Result<(), SessionError> {
+    write_transaction(conn, |conn| {
+        let ended = sessions::end(conn, user, Some(session), None, ctx.now)?;
+        if ended.is_empty() {
+            return Err(SessionError::SessionUnknown);
+        }
+        ctx.record(conn, about(user, session, AuditAction::SessionEnded))?;
+        Ok(())
+    })
+}
+
+/// Ends every session of the user but `keep`; returns how many ended. In
+/// the caller's transaction, for flows that end sessions as part of a
+/// bigger change (a new password).
+pub(crate) fn end_all_but(
+    conn: &mut DbConnection,
+    ctx: &Ctx<'_>,
+    user: Uuid,
+    keep: Option<Uuid>,
+) -> Result<usize, persistence::StoreError> {
+    let ended = sessions::end(conn, user, None, keep, ctx.now)?;
+    for session in &ended {
+        ctx.record(conn, about(user, *session, AuditAction::SessionEnded))?;
+    }
+    Ok(ended.len())
+}
+
+/// Ends every session of the user but the current one.
+pub fn end_others(
+    conn: &mut DbConnection,
+    ctx: &Ctx<'_>,
+    user: Uuid,
+    current: Option<Uuid>,
+) -> Result<usize, SessionError> {
+    write_transaction(conn, |conn| Ok(end_all_but(conn, ctx, user, current)?))
 }
 
 /// An event about one session (a refresh token family) of `user`, by them.
@@ -79,11 +137,12 @@ pub fn rotate(
         // A conditional update, so that of two concurrent uses one loses and
         // is treated as the reuse it is.
         if token.used_at.is_some() || !refresh_tokens::mark_used(conn, token.id, ctx.now)? {
-            refresh_tokens::revoke_family(conn, token.family_id, ctx.now)?;
+            sessions::end(conn, token.user_id, Some(token.family_id), None, ctx.now)?;
             tracing::warn!(user = %token.user_id, family = %token.family_id, "refresh token reused; session family revoked");
             return Ok(Rotation::Refused);
         }
         let session = issue(conn, ctx, policy, token.user_id, token.family_id)?;
+        sessions::touch(conn, token.family_id, ctx.now, ctx.now + policy.refresh_ttl)?;
         ctx.record(conn, about(token.user_id, token.family_id, AuditAction::SessionRefreshed))?;
         Ok(Rotation::Rotated(session))
     })?;
@@ -98,7 +157,7 @@ pub fn rotate(
 pub fn end(conn: &mut DbConnection, ctx: &Ctx<'_>, presented: &str) -> Result<(), SessionError> {
     write_transaction(conn, |conn| {
         if let Some(token) = refresh_tokens::find_by_hash(conn, &secrets::digest(presented))? {
-            refresh_tokens::revoke_family(conn, token.family_id, ctx.now)?;
+            sessions::end(conn, token.user_id, Some(token.family_id), None, ctx.now)?;
             ctx.record(conn, about(token.user_id, token.family_id, AuditAction::SessionEnded))?;
         }
         Ok(())
@@ -127,6 +186,6 @@ fn issue(
         persistence::StoreError::MissingReference => SessionError::Shared(Shared::UserGone),
         other => other.into(),
     })?;
-    let access = policy.keys.issue(user, ctx.now).map_err(|e| SessionError::Signing(e.to_string()))?;
+    let access = policy.keys.issue(user, Some(family), ctx.now).map_err(|e| SessionError::Signing(e.to_string()))?;
     Ok(Session { access, refresh })
 }

@@ -3,13 +3,14 @@
 use chrono::Duration;
 use domain::audit::AuditAction;
 use domain::{Email, PersonName};
+use persistence::user_tokens::{self, Purpose};
 use persistence::users::{self, NameChange, NewUser, User};
-use persistence::{DbConnection, StoreError, email_verifications, write_transaction};
+use persistence::{DbConnection, StoreError, write_transaction};
 use uuid::Uuid;
 
 use super::audit::Event;
 use super::{Actor, Ctx, Shared, family_error};
-use crate::auth::secrets::{self, OpaqueToken};
+use crate::auth::secrets;
 use crate::email::templates;
 
 #[derive(Debug, thiserror::Error)]
@@ -101,9 +102,14 @@ pub fn update_profile(
 /// Spends a verification token: the user's email is verified.
 pub fn verify_email(conn: &mut DbConnection, ctx: &Ctx<'_>, token: &str) -> Result<Uuid, UserError> {
     write_transaction(conn, |conn| {
-        let user = email_verifications::consume(conn, &secrets::digest(token), ctx.now)?
+        let holder = user_tokens::spend(conn, Purpose::VerifyEmail, &secrets::digest(token), ctx.now)?
             .ok_or(UserError::VerificationInvalid)?;
-        let email = super::audit::user_label(conn, user)?;
+        // A link sent to an address the user has since moved away from
+        // proves nothing about the new one.
+        if !users::mark_verified(conn, holder.user_id, &holder.email, ctx.now)? {
+            return Err(UserError::VerificationInvalid);
+        }
+        let (user, email) = (holder.user_id, holder.email);
         let event = Event::for_user(user, AuditAction::UserEmailVerified)
             .by(Actor::User(user))
             .target("user", user, email)
@@ -131,8 +137,7 @@ pub fn resend_verification(conn: &mut DbConnection, ctx: &Ctx<'_>, user: Uuid) -
 
 /// Queues an email with a single-use link proving the user owns the address.
 fn send_verification(conn: &mut DbConnection, ctx: &Ctx<'_>, user: &User) -> Result<(), UserError> {
-    let token = OpaqueToken::generate();
-    email_verifications::insert(conn, user.id, &user.email, &token.digest(), ctx.now, ctx.now + Duration::days(7))?;
+    let token = super::credentials::issue(conn, ctx, Purpose::VerifyEmail, user, &user.email, Duration::days(7))?;
     let url = ctx.link(&format!("/verify-email?token={}", token.expose()));
     crate::email::enqueue(conn, &templates::email_verification(&user.email, &url), ctx.now)?;
     Ok(())

@@ -11,6 +11,7 @@ use domain::membership::AdmissionRefused;
 use persistence::StoreError;
 
 use crate::flows::accounts::AccountError;
+use crate::flows::credentials::CredentialError;
 use crate::flows::groups::GroupError;
 use crate::flows::imports::ImportError;
 use crate::flows::invitations::InvitationError;
@@ -456,10 +457,27 @@ impl From<UserError> for ApiError {
     }
 }
 
+impl From<CredentialError> for ApiError {
+    fn from(error: CredentialError) -> Self {
+        match error {
+            CredentialError::ResetInvalid => {
+                conflict("password_reset_invalid", "This reset link is unknown, used or expired; ask for a new one.")
+            }
+            CredentialError::EmailChangeInvalid => conflict(
+                "email_change_invalid",
+                "This confirmation link is unknown, used or expired; ask for a new one.",
+            ),
+            CredentialError::EmailTaken => conflict("email_taken", "Another user signs in with this email address."),
+            CredentialError::Shared(shared) => shared.into(),
+        }
+    }
+}
+
 impl From<SessionError> for ApiError {
     fn from(error: SessionError) -> Self {
         match error {
             SessionError::InvalidRefreshToken => ApiError::InvalidRefreshToken,
+            SessionError::SessionUnknown => ApiError::NotFound,
             SessionError::Signing(reason) => ApiError::Internal(reason),
             SessionError::Shared(shared) => shared.into(),
         }

@@ -19,7 +19,11 @@ pub enum Bucket {
     LoginIp,
     /// Registrations, by client address.
     Register,
-    /// Verification emails asked for again, by user.
+    /// Password reset emails, by the email address given.
+    PasswordResetEmail,
+    /// Password reset requests, by client address.
+    PasswordResetIp,
+    /// Verification and address-change emails, by user.
     VerificationResend,
     /// Invitation emails, by account.
     Invitations,
@@ -34,6 +38,8 @@ impl Bucket {
             Bucket::LoginEmail => "login-email",
             Bucket::LoginIp => "login-ip",
             Bucket::Register => "register",
+            Bucket::PasswordResetEmail => "password-reset-email",
+            Bucket::PasswordResetIp => "password-reset-ip",
             Bucket::VerificationResend => "verification-resend",
             Bucket::Invitations => "invitations",
             Bucket::Joins => "joins",
@@ -45,6 +51,8 @@ impl Bucket {
             Bucket::LoginEmail => limits.login_per_email.0,
             Bucket::LoginIp => limits.login_per_ip.0,
             Bucket::Register => limits.register_per_ip.0,
+            Bucket::PasswordResetEmail => limits.password_reset_per_email.0,
+            Bucket::PasswordResetIp => limits.password_reset_per_ip.0,
             Bucket::VerificationResend => limits.verification_resend.0,
             Bucket::Invitations => limits.invitations_per_account.0,
             Bucket::Joins => limits.joins_per_ip.0,

@@ -245,6 +245,34 @@ async fn every_write_operation_records_an_event_by_its_actor(app: TestApp) {
     s.call("disable_join_link", M::DELETE, &link_path, t, None, None).await;
     let transfer = json!({"user_id": carol_id});
     s.call("transfer_ownership", M::POST, &format!("{a}/ownership-transfer"), t, Some(transfer), None).await;
+    // Sessions and credentials last: they end sessions and move the owner
+    // to another address.
+    let owner_login = json!({"email": "owner@example.com", "password": PASSWORD});
+    s.call("login", M::POST, "/v1/auth/login", None, Some(owner_login.clone()), None).await;
+    s.by(&owner_id);
+    let listed = app.get("/v1/me/sessions", t).await;
+    let other = listed.body["items"].as_array().unwrap().iter().find(|item| item["current"] == false).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    s.call("end_session", M::DELETE, &format!("/v1/me/sessions/{other}"), t, None, None).await;
+    s.call("login", M::POST, "/v1/auth/login", None, Some(owner_login), None).await;
+    s.by(&owner_id);
+    s.call("end_other_sessions", M::DELETE, "/v1/me/sessions", t, None, None).await;
+    let change = json!({"current_password": PASSWORD, "new_password": "battery staple horse correct"});
+    s.call("change_password", M::POST, "/v1/me/password", t, Some(change), None).await;
+    let forgot = json!({"email": "owner@example.com"});
+    s.call("request_password_reset", M::POST, "/v1/auth/password-reset", None, Some(forgot), None).await;
+    let mail = app.emails_to("owner@example.com", 1).await;
+    let reset = mail.iter().rev().find(|m| m.header("subject").unwrap_or_default().contains("Reset")).unwrap();
+    let reset = json!({"token": reset.link_parameter("token").unwrap(), "new_password": "a third good password"});
+    s.call("reset_password", M::POST, "/v1/auth/password-reset/confirm", None, Some(reset), None).await;
+    s.by(&owner_id);
+    let move_to = json!({"email": "owner@new.example", "current_password": "a third good password"});
+    s.call("request_email_change", M::POST, "/v1/me/email", t, Some(move_to), None).await;
+    let confirm = json!({"token": app.emails_to("owner@new.example", 1).await[0].link_parameter("token").unwrap()});
+    s.call("confirm_email_change", M::POST, "/v1/auth/email-change/confirm", None, Some(confirm), None).await;
+    s.by(&owner_id);
     s.call("logout", M::POST, "/v1/auth/logout", None, Some(json!({"refresh_token": refresh_token})), None).await;
     s.by(&owner_id);
 

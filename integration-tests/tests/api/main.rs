@@ -10,6 +10,7 @@ mod auth;
 mod authorization;
 mod browsers;
 mod crash;
+mod credentials;
 mod errors;
 mod hardening;
 mod idempotency;

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod credentials;
 pub mod groups;
 pub mod health;
 pub mod imports;
@@ -16,6 +17,7 @@ pub mod members;
 pub mod permissions;
 pub mod preferences;
 pub mod roles;
+pub mod sessions;
 pub mod webhooks;
 pub mod well_known;
 
@@ -31,9 +33,17 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(auth::logout)
             .service(auth::verify_email)
             .service(auth::resend_verification_email)
+            .service(credentials::request_password_reset)
+            .service(credentials::reset_password)
+            .service(credentials::confirm_email_change)
             .service(me::get_me)
             .service(me::update_me)
             .service(me::list_my_accounts)
+            .service(credentials::change_password)
+            .service(credentials::request_email_change)
+            .service(sessions::list_sessions)
+            .service(sessions::end_other_sessions)
+            .service(sessions::end_session)
             .service(members::leave_account)
             .service(invitee::list_my_invitations)
             .service(accounts::create_account)
