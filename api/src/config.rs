@@ -68,6 +68,12 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_BIND", default_value = "127.0.0.1:8080", global = true)]
     pub bind: SocketAddr,
 
+    /// Address and port of a second listener serving `GET /metrics` in the
+    /// Prometheus text format (port 0 picks a free one). Unset: no metrics.
+    /// Keep it off the public network.
+    #[arg(long, env = "ROSTER_METRICS_BIND", global = true)]
+    pub metrics_bind: Option<SocketAddr>,
+
     /// Directory for generated files (signing key, and the SQLite default).
     #[arg(long, env = "ROSTER_DATA_DIR", default_value = "data", global = true)]
     pub data_dir: PathBuf,

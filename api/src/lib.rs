@@ -12,6 +12,7 @@ pub mod email;
 pub mod flows;
 pub mod http;
 pub mod jobs;
+pub mod metrics;
 pub mod outbound;
 pub mod startup;
 pub mod state;

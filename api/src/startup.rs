@@ -23,6 +23,7 @@ use crate::http::methods::RouteMethods;
 use crate::http::problem::{ApiError, PROBLEM_JSON};
 use crate::http::{headers, idempotency, openapi, routes};
 use crate::jobs::JobRunner;
+use crate::metrics::{self, Metrics};
 use crate::outbound::Reach;
 use crate::state::AppState;
 use crate::telemetry;
@@ -113,6 +114,8 @@ pub async fn run_jobs_until_idle(
 pub struct Application {
     port: u16,
     server: Server,
+    /// The metrics listener, when `ROSTER_METRICS_BIND` is set.
+    metrics: Option<(u16, Server)>,
     jobs: Arc<JobRunner>,
     /// Whether the job runner runs beside the server (`ROSTER_JOBS`).
     run_jobs: bool,
@@ -159,7 +162,12 @@ impl Application {
             methods,
             settings,
             jobs: jobs.clone(),
+            metrics: Arc::new(Metrics::default()),
         });
+        let metrics = match state.settings.metrics_bind {
+            Some(address) => Some(metrics_server(address, state.clone())?),
+            None => None,
+        };
         let mut server = HttpServer::new(move || {
             let limit = state.settings.body_limit_bytes;
             let (app, _) = App::new().into_utoipa_app().configure(routes::configure).split_for_parts();
@@ -179,6 +187,7 @@ impl Application {
                 .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
                 .wrap(from_fn(headers::security_headers))
                 .wrap(from_fn(telemetry::request_id_middleware))
+                .wrap(from_fn(metrics::record_requests))
         })
         .shutdown_timeout(30);
         if workers > 0 {
@@ -188,11 +197,16 @@ impl Application {
             .listen(listener)
             .map_err(|source| StartupError::Bind { address: std::net::SocketAddr::from(([0, 0, 0, 0], port)), source })?
             .run();
-        Ok(Self { port, server, jobs, run_jobs })
+        Ok(Self { port, server, metrics, jobs, run_jobs })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port `/metrics` is served on, when it is.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
     }
 
     /// The job runner, for driving background work by hand (tests, and
@@ -206,12 +220,37 @@ impl Application {
     /// it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let background = self.run_jobs.then(|| tokio::spawn(self.jobs.clone().run()));
+        let metrics = self.metrics.map(|(_, server)| {
+            let handle = server.handle();
+            (tokio::spawn(server), handle)
+        });
         let outcome = self.server.await;
+        if let Some((task, handle)) = metrics {
+            handle.stop(true).await;
+            let _ = task.await;
+        }
         if let Some(task) = background {
             task.abort();
         }
         outcome
     }
+}
+
+/// The listener of `GET /metrics`, apart from the API's: one worker is
+/// plenty for a scraper.
+fn metrics_server(address: std::net::SocketAddr, state: web::Data<AppState>) -> Result<(u16, Server), StartupError> {
+    let bind_error = |source| StartupError::Bind { address, source };
+    let listener = TcpListener::bind(address).map_err(bind_error)?;
+    let port = listener.local_addr().map_err(bind_error)?.port();
+    let server =
+        HttpServer::new(move || App::new().app_data(state.clone()).route("/metrics", web::get().to(metrics::scrape)))
+            .workers(1)
+            .disable_signals()
+            .listen(listener)
+            .map_err(bind_error)?
+            .run();
+    tracing::info!(port, "metrics listening");
+    Ok((port, server))
 }
 
 /// 405 with `Allow` when the path exists with other methods, else 404.

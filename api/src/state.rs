@@ -14,6 +14,7 @@ use crate::http::methods::RouteMethods;
 use crate::http::problem::ApiError;
 use crate::http::rate_limit::{self, Hit};
 use crate::jobs::JobRunner;
+use crate::metrics::Metrics;
 use crate::outbound::Reach;
 
 /// What every handler shares: built once at start-up, read-only afterwards.
@@ -34,6 +35,7 @@ pub struct AppState {
     pub settings: Settings,
     /// The background job runner; woken when a flow may have queued work.
     pub jobs: Arc<JobRunner>,
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -44,9 +46,12 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
     {
-        let pool = self.pool.clone();
+        let (pool, metrics) = (self.pool.clone(), self.metrics.clone());
         web::block(move || {
-            let mut conn = pool.get().map_err(|e| ApiError::Unavailable(e.to_string()))?;
+            metrics.pool_waiting.inc();
+            let conn = pool.get();
+            metrics.pool_waiting.dec();
+            let mut conn = conn.map_err(|e| ApiError::Unavailable(e.to_string()))?;
             work(&mut conn)
         })
         .await?
@@ -58,7 +63,11 @@ impl AppState {
     /// hop: `Err` is the 429 to answer with.
     pub async fn limit(&self, hits: Vec<Hit>) -> Result<(), ApiError> {
         let (limits, now) = (self.settings.rate_limits.clone(), self.clock.now());
-        self.db(move |conn| rate_limit::count_all(conn, &limits, now, &hits)).await
+        let counted = self.db(move |conn| rate_limit::count_all(conn, &limits, now, &hits)).await;
+        if let Err(ApiError::RateLimited { name, .. }) = &counted {
+            self.metrics.count_refusal(name);
+        }
+        counted
     }
 }
 

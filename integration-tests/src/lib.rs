@@ -32,6 +32,9 @@ pub enum Backend {
 /// the value is dropped.
 pub struct TestApp {
     pub address: String,
+    /// Where `/metrics` is served, when the test asked for it
+    /// (`settings.metrics_bind`).
+    pub metrics_address: Option<String>,
     pub client: reqwest::Client,
     pub backend: Backend,
     /// A separate pool on the server's database, for arranging state that
@@ -136,12 +139,14 @@ impl TestApp {
         let clock = Arc::new(ManualClock::starting_at(SystemClock.now()));
         let app = Application::build(settings.clone(), clock.clone()).expect("the server starts");
         let address = format!("http://127.0.0.1:{}", app.port());
+        let metrics_address = app.metrics_port().map(|port| format!("http://127.0.0.1:{port}"));
         let jobs = app.jobs();
         tokio::spawn(app.run_until_stopped());
         let pool = persistence::connect_pool(&database_url, 2, std::time::Duration::from_secs(10))
             .expect("the test pool connects");
         Some(TestApp {
             address,
+            metrics_address,
             client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("a client"),
             backend,
             pool,

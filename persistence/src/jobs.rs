@@ -212,3 +212,37 @@ pub fn pending_count(conn: &mut DbConnection, kind: &str) -> Result<i64, StoreEr
 pub fn purge_done_before(conn: &mut DbConnection, before: DateTime<Utc>) -> Result<usize, StoreError> {
     Ok(diesel::delete(jobs::table.filter(jobs::done_at.lt(time::to_db(before)))).execute(conn)?)
 }
+
+/// How much work of one kind waits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueDepth {
+    pub kind: String,
+    /// Jobs not done yet, due or not.
+    pub queued: i64,
+    /// When the longest-waiting due job became due.
+    pub oldest_due: Option<DateTime<Utc>>,
+}
+
+#[derive(QueryableByName)]
+struct QueueDepthRow {
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = BigInt)]
+    queued: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Timestamp>)]
+    oldest_due: Option<NaiveDateTime>,
+}
+
+/// The queue by kind, for monitoring.
+pub fn queue_by_kind(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<QueueDepth>, StoreError> {
+    let rows: Vec<QueueDepthRow> = diesel::sql_query(
+        "SELECT kind, COUNT(*) AS queued, MIN(CASE WHEN available_at <= $1 THEN available_at END) AS oldest_due \
+         FROM jobs WHERE done_at IS NULL GROUP BY kind ORDER BY kind",
+    )
+    .bind::<Timestamp, _>(time::to_db(now))
+    .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| QueueDepth { kind: row.kind, queued: row.queued, oldest_due: row.oldest_due.map(time::from_db) })
+        .collect())
+}

@@ -116,10 +116,11 @@ pub enum ApiError {
     Conflict { code: &'static str, detail: String },
     #[error("service unavailable: {0}")]
     Unavailable(String),
-    /// Past a rate limit; the fields are the `RateLimit-Policy` and
-    /// `RateLimit` header values and the seconds to wait.
+    /// Past the rate limit `name`; the other fields are the
+    /// `RateLimit-Policy` and `RateLimit` header values and the seconds to
+    /// wait.
     #[error("rate limited: {policy}")]
-    RateLimited { policy: String, limit: String, retry_after: i64 },
+    RateLimited { name: &'static str, policy: String, limit: String, retry_after: i64 },
     /// Every password hashing thread stayed busy for the whole wait.
     #[error("password hashing is saturated")]
     Overloaded,
@@ -345,7 +346,7 @@ impl ResponseError for ApiError {
         if self.status_code() == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
         }
-        if let ApiError::RateLimited { policy, limit, retry_after } = self {
+        if let ApiError::RateLimited { policy, limit, retry_after, .. } = self {
             response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
             response.insert_header((crate::http::cors::RATE_LIMIT_POLICY, policy.as_str()));
             response.insert_header((crate::http::cors::RATE_LIMIT, limit.as_str()));

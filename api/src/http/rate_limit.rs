@@ -138,6 +138,7 @@ pub fn forgive(conn: &mut DbConnection, bucket: Bucket, subject: &str) -> Result
 
 fn refusal(bucket: Bucket, quota: Quota, retry_after: chrono::Duration) -> ApiError {
     ApiError::RateLimited {
+        name: bucket.name(),
         policy: quota.policy_field(bucket.name()),
         limit: domain::rate_limit::limit_field(bucket.name(), 0, retry_after),
         retry_after: domain::rate_limit::seconds_up(retry_after),

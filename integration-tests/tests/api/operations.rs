@@ -1,4 +1,4 @@
-use integration_tests::{TestApp, on_both_backends};
+use integration_tests::{TestApp, for_both_backends, on_both_backends};
 use serde_json::Value;
 
 on_both_backends!(
@@ -116,4 +116,44 @@ async fn a_database_outage_fails_fast_and_heals_without_a_restart() {
     cluster.resume();
     assert_eq!(app.get("/v1/me", Some(&token)).await.expect_status(200)["email"], "ada@example.com");
     app.get("/readyz", None).await.expect_status(200);
+}
+
+for_both_backends!(metrics_are_served_apart_from_the_api);
+
+async fn metrics_are_served_apart_from_the_api(backend: integration_tests::Backend) {
+    let Some(app) = TestApp::spawn_with(backend, |settings| {
+        settings.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
+        settings.rate_limits.register_per_ip = "1/h".parse().unwrap();
+    })
+    .await
+    else {
+        return;
+    };
+    app.get("/v1/me/accounts", None).await.expect_problem(401, "unauthenticated");
+    app.register("ada@example.com").await.expect_status(201);
+    app.register("grace@example.com").await.expect_problem(429, "rate_limited");
+    app.get("/metrics", None).await.expect_problem(404, "route_not_found");
+
+    let metrics_address = app.metrics_address.clone().expect("a metrics listener");
+    let scraped = app.client.get(format!("{metrics_address}/metrics")).send().await.unwrap();
+    assert_eq!(scraped.status(), 200);
+    assert!(scraped.headers()["content-type"].to_str().unwrap().starts_with("application/openmetrics-text"));
+    let text = scraped.text().await.unwrap();
+    for expected in [
+        // By route template, never by the path with its ids.
+        r#"roster_http_request_duration_seconds_count{method="GET",route="/v1/me/accounts",status="401"} 1"#,
+        r#"roster_http_request_duration_seconds_count{method="POST",route="/v1/auth/register",status="201"} 1"#,
+        r#"roster_http_request_duration_seconds_bucket{le="0.001",method="GET",route="/v1/me/accounts",status="401"}"#,
+        r#"roster_rate_limited_total{limit="register"} 1"#,
+        // The verification email waits for the (test-driven) job runner.
+        r#"roster_jobs_queued{kind="email"} 1"#,
+        "roster_db_pool_connections_in_use ",
+        "roster_db_pool_waiting 0",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    assert!(text.contains(r#"roster_jobs_oldest_age_seconds{kind="email"}"#));
+    app.run_jobs().await;
+    let text = app.client.get(format!("{metrics_address}/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(!text.contains(r#"roster_jobs_queued{kind="email"}"#), "the email went out:\n{text}");
 }
