@@ -2,7 +2,9 @@
 CARGO ?= cargo
 PG_CLUSTER_DIR := $(shell dirname $$(mktemp -u))/roster-test-pg
 
-.PHONY: run test lint fmt openapi openapi-check bench clean-test-postgres
+SPECTRAL := openapi/lint/node_modules/.bin/spectral
+
+.PHONY: run test lint spectral fmt openapi openapi-check bench clean-test-postgres
 
 ## Start the server on the embedded SQLite default (data in ./data).
 run:
@@ -16,10 +18,20 @@ test:
 	$(CARGO) test -p integration-tests -- --test-threads=8
 	@$(MAKE) -s clean-test-postgres
 
-## rustfmt and clippy, warnings are errors.
+## rustfmt and clippy, warnings are errors; Spectral on the contract.
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	@$(MAKE) -s spectral
+
+## The committed contract against Spectral's OpenAPI rules: no errors, no warnings.
+spectral: $(SPECTRAL)
+	$(SPECTRAL) lint openapi/openapi.json --ruleset openapi/lint/.spectral.yaml --fail-severity=warn
+
+# Spectral at the version the lockfile pins (needs Node.js and npm).
+$(SPECTRAL): openapi/lint/package-lock.json
+	npm ci --prefix openapi/lint --no-audit --no-fund --loglevel=error
+	@touch $@
 
 fmt:
 	$(CARGO) fmt --all

@@ -10,6 +10,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder};
 use utoipa_actix_web::AppExt;
 
+use domain::access::{Requirement, Scope};
+
 use crate::http::problem::{ApiError, FieldError, Problem};
 use crate::http::routes;
 
@@ -20,7 +22,9 @@ use crate::http::routes;
         description = "Company accounts and their users: sign-in, accounts with owners, roles and permissions.\n\n\
             Errors are RFC 9457 `application/problem+json` documents with a stable `code`.",
         license(name = "Apache-2.0"),
+        contact(name = "The operators of this Roster instance"),
     ),
+    servers((url = "http://127.0.0.1:8080", description = "`make run`; a deployment serves the API at its `ROSTER_PUBLIC_URL`")),
     tags(
         (name = "auth", description = "Registration, sign-in and tokens"),
         (name = "me", description = "The signed-in user"),
@@ -117,6 +121,7 @@ fn add_standard_errors(api: &mut OpenApi) {
         }
         for operation in operations(item) {
             let secured = operation.security.as_ref().is_some_and(|requirements| !requirements.is_empty());
+            describe_who_may_call(operation, secured);
             if operation.security.is_none() {
                 operation.security = Some(Vec::new());
             }
@@ -151,6 +156,47 @@ fn add_standard_errors(api: &mut OpenApi) {
             }
         }
     }
+}
+
+/// Adds to each operation's description who may call it, read from the
+/// same declaration the guard enforces (`x-authorization`).
+fn describe_who_may_call(operation: &mut Operation, secured: bool) {
+    let declared = operation
+        .extensions
+        .as_ref()
+        .and_then(|extensions| extensions.get(crate::http::access::EXTENSION))
+        .and_then(|value| serde_json::from_value::<Requirement>(value.clone()).ok());
+    let who = match declared {
+        Some(requirement) => {
+            let mut who = match (requirement.permission, requirement.scope) {
+                (None, _) => "Any member of the account.".to_owned(),
+                (Some(p), Scope::Account) => format!("Members holding `{}` account-wide.", p.key()),
+                (Some(p), Scope::Group) => {
+                    format!("Members holding `{}` account-wide, or inside the group in the path.", p.key())
+                }
+                (Some(p), Scope::MemberGroups) => format!(
+                    "Members holding `{}` account-wide, or inside a group the member in the path belongs to.",
+                    p.key()
+                ),
+                (Some(p), Scope::AnyGroup) => format!(
+                    "Members holding `{}` account-wide or inside a group; each change is checked where it applies.",
+                    p.key()
+                ),
+            };
+            if requirement.self_allowed {
+                who.push_str(" Members acting about themselves need no permission.");
+            }
+            who.push_str(" Anyone else gets 404, whether or not the account exists.");
+            who
+        }
+        None if secured => "Any signed-in user.".to_owned(),
+        None => "Anyone; no sign-in needed.".to_owned(),
+    };
+    let paragraph = format!("**Who may call:** {who}");
+    operation.description = Some(match operation.description.take().filter(|text| !text.trim().is_empty()) {
+        Some(text) => format!("{text}\n\n{paragraph}"),
+        None => paragraph,
+    });
 }
 
 /// What a 429 says besides its problem document.

@@ -23,7 +23,8 @@ pub const MAX_BATCH: usize = 20;
 #[derive(Serialize, ToSchema)]
 #[schema(as = Invitation, example = json!({
     "id": "01937a2e-6000-7000-8000-000000000001", "email": "grace@example.com", "first_name": "Grace", "last_name": "Hopper",
-    "roles": ["administrator"], "status": "pending", "invited_by": "01937a2e-4c1d-7b6a-9f3e-2a1b0c9d8e7f",
+    "roles": ["administrator"], "assignments": [{"role": "administrator", "group_id": null}], "groups": [],
+    "status": "pending", "invited_by": "01937a2e-4c1d-7b6a-9f3e-2a1b0c9d8e7f",
     "created_at": "2026-11-22T10:00:00Z", "sent_at": "2026-11-22T10:00:00Z", "expires_at": "2027-02-20T10:00:00Z", "decided_at": null
 }))]
 pub struct InvitationView {
