@@ -4,7 +4,7 @@ PG_CLUSTER_DIR := $(shell dirname $$(mktemp -u))/roster-test-pg
 
 SPECTRAL := openapi/lint/node_modules/.bin/spectral
 
-.PHONY: run test lint spectral fmt openapi openapi-check bench clean-test-postgres
+.PHONY: run test contract lint spectral fmt openapi openapi-check bench clean-test-postgres
 
 ## Start the server on the embedded SQLite default (data in ./data).
 run:
@@ -17,6 +17,10 @@ test:
 	$(CARGO) build -p api --bin roster
 	$(CARGO) test -p integration-tests -- --test-threads=8
 	@$(MAKE) -s clean-test-postgres
+
+## schemathesis against the real server on SQLite and PostgreSQL (see openapi/contract/run.sh).
+contract:
+	openapi/contract/run.sh
 
 ## rustfmt and clippy, warnings are errors; Spectral on the contract.
 lint:

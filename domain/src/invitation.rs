@@ -76,7 +76,8 @@ impl Default for InvitationTtl {
 }
 
 /// Days after the last send on which a pending invitation is re-sent as a
-/// reminder: strictly increasing, each 1 to 365, at most ten.
+/// reminder: each 1 to 365, once each, at most ten; kept in increasing
+/// order whatever order they were given in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReminderSchedule(Vec<u16>);
 
@@ -88,13 +89,14 @@ impl ReminderSchedule {
         if days.len() > Self::MAX_REMINDERS {
             return Err(InvalidValue::new("too_many", "At most 10 reminders."));
         }
-        let parsed: Vec<u16> = days
+        let mut parsed: Vec<u16> = days
             .iter()
             .map(|day| u16::try_from(*day).ok().filter(|day| (1..=365).contains(day)))
             .collect::<Option<_>>()
             .ok_or_else(|| InvalidValue::new("out_of_range", "Reminder days are between 1 and 365."))?;
-        if parsed.windows(2).any(|pair| pair[0] >= pair[1]) {
-            return Err(InvalidValue::new("not_increasing", "List reminder days in increasing order, once each."));
+        parsed.sort_unstable();
+        if parsed.windows(2).any(|pair| pair[0] == pair[1]) {
+            return Err(InvalidValue::new("duplicate_day", "List each reminder day once."));
         }
         Ok(Self(parsed))
     }
@@ -248,7 +250,7 @@ mod tests {
         assert!(InvitationTtl::from_days(366).is_err());
         assert!(InvitationTtl::from_days(365).is_ok());
         assert!(ReminderSchedule::from_days(&[3, 3]).is_err());
-        assert!(ReminderSchedule::from_days(&[14, 3]).is_err());
+        assert_eq!(ReminderSchedule::from_days(&[14, 3]).unwrap().days(), [3, 14], "kept in order");
         assert!(ReminderSchedule::from_days(&[0]).is_err());
         assert!(ReminderSchedule::from_days(&[1; 11]).is_err());
         assert_eq!(ReminderSchedule::from_days(&[]).unwrap().days(), [] as [u16; 0]);

@@ -40,6 +40,12 @@ pub fn digest(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
+/// Whether `text` could be a token of ours: URL-safe base64, as the
+/// contract's token pattern says.
+pub fn is_well_formed(text: &str) -> bool {
+    (1..=128).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,5 +59,6 @@ mod tests {
         assert_ne!(a.expose(), b.expose());
         assert_eq!(a.digest().len(), 64);
         assert_eq!(a.digest(), digest(a.expose()));
+        assert!(is_well_formed(a.expose()) && !is_well_formed("has space") && !is_well_formed(""));
     }
 }

@@ -6,6 +6,7 @@
 use actix_web::App;
 use utoipa::OpenApi as _;
 use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::schema::{KnownFormat, Object, ObjectBuilder, SchemaFormat, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder};
 use utoipa_actix_web::AppExt;
@@ -41,9 +42,119 @@ use crate::http::routes;
         (name = "webhooks", description = "Signed notifications of the account's changes (Standard Webhooks)"),
         (name = "operations", description = "Health and readiness probes"),
     ),
-    components(schemas(Problem, FieldError, crate::http::routes::audit::AuditActionName)),
+    components(schemas(
+        Problem,
+        FieldError,
+        crate::http::routes::audit::AuditActionName,
+        crate::http::routes::invitations::InvitationStatusName,
+        crate::http::routes::join_requests::JoinRequestStatusName,
+        crate::http::routes::preferences::EmailPolicyName,
+    )),
 )]
 struct ApiDoc;
+
+/// What the domain's label parsers (`PersonName`, `AccountName`,
+/// `GroupName`, `RoleName`) accept, as a JSON Schema pattern: at least one
+/// character that is neither white space nor a control character, and no
+/// control characters. Kept honest by `label_pattern_matches_the_parsers`.
+pub const LABEL_PATTERN: &str =
+    r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$";
+
+/// What `Description` accepts: no control characters but line breaks and
+/// tabs.
+pub const FREE_TEXT_PATTERN: &str = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$";
+
+/// No control characters at all (optional names, which may be empty).
+pub const NO_CONTROL_PATTERN: &str = r"^[^\u0000-\u001f\u007f-\u009f]*$";
+
+fn text_schema(pattern: &str, max_length: usize, description: &str) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .pattern(Some(pattern))
+        .max_length(Some(max_length))
+        .description(Some(description))
+}
+
+/// The same schema, also allowing `null` (an optional field: null leaves
+/// the value as it is).
+fn or_null(schema: ObjectBuilder) -> Object {
+    schema.schema_type(SchemaType::from_iter([Type::String, Type::Null])).build()
+}
+
+const PERSON_NAME: &str = "A name: 1 to 100 characters, no control characters.";
+const LABEL: &str = "1 to 200 characters, no control characters.";
+const FREE_TEXT: &str = "Up to 1,000 characters; line breaks and tabs but no other control characters.";
+
+/// A first or last name (`domain::PersonName`).
+pub fn person_name_schema() -> Object {
+    text_schema(LABEL_PATTERN, domain::PersonName::MAX_CHARS, PERSON_NAME).build()
+}
+
+pub fn person_name_or_null_schema() -> Object {
+    or_null(text_schema(LABEL_PATTERN, domain::PersonName::MAX_CHARS, PERSON_NAME))
+}
+
+/// An account, group or role name (`domain::AccountName` and siblings).
+pub fn label_schema() -> Object {
+    text_schema(LABEL_PATTERN, domain::AccountName::MAX_CHARS, LABEL).build()
+}
+
+pub fn label_or_null_schema() -> Object {
+    or_null(text_schema(LABEL_PATTERN, domain::AccountName::MAX_CHARS, LABEL))
+}
+
+/// A name that may be left empty (invitations).
+pub fn optional_name_schema() -> Object {
+    let description = "Up to 100 characters, no control characters; empty: unknown.";
+    text_schema(NO_CONTROL_PATTERN, domain::PersonName::MAX_CHARS, description).build()
+}
+
+/// A description (`domain::Description`).
+pub fn free_text_schema() -> Object {
+    text_schema(FREE_TEXT_PATTERN, domain::Description::MAX_CHARS, FREE_TEXT).build()
+}
+
+pub fn free_text_or_null_schema() -> Object {
+    or_null(text_schema(FREE_TEXT_PATTERN, domain::Description::MAX_CHARS, FREE_TEXT))
+}
+
+/// A token from an emailed link or an earlier response: URL-safe base64.
+pub fn token_schema() -> Object {
+    text_schema(TOKEN_PATTERN, 128, "The token exactly as received.").build()
+}
+
+/// Tokens are URL-safe base64 (`crate::auth::secrets`).
+pub const TOKEN_PATTERN: &str = "^[A-Za-z0-9_-]{1,128}$";
+
+/// An email address (`domain::Email`).
+pub fn email_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Email)))
+        .max_length(Some(domain::Email::MAX_LEN))
+        .description(Some("An email address; compared case-insensitively."))
+        .build()
+}
+
+/// No NUL character: every text field refuses it (PostgreSQL cannot store
+/// one; see `crate::http::extract::check_shape`).
+pub const NO_NUL_PATTERN: &str = "^[^\\u0000]*$";
+
+/// A password being given (sign-in, current password).
+pub fn password_schema() -> Object {
+    ObjectBuilder::new().schema_type(SchemaType::Type(Type::String)).pattern(Some(NO_NUL_PATTERN)).build()
+}
+
+/// A password being chosen (`domain::NewPassword`).
+pub fn new_password_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .pattern(Some(NO_NUL_PATTERN))
+        .min_length(Some(domain::NewPassword::MIN_CHARS))
+        .max_length(Some(domain::NewPassword::MAX_CHARS))
+        .description(Some("10 to 256 characters, and not the email address."))
+        .build()
+}
 
 /// The OpenAPI document of this build, exactly as `/openapi.json` serves it.
 pub fn document() -> OpenApi {
@@ -97,6 +208,15 @@ fn add_standard_errors(api: &mut OpenApi) {
             "Fields are missing, of the wrong type or invalid",
             ApiError::field("email", "invalid_format", "Enter an email address like name@example.com."),
         ),
+        (
+            "IdempotencyConflict",
+            "The Idempotency-Key was used with another request (`idempotency_key_reused`), or its first request is still running (`idempotency_key_in_progress`)",
+            ApiError::Conflict {
+                code: "idempotency_key_reused",
+                detail: "This Idempotency-Key was used with a different request; use a new key for a new request."
+                    .into(),
+            },
+        ),
         ("Unavailable", "The database is unreachable or not migrated", ApiError::Unavailable(String::new())),
         (
             "InternalError",
@@ -131,6 +251,7 @@ fn add_standard_errors(api: &mut OpenApi) {
                 .iter()
                 .flatten()
                 .any(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query));
+            let takes_idempotency_key = operation.parameters.iter().flatten().any(|p| p.name == "Idempotency-Key");
             let wanted = [
                 ("400", has_body || has_path_params || has_query, "BadRequest"),
                 ("401", secured, "Unauthenticated"),
@@ -138,7 +259,8 @@ fn add_standard_errors(api: &mut OpenApi) {
                 ("404", account_scoped, "NotFound"),
                 ("413", has_body, "PayloadTooLarge"),
                 ("415", has_body, "UnsupportedMediaType"),
-                ("422", has_body || has_query, "ValidationFailed"),
+                ("409", takes_idempotency_key, "IdempotencyConflict"),
+                ("422", has_body || has_query || takes_idempotency_key, "ValidationFailed"),
                 ("500", true, "InternalError"),
                 ("503", true, "Unavailable"),
             ];
@@ -221,6 +343,9 @@ fn add_rate_limit_headers(response: &mut Response) {
     }
 }
 
+/// 1 to 255 visible ASCII characters, as `crate::http::idempotency` checks.
+const IDEMPOTENCY_KEY_PATTERN: &str = "^[!-~]{1,255}$";
+
 /// Every signed-in POST accepts `Idempotency-Key` (see `crate::idempotency`).
 fn idempotency_key_parameter() -> utoipa::openapi::path::Parameter {
     utoipa::openapi::path::ParameterBuilder::new()
@@ -233,7 +358,14 @@ fn idempotency_key_parameter() -> utoipa::openapi::path::Parameter {
              the same request. The same key with a different request: 409 `idempotency_key_reused`; while the \
              first is still running: 409 `idempotency_key_in_progress`. Server errors are not stored.",
         ))
-        .schema(Some(utoipa::openapi::ObjectBuilder::new().schema_type(utoipa::openapi::schema::Type::String)))
+        .schema(Some(
+            utoipa::openapi::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::String)
+                .min_length(Some(1))
+                .max_length(Some(255))
+                .pattern(Some(IDEMPOTENCY_KEY_PATTERN))
+                .examples([serde_json::json!("5f0c7a52-3b1e-4c8e-9d7f-0a1b2c3d4e5f")]),
+        ))
         .build()
 }
 
@@ -250,4 +382,40 @@ fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
     ]
     .into_iter()
     .filter_map(Option::as_mut)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::{AccountName, Description, PersonName};
+    use proptest::prelude::*;
+    use proptest::string::string_regex;
+
+    proptest! {
+        // What the contract lets a client send, the parsers accept: a
+        // schema-valid request is never refused for its text.
+        #[test]
+        fn label_pattern_matches_the_parsers(text in matching(LABEL_PATTERN)) {
+            prop_assume!(text.chars().count() <= PersonName::MAX_CHARS);
+            prop_assert!(PersonName::parse(&text).is_ok(), "{text:?}");
+            prop_assert!(AccountName::parse(&text).is_ok(), "{text:?}");
+        }
+
+        #[test]
+        fn free_text_pattern_matches_the_parser(text in matching(FREE_TEXT_PATTERN)) {
+            prop_assume!(text.chars().count() <= Description::MAX_CHARS);
+            prop_assert!(Description::parse(&text).is_ok(), "{text:?}");
+        }
+
+        #[test]
+        fn optional_names_without_control_characters_are_accepted(text in matching(NO_CONTROL_PATTERN)) {
+            prop_assume!(text.chars().count() <= PersonName::MAX_CHARS && !text.trim().is_empty());
+            prop_assert!(PersonName::parse(&text).is_ok(), "{text:?}");
+        }
+    }
+
+    /// Strings the whole of an anchored pattern matches.
+    fn matching(pattern: &str) -> proptest::string::RegexGeneratorStrategy<String> {
+        string_regex(pattern.trim_start_matches('^').trim_end_matches('$')).unwrap()
+    }
 }

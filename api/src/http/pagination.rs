@@ -15,7 +15,30 @@ pub struct PageQuery {
     #[param(minimum = 1, maximum = 100, example = 50)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(value_type = Option<Uuid>)]
     pub cursor: Option<String>,
+}
+
+/// Pagination through a sequence (the audit log): the cursor is a position.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SequencePageQuery {
+    /// Page size, 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100, example = 50)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[param(minimum = 1, value_type = Option<i64>)]
+    pub cursor: Option<String>,
+}
+
+impl SequencePageQuery {
+    fn page(&self) -> PageQuery {
+        PageQuery { limit: self.limit, cursor: self.cursor.clone() }
+    }
+
+    pub fn limit(&self) -> Result<i64, ApiError> {
+        self.page().limit()
+    }
 }
 
 impl PageQuery {
@@ -39,8 +62,8 @@ impl PageQuery {
     }
 }
 
-impl PageQuery {
-    /// A cursor that is a position in a sequence (audit events).
+impl SequencePageQuery {
+    /// The position the page starts after.
     pub fn position(&self) -> Result<Option<i64>, ApiError> {
         self.cursor
             .as_deref()

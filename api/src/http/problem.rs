@@ -95,6 +95,9 @@ pub enum ApiError {
     /// Sending invitations needs a verified email address.
     #[error("the sender's email is not verified")]
     EmailUnverified,
+    /// A change to how the caller signs in, without their current password.
+    #[error("current password incorrect")]
+    PasswordIncorrect,
     #[error("If-Match missing")]
     PreconditionRequired,
     #[error("If-Match stale")]
@@ -288,6 +291,12 @@ impl ApiError {
                 "unavailable",
                 "Service unavailable",
                 "The service cannot handle the request right now; retry shortly.".into(),
+            ),
+            PasswordIncorrect => (
+                StatusCode::FORBIDDEN,
+                "current_password_incorrect",
+                "Current password incorrect",
+                "Changing how you sign in needs your current password; the one given is not it.".into(),
             ),
             RateLimited { retry_after, .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
@@ -515,11 +524,9 @@ impl From<MemberError> for ApiError {
                 "The account's last owner cannot leave, be removed or be demoted; transfer ownership first.",
             ),
             MemberError::OwnershipRequired => ApiError::Forbidden(Permission::OwnershipTransfer.key().to_owned()),
-            MemberError::TransferToSelf => {
-                ApiError::field("user_id", "same_user", "You are an owner already; name another member.")
-            }
+            MemberError::TransferToSelf => conflict("same_user", "You are an owner already; name another member."),
             MemberError::TransferToNonMember => {
-                ApiError::field("user_id", "not_a_member", "Only members of the account can become owners.")
+                conflict("not_a_member", "Only members of the account can become owners; invite them first.")
             }
             MemberError::Precondition(precondition) => precondition.into(),
             MemberError::Shared(shared) => shared.into(),
@@ -557,7 +564,7 @@ impl From<GroupError> for ApiError {
                 conflict("group_name_taken", format!("The account has a group named {name:?}."))
             }
             GroupError::NotAMember => {
-                ApiError::field("user_id", "not_a_member", "Only members of the account can join its groups.")
+                conflict("not_a_member", "Only members of the account can join its groups; invite them first.")
             }
             GroupError::Shared(shared) => shared.into(),
         }

@@ -281,7 +281,7 @@ async fn the_email_policy_refuses_existing_users(app: TestApp) {
         .patch(
             &preferences,
             Some(&owner.access_token),
-            json!({"invitation_ttl_days": 0, "reminder_days": [5, 2], "invitation_email_policy": "some"}),
+            json!({"invitation_ttl_days": 0, "reminder_days": [5, 5], "invitation_email_policy": "some"}),
         )
         .await;
     assert_eq!(bad.expect_problem(422, "validation_failed").body["errors"].as_array().unwrap().len(), 3);

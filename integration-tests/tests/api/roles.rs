@@ -362,7 +362,7 @@ async fn ownership_is_transferred_not_lost(app: TestApp) {
     app.post(&transfer, Some(&admin.access_token), json!({"user_id": admin.id})).await.expect_problem(403, "forbidden");
     app.post(&transfer, Some(&owner.access_token), json!({"user_id": stranger.id}))
         .await
-        .expect_problem(422, "validation_failed");
+        .expect_problem(409, "not_a_member");
     app.post(&transfer, Some(&owner.access_token), json!({"user_id": admin.id})).await.expect_status(204);
     let roles_of = |user: &SignedIn| {
         let user = user.clone();

@@ -13,6 +13,7 @@ use crate::flows::accounts as flows;
 use crate::flows::{Actor, Origin};
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
+use crate::http::openapi::label_schema;
 use crate::http::problem::{ApiError, ParseFields};
 use crate::state::{AppState, RunFlow};
 
@@ -44,6 +45,7 @@ impl From<Account> for AccountView {
 #[schema(example = json!({"name": "Acme GmbH"}))]
 pub struct AccountNameRequest {
     /// Display name, 1 to 200 characters.
+    #[schema(schema_with = label_schema)]
     pub name: String,
 }
 

@@ -20,7 +20,7 @@ use utoipa::{IntoParams, PartialSchema, ToSchema};
 use uuid::Uuid;
 
 use crate::http::access::AccountMember;
-use crate::http::pagination::{PageQuery, page_cursor};
+use crate::http::pagination::{SequencePageQuery, page_cursor};
 use crate::http::problem::{ApiError, field_error};
 use crate::http::spreadsheet::SafeCsv;
 use crate::state::AppState;
@@ -193,7 +193,7 @@ impl AuditQuery {
 /// `audit:read`.
 #[utoipa::path(
     tag = "audit", operation_id = "list_audit_events", security(("bearer" = [])),
-    params(("account_id" = Uuid, Path, description = "The account"), AuditQuery, PageQuery),
+    params(("account_id" = Uuid, Path, description = "The account"), AuditQuery, SequencePageQuery),
     responses((status = 200, description = "A page of events", body = AuditEventPage)),
     extensions(("x-authorization" = json!(Requirement::account(Permission::AuditRead))))
 )]
@@ -202,7 +202,7 @@ pub async fn list_audit_events(
     state: web::Data<AppState>,
     member: AccountMember,
     query: web::Query<AuditQuery>,
-    page: web::Query<PageQuery>,
+    page: web::Query<SequencePageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (filter, limit, before) = (query.filter()?, page.limit()?, page.position()?);
     let chain = member.account_id.to_string();

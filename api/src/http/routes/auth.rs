@@ -9,6 +9,7 @@ use crate::flows::sessions::{self, Session, SessionPolicy};
 use crate::flows::users::{self, Registration};
 use crate::flows::{Actor, Origin};
 use crate::http::extract::JsonBody;
+use crate::http::openapi::{email_schema, new_password_schema, password_schema, person_name_schema, token_schema};
 use crate::http::problem::{ApiError, ParseFields, Problem};
 use crate::http::rate_limit::{self, Bucket};
 use crate::http::routes::me::UserProfile;
@@ -19,10 +20,14 @@ use crate::state::{AppState, RunFlow};
 #[schema(example = json!({"email": "ada@example.com", "password": "correct horse battery", "first_name": "Ada", "last_name": "Lovelace"}))]
 pub struct RegisterRequest {
     /// Sign-in email; stored trimmed and lower-cased.
+    #[schema(schema_with = email_schema)]
     pub email: String,
     /// At least 10 characters, and not the email address.
+    #[schema(schema_with = new_password_schema)]
     pub password: String,
+    #[schema(schema_with = person_name_schema)]
     pub first_name: String,
+    #[schema(schema_with = person_name_schema)]
     pub last_name: String,
 }
 
@@ -31,6 +36,7 @@ pub struct RegisterRequest {
 #[schema(example = json!({"email": "ada@example.com", "password": "correct horse battery"}))]
 pub struct LoginRequest {
     pub email: String,
+    #[schema(schema_with = password_schema)]
     pub password: String,
 }
 
@@ -38,6 +44,7 @@ pub struct LoginRequest {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"refresh_token": "q3HkV1zJ0nqN4c5mV7Y0f9bXo2kQd8Wm1sTt6uRr3Ea"}))]
 pub struct RefreshRequest {
+    #[schema(schema_with = token_schema)]
     pub refresh_token: String,
 }
 
@@ -195,6 +202,11 @@ pub async fn logout(
     body: JsonBody<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let presented = body.0.refresh_token;
+    // Unknown tokens are fine (signing out twice is not an error), but
+    // something that cannot be a token is a client bug worth reporting.
+    if !crate::auth::secrets::is_well_formed(&presented) {
+        return Err(ApiError::field("refresh_token", "invalid_format", "Send the refresh token exactly as received."));
+    }
     state.flow(Actor::Anonymous, origin, move |conn, ctx| sessions::end(conn, ctx, &presented)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -204,6 +216,7 @@ pub async fn logout(
 #[schema(example = json!({"token": "Xq1vB7nM3kL9pR2sT5wY8zA0cD4fG6hJ1eI3oU5yT7r"}))]
 pub struct VerifyEmailRequest {
     /// The token from the verification email.
+    #[schema(schema_with = token_schema)]
     pub token: String,
 }
 

@@ -9,6 +9,7 @@ use crate::auth::CurrentUser;
 use crate::flows::credentials as flows;
 use crate::flows::{Actor, Origin};
 use crate::http::extract::JsonBody;
+use crate::http::openapi::{email_schema, new_password_schema, password_schema, token_schema};
 use crate::http::problem::{ApiError, ParseFields, Problem};
 use crate::http::rate_limit::{self, Bucket};
 use crate::http::routes::me::UserProfile;
@@ -18,8 +19,10 @@ use crate::state::{AppState, RunFlow};
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"current_password": "correct horse battery", "new_password": "battery staple horse correct"}))]
 pub struct ChangePasswordRequest {
+    #[schema(schema_with = password_schema)]
     pub current_password: String,
     /// At least 10 characters, and not the email address.
+    #[schema(schema_with = new_password_schema)]
     pub new_password: String,
 }
 
@@ -28,6 +31,7 @@ pub struct ChangePasswordRequest {
 #[schema(example = json!({"email": "ada@example.com"}))]
 pub struct PasswordResetRequest {
     /// The address the account signs in with.
+    #[schema(schema_with = email_schema)]
     pub email: String,
 }
 
@@ -36,8 +40,10 @@ pub struct PasswordResetRequest {
 #[schema(example = json!({"token": "Xq1vB7nM3kL9pR2sT5wY8zA0cD4fG6hJ1eI3oU5yT7r", "new_password": "battery staple horse correct"}))]
 pub struct PasswordResetConfirmation {
     /// The token from the reset email's link.
+    #[schema(schema_with = token_schema)]
     pub token: String,
     /// At least 10 characters, and not the email address.
+    #[schema(schema_with = new_password_schema)]
     pub new_password: String,
 }
 
@@ -46,7 +52,9 @@ pub struct PasswordResetConfirmation {
 #[schema(example = json!({"email": "ada.lovelace@example.org", "current_password": "correct horse battery"}))]
 pub struct EmailChangeRequest {
     /// The new address; a link sent there confirms it.
+    #[schema(schema_with = email_schema)]
     pub email: String,
+    #[schema(schema_with = password_schema)]
     pub current_password: String,
 }
 
@@ -55,6 +63,7 @@ pub struct EmailChangeRequest {
 #[schema(example = json!({"token": "Xq1vB7nM3kL9pR2sT5wY8zA0cD4fG6hJ1eI3oU5yT7r"}))]
 pub struct EmailChangeConfirmation {
     /// The token from the confirmation email's link.
+    #[schema(schema_with = token_schema)]
     pub token: String,
 }
 
@@ -65,7 +74,7 @@ async fn prove_password(state: &web::Data<AppState>, me: CurrentUser, password: 
         state.db(move |conn| Ok(persistence::users::find(conn, me.id)?)).await?.ok_or(ApiError::Unauthenticated)?;
     state.limit(vec![Bucket::LoginEmail.hit(Some(user.email.clone()))]).await?;
     if !state.passwords.verify(password, user.password_hash.clone()).await? {
-        return Err(ApiError::field("current_password", "incorrect", "This is not your current password."));
+        return Err(ApiError::PasswordIncorrect);
     }
     let email = user.email.clone();
     state.db(move |conn| rate_limit::forgive(conn, Bucket::LoginEmail, &email)).await?;
@@ -80,6 +89,7 @@ async fn prove_password(state: &web::Data<AppState>, me: CurrentUser, password: 
     tag = "me", operation_id = "change_password", security(("bearer" = [])), request_body = ChangePasswordRequest,
     responses(
         (status = 204, description = "The password changed; other sessions ended"),
+        (status = 403, description = "The current password is wrong (`current_password_incorrect`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts (`rate_limited`): wait the seconds in `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -166,6 +176,7 @@ pub async fn reset_password(
     tag = "me", operation_id = "request_email_change", security(("bearer" = [])), request_body = EmailChangeRequest,
     responses(
         (status = 202, description = "A confirmation link is on its way to the new address"),
+        (status = 403, description = "The current password is wrong (`current_password_incorrect`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another user signs in with that address (`email_taken`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts (`rate_limited`): wait the seconds in `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )

@@ -13,6 +13,7 @@ use crate::flows::groups as flows;
 use crate::flows::{Actor, Origin};
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
+use crate::http::openapi::{free_text_or_null_schema, label_or_null_schema, label_schema};
 use crate::http::pagination::PageQuery;
 use crate::http::pagination::page_cursor;
 use crate::http::problem::{ApiError, Problem, field_error};
@@ -44,8 +45,20 @@ impl From<Group> for GroupView {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "EMEA sales", "description": "Sellers in Europe"}))]
+pub struct NewGroupRequest {
+    #[schema(schema_with = label_schema)]
+    pub name: String,
+    #[schema(schema_with = free_text_or_null_schema)]
+    pub description: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "EMEA sales", "description": "Sellers in Europe"}))]
 pub struct GroupRequest {
+    #[schema(schema_with = label_or_null_schema)]
     pub name: Option<String>,
+    #[schema(schema_with = free_text_or_null_schema)]
     pub description: Option<String>,
 }
 
@@ -99,7 +112,7 @@ pub async fn list_groups(
 
 /// Create a group (needs `groups:manage`).
 #[utoipa::path(
-    tag = "groups", operation_id = "create_group", security(("bearer" = [])), request_body = GroupRequest,
+    tag = "groups", operation_id = "create_group", security(("bearer" = [])), request_body = NewGroupRequest,
     params(("account_id" = Uuid, Path, description = "The account")),
     responses(
         (status = 201, description = "The group", body = GroupView),
@@ -112,9 +125,10 @@ pub async fn create_group(
     state: web::Data<AppState>,
     member: AccountMember,
     origin: Origin,
-    body: JsonBody<GroupRequest>,
+    body: JsonBody<NewGroupRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let (name, description) = parse_group(body.0, true)?;
+    let NewGroupRequest { name, description } = body.0;
+    let (name, description) = parse_group(GroupRequest { name: Some(name), description }, true)?;
     let (account, name, description) = (member.account_id, name.unwrap_or_default(), description.unwrap_or_default());
     let group = state
         .flow(Actor::User(member.user_id), origin, move |conn, ctx| {
@@ -232,7 +246,10 @@ pub async fn list_group_members(
 #[utoipa::path(
     tag = "groups", operation_id = "add_group_member", security(("bearer" = [])),
     params(("account_id" = Uuid, Path, description = "The account"), ("group_id" = Uuid, Path, description = "The group"), ("user_id" = Uuid, Path, description = "The member")),
-    responses((status = 204, description = "The user is in the group")),
+    responses(
+        (status = 204, description = "The user is in the group"),
+        (status = 409, description = "The user is not a member of the account (`not_a_member`)", body = Problem, content_type = "application/problem+json"),
+    ),
     extensions(("x-authorization" = json!(Requirement::in_group(Permission::GroupsManage))))
 )]
 #[put("/groups/{group_id}/members/{user_id}")]

@@ -13,6 +13,7 @@ use crate::flows::invitations::{self as flows, InviteRequest, Invited};
 use crate::flows::{Actor, Origin};
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
+use crate::http::openapi::{email_schema, optional_name_schema};
 use crate::http::pagination::{PageQuery, page_cursor};
 use crate::http::problem::{ApiError, Problem, field_error};
 use crate::http::rate_limit::Bucket;
@@ -78,9 +79,12 @@ impl InvitationView {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InvitationItem {
+    #[schema(schema_with = email_schema)]
     pub email: String,
+    #[schema(schema_with = optional_name_schema)]
     #[serde(default)]
     pub first_name: String,
+    #[schema(schema_with = optional_name_schema)]
     #[serde(default)]
     pub last_name: String,
     /// Keys of roles the person gets account-wide on accepting (shorthand
@@ -105,6 +109,7 @@ fn default_true() -> bool {
 #[schema(example = json!({"invitations": [{"email": "grace@example.com", "first_name": "Grace", "last_name": "Hopper", "roles": ["administrator"], "send_email": true}]}))]
 pub struct CreateInvitationsRequest {
     /// 1 to 20 invitations.
+    #[schema(min_items = 1, max_items = 20)]
     pub invitations: Vec<InvitationItem>,
 }
 
@@ -249,14 +254,27 @@ pub async fn create_invitations(
     Ok(HttpResponse::Ok().json(CreateInvitationsResponse { results }))
 }
 
+/// Where an invitation stands.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case", example = "pending")]
+#[allow(dead_code)] // only its schema is used: the filter parses the text
+pub enum InvitationStatusName {
+    Pending,
+    Accepted,
+    Declined,
+    Revoked,
+    Expired,
+}
+
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct InvitationFilter {
     /// Only invitations in this status.
+    #[param(value_type = Option<InvitationStatusName>)]
     pub status: Option<String>,
     /// Case-insensitive search in email, first and last name: at most 200
     /// characters, no control characters.
-    #[param(max_length = 200)]
+    #[param(max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub q: Option<String>,
 }
 
@@ -372,6 +390,7 @@ pub async fn revoke_invitation(
 #[into_params(parameter_in = Query)]
 pub struct TokenQuery {
     /// The token from the invitation link.
+    #[param(pattern = "^[A-Za-z0-9_-]{1,128}$")]
     pub token: String,
 }
 

@@ -12,6 +12,7 @@ use crate::flows::invitations as flows;
 use crate::flows::sessions;
 use crate::flows::{Actor, Origin};
 use crate::http::extract::JsonBody;
+use crate::http::openapi::{new_password_schema, person_name_schema, token_schema};
 use crate::http::problem::{ApiError, ParseFields, Problem};
 use crate::http::routes::auth::{TokenResponse, session_policy};
 use crate::http::routes::invitations::InvitationView;
@@ -21,6 +22,7 @@ use crate::state::{AppState, RunFlow};
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"token": "vJ3xN0c9b1Qe8rTz5LwYk2HdA7sFpG4mUoI6aRyEn1M"}))]
 pub struct InvitationTokenRequest {
+    #[schema(schema_with = token_schema)]
     pub token: String,
 }
 
@@ -28,9 +30,13 @@ pub struct InvitationTokenRequest {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"token": "vJ3xN0c9b1Qe8rTz5LwYk2HdA7sFpG4mUoI6aRyEn1M", "password": "correct horse battery", "first_name": "Grace", "last_name": "Hopper"}))]
 pub struct RegisterWithInvitationRequest {
+    #[schema(schema_with = token_schema)]
     pub token: String,
+    #[schema(schema_with = new_password_schema)]
     pub password: String,
+    #[schema(schema_with = person_name_schema)]
     pub first_name: String,
+    #[schema(schema_with = person_name_schema)]
     pub last_name: String,
 }
 

@@ -17,6 +17,7 @@ use crate::flows::joins::{self as flows, IssuedLink};
 use crate::flows::{Actor, Origin};
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
+use crate::http::openapi::{free_text_or_null_schema, token_schema};
 use crate::http::pagination::{PageQuery, page_cursor};
 use crate::http::problem::{ApiError, Problem, field_error};
 use crate::http::rate_limit::Bucket;
@@ -192,6 +193,7 @@ pub async fn disable_join_link(
 #[into_params(parameter_in = Query)]
 pub struct JoinTokenQuery {
     /// The token from the join link.
+    #[param(pattern = "^[A-Za-z0-9_-]{1,128}$")]
     pub token: String,
 }
 
@@ -233,11 +235,13 @@ pub async fn preview_join_link(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"token": "7hG2…", "message": "I joined the EMEA sales team last week."}))]
+#[schema(example = json!({"token": "7hG2xQ9vL4mN8pR1sT6wY3zA5cD0fG2hJ7kL9mN4pQ8", "message": "I joined the EMEA sales team last week."}))]
 pub struct JoinRequestBody {
     /// The token from the join link.
+    #[schema(schema_with = token_schema)]
     pub token: String,
     /// A note for the administrators, up to 1,000 characters.
+    #[schema(schema_with = free_text_or_null_schema)]
     pub message: Option<String>,
 }
 

@@ -16,6 +16,7 @@ use crate::flows::joins as flows;
 use crate::flows::{Actor, Origin};
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
+use crate::http::openapi::free_text_or_null_schema;
 use crate::http::pagination::{PageQuery, page_cursor};
 use crate::http::problem::{ApiError, Problem, field_error};
 use crate::http::routes::members::AssignmentRequest;
@@ -76,10 +77,22 @@ pub struct JoinRequestPage {
     pub next_cursor: Option<String>,
 }
 
+/// Where a join request stands.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case", example = "pending")]
+#[allow(dead_code)] // only its schema is used: the filter parses the text
+pub enum JoinRequestStatusName {
+    Pending,
+    Approved,
+    Denied,
+    Withdrawn,
+}
+
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct JoinRequestFilter {
-    /// Only requests in this status: `pending`, `approved`, `denied` or `withdrawn`.
+    /// Only requests in this status.
+    #[param(value_type = Option<JoinRequestStatusName>)]
     pub status: Option<String>,
 }
 
@@ -172,6 +185,7 @@ pub async fn approve_join_request(
 #[schema(example = json!({"reason": "We only add people from the sales team."}))]
 pub struct DenyJoinRequest {
     /// Told to the requester, up to 1,000 characters.
+    #[schema(schema_with = free_text_or_null_schema)]
     pub reason: Option<String>,
 }
 

@@ -11,6 +11,7 @@ use crate::auth::CurrentUser;
 use crate::flows::users as flows;
 use crate::flows::{Actor, Origin};
 use crate::http::extract::JsonBody;
+use crate::http::openapi::person_name_or_null_schema;
 use crate::http::pagination::{PageQuery, page_cursor};
 use crate::http::problem::{ApiError, ParseFields};
 use crate::http::routes::accounts::AccountView;
@@ -52,8 +53,10 @@ impl From<User> for UserProfile {
 #[schema(example = json!({"first_name": "Augusta Ada"}))]
 pub struct UpdateMeRequest {
     /// New first name; omit to keep.
+    #[schema(schema_with = person_name_or_null_schema)]
     pub first_name: Option<String>,
     /// New last name; omit to keep.
+    #[schema(schema_with = person_name_or_null_schema)]
     pub last_name: Option<String>,
 }
 

@@ -59,10 +59,11 @@ impl From<Member> for MemberView {
 pub struct MemberSearch {
     /// Case-insensitive search in email, first and last name: at most 200
     /// characters, no control characters.
-    #[param(max_length = 200)]
+    #[param(max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub q: Option<String>,
     /// Only members holding the role with this key, account-wide or inside
     /// any group (group-scoped holders match too).
+    #[param(pattern = "^[a-z][a-z0-9_-]{0,63}$")]
     pub role: Option<String>,
     /// Only members of this group.
     pub group_id: Option<Uuid>,
@@ -237,7 +238,7 @@ pub struct AssignmentsView {
 #[utoipa::path(
     tag = "members", operation_id = "set_member_roles", security(("bearer" = [])), request_body = AssignmentsRequest,
     params(("account_id" = Uuid, Path, description = "The account"), ("user_id" = Uuid, Path, description = "The member"),
-        ("If-Match" = String, Header, description = "The member's ETag, from GET …/members/{user_id}")),
+        ("If-Match" = Option<String>, Header, description = "The member's ETag, from GET …/members/{user_id}. Needed: without it the answer is 428 (RFC 6585), which is why it is not marked required (a missing required header would be a 400)")),
     responses(
         (status = 200, description = "The roles now held; `ETag` is their new version", body = AssignmentsView),
         (status = 409, description = "The last owner cannot be demoted (`last_owner`)", body = Problem, content_type = "application/problem+json"),
@@ -282,7 +283,10 @@ pub struct OwnershipTransferRequest {
 #[utoipa::path(
     tag = "members", operation_id = "transfer_ownership", security(("bearer" = [])), request_body = OwnershipTransferRequest,
     params(("account_id" = Uuid, Path, description = "The account")),
-    responses((status = 204, description = "Ownership transferred")),
+    responses(
+        (status = 204, description = "Ownership transferred"),
+        (status = 409, description = "The user is you (`same_user`) or not a member (`not_a_member`)", body = Problem, content_type = "application/problem+json"),
+    ),
     extensions(("x-authorization" = json!(Requirement::account(Permission::OwnershipTransfer))))
 )]
 #[post("/ownership-transfer")]

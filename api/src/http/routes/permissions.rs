@@ -55,6 +55,7 @@ pub async fn list_permissions(state: web::Data<AppState>, _me: CurrentUser) -> H
 pub struct AuthorizationCheckRequest {
     pub user_id: Uuid,
     /// 1 to 100 permission keys, all required.
+    #[schema(min_items = 1, max_items = 100)]
     pub permissions: Vec<String>,
     /// Check inside this group: group-scoped roles count there.
     pub group_id: Option<Uuid>,

@@ -38,9 +38,37 @@ impl From<InvitationPreferences> for PreferencesView {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"invitation_ttl_days": 30, "invitation_email_policy": "new_users_only"}))]
 pub struct PreferencesPatch {
+    /// Days a new invitation is valid, 1 to 365.
+    #[schema(minimum = 1, maximum = 365)]
     pub invitation_ttl_days: Option<i64>,
+    /// Days after sending on which reminders go out: each 1 to 365, once
+    /// each, at most ten (kept in increasing order).
+    #[schema(schema_with = reminder_days_schema)]
     pub reminder_days: Option<Vec<i64>>,
+    /// Who may be invited: `any`, or `new_users_only` (people without a
+    /// Roster user yet).
+    #[schema(value_type = Option<EmailPolicyName>)]
     pub invitation_email_policy: Option<String>,
+}
+
+fn reminder_days_schema() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType, Type};
+    let day = ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)).maximum(Some(365));
+    ArrayBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+        .items(day)
+        .max_items(Some(domain::invitation::ReminderSchedule::MAX_REMINDERS))
+        .unique_items(true)
+        .build()
+}
+
+/// An invitation email policy.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case", example = "new_users_only")]
+#[allow(dead_code)] // only its schema is used: the patch parses the text
+pub enum EmailPolicyName {
+    Any,
+    NewUsersOnly,
 }
 
 /// The account's invitation preferences.

@@ -13,6 +13,7 @@ use crate::flows::roles::{self as flows, RoleDraft, RolePatch, role_tag};
 use crate::flows::{Actor, Origin};
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
+use crate::http::openapi::{free_text_or_null_schema, free_text_schema, label_or_null_schema, label_schema};
 use crate::http::problem::{ApiError, FieldError, Problem, field_error};
 use crate::state::{AppState, RunFlow};
 
@@ -24,6 +25,7 @@ use crate::state::{AppState, RunFlow};
 pub struct RoleView {
     pub id: Uuid,
     pub key: String,
+    #[schema(schema_with = label_schema)]
     pub name: String,
     pub description: String,
     /// `built_in`, `template` (declared by the deployment) or `custom`.
@@ -60,8 +62,12 @@ pub struct RoleList {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"key": "support", "name": "Support", "description": "Answers customers", "permissions": ["members:read"]}))]
 pub struct CreateRoleRequest {
+    /// Lower-case letters, digits, `_` and `-`, starting with a letter.
+    #[schema(pattern = "^[a-z][a-z0-9_-]{0,63}$")]
     pub key: String,
+    #[schema(schema_with = label_schema)]
     pub name: String,
+    #[schema(schema_with = free_text_schema)]
     #[serde(default)]
     pub description: String,
     pub permissions: Vec<String>,
@@ -71,7 +77,9 @@ pub struct CreateRoleRequest {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"permissions": ["members:read", "invitations:manage"]}))]
 pub struct UpdateRoleRequest {
+    #[schema(schema_with = label_or_null_schema)]
     pub name: Option<String>,
+    #[schema(schema_with = free_text_or_null_schema)]
     pub description: Option<String>,
     pub permissions: Option<Vec<String>>,
 }

@@ -16,6 +16,7 @@ use crate::flows::webhooks::{self as flows, EndpointDraft, EndpointPatch, Reveal
 use crate::flows::{Actor, Origin};
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
+use crate::http::openapi::{free_text_or_null_schema, free_text_schema};
 use crate::http::pagination::{PageQuery, page_cursor};
 use crate::http::problem::{ApiError, FieldError, Problem, field_error};
 use crate::http::routes::audit::AuditActionName;
@@ -87,7 +88,7 @@ pub struct CreateWebhookRequest {
     #[schema(value_type = Vec<AuditActionName>, min_items = 1)]
     pub event_types: Vec<String>,
     /// At most 1,000 characters.
-    #[schema(max_length = 1000)]
+    #[schema(schema_with = free_text_schema)]
     #[serde(default)]
     pub description: String,
 }
@@ -100,7 +101,7 @@ pub struct UpdateWebhookRequest {
     pub url: Option<String>,
     #[schema(value_type = Option<Vec<AuditActionName>>, min_items = 1)]
     pub event_types: Option<Vec<String>>,
-    #[schema(max_length = 1000)]
+    #[schema(schema_with = free_text_or_null_schema)]
     pub description: Option<String>,
     /// `false` stops deliveries; `true` starts them again and forgets past failures.
     pub enabled: Option<bool>,
