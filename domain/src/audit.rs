@@ -91,11 +91,6 @@ impl AuditAction {
     pub fn parse(raw: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|action| action.key() == raw)
     }
-
-    /// Whether `prefix` (like `member.` or `member`) selects some action.
-    pub fn is_prefix(prefix: &str) -> bool {
-        !prefix.is_empty() && Self::ALL.iter().any(|action| action.key().starts_with(prefix))
-    }
 }
 
 impl fmt::Display for AuditAction {
@@ -205,9 +200,6 @@ mod tests {
             assert!(action.key().contains('.'), "{action}");
             assert_eq!(AuditAction::parse(action.key()), Some(*action));
         }
-        assert!(AuditAction::is_prefix("member."));
-        assert!(!AuditAction::is_prefix("nothing."));
-        assert!(!AuditAction::is_prefix(""));
     }
 
     #[test]

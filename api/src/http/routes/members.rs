@@ -196,6 +196,7 @@ pub async fn leave_account(
 #[serde(deny_unknown_fields)]
 pub struct AssignmentRequest {
     /// Role key.
+    #[schema(pattern = "^[a-z][a-z0-9_-]{0,63}$")]
     pub role: String,
     /// Hold the role only inside this group.
     pub group_id: Option<Uuid>,

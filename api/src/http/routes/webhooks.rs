@@ -82,7 +82,7 @@ pub struct WebhookPage {
 #[schema(example = json!({"url": "https://hooks.example.com/roster", "event_types": ["member.joined", "member.removed"], "description": "Sync members to our CRM"}))]
 pub struct CreateWebhookRequest {
     /// An https URL on a public host, at most 2,000 characters.
-    #[schema(max_length = 2000)]
+    #[schema(max_length = 2000, pattern = "^https://[^\\s/?#]+[^\\s]*$")]
     pub url: String,
     /// The audit actions to receive; at least one.
     #[schema(value_type = Vec<AuditActionName>, min_items = 1)]
@@ -97,7 +97,7 @@ pub struct CreateWebhookRequest {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"enabled": true, "event_types": ["member.removed"]}))]
 pub struct UpdateWebhookRequest {
-    #[schema(max_length = 2000)]
+    #[schema(max_length = 2000, pattern = "^https://[^\\s/?#]+[^\\s]*$")]
     pub url: Option<String>,
     #[schema(value_type = Option<Vec<AuditActionName>>, min_items = 1)]
     pub event_types: Option<Vec<String>>,
