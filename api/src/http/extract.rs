@@ -52,6 +52,29 @@ impl<T: DeserializeOwned + ToSchema + 'static> FromRequest for JsonBody<T> {
     }
 }
 
+/// JSON Schema's `integer` includes `3.0`; serde's integers do not. For
+/// integer fields of request bodies: whole numbers however written.
+pub mod whole {
+    use serde::de::{Deserialize, Deserializer, Error};
+    use serde_json::Number;
+
+    fn whole<E: Error>(number: &Number) -> Result<i64, E> {
+        number
+            .as_i64()
+            .or_else(|| number.as_f64().filter(|f| f.fract() == 0.0 && f.abs() <= 9e15).map(|f| f as i64))
+            .ok_or_else(|| E::custom(format!("expected a whole number, found {number}")))
+    }
+
+    pub fn option<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+        Option::<Number>::deserialize(deserializer)?.as_ref().map(whole).transpose()
+    }
+
+    pub fn option_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Vec<i64>>, D::Error> {
+        let numbers = Option::<Vec<Number>>::deserialize(deserializer)?;
+        numbers.map(|numbers| numbers.iter().map(whole).collect()).transpose()
+    }
+}
+
 /// A request body of the type the contract names `T`: [`parse_json`] after
 /// [`check_shape`].
 pub fn parse_body<T: DeserializeOwned + ToSchema>(bytes: &[u8]) -> Result<T, ApiError> {

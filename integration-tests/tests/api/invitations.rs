@@ -289,10 +289,15 @@ async fn the_email_policy_refuses_existing_users(app: TestApp) {
         .patch(
             &preferences,
             Some(&owner.access_token),
-            json!({"invitation_email_policy": "new_users_only", "invitation_ttl_days": 7}),
+            json!({"invitation_email_policy": "new_users_only", "invitation_ttl_days": 7.0, "reminder_days": [5, 2.0]}),
         )
         .await;
-    assert_eq!(updated.expect_status(200)["invitation_email_policy"], "new_users_only");
+    // Whole numbers however written, reminder days in any order.
+    let updated = updated.expect_status(200);
+    assert_eq!(updated["invitation_email_policy"], "new_users_only");
+    assert_eq!((&updated["invitation_ttl_days"], &updated["reminder_days"]), (&json!(7), &json!([2, 5])));
+    let fraction = app.patch(&preferences, Some(&owner.access_token), json!({"reminder_days": [1.5]})).await;
+    assert_eq!(fraction.expect_problem(422, "validation_failed").body["errors"][0]["field"], "reminder_days");
 
     let results =
         invite(&app, &owner, &account, json!([{"email": "EXISTING@example.com"}, {"email": "fresh@example.com"}]))

@@ -40,10 +40,12 @@ impl From<InvitationPreferences> for PreferencesView {
 pub struct PreferencesPatch {
     /// Days a new invitation is valid, 1 to 365.
     #[schema(minimum = 1, maximum = 365)]
+    #[serde(default, deserialize_with = "crate::http::extract::whole::option")]
     pub invitation_ttl_days: Option<i64>,
     /// Days after sending on which reminders go out: each 1 to 365, once
     /// each, at most ten (kept in increasing order).
     #[schema(schema_with = reminder_days_schema)]
+    #[serde(default, deserialize_with = "crate::http::extract::whole::option_list")]
     pub reminder_days: Option<Vec<i64>>,
     /// Who may be invited: `any`, or `new_users_only` (people without a
     /// Roster user yet).
