@@ -365,6 +365,7 @@ async fn the_log_is_listed_newest_first_with_filters(app: TestApp) {
     let later = (app.now() + chrono::Duration::seconds(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     assert_eq!(only(&format!("to={later}")).await, 5);
     assert_eq!(only(&format!("from={later}")).await, 0);
+    assert_eq!(only(&format!("from={later}&to={later}")).await, 0, "an empty range selects nothing");
 
     app.get(&format!("{log}?action=member.exploded"), t).await.expect_problem(422, "validation_failed");
     assert_eq!(only("action_prefix=nothing.").await, 0, "a prefix of no action selects nothing");

@@ -144,7 +144,7 @@ pub struct AuditQuery {
     pub target: Option<Uuid>,
     /// Only events at or after this time.
     pub from: Option<DateTime<Utc>>,
-    /// Only events before this time.
+    /// Only events before this time (at or before `from`: nothing).
     pub to: Option<DateTime<Utc>>,
 }
 
@@ -166,11 +166,6 @@ impl AuditQuery {
                 "action_prefix",
                 domain::InvalidValue::new("invalid_characters", "Up to 64 characters, no control characters."),
             ));
-        }
-        if let (Some(from), Some(to)) = (self.from, self.to)
-            && from >= to
-        {
-            errors.push(field_error("to", domain::InvalidValue::new("out_of_range", "`to` must be after `from`.")));
         }
         if !errors.is_empty() {
             return Err(ApiError::Validation(errors));
