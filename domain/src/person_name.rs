@@ -16,7 +16,9 @@ pub(crate) fn parse_label(raw: &str, max_chars: usize, what: &str) -> Result<Str
     if trimmed.chars().count() > max_chars {
         return Err(InvalidValue::new("too_long", format!("{} has at most {max_chars} characters.", sentence_start())));
     }
-    if trimmed.chars().any(char::is_control) {
+    // Checked on the raw text, before trimming: a tab or line break at
+    // either end is a control character the contract refuses too.
+    if raw.chars().any(char::is_control) {
         return Err(InvalidValue::new(
             "invalid_characters",
             format!("{} cannot contain control characters.", sentence_start()),
@@ -64,7 +66,9 @@ mod tests {
     #[test]
     fn trims_and_refuses_blank_or_control_characters() {
         assert_eq!(PersonName::parse("  Ada ").unwrap().as_str(), "Ada");
+        assert_eq!(PersonName::parse("  ").unwrap_err().code, "required");
         assert_eq!(PersonName::parse(" \t").unwrap_err().code, "required");
+        assert_eq!(PersonName::parse("Ada\n").unwrap_err().code, "invalid_characters");
         assert_eq!(PersonName::parse("Ada\u{0}").unwrap_err().code, "invalid_characters");
         assert_eq!(PersonName::parse(&"a".repeat(101)).unwrap_err().code, "too_long");
         assert_eq!(PersonName::parse("").unwrap_err().message, "Enter a name.");

@@ -160,7 +160,8 @@ fn parse_item(item: InvitationItem) -> Result<InviteRequest, ApiError> {
     let mut errors = Vec::new();
     let email = Email::parse(&item.email).map_err(|e| errors.push(field_error("email", e))).ok();
     let optional_name = |raw: &str, field: &str, errors: &mut Vec<_>| -> String {
-        if raw.trim().is_empty() {
+        // Blank is "unknown"; blank with a tab or line break is still refused.
+        if raw.trim().is_empty() && !raw.chars().any(char::is_control) {
             return String::new();
         }
         PersonName::parse(raw).map(PersonName::into_inner).unwrap_or_else(|e| {
