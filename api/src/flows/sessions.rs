@@ -67,11 +67,6 @@ pub fn start(
     })
 }
 
-/// The user's live sessions, newest first.
-pub fn list(conn: &mut DbConnection, ctx: &Ctx<'_>, user: Uuid) -> Result<Vec<sessions::Session>, SessionError> {
-    Ok(sessions::list_live(conn, user, ctx.now)?)
-}
-
 /// Ends one of the user's sessions (it may be the current one).
 pub fn end_one(conn: &mut DbConnection, ctx: &Ctx<'_>, user: Uuid, session: Uuid) -> Result<(), SessionError> {
     write_transaction(conn, |conn| {

@@ -6,16 +6,14 @@
 
 use actix_cors::Cors;
 use actix_web::http::Method;
-use actix_web::http::header::{self, HeaderName};
+use actix_web::http::header;
 
 use crate::http::idempotency::{IDEMPOTENCY_KEY, REPLAYED};
+use crate::http::rate_limit::{RATE_LIMIT, RATE_LIMIT_POLICY};
 use crate::telemetry::REQUEST_ID;
 
 /// How long a browser may cache a preflight answer, in seconds.
 const PREFLIGHT_MAX_AGE: usize = 3600;
-
-pub const RATE_LIMIT: HeaderName = HeaderName::from_static("ratelimit");
-pub const RATE_LIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
 
 /// Which origins may call, parsed and checked once at start-up.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -357,8 +357,8 @@ impl ResponseError for ApiError {
         }
         if let ApiError::RateLimited { policy, limit, retry_after, .. } = self {
             response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
-            response.insert_header((crate::http::cors::RATE_LIMIT_POLICY, policy.as_str()));
-            response.insert_header((crate::http::cors::RATE_LIMIT, limit.as_str()));
+            response.insert_header((crate::http::rate_limit::RATE_LIMIT_POLICY, policy.as_str()));
+            response.insert_header((crate::http::rate_limit::RATE_LIMIT, limit.as_str()));
         }
         response.json(self.problem())
     }

@@ -2,6 +2,7 @@
 //! answers one past its quota. What is limited, and by what, is listed once
 //! in [`Bucket`].
 
+use actix_web::http::header::HeaderName;
 use chrono::{DateTime, Utc};
 use domain::rate_limit::{Quota, Verdict};
 use persistence::{DbConnection, rate_limits};
@@ -9,6 +10,10 @@ use sha2::{Digest, Sha256};
 
 use crate::config::RateLimitSettings;
 use crate::http::problem::ApiError;
+
+/// The IETF fields a 429 carries (draft-ietf-httpapi-ratelimit-headers).
+pub const RATE_LIMIT: HeaderName = HeaderName::from_static("ratelimit");
+pub const RATE_LIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
 
 /// A limited action and what it is counted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
