@@ -171,13 +171,25 @@ pub fn migrations_pending(conn: &mut DbConnection) -> Result<bool, StoreError> {
     pending.map_err(|e| StoreError::Migration(e.to_string()))
 }
 
+/// SQLite's writers of this process, one at a time, in the order they came.
+///
+/// SQLite admits one writer per database; the others wait in its busy
+/// handler, which sleeps (1, 2, 5 … 100 ms) and polls, so a writer could
+/// sleep 25 ms for a lock freed after 0.2 ms, and an unlucky one could be
+/// overtaken again and again. Waiting here instead wakes the next writer the
+/// moment the lock is free, first come first served. One queue for the whole
+/// process: a server serves one database; a test process with many
+/// databases only serialises their (short) writes. Other processes (the
+/// `roster` commands) still meet the busy handler.
+static SQLITE_WRITERS: parking_lot::FairMutex<()> = parking_lot::const_fair_mutex(());
+
 /// Runs `work` in a transaction that writes.
 ///
-/// On SQLite it starts with `BEGIN IMMEDIATE`, taking the write lock up
-/// front: a deferred transaction that reads and then writes can fail with
-/// SQLITE_BUSY without waiting, whereas this one queues behind the current
-/// writer. PostgreSQL uses an ordinary transaction. Nested calls become
-/// savepoints on both.
+/// On SQLite it waits its turn in [`SQLITE_WRITERS`], then starts with
+/// `BEGIN IMMEDIATE`, taking the write lock up front: a deferred transaction
+/// that reads and then writes can fail with SQLITE_BUSY without waiting.
+/// PostgreSQL uses an ordinary transaction. Nested calls become savepoints on
+/// both.
 pub fn write_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
@@ -190,6 +202,7 @@ where
     if depth.is_some() {
         return conn.transaction(work);
     }
+    let _turn = SQLITE_WRITERS.lock();
     AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
     let outcome = work(conn);
     let DbConnection::Sqlite(sqlite) = conn else {
