@@ -144,7 +144,7 @@ impl Application {
             listener.local_addr().map_err(|source| StartupError::Bind { address: settings.bind, source })?.port();
         tracing::info!(port, database = %settings.database_url, "roster listening");
         let workers = settings.workers;
-        let document = openapi::document();
+        let document = openapi::document_for(&catalogue);
         let requirements = RouteRequirements::from_document(&document).map_err(StartupError::Routes)?;
         let methods = RouteMethods::from_document(&document);
         let origins =

@@ -6,11 +6,14 @@
 use actix_web::App;
 use utoipa::OpenApi as _;
 use utoipa::openapi::path::{Operation, PathItem};
-use utoipa::openapi::schema::{KnownFormat, Object, ObjectBuilder, SchemaFormat, SchemaType, Type};
+use utoipa::openapi::schema::{
+    Array, ArrayBuilder, KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
+};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder};
 use utoipa_actix_web::AppExt;
 
+use domain::Catalogue;
 use domain::access::{Requirement, Scope};
 
 use crate::http::problem::{ApiError, FieldError, Problem};
@@ -156,14 +159,68 @@ pub fn new_password_schema() -> Object {
         .build()
 }
 
-/// The OpenAPI document of this build, exactly as `/openapi.json` serves it.
+/// What `domain::catalogue::check_role_key` accepts. Kept honest by
+/// `role_key_pattern_matches_the_parser`.
+pub const ROLE_KEY_PATTERN: &str = "^[a-z][a-z0-9_-]{0,63}$";
+
+/// A list of role keys (`domain::catalogue::check_role_key`).
+pub fn role_keys_schema() -> Array {
+    let key = ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .pattern(Some(ROLE_KEY_PATTERN))
+        .description(Some("A role key."));
+    ArrayBuilder::new().items(key).build()
+}
+
+/// What `domain::permission::check_key` accepts: `area:action`.
+pub const PERMISSION_KEY_PATTERN: &str = "^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$";
+
+/// A key of the deployment's permission catalogue. The published schema
+/// lists the keys as an `enum`: the committed document those of the default
+/// catalogue, `/openapi.json` those of the catalogue the server loaded
+/// ([`document_for`]), so that a client generated from either knows every
+/// key the server accepts.
+pub struct PermissionKey;
+
+impl utoipa::PartialSchema for PermissionKey {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::String))
+            .pattern(Some(PERMISSION_KEY_PATTERN))
+            .max_length(Some(64))
+            .description(Some("A permission key of the catalogue (`GET /v1/permissions`)."))
+            .examples([serde_json::json!("members:read")])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for PermissionKey {}
+
+/// The OpenAPI document of this build for the default permission catalogue:
+/// the committed `openapi/openapi.json`.
 pub fn document() -> OpenApi {
+    let catalogue = crate::catalogue::parse(crate::catalogue::DEFAULT_PERMISSIONS)
+        .unwrap_or_else(|reason| unreachable!("the default catalogue is tested to parse: {reason}"));
+    document_for(&catalogue)
+}
+
+/// The OpenAPI document of this build, exactly as `/openapi.json` serves it
+/// with `catalogue` loaded.
+pub fn document_for(catalogue: &Catalogue) -> OpenApi {
     let (_, mut api) =
         App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(routes::configure).split_for_parts();
     api.info.version = env!("CARGO_PKG_VERSION").to_owned();
     add_security_scheme(&mut api);
     add_standard_errors(&mut api);
+    list_permission_keys(&mut api, catalogue);
     api
+}
+
+fn list_permission_keys(api: &mut OpenApi, catalogue: &Catalogue) {
+    let schemas = &mut api.components.get_or_insert_with(Default::default).schemas;
+    if let Some(RefOr::T(Schema::Object(key))) = schemas.get_mut(<PermissionKey as utoipa::ToSchema>::name().as_ref()) {
+        key.enum_values = Some(catalogue.entries().iter().map(|entry| entry.key.clone().into()).collect());
+    }
 }
 
 fn add_security_scheme(api: &mut OpenApi) {
@@ -412,6 +469,37 @@ mod tests {
             prop_assume!(text.chars().count() <= PersonName::MAX_CHARS && !text.trim().is_empty());
             prop_assert!(PersonName::parse(&text).is_ok(), "{text:?}");
         }
+    }
+
+    proptest! {
+        #[test]
+        fn role_key_pattern_matches_the_parser(key in matching(ROLE_KEY_PATTERN)) {
+            prop_assert!(domain::catalogue::check_role_key(&key).is_ok(), "{key:?}");
+        }
+
+        #[test]
+        fn permission_key_pattern_matches_the_parser(key in matching(PERMISSION_KEY_PATTERN)) {
+            prop_assume!(key.len() <= 64);
+            prop_assert!(domain::permission::check_key(&key).is_ok(), "{key:?}");
+        }
+    }
+
+    #[test]
+    fn the_served_document_lists_the_loaded_catalogue_s_permission_keys() {
+        let catalogue =
+            crate::catalogue::parse("[[permissions]]\nkey = \"reports:export\"\ndescription = \"Export reports\"")
+                .unwrap();
+        let api = serde_json::to_value(document_for(&catalogue)).unwrap();
+        let keys = &api["components"]["schemas"]["PermissionKey"]["enum"];
+        assert!(keys.as_array().unwrap().contains(&"reports:export".into()), "{keys}");
+        assert!(keys.as_array().unwrap().contains(&"members:read".into()), "{keys}");
+        let default = serde_json::to_value(document()).unwrap();
+        assert!(
+            !default["components"]["schemas"]["PermissionKey"]["enum"]
+                .as_array()
+                .unwrap()
+                .contains(&"reports:export".into())
+        );
     }
 
     /// Strings the whole of an anchored pattern matches.

@@ -68,7 +68,7 @@ pub struct FieldError {
 pub enum ApiError {
     #[error("request has invalid fields")]
     Validation(Vec<FieldError>),
-    #[error("request body is not valid JSON: {0}")]
+    #[error("request body cannot be parsed: {0}")]
     MalformedBody(String),
     /// The body is not of a media type the operation reads; names those it does.
     #[error("request body has the wrong content type")]
@@ -169,7 +169,7 @@ impl ApiError {
                 "Fix the fields listed in `errors` and try again.".into(),
             ),
             MalformedBody(reason) => {
-                (StatusCode::BAD_REQUEST, "malformed_body", "The request body is not valid JSON", reason.clone())
+                (StatusCode::BAD_REQUEST, "malformed_body", "The request body cannot be parsed", reason.clone())
             }
             UnsupportedMediaType { expected } => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,

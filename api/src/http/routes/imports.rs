@@ -102,8 +102,10 @@ pub struct ImportReport {
     pub entries: Vec<ReportEntry>,
 }
 
-/// The multipart form of an upload.
+/// The multipart form of an upload: the `file` part. (Other parts are
+/// skipped if sent, but the contract promises only this one.)
 #[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ImportUpload {
     /// The CSV file.
     #[schema(value_type = String, format = Binary)]
@@ -151,7 +153,8 @@ async fn read_upload(req: &HttpRequest, mut payload: web::Payload) -> Result<(Op
         "multipart/form-data" => {
             let mut form = actix_multipart::Multipart::new(req.headers(), payload);
             while let Some(field) = form.next().await {
-                let mut field = field.map_err(|error| ApiError::MalformedBody(error.to_string()))?;
+                let mut field = field
+                    .map_err(|error| ApiError::MalformedBody(format!("The multipart form cannot be read: {error}.")))?;
                 let file_name = field
                     .content_disposition()
                     .and_then(|disposition| disposition.get_filename())

@@ -2,7 +2,7 @@ use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use domain::access::Requirement;
 use domain::invitation::InvitationStatus;
-use domain::{Email, InvalidValue, Permission, PersonName};
+use domain::{Email, Permission, PersonName};
 use persistence::invitations::{self, Invitation, ListFilter};
 use persistence::{accounts, groups, users};
 use serde::{Deserialize, Serialize};
@@ -13,7 +13,7 @@ use crate::flows::invitations::{self as flows, InviteRequest, Invited};
 use crate::flows::{Actor, Origin};
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
-use crate::http::openapi::{email_schema, optional_name_schema};
+use crate::http::openapi::{email_schema, optional_name_schema, role_keys_schema};
 use crate::http::pagination::{PageQuery, page_cursor};
 use crate::http::problem::{ApiError, Problem, field_error};
 use crate::http::rate_limit::Bucket;
@@ -89,6 +89,7 @@ pub struct InvitationItem {
     pub last_name: String,
     /// Keys of roles the person gets account-wide on accepting (shorthand
     /// for `assignments` without groups).
+    #[schema(schema_with = role_keys_schema)]
     #[serde(default)]
     pub roles: Vec<String>,
     /// Roles the person gets on accepting, account-wide or inside a group.
@@ -181,7 +182,7 @@ fn parse_item(item: InvitationItem) -> Result<InviteRequest, ApiError> {
         match domain::catalogue::check_role_key(&key) {
             Ok(()) if !assignments.contains(&(key.clone(), group)) => assignments.push((key, group)),
             Ok(()) => {}
-            Err(error) => errors.push(field_error("roles", InvalidValue::new("unknown_role", error.message))),
+            Err(error) => errors.push(field_error("roles", error)),
         }
     }
     match email {
@@ -192,10 +193,30 @@ fn parse_item(item: InvitationItem) -> Result<InviteRequest, ApiError> {
     }
 }
 
+/// Every item parsed, or every field error of every item, named
+/// `invitations.<index>.<field>`.
+fn parse_items(items: Vec<InvitationItem>) -> Result<Vec<InviteRequest>, ApiError> {
+    let mut requests = Vec::with_capacity(items.len());
+    let mut errors = Vec::new();
+    for (index, item) in items.into_iter().enumerate() {
+        match parse_item(item) {
+            Ok(request) => requests.push(request),
+            Err(ApiError::Validation(fields)) => errors.extend(fields.into_iter().map(|mut error| {
+                error.field = format!("invitations.{index}.{}", error.field);
+                error
+            })),
+            Err(other) => return Err(other),
+        }
+    }
+    if errors.is_empty() { Ok(requests) } else { Err(ApiError::Validation(errors)) }
+}
+
 /// Invite up to 20 people by email.
 ///
-/// Each item succeeds or fails on its own; the response reports every item
-/// in order. Needs `invitations:manage`, and every role given must be one
+/// A malformed item (see the schema) refuses the whole request with 422 and
+/// nothing is sent. Otherwise each item succeeds or fails on its own (already
+/// a member or invited, unknown role, role the caller cannot grant, …); the
+/// response reports every item in order. Needs `invitations:manage`, and every role given must be one
 /// the caller could hold themselves.
 #[utoipa::path(
     tag = "invitations", operation_id = "create_invitations", security(("bearer" = [])), request_body = CreateInvitationsRequest,
@@ -222,16 +243,10 @@ pub async fn create_invitations(
             format!("Send 1 to {MAX_BATCH} invitations per request."),
         ));
     }
-    // Items that do not parse fail on their own; the rest go to the flow.
-    let parsed: Vec<Result<InviteRequest, ApiError>> = items.into_iter().map(parse_item).collect();
-    let (mut failed, mut valid) = (Vec::new(), Vec::new());
-    for (index, item) in parsed.into_iter().enumerate() {
-        match item {
-            Ok(request) => valid.push((index, request)),
-            Err(error) => failed.push((index, error)),
-        }
-    }
-    let (indexes, requests): (Vec<usize>, Vec<InviteRequest>) = valid.into_iter().unzip();
+    // A malformed item (what the contract's schema rules out) refuses the
+    // whole batch, so that nothing is written; what depends on the account
+    // (already a member, unknown role, …) fails its item alone, below.
+    let requests = parse_items(items)?;
     let emails = requests.iter().filter(|request| request.send_email).count();
     if emails > 0 {
         let account = Some(member.account_id.to_string());
@@ -242,16 +257,14 @@ pub async fn create_invitations(
         .flow(Actor::User(member.user_id), origin, move |conn, ctx| flows::invite_batch(conn, ctx, &by, requests))
         .await?;
     let now = state.clock.now();
-    let mut results: Vec<InvitationResult> = indexes
+    let results = invited
         .into_iter()
-        .zip(invited)
+        .enumerate()
         .map(|(index, outcome)| match outcome {
             Ok(invited) => InvitationResult::created(index, invited, now),
             Err(error) => InvitationResult::failed(index, ApiError::from(error)),
         })
-        .chain(failed.into_iter().map(|(index, error)| InvitationResult::failed(index, error)))
         .collect();
-    results.sort_by_key(|result| result.index);
     Ok(HttpResponse::Ok().json(CreateInvitationsResponse { results }))
 }
 

@@ -196,7 +196,7 @@ pub async fn leave_account(
 #[serde(deny_unknown_fields)]
 pub struct AssignmentRequest {
     /// Role key.
-    #[schema(pattern = "^[a-z][a-z0-9_-]{0,63}$")]
+    #[schema(pattern = "^[a-z][a-z0-9_-]{0,63}$")] // ROLE_KEY_PATTERN
     pub role: String,
     /// Hold the role only inside this group.
     pub group_id: Option<Uuid>,
@@ -239,7 +239,7 @@ pub struct AssignmentsView {
 #[utoipa::path(
     tag = "members", operation_id = "set_member_roles", security(("bearer" = [])), request_body = AssignmentsRequest,
     params(("account_id" = Uuid, Path, description = "The account"), ("user_id" = Uuid, Path, description = "The member"),
-        ("If-Match" = Option<String>, Header, description = "The member's ETag, from GET …/members/{user_id}. Needed: without it the answer is 428 (RFC 6585), which is why it is not marked required (a missing required header would be a 400)")),
+        ("If-Match" = String, Header, description = "The member's ETag, from GET …/members/{user_id}; without it the answer is 428 (RFC 6585), with a stale one 412")),
     responses(
         (status = 200, description = "The roles now held; `ETag` is their new version", body = AssignmentsView),
         (status = 409, description = "The last owner cannot be demoted (`last_owner`)", body = Problem, content_type = "application/problem+json"),

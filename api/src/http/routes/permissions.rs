@@ -9,6 +9,7 @@ use uuid::Uuid;
 use crate::auth::CurrentUser;
 use crate::http::access::AccountCaller;
 use crate::http::extract::JsonBody;
+use crate::http::openapi::PermissionKey;
 use crate::http::problem::{ApiError, field_error};
 use crate::state::AppState;
 
@@ -55,7 +56,7 @@ pub async fn list_permissions(state: web::Data<AppState>, _me: CurrentUser) -> H
 pub struct AuthorizationCheckRequest {
     pub user_id: Uuid,
     /// 1 to 100 permission keys, all required.
-    #[schema(min_items = 1, max_items = 100)]
+    #[schema(min_items = 1, max_items = 100, value_type = Vec<PermissionKey>)]
     pub permissions: Vec<String>,
     /// Check inside this group: group-scoped roles count there.
     pub group_id: Option<Uuid>,

@@ -13,7 +13,9 @@ use crate::flows::roles::{self as flows, RoleDraft, RolePatch, role_tag};
 use crate::flows::{Actor, Origin};
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
-use crate::http::openapi::{free_text_or_null_schema, free_text_schema, label_or_null_schema, label_schema};
+use crate::http::openapi::{
+    PermissionKey, free_text_or_null_schema, free_text_schema, label_or_null_schema, label_schema,
+};
 use crate::http::problem::{ApiError, FieldError, Problem, field_error};
 use crate::state::{AppState, RunFlow};
 
@@ -63,13 +65,14 @@ pub struct RoleList {
 #[schema(example = json!({"key": "support", "name": "Support", "description": "Answers customers", "permissions": ["members:read"]}))]
 pub struct CreateRoleRequest {
     /// Lower-case letters, digits, `_` and `-`, starting with a letter.
-    #[schema(pattern = "^[a-z][a-z0-9_-]{0,63}$")]
+    #[schema(pattern = "^[a-z][a-z0-9_-]{0,63}$")] // ROLE_KEY_PATTERN
     pub key: String,
     #[schema(schema_with = label_schema)]
     pub name: String,
     #[schema(schema_with = free_text_schema)]
     #[serde(default)]
     pub description: String,
+    #[schema(value_type = Vec<PermissionKey>)]
     pub permissions: Vec<String>,
 }
 
@@ -81,6 +84,7 @@ pub struct UpdateRoleRequest {
     pub name: Option<String>,
     #[schema(schema_with = free_text_or_null_schema)]
     pub description: Option<String>,
+    #[schema(value_type = Option<Vec<PermissionKey>>)]
     pub permissions: Option<Vec<String>>,
 }
 
