@@ -93,14 +93,8 @@ impl RunFlow for web::Data<AppState> {
     {
         let state = self.clone();
         self.db(move |conn| {
-            let ctx = Ctx {
-                catalogue: &state.catalogue,
-                secrets: &state.secrets,
-                now: state.clock.now(),
-                public_url: &state.settings.public_url,
-                actor,
-                origin,
-            };
+            let (settings, now) = (&state.settings, state.clock.now());
+            let ctx = Ctx::new(&state.catalogue, &state.secrets, now, &settings.public_url, actor, origin);
             Ok(work(conn, &ctx)?)
         })
         .await

@@ -137,7 +137,16 @@ impl Ctx<'_> {
     pub fn record(&self, conn: &mut DbConnection, event: Event) -> Result<(), StoreError> {
         let actor = event.actor.unwrap_or(self.actor);
         let (actor_type, actor_id) = actor_parts(actor);
-        let name = actor_name(conn, actor)?;
+        let name = match self.actor_name.get() {
+            Some(name) if actor == self.actor => name.clone(),
+            _ => {
+                let name = actor_name(conn, actor)?;
+                if actor == self.actor {
+                    let _ = self.actor_name.set(name.clone());
+                }
+                name
+            }
+        };
         let chain = event.chain.key();
         let targets = serde_json::to_string(&event.targets).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let changes = Value::Object(event.changes).to_string();

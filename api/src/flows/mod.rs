@@ -53,6 +53,22 @@ pub struct Ctx<'a> {
     pub public_url: &'a str,
     pub actor: Actor,
     pub origin: Origin,
+    /// `actor`'s display name, read once per flow however many events it
+    /// records (accepting an invitation records two).
+    pub(crate) actor_name: std::sync::OnceLock<String>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(
+        catalogue: &'a Catalogue,
+        secrets: &'a SealingKey,
+        now: DateTime<Utc>,
+        public_url: &'a str,
+        actor: Actor,
+        origin: Origin,
+    ) -> Self {
+        Ctx { catalogue, secrets, now, public_url, actor, origin, actor_name: std::sync::OnceLock::new() }
+    }
 }
 
 impl Ctx<'_> {

@@ -306,14 +306,7 @@ impl JobRunner {
         let (catalogue, public_url, secrets) = (self.catalogue.clone(), self.public_url.clone(), self.secrets.clone());
         let outcome = self
             .blocking(move |conn, now| {
-                let ctx = Ctx {
-                    catalogue: &catalogue,
-                    secrets: &secrets,
-                    now,
-                    public_url: &public_url,
-                    actor: Actor::System,
-                    origin: Origin::default(),
-                };
+                let ctx = Ctx::new(&catalogue, &secrets, now, &public_url, Actor::System, Origin::default());
                 Ok(work(conn, &ctx))
             })
             .await;
