@@ -21,6 +21,16 @@ use serde_json::{Value, json};
 
 const USERS: usize = 20;
 
+/// The server dies with the load generator, even when it panics.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -38,15 +48,19 @@ async fn main() {
         DatabaseUrl::Postgres(url) => url.clone(),
     };
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a port").port();
-    let mut server = std::process::Command::new(roster_binary())
+    let server = std::process::Command::new(roster_binary())
         .arg("serve")
         .env("ROSTER_DATABASE_URL", url)
         .env("ROSTER_DATA_DIR", &dir)
         .env("ROSTER_BIND", format!("127.0.0.1:{port}"))
         .env("ROSTER_EMAIL_TRANSPORT", format!("file://{}", dir.join("mail").display()))
         .env("ROSTER_LOG", "warn")
+        // Setup registers and signs in 21 users from one address.
+        .env("ROSTER_RATE_LIMIT_REGISTER_PER_IP", "1000000/1m")
+        .env("ROSTER_RATE_LIMIT_LOGIN_PER_IP", "1000000/1m")
         .spawn()
         .expect("roster starts");
+    let server = KillOnDrop(server);
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().expect("a client");
     while client.get(format!("{base}/readyz")).send().await.map_or(true, |r| r.status() != 200) {
@@ -152,8 +166,7 @@ async fn main() {
         percentile(0.5),
         percentile(0.99),
     );
-    server.kill().ok();
-    server.wait().ok();
+    drop(server);
     drop(conn);
     let _ = std::fs::remove_dir_all(&dir);
 }
