@@ -85,6 +85,11 @@ actions! {
     WebhookSecretRotated => "webhook.secret_rotated", "A webhook endpoint's signing secret was replaced.";
     WebhookDisabled => "webhook.disabled", "A webhook endpoint was disabled after failing, or by its receiver.";
     WebhookRedelivered => "webhook.redelivered", "A webhook delivery was sent again on request.";
+    PartnerCreated => "partner.created", "An authorized partner was added.";
+    PartnerDeleted => "partner.deleted", "An authorized partner was removed, and its API keys with it.";
+    ApiKeyCreated => "api_key.created", "An API key was granted to a partner.";
+    ApiKeyRotated => "api_key.rotated", "An API key's secret was replaced.";
+    ApiKeyRevoked => "api_key.revoked", "An API key was revoked.";
 }
 
 impl AuditAction {

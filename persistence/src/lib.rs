@@ -15,6 +15,7 @@
 //! per aggregate; callers own transactions through [`write_transaction`].
 
 pub mod accounts;
+pub mod api_keys;
 pub mod audit;
 mod db;
 mod error;

@@ -374,6 +374,45 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    partners (id) {
+        id -> Text,
+        account_id -> Text,
+        name -> Text,
+        name_key -> Text,
+        description -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        account_id -> Text,
+        partner_id -> Text,
+        name -> Text,
+        permissions -> Text,
+        group_id -> Nullable<Text>,
+        allowed_ips -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+        last_used_ip -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    api_key_secrets (digest) {
+        digest -> Text,
+        key_id -> Text,
+        shown -> Text,
+        created_at -> Timestamp,
+        valid_until -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(group_members -> groups (group_id));
 diesel::joinable!(group_members -> memberships (membership_id));
 diesel::joinable!(role_permissions -> roles (role_id));
@@ -391,9 +430,14 @@ diesel::joinable!(webhook_subscriptions -> webhook_endpoints (endpoint_id));
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::joinable!(role_assignments -> memberships (membership_id));
 diesel::joinable!(role_assignments -> roles (role_id));
+diesel::joinable!(api_keys -> partners (partner_id));
+diesel::joinable!(api_key_secrets -> api_keys (key_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
+    partners,
+    api_keys,
+    api_key_secrets,
     refresh_tokens,
     accounts,
     roles,

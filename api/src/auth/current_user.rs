@@ -28,7 +28,42 @@ impl FromRequest for CurrentUser {
     }
 }
 
+/// A signed-in user only: API keys are for account-scoped endpoints
+/// ([`credential`]), so one presented here is refused like any bad token.
 pub(crate) fn authenticate(req: &HttpRequest) -> Result<CurrentUser, ApiError> {
+    match credential(req)? {
+        Credential::User(user) => Ok(user),
+        Credential::ApiKey(_) => Err(ApiError::Unauthenticated),
+    }
+}
+
+/// What a request's `Authorization: Bearer …` presents.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// A valid access token.
+    User(CurrentUser),
+    /// A well-formed API key, not yet looked up.
+    ApiKey(PresentedKey),
+}
+
+/// An API key as presented: its digest (the key itself goes no further)
+/// and where the request came from, for the key's allow-list.
+#[derive(Clone)]
+pub struct PresentedKey {
+    pub digest: String,
+    pub client_ip: Option<std::net::IpAddr>,
+}
+
+impl std::fmt::Debug for PresentedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PresentedKey").field("client_ip", &self.client_ip).finish_non_exhaustive()
+    }
+}
+
+/// Reads the bearer token: an API key (`roster_…`, refused here when its
+/// checksum is wrong, without a database read) or an access token
+/// (verified locally).
+pub(crate) fn credential(req: &HttpRequest) -> Result<Credential, ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::internal("application state is not registered"))?;
@@ -41,9 +76,14 @@ pub(crate) fn authenticate(req: &HttpRequest) -> Result<CurrentUser, ApiError> {
             scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
         })
         .ok_or(ApiError::Unauthenticated)?;
+    if domain::api_key::looks_like_key(token) {
+        domain::api_key::check(token).map_err(|_| ApiError::Unauthenticated)?;
+        let client_ip = crate::http::extract::client_ip(req);
+        return Ok(Credential::ApiKey(PresentedKey { digest: super::secrets::digest(token), client_ip }));
+    }
     state
         .tokens
         .verify(token)
-        .map(|bearer| CurrentUser { id: bearer.user, session: bearer.session })
+        .map(|bearer| Credential::User(CurrentUser { id: bearer.user, session: bearer.session }))
         .ok_or(ApiError::Unauthenticated)
 }

@@ -9,4 +9,4 @@ pub mod sealing;
 pub mod secrets;
 
 pub use current_user::CurrentUser;
-pub(crate) use current_user::authenticate;
+pub(crate) use current_user::{Credential, authenticate, credential};

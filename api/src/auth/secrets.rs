@@ -33,6 +33,42 @@ impl std::fmt::Debug for OpaqueToken {
     }
 }
 
+/// A fresh partner API key (`domain::api_key`): shown once, stored as its
+/// [`digest`]. `Debug` does not print it.
+pub struct ApiKeySecret(String);
+
+impl ApiKeySecret {
+    pub fn generate() -> Self {
+        let mut random = String::with_capacity(domain::api_key::RANDOM_CHARS);
+        let mut bytes = [0u8; 64];
+        while random.len() < domain::api_key::RANDOM_CHARS {
+            OsRng.fill_bytes(&mut bytes);
+            random.extend(bytes.iter().filter_map(|byte| domain::api_key::random_char(*byte)));
+            random.truncate(domain::api_key::RANDOM_CHARS);
+        }
+        Self(domain::api_key::compose(&random))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn digest(&self) -> String {
+        digest(&self.0)
+    }
+
+    /// What lists show of it.
+    pub fn shown(&self) -> String {
+        domain::api_key::shown(&self.0)
+    }
+}
+
+impl std::fmt::Debug for ApiKeySecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApiKeySecret(***)")
+    }
+}
+
 /// Hex SHA-256 of a presented token: the value tokens are looked up by.
 /// Lookup by digest means an attacker's timing can only probe digests, which
 /// they cannot steer, not the secret itself.
@@ -60,5 +96,14 @@ mod tests {
         assert_eq!(a.digest().len(), 64);
         assert_eq!(a.digest(), digest(a.expose()));
         assert!(is_well_formed(a.expose()) && !is_well_formed("has space") && !is_well_formed(""));
+    }
+
+    #[test]
+    fn api_keys_pass_their_checksum_and_are_distinct() {
+        let (a, b) = (ApiKeySecret::generate(), ApiKeySecret::generate());
+        assert!(domain::api_key::check(a.expose()).is_ok(), "{}", a.expose());
+        assert_ne!(a.expose(), b.expose());
+        assert!(a.expose().starts_with(&a.shown()));
+        assert_eq!(format!("{a:?}"), "ApiKeySecret(***)");
     }
 }

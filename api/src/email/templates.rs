@@ -231,6 +231,36 @@ pub fn webhook_disabled(
     }
 }
 
+pub struct ApiKeyCreatedEmail<'a> {
+    pub recipient: &'a str,
+    pub account_name: &'a str,
+    pub key_name: &'a str,
+    pub partner_name: &'a str,
+    pub created_by: &'a str,
+    pub permissions: &'a [String],
+    pub expires_at: DateTime<Utc>,
+    pub key_url: &'a str,
+}
+
+/// To an account's owners and administrators when a partner is given a key.
+pub fn api_key_created(email: &ApiKeyCreatedEmail<'_>) -> OutgoingEmail {
+    let lines = vec![
+        format!(
+            "{} gave {} an API key for {}: \"{}\".",
+            email.created_by, email.partner_name, email.account_name, email.key_name
+        ),
+        format!("It may: {}.", email.permissions.join(", ")),
+        format!("It expires on {}.", email.expires_at.format("%Y-%m-%d")),
+        "If this is unexpected, revoke the key at once.".to_owned(),
+    ];
+    OutgoingEmail {
+        recipient: email.recipient.to_owned(),
+        subject: format!("New API key for {} in {}", email.partner_name, email.account_name),
+        text_body: format!("{}\n\nThe key: {}\n", lines.join("\n\n"), email.key_url),
+        html_body: html(&lines, (email.key_url, "See the key")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -117,6 +117,10 @@ fn actor_name(conn: &mut DbConnection, actor: Actor) -> Result<String, StoreErro
             }
             None => "deleted user".to_owned(),
         },
+        Actor::ApiKey(id) => match persistence::api_keys::find_any(conn, id)? {
+            Some(key) => format!("{} ({})", key.name, key.partner_name),
+            None => "deleted API key".to_owned(),
+        },
         Actor::Anonymous => "anonymous".to_owned(),
         Actor::System => "Roster".to_owned(),
     })
@@ -125,6 +129,7 @@ fn actor_name(conn: &mut DbConnection, actor: Actor) -> Result<String, StoreErro
 fn actor_parts(actor: Actor) -> (&'static str, Option<Uuid>) {
     match actor {
         Actor::User(id) => ("user", Some(id)),
+        Actor::ApiKey(id) => ("api_key", Some(id)),
         Actor::Anonymous => ("anonymous", None),
         Actor::System => ("system", None),
     }

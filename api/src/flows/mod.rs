@@ -5,6 +5,7 @@
 //! gather the facts, ask `domain`, and write through `persistence`.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod audit;
 pub mod credentials;
 pub mod groups;
@@ -29,6 +30,8 @@ use uuid::Uuid;
 pub enum Actor {
     /// A signed-in user.
     User(Uuid),
+    /// A partner's API key.
+    ApiKey(Uuid),
     /// Someone not signed in (registering, declining through a link).
     Anonymous,
     /// Roster itself: background jobs.

@@ -17,12 +17,15 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::http::Method;
 use actix_web::{FromRequest, HttpRequest, web};
+use chrono::{DateTime, Utc};
 use domain::access::{Requirement, Scope, Target};
+use domain::api_key::IpAllowList;
 use domain::{Catalogue, HeldRole, PermissionSet};
-use persistence::memberships;
+use persistence::{api_keys, memberships};
 use uuid::Uuid;
 
-use crate::flows::Grantor;
+use crate::auth::Credential;
+use crate::flows::{Actor, Grantor};
 use crate::http::problem::ApiError;
 use crate::state::AppState;
 
@@ -72,14 +75,21 @@ impl RouteRequirements {
 /// segment who meets the route's requirement. Non-members get 404, whether
 /// or not the account exists, so that account ids cannot be probed; members
 /// lacking the permission get 403.
+///
+/// A partner's API key passes here too: it acts as its creator would,
+/// limited to the key's permissions (and group), with the key as the actor
+/// of what it changes.
 #[derive(Debug, Clone)]
 pub struct AccountMember {
     pub account_id: Uuid,
+    /// The signed-in user, or the creator of the API key used.
     pub user_id: Uuid,
-    /// Every role held, with its scope.
+    /// Every role held, with its scope (for a key: as reduced to it).
     pub roles: Vec<HeldRole>,
     /// Effective permissions account-wide (group-scoped roles excluded).
     pub permissions: PermissionSet,
+    /// The API key used, if one was.
+    pub api_key: Option<Uuid>,
 }
 
 impl AccountMember {
@@ -98,9 +108,26 @@ impl AccountMember {
     /// The member for a membership already loaded.
     pub fn of(catalogue: &Catalogue, membership: memberships::Membership) -> AccountMember {
         let (account_id, user_id) = (membership.account_id, membership.user_id);
-        let roles = membership.held_roles();
+        Self::holding(catalogue, account_id, user_id, membership.held_roles(), None)
+    }
+
+    fn holding(
+        catalogue: &Catalogue,
+        account_id: Uuid,
+        user_id: Uuid,
+        roles: Vec<HeldRole>,
+        api_key: Option<Uuid>,
+    ) -> AccountMember {
         let permissions = catalogue.effective(&roles, None);
-        AccountMember { account_id, user_id, roles, permissions }
+        AccountMember { account_id, user_id, roles, permissions, api_key }
+    }
+
+    /// Who the audit log names for what this caller changes.
+    pub fn actor(&self) -> Actor {
+        match self.api_key {
+            Some(key) => Actor::ApiKey(key),
+            None => Actor::User(self.user_id),
+        }
     }
 
     /// The member as the flows see someone who grants and administers.
@@ -113,23 +140,67 @@ impl AccountMember {
 /// requirement, not yet looked up: for handlers that resolve the membership
 /// in the same database hop as the rest of their work, and then call
 /// [`AccountCaller::authorize`].
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct AccountCaller {
     pub account_id: Uuid,
-    pub user_id: Uuid,
+    pub credential: Credential,
     pub requirement: Requirement,
 }
 
 impl AccountCaller {
     fn from_request(req: &HttpRequest) -> Result<Self, ApiError> {
-        let user = crate::auth::authenticate(req)?;
+        let credential = crate::auth::credential(req)?;
         let account_id = path_id(req, "account_id")?
             .ok_or_else(|| ApiError::internal("an account guard used on a route without {account_id}"))?;
         let requirement = req
             .app_data::<web::Data<AppState>>()
             .and_then(|state| state.requirements.of(req))
             .ok_or_else(|| ApiError::internal("an account-scoped route declares no requirement"))?;
-        Ok(AccountCaller { account_id, user_id: user.id, requirement })
+        Ok(AccountCaller { account_id, credential, requirement })
+    }
+
+    /// The caller as a member of the account, before the requirement is
+    /// checked: 404 for a user who is not a member or a key of another
+    /// account; 401 for a key that is revoked, expired, rotated out, used
+    /// from an address it does not allow, or whose creator has left.
+    pub fn member(
+        &self,
+        conn: &mut persistence::DbConnection,
+        catalogue: &Catalogue,
+        now: DateTime<Utc>,
+    ) -> Result<AccountMember, ApiError> {
+        match &self.credential {
+            Credential::User(user) => AccountMember::resolve(conn, catalogue, self.account_id, user.id),
+            Credential::ApiKey(presented) => {
+                let key = api_keys::by_digest(conn, &presented.digest, now)?.ok_or(ApiError::Unauthenticated)?;
+                if key.revoked_at.is_some() || key.expires_at <= now {
+                    return Err(ApiError::Unauthenticated);
+                }
+                if key.account_id != self.account_id {
+                    return Err(ApiError::NotFound);
+                }
+                let allowed = IpAllowList::parse(&key.allowed_ips).map_err(|e| ApiError::internal(e.message))?;
+                if !allowed.allows(presented.client_ip) {
+                    return Err(ApiError::Unauthenticated);
+                }
+                let creator =
+                    memberships::find(conn, key.account_id, key.created_by)?.ok_or(ApiError::Unauthenticated)?;
+                if key.last_used_at.is_none_or(|at| now - at >= chrono::Duration::minutes(1)) {
+                    let ip = presented.client_ip.map(|ip| ip.to_string());
+                    api_keys::touch(conn, key.id, ip.as_deref(), now)?;
+                }
+                let roles = crate::flows::api_keys::roles_of_key(catalogue, &creator.held_roles(), &key);
+                Ok(AccountMember::holding(catalogue, key.account_id, key.created_by, roles, Some(key.id)))
+            }
+        }
+    }
+
+    /// The signed-in user, when the caller is one (not an API key).
+    pub fn user_id(&self) -> Option<Uuid> {
+        match &self.credential {
+            Credential::User(user) => Some(user.id),
+            Credential::ApiKey(_) => None,
+        }
     }
 
     /// 403 unless a member holding `roles` meets the route's requirement
@@ -179,9 +250,10 @@ impl FromRequest for AccountMember {
             state
                 .db(move |conn| {
                     let catalogue = &shared.catalogue;
-                    let member = AccountMember::resolve(conn, catalogue, caller.account_id, caller.user_id)?;
-                    let mut target =
-                        Target { group, member_groups: Vec::new(), is_self: subject == Some(member.user_id) };
+                    let member = caller.member(conn, catalogue, shared.clock.now())?;
+                    // A key is never "the member themselves".
+                    let is_self = member.api_key.is_none() && subject == Some(member.user_id);
+                    let mut target = Target { group, member_groups: Vec::new(), is_self };
                     let holds_anyway = caller.requirement.allows(catalogue, &member.roles, &target);
                     if caller.requirement.scope == Scope::MemberGroups
                         && !holds_anyway

@@ -13,6 +13,14 @@ use actix_web::web;
 
 use crate::state::AppState;
 
+/// Marks a response that carries a secret shown once (a webhook's signing
+/// secret, an API key) `no-store` itself, whatever the default above
+/// becomes.
+pub fn no_store(mut response: actix_web::HttpResponse) -> actix_web::HttpResponse {
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
 /// A year, as browsers expect for HSTS.
 const HSTS: HeaderValue = HeaderValue::from_static("max-age=31536000; includeSubDomains");
 

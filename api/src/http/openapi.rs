@@ -43,6 +43,7 @@ use crate::http::routes;
         (name = "permissions", description = "The permission catalogue and authorization checks"),
         (name = "audit", description = "The account's append-only audit log"),
         (name = "webhooks", description = "Signed notifications of the account's changes (Standard Webhooks)"),
+        (name = "partners", description = "Authorized partners and their API keys"),
         (name = "operations", description = "Health and readiness probes"),
     ),
     components(schemas(

@@ -11,6 +11,7 @@ use domain::membership::AdmissionRefused;
 use persistence::StoreError;
 
 use crate::flows::accounts::AccountError;
+use crate::flows::api_keys::ApiKeyError;
 use crate::flows::credentials::CredentialError;
 use crate::flows::groups::GroupError;
 use crate::flows::imports::ImportError;
@@ -22,6 +23,7 @@ use crate::flows::sessions::SessionError;
 use crate::flows::users::UserError;
 use crate::flows::webhooks::WebhookError;
 use crate::flows::{Precondition, Shared};
+use domain::api_key::KeyPermissionsRefused;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -602,6 +604,28 @@ impl From<WebhookError> for ApiError {
             }
             WebhookError::Sealing(error) => ApiError::Internal(error.to_string()),
             WebhookError::Shared(shared) => shared.into(),
+        }
+    }
+}
+
+impl From<ApiKeyError> for ApiError {
+    fn from(error: ApiKeyError) -> Self {
+        match error {
+            ApiKeyError::PartnerExists => conflict("partner_exists", "The account has a partner of that name."),
+            ApiKeyError::UnknownPartner => {
+                ApiError::field("partner_id", "unknown_partner", "There is no such partner in this account.")
+            }
+            ApiKeyError::Permissions(KeyPermissionsRefused::Empty) => {
+                ApiError::field("permissions", "required", "A key carries at least one permission.")
+            }
+            ApiKeyError::Permissions(KeyPermissionsRefused::Reserved(key)) => ApiError::field(
+                "permissions",
+                "reserved_permission",
+                format!("No API key may carry {key}: keys never manage ownership, keys or webhooks."),
+            ),
+            // Like a grant: nobody hands out what they do not hold.
+            ApiKeyError::Permissions(KeyPermissionsRefused::NotHeld(key)) => ApiError::Forbidden(key),
+            ApiKeyError::Shared(shared) => shared.into(),
         }
     }
 }

@@ -28,6 +28,7 @@ const QUESTIONS: &[&str] = &["check_authorization"];
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Expected {
     User(String),
+    ApiKey(String),
     Anonymous,
 }
 
@@ -67,6 +68,13 @@ impl<'a> Script<'a> {
         };
         self.calls.push((operation, request_id, expected));
         reply
+    }
+
+    /// The last call was made with this API key.
+    fn by_key(&mut self, key: &str) {
+        if let Some(last) = self.calls.last_mut() {
+            last.2 = Expected::ApiKey(key.to_owned());
+        }
     }
 
     /// The last call's events are by someone else than the token's owner
@@ -237,6 +245,21 @@ async fn every_write_operation_records_an_event_by_its_actor(app: TestApp) {
     s.call("redeliver_webhook_delivery", M::POST, &redeliver, t, None, None).await;
     s.call("delete_webhook", M::DELETE, &hook, t, None, None).await;
 
+    let partner = json!({"name": "Acme Logistics"});
+    let partner = s.call("create_partner", M::POST, &format!("{a}/partners"), t, Some(partner), None).await;
+    let partner = partner.body["id"].as_str().unwrap().to_owned();
+    let key = json!({"name": "Order sync", "partner_id": partner, "permissions": ["groups:manage"]});
+    let key = s.call("create_api_key", M::POST, &format!("{a}/api-keys"), t, Some(key), None).await;
+    let key_id = key.body["id"].as_str().unwrap().to_owned();
+    let key_path = format!("{a}/api-keys/{key_id}");
+    let rotated = s.call("rotate_api_key", M::POST, &format!("{key_path}/rotate"), t, Some(json!({})), None).await;
+    let secret = rotated.body["secret"].as_str().unwrap().to_owned();
+    let by_key = json!({"name": "Made by a key"});
+    s.call("create_group", M::POST, &format!("{a}/groups"), Some(&secret), Some(by_key), None).await;
+    s.by_key(&key_id);
+    s.call("revoke_api_key", M::POST, &format!("{key_path}/revoke"), t, None, None).await;
+    s.call("delete_partner", M::DELETE, &format!("{a}/partners/{partner}"), t, None, None).await;
+
     s.call("remove_member", M::DELETE, &format!("{a}/members/{}", frank.id), t, None, None).await;
     s.call("leave_account", M::DELETE, &format!("/v1/me/accounts/{account}"), Some(&dave.access_token), None, None)
         .await;
@@ -290,6 +313,7 @@ async fn every_write_operation_records_an_event_by_its_actor(app: TestApp) {
         for (kind, id) in actors {
             let actor = match (kind.as_str(), id) {
                 ("user", Some(id)) => Expected::User(id),
+                ("api_key", Some(id)) => Expected::ApiKey(id),
                 ("anonymous", None) => Expected::Anonymous,
                 other => panic!("{operation}: unexpected actor {other:?}"),
             };

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod accounts;
+mod api_keys;
 mod audit;
 mod auth;
 mod authorization;

@@ -99,8 +99,7 @@ pub async fn update_account(
 ) -> Result<HttpResponse, ApiError> {
     let (name,) = (("name", AccountName::parse(&body.0.name)),).parse_fields()?;
     let account_id = member.account_id;
-    let account = state
-        .flow(Actor::User(member.user_id), origin, move |conn, ctx| flows::rename(conn, ctx, account_id, &name))
-        .await?;
+    let account =
+        state.flow(member.actor(), origin, move |conn, ctx| flows::rename(conn, ctx, account_id, &name)).await?;
     Ok(HttpResponse::Ok().json(AccountView::from(account)))
 }

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::flows::Origin;
 use crate::flows::groups as flows;
-use crate::flows::{Actor, Origin};
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
 use crate::http::openapi::{free_text_or_null_schema, label_or_null_schema, label_schema};
@@ -131,9 +131,7 @@ pub async fn create_group(
     let (name, description) = parse_group(GroupRequest { name: Some(name), description }, true)?;
     let (account, name, description) = (member.account_id, name.unwrap_or_default(), description.unwrap_or_default());
     let group = state
-        .flow(Actor::User(member.user_id), origin, move |conn, ctx| {
-            flows::create(conn, ctx, account, &name, &description)
-        })
+        .flow(member.actor(), origin, move |conn, ctx| flows::create(conn, ctx, account, &name, &description))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/v1/accounts/{account}/groups/{}", group.id)))
@@ -179,7 +177,7 @@ pub async fn update_group(
     let (account, group) = path.into_inner();
     let (name, description) = parse_group(body.0, false)?;
     let updated = state
-        .flow(Actor::User(member.user_id), origin, move |conn, ctx| {
+        .flow(member.actor(), origin, move |conn, ctx| {
             flows::update(conn, ctx, account, group, name.as_deref(), description.as_deref())
         })
         .await?;
@@ -202,7 +200,7 @@ pub async fn delete_group(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (account, group) = path.into_inner();
-    state.flow(Actor::User(member.user_id), origin, move |conn, ctx| flows::delete(conn, ctx, account, group)).await?;
+    state.flow(member.actor(), origin, move |conn, ctx| flows::delete(conn, ctx, account, group)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -260,9 +258,7 @@ pub async fn add_group_member(
     path: web::Path<(Uuid, Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (account, group, user) = path.into_inner();
-    state
-        .flow(Actor::User(member.user_id), origin, move |conn, ctx| flows::add_member(conn, ctx, account, group, user))
-        .await?;
+    state.flow(member.actor(), origin, move |conn, ctx| flows::add_member(conn, ctx, account, group, user)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -281,10 +277,6 @@ pub async fn remove_group_member(
     path: web::Path<(Uuid, Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (account, group, user) = path.into_inner();
-    state
-        .flow(Actor::User(member.user_id), origin, move |conn, ctx| {
-            flows::remove_member(conn, ctx, account, group, user)
-        })
-        .await?;
+    state.flow(member.actor(), origin, move |conn, ctx| flows::remove_member(conn, ctx, account, group, user)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

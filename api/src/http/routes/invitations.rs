@@ -253,9 +253,8 @@ pub async fn create_invitations(
         state.limit(vec![Bucket::Invitations.hit(account).times(emails as u32)]).await?;
     }
     let by = member.grantor();
-    let invited = state
-        .flow(Actor::User(member.user_id), origin, move |conn, ctx| flows::invite_batch(conn, ctx, &by, requests))
-        .await?;
+    let invited =
+        state.flow(member.actor(), origin, move |conn, ctx| flows::invite_batch(conn, ctx, &by, requests)).await?;
     let now = state.clock.now();
     let results = invited
         .into_iter()
@@ -371,8 +370,7 @@ pub async fn resend_invitation(
     let (_, id) = path.into_inner();
     state.limit(vec![Bucket::Invitations.hit(Some(member.account_id.to_string()))]).await?;
     let by = member.grantor();
-    let invitation =
-        state.flow(Actor::User(member.user_id), origin, move |conn, ctx| flows::resend(conn, ctx, &by, id)).await?;
+    let invitation = state.flow(member.actor(), origin, move |conn, ctx| flows::resend(conn, ctx, &by, id)).await?;
     Ok(HttpResponse::Ok().json(InvitationView::new(invitation, state.clock.now())))
 }
 
@@ -395,8 +393,7 @@ pub async fn revoke_invitation(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (account, id) = path.into_inner();
-    let invitation =
-        state.flow(Actor::User(member.user_id), origin, move |conn, ctx| flows::revoke(conn, ctx, account, id)).await?;
+    let invitation = state.flow(member.actor(), origin, move |conn, ctx| flows::revoke(conn, ctx, account, id)).await?;
     Ok(HttpResponse::Ok().json(InvitationView::new(invitation, state.clock.now())))
 }
 

@@ -111,9 +111,8 @@ pub async fn create_join_link(
         ApiError::Validation(errors.into_iter().map(|(field, error)| field_error(field, error)).collect())
     })?;
     let (account, group, by) = (member.account_id, request.group_id, member.grantor());
-    let issued = state
-        .flow(Actor::User(member.user_id), origin, move |conn, ctx| flows::create_link(conn, ctx, &by, group, limits))
-        .await?;
+    let issued =
+        state.flow(member.actor(), origin, move |conn, ctx| flows::create_link(conn, ctx, &by, group, limits)).await?;
     let location = format!("/v1/accounts/{account}/join-links/{}", issued.link.id);
     Ok(HttpResponse::Created().insert_header((header::LOCATION, location)).json(JoinLinkView::issued(issued, now)))
 }
@@ -160,9 +159,8 @@ pub async fn rotate_join_link(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (account, id) = path.into_inner();
-    let issued = state
-        .flow(Actor::User(member.user_id), origin, move |conn, ctx| flows::rotate_link(conn, ctx, account, id))
-        .await?;
+    let issued =
+        state.flow(member.actor(), origin, move |conn, ctx| flows::rotate_link(conn, ctx, account, id)).await?;
     Ok(HttpResponse::Ok().json(JoinLinkView::issued(issued, state.clock.now())))
 }
 
@@ -183,9 +181,7 @@ pub async fn disable_join_link(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (account, id) = path.into_inner();
-    state
-        .flow(Actor::User(member.user_id), origin, move |conn, ctx| flows::disable_link(conn, ctx, account, id))
-        .await?;
+    state.flow(member.actor(), origin, move |conn, ctx| flows::disable_link(conn, ctx, account, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -174,9 +174,8 @@ pub async fn approve_join_request(
         }
     }
     let by = member.grantor();
-    let request = state
-        .flow(Actor::User(member.user_id), origin, move |conn, ctx| flows::approve(conn, ctx, &by, id, &wanted))
-        .await?;
+    let request =
+        state.flow(member.actor(), origin, move |conn, ctx| flows::approve(conn, ctx, &by, id, &wanted)).await?;
     Ok(HttpResponse::Ok().json(JoinRequestView::from(request)))
 }
 
@@ -211,9 +210,7 @@ pub async fn deny_join_request(
     let reason =
         join::parse_note(body.0.reason.as_deref()).map_err(|e| ApiError::Validation(vec![field_error("reason", e)]))?;
     let by = member.grantor();
-    let request = state
-        .flow(Actor::User(member.user_id), origin, move |conn, ctx| flows::deny(conn, ctx, &by, id, &reason))
-        .await?;
+    let request = state.flow(member.actor(), origin, move |conn, ctx| flows::deny(conn, ctx, &by, id, &reason)).await?;
     Ok(HttpResponse::Ok().json(JoinRequestView::from(request)))
 }
 

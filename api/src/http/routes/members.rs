@@ -165,9 +165,7 @@ pub async fn remove_member(
 ) -> Result<HttpResponse, ApiError> {
     let (account, user) = path.into_inner();
     let by = member.grantor();
-    state
-        .flow(Actor::User(member.user_id), origin, move |conn, ctx| flows::remove(conn, ctx, account, user, Some(&by)))
-        .await?;
+    state.flow(member.actor(), origin, move |conn, ctx| flows::remove(conn, ctx, account, user, Some(&by))).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -262,9 +260,7 @@ pub async fn set_member_roles(
         body.0.assignments.into_iter().map(|a| WantedAssignment { role_key: a.role, group_id: a.group_id }).collect();
     let (if_match, by) = (if_match(&request), member.grantor());
     let membership = state
-        .flow(Actor::User(member.user_id), origin, move |conn, ctx| {
-            flows::assign(conn, ctx, &by, user, wanted, if_match.as_deref())
-        })
+        .flow(member.actor(), origin, move |conn, ctx| flows::assign(conn, ctx, &by, user, wanted, if_match.as_deref()))
         .await?;
     let tag = membership_tag(&membership);
     let assignments =
@@ -298,8 +294,6 @@ pub async fn transfer_ownership(
     body: JsonBody<OwnershipTransferRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (target, by) = (body.0.user_id, member.grantor());
-    state
-        .flow(Actor::User(member.user_id), origin, move |conn, ctx| flows::transfer_ownership(conn, ctx, &by, target))
-        .await?;
+    state.flow(member.actor(), origin, move |conn, ctx| flows::transfer_ownership(conn, ctx, &by, target)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

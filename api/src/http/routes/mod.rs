@@ -2,6 +2,7 @@
 //! OpenAPI document is collected from.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod credentials;
@@ -93,6 +94,14 @@ pub fn configure(cfg: &mut ServiceConfig) {
                     .service(join_requests::deny_join_request)
                     .service(audit::list_audit_events)
                     .service(audit::export_audit_events)
+                    .service(api_keys::create_partner)
+                    .service(api_keys::list_partners)
+                    .service(api_keys::delete_partner)
+                    .service(api_keys::create_api_key)
+                    .service(api_keys::list_api_keys)
+                    .service(api_keys::get_api_key)
+                    .service(api_keys::revoke_api_key)
+                    .service(api_keys::rotate_api_key)
                     .service(webhooks::create_webhook)
                     .service(webhooks::list_webhooks)
                     .service(webhooks::get_webhook)

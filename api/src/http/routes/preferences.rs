@@ -6,8 +6,8 @@ use persistence::accounts;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::flows::Origin;
 use crate::flows::accounts::{self as flows, PreferencesChange};
-use crate::flows::{Actor, Origin};
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
 use crate::http::problem::{ApiError, field_error};
@@ -132,9 +132,7 @@ pub async fn update_preferences(
     }
     let (account, change) = (member.account_id, PreferencesChange { ttl, reminders, email_policy: policy });
     let updated = state
-        .flow(Actor::User(member.user_id), origin, move |conn, ctx| {
-            flows::update_preferences(conn, ctx, account, change)
-        })
+        .flow(member.actor(), origin, move |conn, ctx| flows::update_preferences(conn, ctx, account, change))
         .await?;
     Ok(HttpResponse::Ok().json(PreferencesView::from(updated)))
 }

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::flows::Origin;
 use crate::flows::roles::{self as flows, RoleDraft, RolePatch, role_tag};
-use crate::flows::{Actor, Origin};
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
 use crate::http::openapi::{
@@ -88,7 +88,7 @@ pub struct UpdateRoleRequest {
     pub permissions: Option<Vec<String>>,
 }
 
-fn parse_permissions(catalogue: &Catalogue, keys: &[String], errors: &mut Vec<FieldError>) -> PermissionSet {
+pub(crate) fn parse_permissions(catalogue: &Catalogue, keys: &[String], errors: &mut Vec<FieldError>) -> PermissionSet {
     for key in keys.iter().filter(|key| !catalogue.contains(key)) {
         errors.push(field_error(
             "permissions",
@@ -153,8 +153,7 @@ pub async fn create_role(
     let Some(name) = name.filter(|_| errors.is_empty()) else { return Err(ApiError::Validation(errors)) };
     let draft = RoleDraft { key: request.key, name: name.into_inner(), description, permissions };
     let by = member.grantor();
-    let role =
-        state.flow(Actor::User(member.user_id), origin, move |conn, ctx| flows::create(conn, ctx, &by, draft)).await?;
+    let role = state.flow(member.actor(), origin, move |conn, ctx| flows::create(conn, ctx, &by, draft)).await?;
     Ok(respond_with_role(actix_web::http::StatusCode::CREATED, role, &state.catalogue))
 }
 
@@ -220,9 +219,7 @@ pub async fn update_role(
     let patch = RolePatch { name: name.map(RoleName::into_inner), description, permissions };
     let by = member.grantor();
     let role = state
-        .flow(Actor::User(member.user_id), origin, move |conn, ctx| {
-            flows::update(conn, ctx, &by, id, patch, if_match.as_deref())
-        })
+        .flow(member.actor(), origin, move |conn, ctx| flows::update(conn, ctx, &by, id, patch, if_match.as_deref()))
         .await?;
     Ok(respond_with_role(actix_web::http::StatusCode::OK, role, &state.catalogue))
 }
@@ -259,8 +256,6 @@ pub async fn delete_role(
 ) -> Result<HttpResponse, ApiError> {
     let (_, id) = path.into_inner();
     let (reassign_to, by) = (query.reassign_to, member.grantor());
-    state
-        .flow(Actor::User(member.user_id), origin, move |conn, ctx| flows::delete(conn, ctx, &by, id, reassign_to))
-        .await?;
+    state.flow(member.actor(), origin, move |conn, ctx| flows::delete(conn, ctx, &by, id, reassign_to)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

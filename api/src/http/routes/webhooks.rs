@@ -12,10 +12,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::flows::Origin;
 use crate::flows::webhooks::{self as flows, EndpointDraft, EndpointPatch, Revealed};
-use crate::flows::{Actor, Origin};
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
+use crate::http::headers::no_store;
 use crate::http::openapi::{free_text_or_null_schema, free_text_schema};
 use crate::http::pagination::{PageQuery, page_cursor};
 use crate::http::problem::{ApiError, FieldError, Problem, field_error};
@@ -138,12 +139,6 @@ fn description(raw: &str, errors: &mut Vec<FieldError>) -> Option<String> {
     Description::parse(raw).map(Description::into_inner).map_err(|e| errors.push(field_error("description", e))).ok()
 }
 
-/// Answers that carry a secret are not stored by caches.
-fn no_store(mut response: HttpResponse) -> HttpResponse {
-    response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
-    response
-}
-
 /// Add a webhook endpoint; the answer carries its signing secret, once.
 ///
 /// Deliveries follow the Standard Webhooks specification: a POST of
@@ -175,8 +170,7 @@ pub async fn create_webhook(
     };
     let (by, account) = (member.grantor(), member.account_id);
     let draft = EndpointDraft { url, description, event_types };
-    let revealed =
-        state.flow(Actor::User(member.user_id), origin, move |conn, ctx| flows::create(conn, ctx, &by, draft)).await?;
+    let revealed = state.flow(member.actor(), origin, move |conn, ctx| flows::create(conn, ctx, &by, draft)).await?;
     let location = format!("/v1/accounts/{account}/webhooks/{}", revealed.endpoint.id);
     Ok(no_store(
         HttpResponse::Created().insert_header((header::LOCATION, location)).json(WebhookView::revealed(revealed)),
@@ -255,9 +249,8 @@ pub async fn update_webhook(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let endpoint = state
-        .flow(Actor::User(member.user_id), origin, move |conn, ctx| flows::update(conn, ctx, account, id, patch))
-        .await?;
+    let endpoint =
+        state.flow(member.actor(), origin, move |conn, ctx| flows::update(conn, ctx, account, id, patch)).await?;
     Ok(HttpResponse::Ok().json(WebhookView::new(endpoint, None)))
 }
 
@@ -276,7 +269,7 @@ pub async fn delete_webhook(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (account, id) = path.into_inner();
-    state.flow(Actor::User(member.user_id), origin, move |conn, ctx| flows::delete(conn, ctx, account, id)).await?;
+    state.flow(member.actor(), origin, move |conn, ctx| flows::delete(conn, ctx, account, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -298,9 +291,8 @@ pub async fn rotate_webhook_secret(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (account, id) = path.into_inner();
-    let revealed = state
-        .flow(Actor::User(member.user_id), origin, move |conn, ctx| flows::rotate_secret(conn, ctx, account, id))
-        .await?;
+    let revealed =
+        state.flow(member.actor(), origin, move |conn, ctx| flows::rotate_secret(conn, ctx, account, id)).await?;
     Ok(no_store(HttpResponse::Ok().json(WebhookView::revealed(revealed))))
 }
 
@@ -395,9 +387,7 @@ pub async fn redeliver_webhook_delivery(
 ) -> Result<HttpResponse, ApiError> {
     let (account, endpoint, delivery) = path.into_inner();
     let queued = state
-        .flow(Actor::User(member.user_id), origin, move |conn, ctx| {
-            flows::redeliver(conn, ctx, account, endpoint, delivery)
-        })
+        .flow(member.actor(), origin, move |conn, ctx| flows::redeliver(conn, ctx, account, endpoint, delivery))
         .await?;
     Ok(HttpResponse::Accepted().json(DeliveryView::from(queued)))
 }
