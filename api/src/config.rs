@@ -30,12 +30,29 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Work on accounts, as the operator (or a billing system).
+    Accounts {
+        #[command(subcommand)]
+        command: AccountsCommand,
+    },
     /// Run the due background jobs (emails, imports, reminders, clean-up)
     /// until none is left, then exit.
     RunJobs {
         /// Only jobs of these kinds (email, import, invitation_clock, cleanup).
         #[arg(long = "kind")]
         kinds: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountsCommand {
+    /// Put an account on a plan of the plans file. A downgrade removes
+    /// nobody; it blocks what the new plan lacks.
+    SetPlan {
+        /// The account's id.
+        account: uuid::Uuid,
+        /// The plan's key.
+        plan: String,
     },
 }
 
@@ -108,6 +125,15 @@ pub struct Settings {
     /// Analyst).
     #[arg(long, env = "ROSTER_PERMISSIONS_FILE", global = true)]
     pub permissions_file: Option<PathBuf>,
+
+    /// TOML file declaring the plans (`[[plans]]` with `key`, `name`,
+    /// `features` and `seats`); without one, every account has everything.
+    #[arg(long, env = "ROSTER_PLANS_FILE", global = true)]
+    pub plans_file: Option<PathBuf>,
+
+    /// The plan of new accounts (default: the first declared).
+    #[arg(long, env = "ROSTER_DEFAULT_PLAN", global = true)]
+    pub default_plan: Option<String>,
 
     /// `aud` claim of issued access tokens.
     #[arg(long, env = "ROSTER_JWT_AUDIENCE", default_value = "roster", global = true)]

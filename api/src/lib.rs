@@ -14,6 +14,7 @@ pub mod http;
 pub mod jobs;
 pub mod metrics;
 pub mod outbound;
+pub mod plans;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

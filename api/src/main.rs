@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use api::config::{AuditCommand, Cli, Command};
+use api::config::{AccountsCommand, AuditCommand, Cli, Command};
 use api::startup::{Application, open_database};
 use api::{openapi, telemetry};
 use clap::Parser;
@@ -17,6 +17,10 @@ fn main() -> ExitCode {
         }
         Command::RunJobs { kinds } => run_jobs(&cli.settings, &kinds),
         Command::Audit { command: AuditCommand::Verify } => verify_audit_log(&cli.settings),
+        Command::Accounts { command: AccountsCommand::SetPlan { account, plan } } => {
+            api::startup::set_account_plan(&cli.settings, Arc::new(SystemClock), account, &plan)
+                .map(|()| println!("account {account} is on plan {plan}"))
+        }
         Command::Openapi => {
             openapi::document().to_pretty_json().map(|json| println!("{json}")).map_err(|e| e.to_string())
         }

@@ -10,12 +10,14 @@ use domain::Clock;
 use persistence::{DbPool, connect_pool, run_migrations};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
+use uuid::Uuid;
 
 use crate::auth::jwt::{KeyError, TokenKeys};
 use crate::auth::passwords::{self, PasswordHasher};
 use crate::auth::sealing::SealingKey;
 use crate::config::Settings;
 use crate::email::transport::EmailTransport;
+use crate::flows::{Actor, Ctx, Origin};
 use crate::http::access::RouteRequirements;
 use crate::http::cors::AllowedOrigins;
 use crate::http::extract::{self, BodyLimit};
@@ -36,6 +38,8 @@ pub enum StartupError {
     Store(#[from] persistence::StoreError),
     #[error("permissions: {0}")]
     Catalogue(String),
+    #[error("plans: {0}")]
+    Plans(String),
     #[error("email: {0}")]
     Email(String),
     #[error("jobs: {0}")]
@@ -110,6 +114,21 @@ pub async fn run_jobs_until_idle(
     runner.run_kinds_until_idle(only).await.map_err(StartupError::Jobs)
 }
 
+/// `roster accounts set-plan`: puts `account` on `plan`, recorded in its
+/// audit log as done by the system.
+pub fn set_account_plan(settings: &Settings, clock: Arc<dyn Clock>, account: Uuid, plan: &str) -> Result<(), String> {
+    let plans = crate::plans::load(settings)?;
+    let plan = plans.find(plan).ok_or_else(|| {
+        let known: Vec<&str> = plans.all().iter().map(|plan| plan.key.as_str()).collect();
+        format!("no plan {plan:?}; the plans are {}", known.join(", "))
+    })?;
+    let catalogue = crate::catalogue::load(settings)?;
+    let secrets = SealingKey::load(settings).map_err(|e| e.to_string())?;
+    let mut conn = open_database(settings).map_err(|e| e.to_string())?;
+    let ctx = Ctx::new(&catalogue, &secrets, clock.now(), &settings.public_url, Actor::System, Origin::default());
+    crate::flows::accounts::set_plan(&mut conn, &ctx, account, &plan.key).map_err(|e| e.to_string())
+}
+
 /// A bound, not yet running server.
 pub struct Application {
     port: u16,
@@ -125,6 +144,7 @@ impl Application {
     pub fn build(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
         let tokens = TokenKeys::load(&settings)?;
         let catalogue = crate::catalogue::load(&settings).map_err(StartupError::Catalogue)?;
+        let plans = crate::plans::load(&settings).map_err(StartupError::Plans)?;
         let pool = prepare_database(&settings)?;
         let mut conn = pool.get().map_err(persistence::StoreError::from)?;
         persistence::roles::sync_templates(&mut conn, catalogue.templates(), clock.now())?;
@@ -153,6 +173,7 @@ impl Application {
         let state = web::Data::new(AppState {
             pool,
             catalogue,
+            plans,
             clock,
             tokens,
             passwords,

@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
 use actix_web::web;
+use domain::plan::Plans;
 use domain::{Catalogue, Clock};
 use persistence::{DbConnection, DbPool};
 
@@ -21,6 +22,8 @@ use crate::outbound::Reach;
 pub struct AppState {
     pub pool: DbPool,
     pub catalogue: Catalogue,
+    /// What each plan includes; the account's plan gates features.
+    pub plans: Plans,
     pub clock: Arc<dyn Clock>,
     pub tokens: TokenKeys,
     pub passwords: PasswordHasher,

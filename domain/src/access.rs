@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::plan::Feature;
 use crate::{Catalogue, HeldRole, Permission};
 
 /// Where the permission must be held.
@@ -34,28 +35,37 @@ pub struct Requirement {
     /// caller's) needs no permission.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub self_allowed: bool,
+    /// The plan feature the operation belongs to: without it in the
+    /// account's plan, the answer is `plan_upgrade_required`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature: Option<Feature>,
 }
 
 impl Requirement {
     /// Any member of the account.
     pub const fn member() -> Self {
-        Self { permission: None, scope: Scope::Account, self_allowed: false }
+        Self { permission: None, scope: Scope::Account, self_allowed: false, feature: None }
     }
 
     pub const fn account(permission: Permission) -> Self {
-        Self { permission: Some(permission), scope: Scope::Account, self_allowed: false }
+        Self { permission: Some(permission), scope: Scope::Account, self_allowed: false, feature: None }
     }
 
     pub const fn in_group(permission: Permission) -> Self {
-        Self { permission: Some(permission), scope: Scope::Group, self_allowed: false }
+        Self { permission: Some(permission), scope: Scope::Group, self_allowed: false, feature: None }
     }
 
     pub const fn in_member_groups(permission: Permission) -> Self {
-        Self { permission: Some(permission), scope: Scope::MemberGroups, self_allowed: false }
+        Self { permission: Some(permission), scope: Scope::MemberGroups, self_allowed: false, feature: None }
     }
 
     pub const fn in_any_group(permission: Permission) -> Self {
-        Self { permission: Some(permission), scope: Scope::AnyGroup, self_allowed: false }
+        Self { permission: Some(permission), scope: Scope::AnyGroup, self_allowed: false, feature: None }
+    }
+
+    /// The same, for an operation of a plan feature.
+    pub const fn needs(self, feature: Feature) -> Self {
+        Self { feature: Some(feature), ..self }
     }
 
     /// The same, but a member acting about themselves needs nothing.

@@ -37,6 +37,7 @@ macro_rules! actions {
 actions! {
     AccountCreated => "account.created", "An account was created; its creator became the owner.";
     AccountRenamed => "account.renamed", "The account was renamed.";
+    AccountPlanChanged => "account.plan_changed", "The account was put on another plan.";
     AccountPreferencesUpdated => "account.preferences_updated", "The account's invitation preferences changed.";
     AccountOwnershipTransferred => "account.ownership_transferred", "An owner made another member an owner.";
     UserRegistered => "user.registered", "Someone registered.";

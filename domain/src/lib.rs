@@ -17,6 +17,7 @@ pub mod membership;
 pub mod password;
 pub mod permission;
 pub mod person_name;
+pub mod plan;
 pub mod rate_limit;
 pub mod role;
 pub mod text;

@@ -11,6 +11,8 @@ use crate::{DbConnection, StoreError, ids, memberships as membership_repo, time,
 pub struct Account {
     pub id: Uuid,
     pub name: String,
+    /// The plan's key; empty: the deployment's default plan.
+    pub plan: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -20,6 +22,7 @@ pub struct Account {
 struct AccountRow {
     id: String,
     name: String,
+    plan: String,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
 }
@@ -31,6 +34,7 @@ impl TryFrom<AccountRow> for Account {
         Ok(Account {
             id: ids::from_db(&row.id)?,
             name: row.name,
+            plan: row.plan,
             created_at: time::from_db(row.created_at),
             updated_at: time::from_db(row.updated_at),
         })
@@ -41,12 +45,14 @@ impl TryFrom<AccountRow> for Account {
 pub fn create_with_owner(
     conn: &mut DbConnection,
     name: &AccountName,
+    plan: &str,
     owner: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Account, StoreError> {
     let row = AccountRow {
         id: ids::to_db(Uuid::now_v7()),
         name: name.as_str().to_owned(),
+        plan: plan.to_owned(),
         created_at: time::to_db(now),
         updated_at: time::to_db(now),
     };
@@ -165,6 +171,33 @@ pub fn set_invitation_preferences(
 /// Locks the account row until the transaction ends (PostgreSQL), so that
 /// checks over the account's members and their writes are not interleaved
 /// with another transaction's. SQLite's single writer already serialises.
+/// Puts an account on a plan. Whether the account exists.
+pub fn set_plan(conn: &mut DbConnection, id: Uuid, plan: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let changed = diesel::update(accounts::table.find(ids::to_db(id)))
+        .set((accounts::plan.eq(plan), accounts::updated_at.eq(time::to_db(now))))
+        .execute(conn)?;
+    Ok(changed > 0)
+}
+
+/// The account's plan key (empty: the default), if the account exists.
+pub fn plan_of(conn: &mut DbConnection, id: Uuid) -> Result<Option<String>, StoreError> {
+    Ok(accounts::table.find(ids::to_db(id)).select(accounts::plan).first(conn).optional()?)
+}
+
+/// Seats in use: members plus pending invitations.
+pub fn seats_used(conn: &mut DbConnection, id: Uuid, now: DateTime<Utc>) -> Result<u64, StoreError> {
+    use crate::schema::invitations;
+    let account = ids::to_db(id);
+    let members: i64 = memberships::table.filter(memberships::account_id.eq(&account)).count().get_result(conn)?;
+    let pending: i64 = invitations::table
+        .filter(invitations::account_id.eq(&account))
+        .filter(invitations::status.eq(domain::invitation::InvitationStatus::Pending.key()))
+        .filter(invitations::expires_at.gt(time::to_db(now)))
+        .count()
+        .get_result(conn)?;
+    Ok(u64::try_from(members + pending).unwrap_or(0))
+}
+
 pub fn lock(conn: &mut DbConnection, id: Uuid) -> Result<(), StoreError> {
     if let DbConnection::Pg(pg) = conn {
         diesel::sql_query("SELECT id FROM accounts WHERE id = $1 FOR UPDATE")

@@ -36,6 +36,7 @@ diesel::table! {
         invitation_ttl_days -> Integer,
         reminder_days -> Text,
         invitation_email_policy -> Text,
+        plan -> Text,
     }
 }
 

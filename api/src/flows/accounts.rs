@@ -18,24 +18,26 @@ pub enum AccountError {
 }
 family_error!(AccountError);
 
-/// Creates an account owned by `owner`.
+/// Creates an account owned by `owner`, on `plan`.
 pub fn create(
     conn: &mut DbConnection,
     ctx: &Ctx<'_>,
     owner: Uuid,
     name: &AccountName,
+    plan: &str,
 ) -> Result<Account, AccountError> {
     write_transaction(conn, |conn| {
         // The token outlives nothing it names: a user deleted since it was
         // issued is signed out, not a foreign-key failure.
-        let account = accounts::create_with_owner(conn, name, owner, ctx.now).map_err(|error| match error {
+        let account = accounts::create_with_owner(conn, name, plan, owner, ctx.now).map_err(|error| match error {
             StoreError::MissingReference => AccountError::Shared(Shared::UserGone),
             other => other.into(),
         })?;
         let event = Event::in_account(account.id, AuditAction::AccountCreated)
             .target("account", account.id, &account.name)
             .set("name", &account.name)
-            .set("owner", owner);
+            .set("owner", owner)
+            .set("plan", plan);
         ctx.record(conn, event)?;
         Ok(account)
     })
@@ -86,5 +88,19 @@ pub fn update_preferences(
             .change("invitation_email_policy", before.email_policy.key(), preferences.email_policy.key());
         ctx.record(conn, event)?;
         Ok(preferences)
+    })
+}
+
+/// Puts an account on a plan; nothing else changes (a downgrade removes
+/// nobody).
+pub fn set_plan(conn: &mut DbConnection, ctx: &Ctx<'_>, account: Uuid, plan: &str) -> Result<(), AccountError> {
+    write_transaction(conn, |conn| {
+        let before = accounts::plan_of(conn, account)?.ok_or(Shared::NotFound)?;
+        accounts::set_plan(conn, account, plan, ctx.now)?;
+        let event = Event::in_account(account, AuditAction::AccountPlanChanged)
+            .target("account", account, "")
+            .change("plan", before, plan);
+        ctx.record(conn, event)?;
+        Ok(())
     })
 }

@@ -20,6 +20,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use chrono::{DateTime, Utc};
 use domain::access::{Requirement, Scope, Target};
 use domain::api_key::IpAllowList;
+use domain::plan::Plans;
 use domain::{Catalogue, HeldRole, PermissionSet};
 use persistence::{api_keys, memberships};
 use uuid::Uuid;
@@ -215,6 +216,23 @@ impl AccountCaller {
     }
 }
 
+/// 403 `plan_upgrade_required` when the route belongs to a feature the
+/// account's plan lacks, naming the plans that include it.
+fn check_plan(
+    conn: &mut persistence::DbConnection,
+    plans: &Plans,
+    account: Uuid,
+    requirement: Requirement,
+) -> Result<(), ApiError> {
+    let Some(feature) = requirement.feature else { return Ok(()) };
+    let stored = persistence::accounts::plan_of(conn, account)?.unwrap_or_default();
+    if plans.of_account(&stored).includes(feature) {
+        return Ok(());
+    }
+    let including = plans.including(feature).into_iter().map(|plan| plan.key.clone()).collect();
+    Err(ApiError::PlanUpgradeRequired { feature: feature.key(), plans: including })
+}
+
 /// A UUID path segment; a malformed one is the 400 the path extractor would
 /// give.
 fn path_id(req: &HttpRequest, name: &str) -> Result<Option<Uuid>, ApiError> {
@@ -263,6 +281,7 @@ impl FromRequest for AccountMember {
                         target.member_groups = persistence::groups::of_membership(conn, membership.id)?;
                     }
                     caller.authorize(catalogue, &member.roles, &target)?;
+                    check_plan(conn, &shared.plans, caller.account_id, caller.requirement)?;
                     Ok(member)
                 })
                 .await

@@ -251,7 +251,7 @@ fn add_standard_errors(api: &mut OpenApi) {
         ("Unauthenticated", "Missing, invalid or expired access token", ApiError::Unauthenticated),
         (
             "Forbidden",
-            "The caller is a member but lacks the permission",
+            "The caller is a member but lacks the permission (`forbidden`), or the account's plan lacks the feature (`plan_upgrade_required`, naming `feature` and the `plans` that include it)",
             ApiError::Forbidden(domain::Permission::SettingsManage.key().to_owned()),
         ),
         ("NotFound", "No such resource, or the caller cannot see it", ApiError::NotFound),
@@ -501,6 +501,14 @@ mod tests {
                 .unwrap()
                 .contains(&"reports:export".into())
         );
+    }
+
+    #[test]
+    fn the_published_plan_features_are_the_domain_s() {
+        let api = serde_json::to_value(document()).unwrap();
+        let published = &api["components"]["schemas"]["PlanFeatureName"]["enum"];
+        let domain: Vec<&str> = domain::plan::Feature::ALL.iter().map(|feature| feature.key()).collect();
+        assert_eq!(published, &serde_json::json!(domain));
     }
 
     /// Strings the whole of an anchored pattern matches.

@@ -54,6 +54,12 @@ pub struct Problem {
     /// Field problems, for validation failures.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// The feature the account's plan lacks (`plan_upgrade_required`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feature: Option<&'static str>,
+    /// The plans that include it (`plan_upgrade_required`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub plans: Vec<String>,
 }
 
 /// One invalid field of a request.
@@ -126,6 +132,9 @@ pub enum ApiError {
     /// wait.
     #[error("rate limited: {policy}")]
     RateLimited { name: &'static str, policy: String, limit: String, retry_after: i64 },
+    /// The account's plan does not include `feature`; `plans` do.
+    #[error("the plan lacks {feature}")]
+    PlanUpgradeRequired { feature: &'static str, plans: Vec<String> },
     /// Every password hashing thread stayed busy for the whole wait.
     #[error("password hashing is saturated")]
     Overloaded,
@@ -300,6 +309,16 @@ impl ApiError {
                 "Current password incorrect",
                 "Changing how you sign in needs your current password; the one given is not it.".into(),
             ),
+            PlanUpgradeRequired { feature, plans } => (
+                StatusCode::FORBIDDEN,
+                "plan_upgrade_required",
+                "The account's plan does not include this",
+                if plans.is_empty() {
+                    format!("The account's plan does not include {feature}, and no plan does.")
+                } else {
+                    format!("The account's plan does not include {feature}; these plans do: {}.", plans.join(", "))
+                },
+            ),
             RateLimited { retry_after, .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
@@ -332,6 +351,14 @@ impl ApiError {
             detail,
             errors: match self {
                 ApiError::Validation(errors) => errors.clone(),
+                _ => Vec::new(),
+            },
+            feature: match self {
+                ApiError::PlanUpgradeRequired { feature, .. } => Some(feature),
+                _ => None,
+            },
+            plans: match self {
+                ApiError::PlanUpgradeRequired { plans, .. } => plans.clone(),
                 _ => Vec::new(),
             },
         }

@@ -22,6 +22,7 @@ mod matrix;
 mod me;
 mod operations;
 mod permissions;
+mod plans;
 mod rate_limits;
 mod roles;
 mod storage;

@@ -32,7 +32,8 @@ async fn ids_and_timestamps_round_trip_exactly(app: TestApp) {
     assert!(read.email_verified);
 
     let account =
-        persistence::accounts::create_with_owner(&mut conn, &AccountName::parse("Acme").unwrap(), id, written).unwrap();
+        persistence::accounts::create_with_owner(&mut conn, &AccountName::parse("Acme").unwrap(), "", id, written)
+            .unwrap();
     let listed = persistence::accounts::list_for_member(&mut conn, id, None, 10).unwrap();
     assert_eq!(listed[0].account, account);
     assert_eq!(persistence::memberships::account_role_keys(&listed[0].assignments), ["owner"]);

@@ -62,8 +62,9 @@ pub async fn create_account(
     body: JsonBody<AccountNameRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (name,) = (("name", AccountName::parse(&body.0.name)),).parse_fields()?;
+    let plan = state.plans.default_plan().key.clone();
     let account =
-        state.flow(Actor::User(me.id), origin, move |conn, ctx| flows::create(conn, ctx, me.id, &name)).await?;
+        state.flow(Actor::User(me.id), origin, move |conn, ctx| flows::create(conn, ctx, me.id, &name, &plan)).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/v1/accounts/{}", account.id)))
         .json(AccountView::from(account)))
@@ -81,6 +82,72 @@ pub async fn get_account(state: web::Data<AppState>, member: AccountMember) -> R
     let account_id = member.account_id;
     let account = state.db(move |conn| Ok(accounts::find(conn, account_id)?)).await?.ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(AccountView::from(account)))
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"used": 12, "limit": 50}))]
+pub struct SeatsView {
+    /// Members plus pending invitations.
+    pub used: u64,
+    /// `null`: unlimited.
+    pub limit: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = AccountPlan, example = json!({
+    "key": "professional", "name": "Professional",
+    "features": ["custom_roles", "groups", "join_links", "spreadsheet_import", "api_keys"],
+    "seats": {"used": 12, "limit": 50}
+}))]
+pub struct PlanView {
+    pub key: String,
+    pub name: String,
+    /// What the plan includes; operations of other features answer 403
+    /// `plan_upgrade_required`.
+    #[schema(value_type = Vec<PlanFeatureName>)]
+    pub features: Vec<&'static str>,
+    pub seats: SeatsView,
+}
+
+/// A feature a plan can include.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case", example = "api_keys")]
+#[allow(dead_code)] // only its schema is used
+pub enum PlanFeatureName {
+    CustomRoles,
+    Groups,
+    JoinLinks,
+    SpreadsheetImport,
+    ApiKeys,
+    LinkedAccounts,
+    Webhooks,
+    AuditExport,
+    AccessReviews,
+}
+
+/// The account's plan: its features and the seats used against its limit.
+#[utoipa::path(
+    tag = "accounts", operation_id = "get_account_plan", security(("bearer" = [])),
+    params(("account_id" = Uuid, Path, description = "The account")),
+    responses((status = 200, description = "The plan", body = PlanView)),
+    extensions(("x-authorization" = json!(Requirement::member())))
+)]
+#[get("/plan")]
+pub async fn get_account_plan(state: web::Data<AppState>, member: AccountMember) -> Result<HttpResponse, ApiError> {
+    let (account_id, now) = (member.account_id, state.clock.now());
+    let (stored, used) = state
+        .db(move |conn| {
+            let stored = accounts::plan_of(conn, account_id)?.ok_or(ApiError::NotFound)?;
+            Ok((stored, accounts::seats_used(conn, account_id, now)?))
+        })
+        .await?;
+    let plan = state.plans.of_account(&stored);
+    Ok(HttpResponse::Ok().json(PlanView {
+        key: plan.key.clone(),
+        name: plan.name.clone(),
+        features: plan.features.iter().map(|feature| feature.key()).collect(),
+        seats: SeatsView { used, limit: plan.seats },
+    }))
 }
 
 /// Rename an account (needs `settings:manage`).

@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Duration, Utc};
 use domain::access::Requirement;
 use domain::api_key::{IpAllowList, MAX_ROTATION_OVERLAP_HOURS};
+use domain::plan::Feature;
 use domain::{AccountName, Description, Permission};
 use persistence::api_keys::{self as store, ApiKey, Partner};
 use serde::{Deserialize, Serialize};
@@ -74,7 +75,7 @@ pub struct CreatePartnerRequest {
         (status = 201, description = "The partner; `Location` names it", body = PartnerView),
         (status = 409, description = "A partner of that name exists (`partner_exists`)", body = Problem, content_type = "application/problem+json"),
     ),
-    extensions(("x-authorization" = json!(MANAGE)))
+    extensions(("x-authorization" = json!(MANAGE.needs(Feature::ApiKeys))))
 )]
 #[post("/partners")]
 pub async fn create_partner(
@@ -252,7 +253,7 @@ pub struct CreateApiKeyRequest {
         (status = 403, description = "Missing permission, or the key would carry a permission the caller lacks where it applies (`forbidden`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, a permission no key may carry (`reserved_permission`), an unknown partner (`unknown_partner`) or group (`unknown_group`)", body = Problem, content_type = "application/problem+json"),
     ),
-    extensions(("x-authorization" = json!(MANAGE)))
+    extensions(("x-authorization" = json!(MANAGE.needs(Feature::ApiKeys))))
 )]
 #[post("/api-keys")]
 pub async fn create_api_key(
@@ -359,8 +360,8 @@ pub struct RotateApiKeyRequest {
     /// the partner can switch without downtime (0, the default: it stops at
     /// once; at most a week).
     #[schema(minimum = 0, maximum = 168)]
-    #[serde(default)]
-    pub overlap_hours: i64,
+    #[serde(default, deserialize_with = "crate::http::extract::whole::option")]
+    pub overlap_hours: Option<i64>,
 }
 
 /// Give a key a new secret; the answer carries it, once.
@@ -371,7 +372,7 @@ pub struct RotateApiKeyRequest {
         (status = 200, description = "The key with its new secret", body = ApiKeyView),
         (status = 404, description = "No such key, or it is revoked or expired (`not_found`)", body = Problem, content_type = "application/problem+json"),
     ),
-    extensions(("x-authorization" = json!(MANAGE)))
+    extensions(("x-authorization" = json!(MANAGE.needs(Feature::ApiKeys))))
 )]
 #[post("/api-keys/{key_id}/rotate")]
 pub async fn rotate_api_key(
@@ -382,7 +383,7 @@ pub async fn rotate_api_key(
     body: JsonBody<RotateApiKeyRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (account, id) = path.into_inner();
-    let hours = body.0.overlap_hours;
+    let hours = body.0.overlap_hours.unwrap_or(0);
     if !(0..=MAX_ROTATION_OVERLAP_HOURS).contains(&hours) {
         return Err(ApiError::field("overlap_hours", "out_of_range", "Between 0 and 168 hours."));
     }

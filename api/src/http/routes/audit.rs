@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use domain::Permission;
 use domain::access::Requirement;
 use domain::audit::AuditAction;
+use domain::plan::Feature;
 use persistence::audit::{self, AuditEvent, EventFilter};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -289,7 +290,7 @@ fn encode(events: Vec<AuditEvent>, format: Format, first: bool) -> Result<Bytes,
         (String = "application/x-ndjson"),
         (String = "text/csv")
     ))),
-    extensions(("x-authorization" = json!(Requirement::account(Permission::AuditRead))))
+    extensions(("x-authorization" = json!(Requirement::account(Permission::AuditRead).needs(Feature::AuditExport))))
 )]
 #[get("/audit-events/export")]
 pub async fn export_audit_events(

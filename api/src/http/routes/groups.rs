@@ -2,6 +2,7 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use chrono::{DateTime, Utc};
 use domain::access::Requirement;
+use domain::plan::Feature;
 use domain::{Description, GroupName, Permission};
 use persistence::groups::{self, Group};
 use persistence::memberships::{self, MemberFilter};
@@ -118,7 +119,7 @@ pub async fn list_groups(
         (status = 201, description = "The group", body = GroupView),
         (status = 409, description = "A group of that name exists (`group_name_taken`)", body = Problem, content_type = "application/problem+json"),
     ),
-    extensions(("x-authorization" = json!(Requirement::account(Permission::GroupsManage))))
+    extensions(("x-authorization" = json!(Requirement::account(Permission::GroupsManage).needs(Feature::Groups))))
 )]
 #[post("/groups")]
 pub async fn create_group(

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use domain::Permission;
 use domain::access::Requirement;
 use domain::import::{self, FileRefused};
+use domain::plan::Feature;
 use futures_util::StreamExt;
 use persistence::imports::{self as store, Import, RowResult};
 use serde::Serialize;
@@ -196,7 +197,7 @@ async fn read_upload(req: &HttpRequest, mut payload: web::Payload) -> Result<(Op
         (status = 202, description = "Accepted; `Location` names the import", body = ImportView),
         (status = 403, description = "Missing permission (`forbidden`), or the caller's email is not verified (`email_unverified`)", body = Problem, content_type = "application/problem+json"),
     ),
-    extensions(("x-authorization" = json!(Requirement::account(Permission::ImportsManage))))
+    extensions(("x-authorization" = json!(Requirement::account(Permission::ImportsManage).needs(Feature::SpreadsheetImport))))
 )]
 #[post("/invitation-imports")]
 pub async fn create_invitation_import(

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use domain::Permission;
 use domain::access::Requirement;
 use domain::join::{self, JoinLinkLimits};
+use domain::plan::Feature;
 use persistence::join_links::{self, JoinLink};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -96,7 +97,7 @@ pub struct JoinLinkPage {
     tag = "join-links", operation_id = "create_join_link", security(("bearer" = [])), request_body = CreateJoinLinkRequest,
     params(("account_id" = Uuid, Path, description = "The account")),
     responses((status = 201, description = "The link, with its URL; `Location` names it", body = JoinLinkView)),
-    extensions(("x-authorization" = json!(Requirement::account(Permission::JoinLinksManage))))
+    extensions(("x-authorization" = json!(Requirement::account(Permission::JoinLinksManage).needs(Feature::JoinLinks))))
 )]
 #[post("/join-links")]
 pub async fn create_join_link(

@@ -53,6 +53,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 // then the rest of the path against this scope's routes only.
                 scope::scope("/accounts/{account_id}")
                     .service(accounts::get_account)
+                    .service(accounts::get_account_plan)
                     .service(accounts::update_account)
                     .service(preferences::get_preferences)
                     .service(preferences::update_preferences)

@@ -3,6 +3,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use domain::access::Requirement;
 use domain::catalogue::check_role_key;
+use domain::plan::Feature;
 use domain::{Catalogue, Description, InvalidValue, Permission, PermissionSet, RoleName};
 use persistence::roles::{self, Role};
 use serde::{Deserialize, Serialize};
@@ -133,7 +134,7 @@ pub async fn list_roles(state: web::Data<AppState>, member: AccountMember) -> Re
         (status = 201, description = "The role; `ETag` is its version", body = RoleView),
         (status = 409, description = "The key is taken (`role_key_taken`)", body = Problem, content_type = "application/problem+json"),
     ),
-    extensions(("x-authorization" = json!(Requirement::account(Permission::RolesManage))))
+    extensions(("x-authorization" = json!(Requirement::account(Permission::RolesManage).needs(Feature::CustomRoles))))
 )]
 #[post("/roles")]
 pub async fn create_role(

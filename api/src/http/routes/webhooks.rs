@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use domain::access::Requirement;
 use domain::audit::AuditAction;
+use domain::plan::Feature;
 use domain::{Description, InvalidValue, Permission};
 use persistence::webhooks::{self as store, Delivery, Endpoint};
 use serde::{Deserialize, Serialize};
@@ -151,7 +152,7 @@ fn description(raw: &str, errors: &mut Vec<FieldError>) -> Option<String> {
         (status = 201, description = "The endpoint with its secret; `Location` names it", body = WebhookView),
         (status = 422, description = "Invalid URL (`invalid_url`, `https_required`, `private_address`), unknown event types or too long a description", body = Problem, content_type = "application/problem+json"),
     ),
-    extensions(("x-authorization" = json!(Requirement::account(Permission::WebhooksManage))))
+    extensions(("x-authorization" = json!(Requirement::account(Permission::WebhooksManage).needs(Feature::Webhooks))))
 )]
 #[post("/webhooks")]
 pub async fn create_webhook(
