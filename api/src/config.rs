@@ -312,6 +312,10 @@ pub struct RateLimitSettings {
         global = true
     )]
     pub joins_per_ip: Limit,
+
+    /// Requests per partner API key, shared by every instance.
+    #[arg(long = "rate-limit-api-key", env = "ROSTER_RATE_LIMIT_API_KEY", default_value = "6000/1m", global = true)]
+    pub api_key: Limit,
 }
 
 impl RateLimitSettings {
@@ -327,6 +331,7 @@ impl RateLimitSettings {
             verification_resend: off,
             invitations_per_account: off,
             joins_per_ip: off,
+            api_key: off,
         }
     }
 }

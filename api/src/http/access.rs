@@ -17,7 +17,6 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::http::Method;
 use actix_web::{FromRequest, HttpRequest, web};
-use chrono::{DateTime, Utc};
 use domain::access::{Requirement, Scope, Target};
 use domain::api_key::IpAllowList;
 use domain::plan::Plans;
@@ -28,6 +27,7 @@ use uuid::Uuid;
 use crate::auth::Credential;
 use crate::flows::{Actor, Grantor};
 use crate::http::problem::ApiError;
+use crate::http::rate_limit::{self, Bucket};
 use crate::state::AppState;
 
 /// The name of the OpenAPI extension that carries a route's requirement.
@@ -164,12 +164,8 @@ impl AccountCaller {
     /// checked: 404 for a user who is not a member or a key of another
     /// account; 401 for a key that is revoked, expired, rotated out, used
     /// from an address it does not allow, or whose creator has left.
-    pub fn member(
-        &self,
-        conn: &mut persistence::DbConnection,
-        catalogue: &Catalogue,
-        now: DateTime<Utc>,
-    ) -> Result<AccountMember, ApiError> {
+    pub fn member(&self, conn: &mut persistence::DbConnection, state: &AppState) -> Result<AccountMember, ApiError> {
+        let (catalogue, now) = (&state.catalogue, state.clock.now());
         match &self.credential {
             Credential::User(user) => AccountMember::resolve(conn, catalogue, self.account_id, user.id),
             Credential::ApiKey(presented) => {
@@ -186,6 +182,11 @@ impl AccountCaller {
                 }
                 let creator =
                     memberships::find(conn, key.account_id, key.created_by)?.ok_or(ApiError::Unauthenticated)?;
+                let hit = [Bucket::ApiKey.hit(Some(key.id.to_string()))];
+                if let Err(refused) = rate_limit::count_all(conn, &state.settings.rate_limits, now, &hit) {
+                    state.metrics.count_refusal(Bucket::ApiKey.name());
+                    return Err(refused);
+                }
                 if key.last_used_at.is_none_or(|at| now - at >= chrono::Duration::minutes(1)) {
                     let ip = presented.client_ip.map(|ip| ip.to_string());
                     api_keys::touch(conn, key.id, ip.as_deref(), now)?;
@@ -268,7 +269,7 @@ impl FromRequest for AccountMember {
             state
                 .db(move |conn| {
                     let catalogue = &shared.catalogue;
-                    let member = caller.member(conn, catalogue, shared.clock.now())?;
+                    let member = caller.member(conn, &shared)?;
                     // A key is never "the member themselves".
                     let is_self = member.api_key.is_none() && subject == Some(member.user_id);
                     let mut target = Target { group, member_groups: Vec::new(), is_self };

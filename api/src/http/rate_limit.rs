@@ -34,6 +34,8 @@ pub enum Bucket {
     Invitations,
     /// Joins through links, by client address.
     Joins,
+    /// Requests made with a partner API key, by key.
+    ApiKey,
 }
 
 impl Bucket {
@@ -48,6 +50,7 @@ impl Bucket {
             Bucket::VerificationResend => "verification-resend",
             Bucket::Invitations => "invitations",
             Bucket::Joins => "joins",
+            Bucket::ApiKey => "api-key",
         }
     }
 
@@ -61,6 +64,7 @@ impl Bucket {
             Bucket::VerificationResend => limits.verification_resend.0,
             Bucket::Invitations => limits.invitations_per_account.0,
             Bucket::Joins => limits.joins_per_ip.0,
+            Bucket::ApiKey => limits.api_key.0,
         }
     }
 

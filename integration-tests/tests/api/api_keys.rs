@@ -2,7 +2,7 @@
 //! used as `Authorization: Bearer roster_…` on the account's endpoints only,
 //! never worth more than their creator holds at the time of the call.
 
-use integration_tests::{SignedIn, TestApp, on_both_backends};
+use integration_tests::{Backend, SignedIn, TestApp, for_both_backends, on_both_backends};
 use serde_json::{Value, json};
 
 on_both_backends!(
@@ -12,6 +12,7 @@ on_both_backends!(
     a_key_is_refused_outside_its_allow_list_and_when_mistyped,
     a_backend_checks_authorization_with_a_key,
 );
+for_both_backends!(each_key_has_its_own_rate_limit);
 
 struct Fixture {
     owner: SignedIn,
@@ -225,4 +226,26 @@ async fn a_backend_checks_authorization_with_a_key(app: TestApp) {
     app.post(&checks, Some(mute["secret"].as_str().unwrap()), ask("members:read"))
         .await
         .expect_problem(403, "forbidden");
+}
+
+async fn each_key_has_its_own_rate_limit(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, |s| s.rate_limits.api_key = "2/1m".parse().unwrap()).await else {
+        return;
+    };
+    let f = fixture(&app).await;
+    let members = format!("/v1/accounts/{}/members", f.account);
+    let body = json!({"name": "K", "partner_id": f.partner, "permissions": ["members:read"]});
+    let busy = create_key(&app, &f.owner, &f.account, body.clone()).await;
+    let calm = create_key(&app, &f.owner, &f.account, body).await;
+    let (busy, calm) = (busy["secret"].as_str().unwrap(), calm["secret"].as_str().unwrap());
+    app.get(&members, Some(busy)).await.expect_status(200);
+    app.get(&members, Some(busy)).await.expect_status(200);
+    let refused = app.get(&members, Some(busy)).await;
+    refused.expect_problem(429, "rate_limited");
+    assert!(refused.headers.contains_key("retry-after") && refused.headers.contains_key("ratelimit-policy"));
+    app.get(&members, Some(calm)).await.expect_status(200);
+    // People signed in are not counted against keys.
+    app.get(&members, Some(&f.owner.access_token)).await.expect_status(200);
+    app.advance(chrono::Duration::minutes(1)).await;
+    app.get(&members, Some(busy)).await.expect_status(200);
 }

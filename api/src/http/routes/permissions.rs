@@ -1,7 +1,6 @@
 use actix_web::{HttpResponse, get, post, web};
-use chrono::{DateTime, Utc};
 use domain::access::{Requirement, Target};
-use domain::{Catalogue, HeldRole, Permission};
+use domain::{HeldRole, Permission};
 use persistence::memberships;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -81,14 +80,14 @@ const ABOUT_A_MEMBER: Requirement = Requirement::account(Permission::MembersRead
 /// `None` when `target` is not a member.
 fn roles_seen_by(
     conn: &mut persistence::DbConnection,
-    catalogue: &Catalogue,
+    state: &AppState,
     caller: &AccountCaller,
     target: Uuid,
-    now: DateTime<Utc>,
 ) -> Result<Option<Vec<HeldRole>>, ApiError> {
+    let catalogue = &state.catalogue;
     let Some(user) = caller.user_id() else {
         // An API key: a backend asking about its users. Never "self".
-        let key = caller.member(conn, catalogue, now)?;
+        let key = caller.member(conn, state)?;
         caller.authorize(catalogue, &key.roles, &Target::default())?;
         return Ok(memberships::find(conn, caller.account_id, target)?.map(|membership| membership.held_roles()));
     };
@@ -121,11 +120,7 @@ pub async fn check_authorization(
     let request = body.0;
     // The hot path of every integration: one blocking hop, one query.
     let (target, shared) = (request.user_id, state.clone());
-    let roles = state
-        .db(move |conn| {
-            Ok(roles_seen_by(conn, &shared.catalogue, &caller, target, shared.clock.now())?.unwrap_or_default())
-        })
-        .await?;
+    let roles = state.db(move |conn| Ok(roles_seen_by(conn, &shared, &caller, target)?.unwrap_or_default())).await?;
     if request.permissions.is_empty() || request.permissions.len() > 100 {
         return Err(ApiError::field("permissions", "out_of_range", "Ask about 1 to 100 permissions."));
     }
@@ -182,8 +177,7 @@ pub async fn get_member_permissions(
     let held = state
         .db(move |conn| {
             // Unlike a check, a listing names a member: 404 for anyone else.
-            let roles =
-                roles_seen_by(conn, &shared.catalogue, &caller, user, shared.clock.now())?.ok_or(ApiError::NotFound)?;
+            let roles = roles_seen_by(conn, &shared, &caller, user)?.ok_or(ApiError::NotFound)?;
             Ok(shared.catalogue.effective(&roles, group))
         })
         .await?;
