@@ -127,16 +127,12 @@ pub fn create_key(
 /// Owners and administrators hear of every new key: a key is a door into
 /// the account.
 fn tell_administrators(conn: &mut DbConnection, ctx: &Ctx<'_>, key: &ApiKey, partner: &Partner) -> Result<(), Shared> {
-    let administrative: Vec<Uuid> = persistence::roles::list_visible(conn, key.account_id)?
-        .into_iter()
-        .filter(|role| {
-            matches!(role.held(None).kind, RoleKind::BuiltIn(BuiltInRole::Owner | BuiltInRole::Administrator))
-        })
-        .map(|role| role.id)
-        .collect();
+    let administrators = super::emails_of_holders(conn, key.account_id, |role| {
+        matches!(role.kind, RoleKind::BuiltIn(BuiltInRole::Owner | BuiltInRole::Administrator))
+    })?;
     let account = persistence::accounts::find(conn, key.account_id)?.map(|a| a.name).unwrap_or_default();
     let keys_url = ctx.link(&format!("/v1/accounts/{}/api-keys/{}", key.account_id, key.id));
-    let emails: Vec<_> = persistence::memberships::emails_holding(conn, key.account_id, &administrative)?
+    let emails: Vec<_> = administrators
         .iter()
         .map(|recipient| {
             crate::email::templates::api_key_created(&crate::email::templates::ApiKeyCreatedEmail {

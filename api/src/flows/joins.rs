@@ -8,7 +8,7 @@ use domain::join::{JoinLinkLimits, JoinRequestStatus, LinkUnusable};
 use domain::membership::{Admission, AdmissionRefused, Candidate, check_admission};
 use persistence::join_links::{self, JoinLink, NewJoinLink};
 use persistence::join_requests::{self, JoinRequest, NewJoinRequest};
-use persistence::{DbConnection, StoreError, accounts, groups, memberships, roles, write_transaction};
+use persistence::{DbConnection, StoreError, accounts, groups, memberships, write_transaction};
 use uuid::Uuid;
 
 use super::audit::Event;
@@ -173,15 +173,13 @@ pub fn join(
 
 /// One email to each member who may review the request (account-wide).
 fn notify_reviewers(conn: &mut DbConnection, ctx: &Ctx<'_>, request: &JoinRequest) -> Result<(), JoinError> {
-    let reviewing: Vec<Uuid> = roles::list_visible(conn, request.account_id)?
-        .into_iter()
-        .filter(|role| ctx.catalogue.role_permissions(&role.held(None)).contains(Permission::JoinRequestsReview))
-        .map(|role| role.id)
-        .collect();
+    let reviewers = super::emails_of_holders(conn, request.account_id, |role| {
+        ctx.catalogue.role_permissions(role).contains(Permission::JoinRequestsReview)
+    })?;
     let requester = &request.requester;
     let name = format!("{} {}", requester.first_name, requester.last_name).trim().to_owned();
     let review_url = ctx.link(&format!("/v1/accounts/{}/join-requests?status=pending", request.account_id));
-    let emails: Vec<_> = memberships::emails_holding(conn, request.account_id, &reviewing)?
+    let emails: Vec<_> = reviewers
         .iter()
         .map(|recipient| {
             templates::join_request_received(&JoinRequestEmail {

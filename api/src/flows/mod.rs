@@ -153,6 +153,21 @@ pub enum Shared {
     Store(#[from] StoreError),
 }
 
+/// The email addresses of the account's members holding (account-wide) a
+/// role that `keep` picks: who is told about something.
+pub(crate) fn emails_of_holders(
+    conn: &mut persistence::DbConnection,
+    account: Uuid,
+    keep: impl Fn(&domain::HeldRole) -> bool,
+) -> Result<Vec<String>, StoreError> {
+    let roles: Vec<Uuid> = persistence::roles::list_visible(conn, account)?
+        .into_iter()
+        .filter(|role| keep(&role.held(None)))
+        .map(|role| role.id)
+        .collect();
+    persistence::memberships::emails_holding(conn, account, &roles)
+}
+
 /// The conversions every family error needs, through its `Shared` variant.
 macro_rules! family_error {
     ($name:ident) => {

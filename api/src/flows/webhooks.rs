@@ -250,14 +250,12 @@ pub fn disabled_by_system(
         .change("enabled", true, false)
         .set("reason", reason);
     ctx.record(conn, event)?;
-    let managing: Vec<Uuid> = persistence::roles::list_visible(conn, endpoint.account_id)?
-        .into_iter()
-        .filter(|role| ctx.catalogue.role_permissions(&role.held(None)).contains(domain::Permission::WebhooksManage))
-        .map(|role| role.id)
-        .collect();
+    let managers = super::emails_of_holders(conn, endpoint.account_id, |role| {
+        ctx.catalogue.role_permissions(role).contains(domain::Permission::WebhooksManage)
+    })?;
     let account = persistence::accounts::find(conn, endpoint.account_id)?.map(|a| a.name).unwrap_or_default();
     let settings_url = ctx.link(&format!("/v1/accounts/{}/webhooks/{}", endpoint.account_id, endpoint.id));
-    let emails: Vec<_> = persistence::memberships::emails_holding(conn, endpoint.account_id, &managing)?
+    let emails: Vec<_> = managers
         .iter()
         .map(|recipient| {
             crate::email::templates::webhook_disabled(recipient, &account, &endpoint.url, reason, &settings_url)
