@@ -17,7 +17,7 @@ use crate::auth::passwords::{self, PasswordHasher};
 use crate::auth::sealing::SealingKey;
 use crate::config::Settings;
 use crate::email::transport::EmailTransport;
-use crate::flows::{Actor, Ctx, Origin};
+use crate::flows::{Actor, Ctx, Deployment, Origin};
 use crate::http::access::RouteRequirements;
 use crate::http::cors::AllowedOrigins;
 use crate::http::extract::{self, BodyLimit};
@@ -71,21 +71,28 @@ pub fn open_database(settings: &Settings) -> Result<persistence::DbConnection, S
     Ok(conn)
 }
 
+/// The permission catalogue, the plans and the sealing key, as configured.
+pub fn load_deployment(settings: &Settings) -> Result<Deployment, StartupError> {
+    Ok(Deployment {
+        catalogue: crate::catalogue::load(settings).map_err(StartupError::Catalogue)?,
+        plans: crate::plans::load(settings).map_err(StartupError::Plans)?,
+        secrets: SealingKey::load(settings)?,
+        public_url: settings.public_url.clone(),
+    })
+}
+
 /// The job runner over `pool`, delivering email as configured.
 fn job_runner(
     settings: &Settings,
     pool: DbPool,
-    catalogue: domain::Catalogue,
+    deployment: Arc<Deployment>,
     clock: Arc<dyn Clock>,
-    secrets: Arc<SealingKey>,
 ) -> Result<JobRunner, StartupError> {
     JobRunner::new(
         pool,
-        secrets,
+        deployment,
         Reach { private_networks: settings.webhook_allow_private_networks },
         clock,
-        catalogue,
-        settings.public_url.clone(),
         EmailTransport::from_url(&settings.email_transport).map_err(StartupError::Email)?,
         settings.email_from.parse().map_err(|e| StartupError::Email(format!("invalid ROSTER_EMAIL_FROM: {e}")))?,
         std::time::Duration::from_millis(settings.jobs_poll_ms),
@@ -106,10 +113,9 @@ pub async fn run_jobs_until_idle(
     clock: Arc<dyn Clock>,
     only: Option<&[String]>,
 ) -> Result<usize, StartupError> {
-    let catalogue = crate::catalogue::load(settings).map_err(StartupError::Catalogue)?;
+    let deployment = Arc::new(load_deployment(settings)?);
     let pool = prepare_database(settings)?;
-    let secrets = Arc::new(SealingKey::load(settings)?);
-    let runner = job_runner(settings, pool, catalogue, clock, secrets)?;
+    let runner = job_runner(settings, pool, deployment, clock)?;
     runner.register_periodic().map_err(StartupError::Jobs)?;
     runner.run_kinds_until_idle(only).await.map_err(StartupError::Jobs)
 }
@@ -117,15 +123,13 @@ pub async fn run_jobs_until_idle(
 /// `roster accounts set-plan`: puts `account` on `plan`, recorded in its
 /// audit log as done by the system.
 pub fn set_account_plan(settings: &Settings, clock: Arc<dyn Clock>, account: Uuid, plan: &str) -> Result<(), String> {
-    let plans = crate::plans::load(settings)?;
-    let plan = plans.find(plan).ok_or_else(|| {
-        let known: Vec<&str> = plans.all().iter().map(|plan| plan.key.as_str()).collect();
+    let deployment = load_deployment(settings).map_err(|e| e.to_string())?;
+    let plan = deployment.plans.find(plan).ok_or_else(|| {
+        let known: Vec<&str> = deployment.plans.all().iter().map(|plan| plan.key.as_str()).collect();
         format!("no plan {plan:?}; the plans are {}", known.join(", "))
     })?;
-    let catalogue = crate::catalogue::load(settings)?;
-    let secrets = SealingKey::load(settings).map_err(|e| e.to_string())?;
     let mut conn = open_database(settings).map_err(|e| e.to_string())?;
-    let ctx = Ctx::new(&catalogue, &secrets, clock.now(), &settings.public_url, Actor::System, Origin::default());
+    let ctx = Ctx::new(&deployment, clock.now(), Actor::System, Origin::default());
     crate::flows::accounts::set_plan(&mut conn, &ctx, account, &plan.key).map_err(|e| e.to_string())
 }
 
@@ -143,14 +147,12 @@ pub struct Application {
 impl Application {
     pub fn build(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
         let tokens = TokenKeys::load(&settings)?;
-        let catalogue = crate::catalogue::load(&settings).map_err(StartupError::Catalogue)?;
-        let plans = crate::plans::load(&settings).map_err(StartupError::Plans)?;
+        let deployment = Arc::new(load_deployment(&settings)?);
         let pool = prepare_database(&settings)?;
         let mut conn = pool.get().map_err(persistence::StoreError::from)?;
-        persistence::roles::sync_templates(&mut conn, catalogue.templates(), clock.now())?;
+        persistence::roles::sync_templates(&mut conn, deployment.catalogue.templates(), clock.now())?;
         drop(conn);
-        let secrets = Arc::new(SealingKey::load(&settings)?);
-        let jobs = Arc::new(job_runner(&settings, pool.clone(), catalogue.clone(), clock.clone(), secrets.clone())?);
+        let jobs = Arc::new(job_runner(&settings, pool.clone(), deployment.clone(), clock.clone())?);
         jobs.register_periodic().map_err(StartupError::Jobs)?;
         passwords::warm_up();
         let passwords = PasswordHasher::start(
@@ -164,7 +166,7 @@ impl Application {
             listener.local_addr().map_err(|source| StartupError::Bind { address: settings.bind, source })?.port();
         tracing::info!(port, database = %settings.database_url, "roster listening");
         let workers = settings.workers;
-        let document = openapi::document_for(&catalogue);
+        let document = openapi::document_for(&deployment.catalogue);
         let requirements = RouteRequirements::from_document(&document).map_err(StartupError::Routes)?;
         let methods = RouteMethods::from_document(&document);
         let origins =
@@ -172,12 +174,10 @@ impl Application {
         let run_jobs = settings.jobs;
         let state = web::Data::new(AppState {
             pool,
-            catalogue,
-            plans,
+            deployment,
             clock,
             tokens,
             passwords,
-            secrets,
             reach: Reach { private_networks: settings.webhook_allow_private_networks },
             requirements,
             methods,

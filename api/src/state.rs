@@ -1,15 +1,13 @@
 use std::sync::Arc;
 
 use actix_web::web;
-use domain::plan::Plans;
-use domain::{Catalogue, Clock};
+use domain::Clock;
 use persistence::{DbConnection, DbPool};
 
 use crate::auth::jwt::TokenKeys;
 use crate::auth::passwords::PasswordHasher;
-use crate::auth::sealing::SealingKey;
 use crate::config::Settings;
-use crate::flows::{Actor, Ctx, Origin};
+use crate::flows::{Actor, Ctx, Deployment, Origin};
 use crate::http::access::RouteRequirements;
 use crate::http::methods::RouteMethods;
 use crate::http::problem::ApiError;
@@ -21,14 +19,11 @@ use crate::outbound::Reach;
 /// What every handler shares: built once at start-up, read-only afterwards.
 pub struct AppState {
     pub pool: DbPool,
-    pub catalogue: Catalogue,
-    /// What each plan includes; the account's plan gates features.
-    pub plans: Plans,
+    /// The catalogue, plans and keys flows consult.
+    pub deployment: Arc<Deployment>,
     pub clock: Arc<dyn Clock>,
     pub tokens: TokenKeys,
     pub passwords: PasswordHasher,
-    /// Seals stored secrets (webhook signing secrets).
-    pub secrets: Arc<SealingKey>,
     /// Where webhooks may be sent.
     pub reach: Reach,
     /// What each account-scoped route requires, as its handler declares it.
@@ -96,8 +91,7 @@ impl RunFlow for web::Data<AppState> {
     {
         let state = self.clone();
         self.db(move |conn| {
-            let (settings, now) = (&state.settings, state.clock.now());
-            let ctx = Ctx::new(&state.catalogue, &state.secrets, now, &settings.public_url, actor, origin);
+            let ctx = Ctx::new(&state.deployment, state.clock.now(), actor, origin);
             Ok(work(conn, &ctx)?)
         })
         .await

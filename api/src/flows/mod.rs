@@ -21,6 +21,7 @@ pub mod webhooks;
 use chrono::{DateTime, Utc};
 
 use crate::auth::sealing::SealingKey;
+use domain::plan::Plans;
 use domain::{Catalogue, GrantRefused, TooManyRoles};
 use persistence::{QueryError, StoreError};
 use uuid::Uuid;
@@ -46,10 +47,23 @@ pub struct Origin {
     pub user_agent: Option<String>,
 }
 
-/// What every flow needs besides its input: the catalogue, the time of the
-/// change, the public URL links are built from, and who asked from where.
+/// What the deployment is configured with that flows consult: loaded once
+/// at start-up and shared by the server, the job runner and the commands.
+pub struct Deployment {
+    pub catalogue: Catalogue,
+    /// What each plan includes; the account's plan gates features and seats.
+    pub plans: Plans,
+    /// Seals secrets that are stored but cannot be digests.
+    pub secrets: SealingKey,
+    /// The base of the links in emails.
+    pub public_url: String,
+}
+
+/// What every flow needs besides its input: the deployment's catalogue,
+/// plans and keys, the time of the change, and who asked from where.
 pub struct Ctx<'a> {
     pub catalogue: &'a Catalogue,
+    pub plans: &'a Plans,
     /// Seals secrets that are stored but cannot be digests.
     pub secrets: &'a SealingKey,
     pub now: DateTime<Utc>,
@@ -62,15 +76,17 @@ pub struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(
-        catalogue: &'a Catalogue,
-        secrets: &'a SealingKey,
-        now: DateTime<Utc>,
-        public_url: &'a str,
-        actor: Actor,
-        origin: Origin,
-    ) -> Self {
-        Ctx { catalogue, secrets, now, public_url, actor, origin, actor_name: std::sync::OnceLock::new() }
+    pub fn new(deployment: &'a Deployment, now: DateTime<Utc>, actor: Actor, origin: Origin) -> Self {
+        Ctx {
+            catalogue: &deployment.catalogue,
+            plans: &deployment.plans,
+            secrets: &deployment.secrets,
+            now,
+            public_url: &deployment.public_url,
+            actor,
+            origin,
+            actor_name: std::sync::OnceLock::new(),
+        }
     }
 }
 

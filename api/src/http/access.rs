@@ -165,7 +165,7 @@ impl AccountCaller {
     /// account; 401 for a key that is revoked, expired, rotated out, used
     /// from an address it does not allow, or whose creator has left.
     pub fn member(&self, conn: &mut persistence::DbConnection, state: &AppState) -> Result<AccountMember, ApiError> {
-        let (catalogue, now) = (&state.catalogue, state.clock.now());
+        let (catalogue, now) = (&state.deployment.catalogue, state.clock.now());
         match &self.credential {
             Credential::User(user) => AccountMember::resolve(conn, catalogue, self.account_id, user.id),
             Credential::ApiKey(presented) => {
@@ -268,7 +268,7 @@ impl FromRequest for AccountMember {
             let shared = state.clone();
             state
                 .db(move |conn| {
-                    let catalogue = &shared.catalogue;
+                    let catalogue = &shared.deployment.catalogue;
                     let member = caller.member(conn, &shared)?;
                     // A key is never "the member themselves".
                     let is_self = member.api_key.is_none() && subject == Some(member.user_id);
@@ -282,7 +282,7 @@ impl FromRequest for AccountMember {
                         target.member_groups = persistence::groups::of_membership(conn, membership.id)?;
                     }
                     caller.authorize(catalogue, &member.roles, &target)?;
-                    check_plan(conn, &shared.plans, caller.account_id, caller.requirement)?;
+                    check_plan(conn, &shared.deployment.plans, caller.account_id, caller.requirement)?;
                     Ok(member)
                 })
                 .await

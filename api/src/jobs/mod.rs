@@ -18,16 +18,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Duration as Span, Utc};
-use domain::{Catalogue, Clock};
+use domain::Clock;
 use lettre::message::Mailbox;
 use persistence::jobs::{self, ClaimedJob};
 use persistence::{DbConnection, DbPool};
 use tokio::sync::Notify;
 
-use crate::auth::sealing::SealingKey;
 use crate::email::transport::EmailTransport;
 use crate::email::{self, OutgoingEmail};
-use crate::flows::{Actor, Ctx, Origin, imports};
+use crate::flows::{Actor, Ctx, Deployment, Origin, imports};
 use crate::outbound::Reach;
 
 /// How long a claimed job is kept from other workers.
@@ -59,13 +58,12 @@ pub enum Outcome {
 
 pub struct JobRunner {
     pub pool: DbPool,
-    pub secrets: Arc<SealingKey>,
+    /// The catalogue, plans and keys flows consult.
+    pub deployment: Arc<Deployment>,
     /// Where webhooks may be sent, and the client that sends them.
     pub reach: Reach,
     pub webhook_client: reqwest::Client,
     pub clock: Arc<dyn Clock>,
-    pub catalogue: Catalogue,
-    pub public_url: String,
     pub email_transport: EmailTransport,
     pub email_from: Mailbox,
     /// How often an idle lane looks for due jobs (others' work, retries).
@@ -86,11 +84,9 @@ impl JobRunner {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         pool: DbPool,
-        secrets: Arc<SealingKey>,
+        deployment: Arc<Deployment>,
         reach: Reach,
         clock: Arc<dyn Clock>,
-        catalogue: Catalogue,
-        public_url: String,
         email_transport: EmailTransport,
         email_from: Mailbox,
         poll: Duration,
@@ -98,12 +94,10 @@ impl JobRunner {
     ) -> Result<Self, String> {
         Ok(Self {
             pool,
-            secrets,
+            deployment,
             reach,
             webhook_client: crate::outbound::client(reach).map_err(|e| e.to_string())?,
             clock,
-            catalogue,
-            public_url,
             email_transport,
             email_from,
             poll,
@@ -303,10 +297,10 @@ impl JobRunner {
 
     /// Runs blocking work with a system [`Ctx`] for this moment.
     async fn with_ctx(&self, work: impl FnOnce(&mut DbConnection, &Ctx<'_>) -> Outcome + Send + 'static) -> Outcome {
-        let (catalogue, public_url, secrets) = (self.catalogue.clone(), self.public_url.clone(), self.secrets.clone());
+        let deployment = self.deployment.clone();
         let outcome = self
             .blocking(move |conn, now| {
-                let ctx = Ctx::new(&catalogue, &secrets, now, &public_url, Actor::System, Origin::default());
+                let ctx = Ctx::new(&deployment, now, Actor::System, Origin::default());
                 Ok(work(conn, &ctx))
             })
             .await;

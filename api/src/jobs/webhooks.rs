@@ -64,11 +64,11 @@ impl JobRunner {
     /// Every signature the delivery carries: the current secret's, and the
     /// previous secret's while a rotation overlaps.
     fn signatures(&self, endpoint: &Endpoint, delivery: &Delivery, now: DateTime<Utc>) -> Result<String, String> {
-        let mut secrets = vec![self.secrets.open(&endpoint.secret_sealed).map_err(|e| e.to_string())?];
+        let mut secrets = vec![self.deployment.secrets.open(&endpoint.secret_sealed).map_err(|e| e.to_string())?];
         if let Some((sealed, until)) = &endpoint.previous_secret
             && *until > now
         {
-            secrets.push(self.secrets.open(sealed).map_err(|e| e.to_string())?);
+            secrets.push(self.deployment.secrets.open(sealed).map_err(|e| e.to_string())?);
         }
         let signed: Option<Vec<String>> = secrets
             .iter()

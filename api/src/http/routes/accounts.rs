@@ -62,7 +62,7 @@ pub async fn create_account(
     body: JsonBody<AccountNameRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (name,) = (("name", AccountName::parse(&body.0.name)),).parse_fields()?;
-    let plan = state.plans.default_plan().key.clone();
+    let plan = state.deployment.plans.default_plan().key.clone();
     let account =
         state.flow(Actor::User(me.id), origin, move |conn, ctx| flows::create(conn, ctx, me.id, &name, &plan)).await?;
     Ok(HttpResponse::Created()
@@ -141,7 +141,7 @@ pub async fn get_account_plan(state: web::Data<AppState>, member: AccountMember)
             Ok((stored, accounts::seats_used(conn, account_id, now)?))
         })
         .await?;
-    let plan = state.plans.of_account(&stored);
+    let plan = state.deployment.plans.of_account(&stored);
     Ok(HttpResponse::Ok().json(PlanView {
         key: plan.key.clone(),
         name: plan.name.clone(),

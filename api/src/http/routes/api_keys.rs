@@ -271,7 +271,7 @@ pub async fn create_api_key(
     let allowed_ips =
         IpAllowList::parse(&request.allowed_ips).map_err(|e| errors.push(field_error("allowed_ips", e))).ok();
     let permissions =
-        crate::http::routes::roles::parse_permissions(&state.catalogue, &request.permissions, &mut errors);
+        crate::http::routes::roles::parse_permissions(&state.deployment.catalogue, &request.permissions, &mut errors);
     let (Some(name), Some(expires_at), Some(allowed_ips)) = (name, expires_at, allowed_ips) else {
         return Err(ApiError::Validation(errors));
     };

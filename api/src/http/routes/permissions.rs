@@ -37,6 +37,7 @@ pub struct PermissionCatalogue {
 #[get("/permissions")]
 pub async fn list_permissions(state: web::Data<AppState>, _me: CurrentUser) -> HttpResponse {
     let permissions = state
+        .deployment
         .catalogue
         .entries()
         .iter()
@@ -84,7 +85,7 @@ fn roles_seen_by(
     caller: &AccountCaller,
     target: Uuid,
 ) -> Result<Option<Vec<HeldRole>>, ApiError> {
-    let catalogue = &state.catalogue;
+    let catalogue = &state.deployment.catalogue;
     let Some(user) = caller.user_id() else {
         // An API key: a backend asking about its users. Never "self".
         let key = caller.member(conn, state)?;
@@ -127,7 +128,7 @@ pub async fn check_authorization(
     let unknown: Vec<_> = request
         .permissions
         .iter()
-        .filter(|key| !state.catalogue.contains(key))
+        .filter(|key| !state.deployment.catalogue.contains(key))
         .map(|key| {
             field_error(
                 "permissions",
@@ -138,8 +139,11 @@ pub async fn check_authorization(
     if !unknown.is_empty() {
         return Err(ApiError::Validation(unknown));
     }
-    let mut missing: Vec<String> =
-        request.permissions.into_iter().filter(|key| !state.catalogue.holds(&roles, request.group_id, key)).collect();
+    let mut missing: Vec<String> = request
+        .permissions
+        .into_iter()
+        .filter(|key| !state.deployment.catalogue.holds(&roles, request.group_id, key))
+        .collect();
     missing.sort();
     missing.dedup();
     Ok(HttpResponse::Ok().json(AuthorizationCheckResponse { allowed: missing.is_empty(), missing }))
@@ -178,7 +182,7 @@ pub async fn get_member_permissions(
         .db(move |conn| {
             // Unlike a check, a listing names a member: 404 for anyone else.
             let roles = roles_seen_by(conn, &shared, &caller, user)?.ok_or(ApiError::NotFound)?;
-            Ok(shared.catalogue.effective(&roles, group))
+            Ok(shared.deployment.catalogue.effective(&roles, group))
         })
         .await?;
     Ok(HttpResponse::Ok().json(EffectivePermissions { permissions: held.keys().map(str::to_owned).collect() }))

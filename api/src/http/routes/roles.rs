@@ -122,8 +122,9 @@ fn respond_with_role(status: actix_web::http::StatusCode, role: Role, catalogue:
 pub async fn list_roles(state: web::Data<AppState>, member: AccountMember) -> Result<HttpResponse, ApiError> {
     let account = member.account_id;
     let found = state.db(move |conn| Ok(roles::list_visible(conn, account)?)).await?;
-    Ok(HttpResponse::Ok()
-        .json(RoleList { items: found.into_iter().map(|role| RoleView::new(role, &state.catalogue)).collect() }))
+    Ok(HttpResponse::Ok().json(RoleList {
+        items: found.into_iter().map(|role| RoleView::new(role, &state.deployment.catalogue)).collect(),
+    }))
 }
 
 /// Define a custom role (needs `roles:manage`, and every permission it grants).
@@ -150,12 +151,12 @@ pub async fn create_role(
     }
     let name = RoleName::parse(&request.name).map_err(|e| errors.push(field_error("name", e))).ok();
     let description = parse_description(&request.description, &mut errors);
-    let permissions = parse_permissions(&state.catalogue, &request.permissions, &mut errors);
+    let permissions = parse_permissions(&state.deployment.catalogue, &request.permissions, &mut errors);
     let Some(name) = name.filter(|_| errors.is_empty()) else { return Err(ApiError::Validation(errors)) };
     let draft = RoleDraft { key: request.key, name: name.into_inner(), description, permissions };
     let by = member.grantor();
     let role = state.flow(member.actor(), origin, move |conn, ctx| flows::create(conn, ctx, &by, draft)).await?;
-    Ok(respond_with_role(actix_web::http::StatusCode::CREATED, role, &state.catalogue))
+    Ok(respond_with_role(actix_web::http::StatusCode::CREATED, role, &state.deployment.catalogue))
 }
 
 /// Read a role; `ETag` is its version for `If-Match`.
@@ -173,7 +174,7 @@ pub async fn get_role(
 ) -> Result<HttpResponse, ApiError> {
     let (account, id) = path.into_inner();
     let role = state.db(move |conn| Ok(roles::find_visible(conn, account, id)?)).await?.ok_or(ApiError::NotFound)?;
-    Ok(respond_with_role(actix_web::http::StatusCode::OK, role, &state.catalogue))
+    Ok(respond_with_role(actix_web::http::StatusCode::OK, role, &state.deployment.catalogue))
 }
 
 /// Change a custom role. With `If-Match`, only if unchanged since read.
@@ -212,7 +213,8 @@ pub async fn update_role(
         .ok()
         .flatten();
     let description = patch.description.as_deref().map(|d| parse_description(d, &mut errors));
-    let permissions = patch.permissions.as_deref().map(|keys| parse_permissions(&state.catalogue, keys, &mut errors));
+    let permissions =
+        patch.permissions.as_deref().map(|keys| parse_permissions(&state.deployment.catalogue, keys, &mut errors));
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
@@ -222,7 +224,7 @@ pub async fn update_role(
     let role = state
         .flow(member.actor(), origin, move |conn, ctx| flows::update(conn, ctx, &by, id, patch, if_match.as_deref()))
         .await?;
-    Ok(respond_with_role(actix_web::http::StatusCode::OK, role, &state.catalogue))
+    Ok(respond_with_role(actix_web::http::StatusCode::OK, role, &state.deployment.catalogue))
 }
 
 pub fn if_match(request: &HttpRequest) -> Option<String> {
