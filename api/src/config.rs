@@ -35,6 +35,9 @@ pub enum Command {
         #[command(subcommand)]
         command: AccountsCommand,
     },
+    /// Make an operator token: prints the token (give it to the billing
+    /// system) and the digest to set as ROSTER_OPERATOR_TOKEN_SHA256.
+    OperatorToken,
     /// Run the due background jobs (emails, imports, reminders, clean-up)
     /// until none is left, then exit.
     RunJobs {
@@ -134,6 +137,13 @@ pub struct Settings {
     /// The plan of new accounts (default: the first declared).
     #[arg(long, env = "ROSTER_DEFAULT_PLAN", global = true)]
     pub default_plan: Option<String>,
+
+    /// SHA-256 (64 hex digits) of the operator token that authenticates
+    /// `/v1/operator/…` (a billing system setting plans); `roster
+    /// operator-token` makes a token and its digest. Unset: that API
+    /// refuses every call.
+    #[arg(long, env = "ROSTER_OPERATOR_TOKEN_SHA256", global = true)]
+    pub operator_token_sha256: Option<crate::auth::operator::OperatorTokenDigest>,
 
     /// `aud` claim of issued access tokens.
     #[arg(long, env = "ROSTER_JWT_AUDIENCE", default_value = "roster", global = true)]

@@ -21,6 +21,12 @@ fn main() -> ExitCode {
             api::startup::set_account_plan(&cli.settings, Arc::new(SystemClock), account, &plan)
                 .map(|()| println!("account {account} is on plan {plan}"))
         }
+        Command::OperatorToken => {
+            let (token, digest) = api::auth::operator::generate();
+            println!("token:  {}\ndigest: {}", token.expose(), digest.to_hex());
+            println!("Set ROSTER_OPERATOR_TOKEN_SHA256={} and keep the token secret.", digest.to_hex());
+            Ok(())
+        }
         Command::Openapi => {
             openapi::document().to_pretty_json().map(|json| println!("{json}")).map_err(|e| e.to_string())
         }

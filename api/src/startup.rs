@@ -17,6 +17,7 @@ use crate::auth::passwords::{self, PasswordHasher};
 use crate::auth::sealing::SealingKey;
 use crate::config::Settings;
 use crate::email::transport::EmailTransport;
+use crate::flows::accounts::AccountError;
 use crate::flows::{Actor, Ctx, Deployment, Origin};
 use crate::http::access::RouteRequirements;
 use crate::http::cors::AllowedOrigins;
@@ -124,13 +125,12 @@ pub async fn run_jobs_until_idle(
 /// audit log as done by the system.
 pub fn set_account_plan(settings: &Settings, clock: Arc<dyn Clock>, account: Uuid, plan: &str) -> Result<(), String> {
     let deployment = load_deployment(settings).map_err(|e| e.to_string())?;
-    let plan = deployment.plans.find(plan).ok_or_else(|| {
-        let known: Vec<&str> = deployment.plans.all().iter().map(|plan| plan.key.as_str()).collect();
-        format!("no plan {plan:?}; the plans are {}", known.join(", "))
-    })?;
     let mut conn = open_database(settings).map_err(|e| e.to_string())?;
     let ctx = Ctx::new(&deployment, clock.now(), Actor::System, Origin::default());
-    crate::flows::accounts::set_plan(&mut conn, &ctx, account, &plan.key).map_err(|e| e.to_string())
+    crate::flows::accounts::set_plan(&mut conn, &ctx, account, plan).map_err(|error| match error {
+        AccountError::UnknownPlan { key, known } => format!("no plan {key:?}; the plans are {}", known.join(", ")),
+        other => other.to_string(),
+    })
 }
 
 /// A bound, not yet running server.

@@ -129,6 +129,8 @@ pub enum RowProblem {
     TooManyRoles,
     /// The uploader no longer holds `imports:manage` in the account.
     UploaderLostAccess,
+    /// Every seat of the account's plan is taken; says which plan and limit.
+    SeatLimitReached(String),
 }
 
 impl From<crate::membership::AdmissionRefused> for RowProblem {
@@ -157,6 +159,7 @@ impl RowProblem {
             RowProblem::EmailPolicyRefused => "email_policy_refused",
             RowProblem::TooManyRoles => "too_many_roles",
             RowProblem::UploaderLostAccess => "uploader_lost_access",
+            RowProblem::SeatLimitReached(_) => "seat_limit_reached",
         }
     }
 
@@ -168,7 +171,7 @@ impl RowProblem {
 impl fmt::Display for RowProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RowProblem::MalformedRow(reason) => write!(f, "{reason}"),
+            RowProblem::MalformedRow(reason) | RowProblem::SeatLimitReached(reason) => write!(f, "{reason}"),
             RowProblem::InvalidEmail(reason) => write!(f, "The email is not valid: {reason}"),
             RowProblem::InvalidName { column, reason } => write!(f, "The {column} is not valid: {reason}"),
             RowProblem::DuplicateRow { first } => {

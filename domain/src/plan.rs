@@ -144,10 +144,44 @@ impl Plans {
     }
 }
 
-/// Whether `wanted` more seats fit: members plus pending invitations may
-/// not pass the plan's limit.
-pub fn seats_fit(plan: &Plan, used: u64, wanted: u64) -> bool {
-    plan.seats.is_none_or(|limit| used + wanted <= u64::from(limit))
+/// Every seat of the account's plan is taken: members plus pending
+/// invitations reached its limit. A downgrade below the seats in use
+/// removes nobody; it only refuses new seats.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "The account's plan ({plan}) allows {limit} seats (members plus pending invitations) and all are taken; \
+     revoke a pending invitation, remove a member or move to a plan with more seats."
+)]
+pub struct SeatLimitReached {
+    pub plan: String,
+    pub limit: u32,
+}
+
+impl Plan {
+    /// How many more seats fit beside `used`; `None`: no limit.
+    pub fn free_seats(&self, used: u64) -> Option<u64> {
+        self.seats.map(|limit| u64::from(limit).saturating_sub(used))
+    }
+
+    /// Takes one more seat beside `used`.
+    pub fn take_seat(&self, used: u64) -> Result<(), SeatLimitReached> {
+        match self.free_seats(used) {
+            Some(0) => Err(self.seats_taken()),
+            _ => Ok(()),
+        }
+    }
+
+    /// The refusal when no seat is left.
+    pub fn seats_taken(&self) -> SeatLimitReached {
+        SeatLimitReached { plan: self.name.clone(), limit: self.seats.unwrap_or(0) }
+    }
+}
+
+impl Plans {
+    /// Whether any plan limits seats: without one, nobody needs to count.
+    pub fn limit_seats(&self) -> bool {
+        self.plans.iter().any(|plan| plan.seats.is_some())
+    }
 }
 
 #[cfg(test)]
@@ -167,7 +201,8 @@ mod tests {
         let plans = Plans::built_in();
         assert_eq!(plans.default_plan().key, BUILT_IN);
         assert!(Feature::ALL.iter().all(|f| plans.default_plan().includes(*f)));
-        assert!(seats_fit(plans.default_plan(), 1_000_000, 1));
+        assert_eq!(plans.default_plan().take_seat(1_000_000), Ok(()));
+        assert!(!plans.limit_seats());
     }
 
     #[test]
@@ -180,7 +215,32 @@ mod tests {
         assert_eq!(names, ["professional"]);
         assert_eq!(plans.of_account("gone").key, "basic");
         let basic = plans.find("basic").unwrap();
-        assert!(seats_fit(basic, 4, 1) && !seats_fit(basic, 5, 1) && !seats_fit(basic, 3, 3));
+        assert!(plans.limit_seats());
+        assert_eq!(basic.take_seat(4), Ok(()));
+        let refused = basic.take_seat(5).unwrap_err();
+        assert_eq!(refused, SeatLimitReached { plan: "basic".to_owned(), limit: 5 });
+        assert!(refused.to_string().contains("(basic) allows 5 seats"));
+        assert_eq!((basic.free_seats(3), basic.free_seats(9)), (Some(2), Some(0)));
+    }
+
+    proptest::proptest! {
+        /// A seat is taken exactly while fewer than the limit are used, and
+        /// the free seats say how many more takes succeed.
+        #[test]
+        fn seats_never_pass_the_limit(limit in proptest::option::of(0u32..100), used in 0u64..200) {
+            let plan = plan("p", &[], limit);
+            let mut taken = used;
+            while plan.take_seat(taken).is_ok() && taken < 300 {
+                taken += 1;
+            }
+            match limit {
+                Some(limit) => {
+                    proptest::prop_assert_eq!(taken, used.max(u64::from(limit)));
+                    proptest::prop_assert_eq!(plan.free_seats(used), Some(u64::from(limit).saturating_sub(used)));
+                }
+                None => proptest::prop_assert_eq!(taken, 300),
+            }
+        }
     }
 
     #[test]

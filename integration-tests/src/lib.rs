@@ -98,6 +98,9 @@ pub struct SignedIn {
 
 pub const PASSWORD: &str = "correct horse battery";
 
+/// The operator token every test server accepts (its SHA-256 is configured).
+pub const OPERATOR_TOKEN: &str = "test-operator-token-0123456789abcdef";
+
 impl TestApp {
     /// Starts a server on `backend`. `None` when PostgreSQL cannot be had
     /// outside CI (the harness has said so loudly); under `CI=true` that
@@ -135,6 +138,7 @@ impl TestApp {
         // Every test signs its users in from 127.0.0.1; the limits are
         // tested by tests that set them.
         settings.rate_limits = api::config::RateLimitSettings::off();
+        settings.operator_token_sha256 = Some(api::auth::secrets::digest(OPERATOR_TOKEN).parse().expect("a digest"));
         adjust(&mut settings);
         let clock = Arc::new(ManualClock::starting_at(SystemClock.now()));
         let app = Application::build(settings.clone(), clock.clone()).expect("the server starts");
@@ -237,6 +241,10 @@ impl TestApp {
 
     pub async fn delete(&self, path: &str, token: Option<&str>) -> Reply {
         self.request(Method::DELETE, path, token, None).await
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.request(Method::PUT, path, token, Some(body)).await
     }
 
     pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Reply {

@@ -60,6 +60,14 @@ impl std::fmt::Debug for PresentedKey {
     }
 }
 
+/// The token of `Authorization: Bearer <token>`, if the request has one.
+pub(crate) fn bearer_token(req: &HttpRequest) -> Option<&str> {
+    req.headers().get(header::AUTHORIZATION).and_then(|value| value.to_str().ok()).and_then(|value| {
+        let (scheme, token) = value.split_once(' ')?;
+        scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+    })
+}
+
 /// Reads the bearer token: an API key (`roster_…`, refused here when its
 /// checksum is wrong, without a database read) or an access token
 /// (verified locally).
@@ -67,15 +75,7 @@ pub(crate) fn credential(req: &HttpRequest) -> Result<Credential, ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::internal("application state is not registered"))?;
-    let token = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| {
-            let (scheme, token) = value.split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-        })
-        .ok_or(ApiError::Unauthenticated)?;
+    let token = bearer_token(req).ok_or(ApiError::Unauthenticated)?;
     if domain::api_key::looks_like_key(token) {
         domain::api_key::check(token).map_err(|_| ApiError::Unauthenticated)?;
         let client_ip = crate::http::extract::client_ip(req);

@@ -4,9 +4,10 @@
 
 mod current_user;
 pub mod jwt;
+pub mod operator;
 pub mod passwords;
 pub mod sealing;
 pub mod secrets;
 
 pub use current_user::CurrentUser;
-pub(crate) use current_user::{Credential, authenticate, credential};
+pub(crate) use current_user::{Credential, authenticate, bearer_token, credential};

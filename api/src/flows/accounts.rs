@@ -13,6 +13,9 @@ use super::{Ctx, Shared, family_error};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
+    /// The deployment's plans file declares no such plan; these it does.
+    #[error("no plan {key:?}")]
+    UnknownPlan { key: String, known: Vec<String> },
     #[error(transparent)]
     Shared(Shared),
 }
@@ -91,9 +94,13 @@ pub fn update_preferences(
     })
 }
 
-/// Puts an account on a plan; nothing else changes (a downgrade removes
-/// nobody).
+/// Puts an account on a plan of the deployment; nothing else changes (a
+/// downgrade removes nobody, it only refuses new seats and features).
 pub fn set_plan(conn: &mut DbConnection, ctx: &Ctx<'_>, account: Uuid, plan: &str) -> Result<(), AccountError> {
+    if ctx.plans.find(plan).is_none() {
+        let known = ctx.plans.all().iter().map(|plan| plan.key.clone()).collect();
+        return Err(AccountError::UnknownPlan { key: plan.to_owned(), known });
+    }
     write_transaction(conn, |conn| {
         let before = accounts::plan_of(conn, account)?.ok_or(Shared::NotFound)?;
         accounts::set_plan(conn, account, plan, ctx.now)?;

@@ -122,6 +122,7 @@ fn actor_name(conn: &mut DbConnection, actor: Actor) -> Result<String, StoreErro
             None => "deleted API key".to_owned(),
         },
         Actor::Anonymous => "anonymous".to_owned(),
+        Actor::Operator => "operator".to_owned(),
         Actor::System => "Roster".to_owned(),
     })
 }
@@ -131,6 +132,7 @@ fn actor_parts(actor: Actor) -> (&'static str, Option<Uuid>) {
         Actor::User(id) => ("user", Some(id)),
         Actor::ApiKey(id) => ("api_key", Some(id)),
         Actor::Anonymous => ("anonymous", None),
+        Actor::Operator => ("operator", None),
         Actor::System => ("system", None),
     }
 }

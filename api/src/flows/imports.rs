@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use super::audit::Event;
 use super::invitations::{accept_url, sender_verified};
+use super::seats::Seats;
 use super::{Actor, Ctx, Shared, family_error};
 use crate::auth::secrets::OpaqueToken;
 use crate::email::templates::{self, ImportSummaryEmail, InvitationEmail};
@@ -195,6 +196,7 @@ pub fn process_batch(conn: &mut DbConnection, ctx: &Ctx<'_>, id: Uuid) -> Result
         if import.status == ImportStatus::Completed {
             return Ok(Some(import));
         }
+        let seats = Seats::hold(conn, ctx, import.account_id)?;
         let rows = imports::pending_rows(conn, &import, BATCH_ROWS)?;
         let account = load_account(conn, import.account_id)?;
         let uploader = load_uploader(conn, catalogue, &import)?;
@@ -218,6 +220,8 @@ pub fn process_batch(conn: &mut DbConnection, ctx: &Ctx<'_>, id: Uuid) -> Result
 
         let clock = InvitationClock::new(now, account.preferences.ttl);
         let next_reminder_at = clock.next_reminder_at(&account.preferences.reminders);
+        // Rows take the free seats in file order; the rows past them are refused.
+        let mut free_seats = seats.free(conn, now)?;
         let mut results = Vec::with_capacity(rows.len());
         let mut offers = Vec::new();
         for (row, request) in rows.iter().zip(&requests) {
@@ -233,9 +237,18 @@ pub fn process_batch(conn: &mut DbConnection, ctx: &Ctx<'_>, id: Uuid) -> Result
                 });
                 continue;
             };
-            match request.as_ref().map_err(Clone::clone).and_then(|request| {
-                judge(catalogue, &account, &uploader, &known, request).map(|offer| (request, offer))
-            }) {
+            let judged = request.as_ref().map_err(Clone::clone).and_then(|request| {
+                let offer = judge(catalogue, &account, &uploader, &known, request)?;
+                match free_seats.as_mut() {
+                    Some(0) => Err(RowProblem::SeatLimitReached(seats.refusal().to_string())),
+                    Some(free) => {
+                        *free -= 1;
+                        Ok((request, offer))
+                    }
+                    None => Ok((request, offer)),
+                }
+            });
+            match judged {
                 Ok((request, offer)) => {
                     offers.push((results.len(), request, offer, OpaqueToken::generate()));
                     results.push(RowResult {

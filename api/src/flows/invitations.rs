@@ -11,6 +11,7 @@ use persistence::{DbConnection, StoreError, accounts, memberships, users, write_
 use uuid::Uuid;
 
 use super::audit::Event;
+use super::seats::Seats;
 use super::users::Registration;
 use super::{Actor, Ctx, Grantor, Shared, family_error};
 use crate::auth::secrets::{self, OpaqueToken};
@@ -94,6 +95,7 @@ pub fn invite(
     request: InviteRequest,
 ) -> Result<Invited, InvitationError> {
     write_transaction(conn, |conn| {
+        let seats = Seats::hold(conn, ctx, by.account_id)?;
         let assignments = super::roles::grantable(conn, ctx, by, &request.assignments)?;
         let preferences =
             accounts::invitation_preferences(conn, by.account_id)?.ok_or(InvitationError::Shared(Shared::NotFound))?;
@@ -111,6 +113,7 @@ pub fn invite(
             has_user: existing_user.is_some(),
         };
         check_admission(&candidate, Admission::Invitation(preferences.email_policy))?;
+        seats.take_one(conn, ctx.now)?;
         let token = OpaqueToken::generate();
         let clock = InvitationClock::new(ctx.now, preferences.ttl);
         let next_reminder_at = clock.next_reminder_at(&preferences.reminders);
@@ -202,10 +205,15 @@ pub fn resend(conn: &mut DbConnection, ctx: &Ctx<'_>, by: &Grantor, id: Uuid) ->
         if !sender_verified(conn, by.user_id)? {
             return Err(InvitationError::SenderUnverified);
         }
+        let seats = Seats::hold(conn, ctx, account)?;
         let invitation = invitations::find(conn, account, id)?.ok_or(InvitationError::Shared(Shared::NotFound))?;
         let preferences =
             accounts::invitation_preferences(conn, account)?.ok_or(InvitationError::Shared(Shared::NotFound))?;
         let clock = invitation.clock.resend(ctx.now, preferences.ttl).map_err(refused)?;
+        // A pending invitation holds its seat already; a lapsed one takes one again.
+        if invitation.clock.status_at(ctx.now) != InvitationStatus::Pending {
+            seats.take_one(conn, ctx.now)?;
+        }
         let token = OpaqueToken::generate();
         let next_reminder_at = clock.next_reminder_at(&preferences.reminders);
         let resent =

@@ -12,6 +12,7 @@ use persistence::{DbConnection, StoreError, accounts, groups, memberships, write
 use uuid::Uuid;
 
 use super::audit::Event;
+use super::seats::Seats;
 use super::{Ctx, Grantor, Shared, family_error};
 use crate::auth::secrets::{self, OpaqueToken};
 use crate::email::templates::{self, JoinRequestEmail};
@@ -224,6 +225,7 @@ pub fn approve(
     wanted: &[(String, Option<Uuid>)],
 ) -> Result<JoinRequest, JoinError> {
     write_transaction(conn, |conn| {
+        let seats = Seats::hold(conn, ctx, by.account_id)?;
         let request = join_requests::find(conn, by.account_id, id)?.ok_or(JoinError::Shared(Shared::NotFound))?;
         request.status.decide(JoinRequestStatus::Approved).map_err(JoinError::AlreadyDecided)?;
         let granted = super::roles::grantable(conn, ctx, by, wanted)?;
@@ -233,6 +235,7 @@ pub fn approve(
             ..Candidate::default()
         };
         check_admission(&candidate, Admission::JoinRequest)?;
+        seats.take_one(conn, ctx.now)?;
         decide(conn, ctx, &request, JoinRequestStatus::Approved, Some(by.user_id), None)?;
         let held: Vec<(Uuid, Option<Uuid>)> = granted.iter().map(|role| (role.role_id, role.group_id)).collect();
         let groups: Vec<Uuid> = request.group_id.into_iter().collect();

@@ -14,6 +14,7 @@ pub mod invitations;
 pub mod joins;
 pub mod members;
 pub mod roles;
+pub mod seats;
 pub mod sessions;
 pub mod users;
 pub mod webhooks;
@@ -33,6 +34,8 @@ pub enum Actor {
     User(Uuid),
     /// A partner's API key.
     ApiKey(Uuid),
+    /// Whoever runs the deployment, through the operator API.
+    Operator,
     /// Someone not signed in (registering, declining through a link).
     Anonymous,
     /// Roster itself: background jobs.
@@ -165,6 +168,8 @@ pub enum Shared {
     /// The signed-in user's row is gone (deleted since the token was issued).
     #[error("the signed-in user no longer exists")]
     UserGone,
+    #[error(transparent)]
+    SeatLimit(#[from] domain::plan::SeatLimitReached),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

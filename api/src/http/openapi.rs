@@ -44,6 +44,7 @@ use crate::http::routes;
         (name = "audit", description = "The account's append-only audit log"),
         (name = "webhooks", description = "Signed notifications of the account's changes (Standard Webhooks)"),
         (name = "partners", description = "Authorized partners and their API keys"),
+        (name = "operator", description = "What the deployment's operator (or its billing system) does to accounts, with the operator token"),
         (name = "operations", description = "Health and readiness probes"),
     ),
     components(schemas(
@@ -236,6 +237,18 @@ fn add_security_scheme(api: &mut OpenApi) {
                 .build(),
         ),
     );
+    components.add_security_scheme(
+        "operator",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some(
+                    "The operator token, whose SHA-256 the deployment has as `ROSTER_OPERATOR_TOKEN_SHA256` \
+                     (`roster operator-token` makes one).",
+                ))
+                .build(),
+        ),
+    );
 }
 
 /// Error responses that follow from an operation's shape: a secured one can
@@ -251,7 +264,7 @@ fn add_standard_errors(api: &mut OpenApi) {
         ("Unauthenticated", "Missing, invalid or expired access token", ApiError::Unauthenticated),
         (
             "Forbidden",
-            "The caller is a member but lacks the permission (`forbidden`), or the account's plan lacks the feature (`plan_upgrade_required`, naming `feature` and the `plans` that include it)",
+            "The caller is a member but lacks the permission (`forbidden`), or the account's plan lacks the feature (`plan_upgrade_required`, naming `feature` and the `plans` that include it), or, where the operation adds a member or a pending invitation, every seat of the plan is taken (`seat_limit_reached`)",
             ApiError::Forbidden(domain::Permission::SettingsManage.key().to_owned()),
         ),
         ("NotFound", "No such resource, or the caller cannot see it", ApiError::NotFound),
@@ -368,6 +381,9 @@ fn describe_who_may_call(operation: &mut Operation, secured: bool) {
             }
             who.push_str(" Anyone else gets 404, whether or not the account exists.");
             who
+        }
+        None if operation.tags.iter().flatten().any(|tag| tag == "operator") => {
+            "The operator only (the operator token); nobody when none is configured.".to_owned()
         }
         None if secured => "Any signed-in user.".to_owned(),
         None => "Anyone; no sign-in needed.".to_owned(),

@@ -135,6 +135,9 @@ pub enum ApiError {
     /// The account's plan does not include `feature`; `plans` do.
     #[error("the plan lacks {feature}")]
     PlanUpgradeRequired { feature: &'static str, plans: Vec<String> },
+    /// Every seat of the account's plan is taken.
+    #[error(transparent)]
+    SeatLimitReached(#[from] domain::plan::SeatLimitReached),
     /// Every password hashing thread stayed busy for the whole wait.
     #[error("password hashing is saturated")]
     Overloaded,
@@ -319,6 +322,12 @@ impl ApiError {
                     format!("The account's plan does not include {feature}; these plans do: {}.", plans.join(", "))
                 },
             ),
+            SeatLimitReached(refused) => (
+                StatusCode::FORBIDDEN,
+                "seat_limit_reached",
+                "No seat is left on the account's plan",
+                refused.to_string(),
+            ),
             RateLimited { retry_after, .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
@@ -443,6 +452,7 @@ impl From<Shared> for ApiError {
                 ApiError::field(field, "unknown_group", "There is no such group in this account.")
             }
             Shared::UserGone => ApiError::Unauthenticated,
+            Shared::SeatLimit(refused) => ApiError::SeatLimitReached(refused),
             Shared::Store(error) => error.into(),
         }
     }
@@ -477,6 +487,11 @@ impl From<AdmissionRefused> for ApiError {
 impl From<AccountError> for ApiError {
     fn from(error: AccountError) -> Self {
         match error {
+            AccountError::UnknownPlan { key, known } => ApiError::field(
+                "plan",
+                "unknown_plan",
+                format!("There is no plan {key:?}; the plans are {}.", known.join(", ")),
+            ),
             AccountError::Shared(shared) => shared.into(),
         }
     }

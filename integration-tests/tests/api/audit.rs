@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use diesel::prelude::*;
 use futures_util::future::{join, join_all};
-use integration_tests::{Backend, PASSWORD, Reply, SignedIn, TestApp, on_both_backends, roster_binary};
+use integration_tests::{Backend, OPERATOR_TOKEN, PASSWORD, Reply, SignedIn, TestApp, on_both_backends, roster_binary};
 use persistence::DatabaseUrl;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -30,6 +30,7 @@ enum Expected {
     User(String),
     ApiKey(String),
     Anonymous,
+    Operator,
 }
 
 /// Calls operations, each with its own request id, and remembers what each
@@ -74,6 +75,13 @@ impl<'a> Script<'a> {
     fn by_key(&mut self, key: &str) {
         if let Some(last) = self.calls.last_mut() {
             last.2 = Expected::ApiKey(key.to_owned());
+        }
+    }
+
+    /// The last call was made with the operator token.
+    fn by_operator(&mut self) {
+        if let Some(last) = self.calls.last_mut() {
+            last.2 = Expected::Operator;
         }
     }
 
@@ -140,6 +148,10 @@ async fn every_write_operation_records_an_event_by_its_actor(app: TestApp) {
     let account = account.body["id"].as_str().unwrap().to_owned();
     let a = format!("/v1/accounts/{account}");
     s.call("update_account", M::PATCH, &a, t, Some(json!({"name": "Acme GmbH"})), None).await;
+    let operator_path = format!("/v1/operator/accounts/{account}/plan");
+    let plan = Some(json!({"plan": "unlimited"}));
+    s.call("operator_set_account_plan", M::PUT, &operator_path, Some(OPERATOR_TOKEN), plan, None).await;
+    s.by_operator();
     let preferences = json!({"invitation_ttl_days": 30});
     s.call("update_preferences", M::PATCH, &format!("{a}/preferences"), t, Some(preferences), None).await;
     let role = json!({"key": "support", "name": "Support", "permissions": ["members:read"]});
@@ -315,6 +327,7 @@ async fn every_write_operation_records_an_event_by_its_actor(app: TestApp) {
                 ("user", Some(id)) => Expected::User(id),
                 ("api_key", Some(id)) => Expected::ApiKey(id),
                 ("anonymous", None) => Expected::Anonymous,
+                ("operator", None) => Expected::Operator,
                 other => panic!("{operation}: unexpected actor {other:?}"),
             };
             assert_eq!(&actor, expected, "{operation} recorded the wrong actor");

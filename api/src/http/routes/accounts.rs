@@ -134,7 +134,13 @@ pub enum PlanFeatureName {
 )]
 #[get("/plan")]
 pub async fn get_account_plan(state: web::Data<AppState>, member: AccountMember) -> Result<HttpResponse, ApiError> {
-    let (account_id, now) = (member.account_id, state.clock.now());
+    Ok(HttpResponse::Ok().json(plan_view(&state, member.account_id).await?))
+}
+
+/// The account's plan with the seats it uses; 404 when there is no such
+/// account.
+pub(crate) async fn plan_view(state: &web::Data<AppState>, account_id: Uuid) -> Result<PlanView, ApiError> {
+    let now = state.clock.now();
     let (stored, used) = state
         .db(move |conn| {
             let stored = accounts::plan_of(conn, account_id)?.ok_or(ApiError::NotFound)?;
@@ -142,12 +148,12 @@ pub async fn get_account_plan(state: web::Data<AppState>, member: AccountMember)
         })
         .await?;
     let plan = state.deployment.plans.of_account(&stored);
-    Ok(HttpResponse::Ok().json(PlanView {
+    Ok(PlanView {
         key: plan.key.clone(),
         name: plan.name.clone(),
         features: plan.features.iter().map(|feature| feature.key()).collect(),
         seats: SeatsView { used, limit: plan.seats },
-    }))
+    })
 }
 
 /// Rename an account (needs `settings:manage`).

@@ -15,6 +15,7 @@ pub mod join_links;
 pub mod join_requests;
 pub mod me;
 pub mod members;
+pub mod operator;
 pub mod permissions;
 pub mod preferences;
 pub mod roles;
@@ -48,6 +49,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(members::leave_account)
             .service(invitee::list_my_invitations)
             .service(accounts::create_account)
+            .service(operator::operator_get_account_plan)
+            .service(operator::operator_set_account_plan)
             .service(
                 // Every account-scoped operation: the account is matched once,
                 // then the rest of the path against this scope's routes only.
