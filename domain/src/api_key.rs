@@ -70,9 +70,14 @@ fn checksum(random: &str) -> String {
 }
 
 /// Permissions no key may carry, whoever creates it: a key must not hand
-/// the account away, delete it, or mint further keys or webhooks.
-pub const NEVER_ON_A_KEY: [Permission; 4] =
-    [Permission::AccountDelete, Permission::OwnershipTransfer, Permission::PartnersManage, Permission::WebhooksManage];
+/// the account away, delete it, link it, or mint further keys or webhooks.
+pub const NEVER_ON_A_KEY: [Permission; 5] = [
+    Permission::AccountDelete,
+    Permission::OwnershipTransfer,
+    Permission::LinkedAccountsManage,
+    Permission::PartnersManage,
+    Permission::WebhooksManage,
+];
 
 /// Why a key cannot carry the permissions asked for.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -40,6 +40,9 @@ actions! {
     AccountPlanChanged => "account.plan_changed", "The account was put on another plan.";
     AccountPreferencesUpdated => "account.preferences_updated", "The account's invitation preferences changed.";
     AccountOwnershipTransferred => "account.ownership_transferred", "An owner made another member an owner.";
+    AccountLinkRequested => "account.link_requested", "An owner of a parent account asked to link a child account.";
+    AccountLinkAccepted => "account.link_accepted", "An owner of the child account accepted the link.";
+    AccountUnlinked => "account.unlinked", "A link between a parent and a child account ended (or its request was withdrawn or declined).";
     UserRegistered => "user.registered", "Someone registered.";
     UserProfileUpdated => "user.profile_updated", "A user changed their names.";
     UserEmailVerified => "user.email_verified", "A user proved their email address.";
@@ -62,6 +65,7 @@ actions! {
     MemberJoined => "member.joined", "Someone became a member (by invitation or approved join request).";
     MemberRemoved => "member.removed", "A member was removed.";
     MemberLeft => "member.left", "A member left the account.";
+    MemberLinkedRolesUpdated => "member.linked_roles_updated", "The roles a member holds in every linked account changed.";
     MemberRolesUpdated => "member.roles_updated", "A member's roles changed.";
     RoleCreated => "role.created", "A custom role was defined.";
     RoleUpdated => "role.updated", "A custom role changed.";

@@ -163,9 +163,7 @@ impl Catalogue {
             BuiltInRole::Administrator => self
                 .entries
                 .iter()
-                .filter(|entry| {
-                    entry.key != Permission::AccountDelete.key() && entry.key != Permission::OwnershipTransfer.key()
-                })
+                .filter(|entry| !Permission::is_owner_only_key(&entry.key))
                 .map(|entry| entry.key.clone())
                 .collect(),
         }
@@ -190,9 +188,7 @@ impl Catalogue {
         }
         roles.iter().filter(|role| role.group.is_none() || role.group == scope).any(|role| match &role.kind {
             RoleKind::BuiltIn(BuiltInRole::Owner) => true,
-            RoleKind::BuiltIn(BuiltInRole::Administrator) => {
-                key != Permission::AccountDelete.key() && key != Permission::OwnershipTransfer.key()
-            }
+            RoleKind::BuiltIn(BuiltInRole::Administrator) => !Permission::is_owner_only_key(key),
             RoleKind::Template => self.template(&role.key).is_some_and(|t| t.permissions.contains_key(key)),
             RoleKind::Custom(stored) => stored.contains_key(key),
         })

@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod account;
+pub mod account_link;
 pub mod api_key;
 pub mod audit;
 pub mod catalogue;

@@ -60,6 +60,17 @@ catalogue! {
     PartnersManage => "partners:manage", "Grant and revoke API keys for authorised partners.", admin_equivalent: true;
     AuditRead => "audit:read", "Read the audit log and run access reviews.", admin_equivalent: false;
     WebhooksManage => "webhooks:manage", "Configure webhooks.", admin_equivalent: false;
+    LinkedAccountsManage => "linked_accounts:manage", "Link the account to a parent or child account and extend members' roles to linked accounts.", admin_equivalent: true;
+}
+
+impl Permission {
+    /// What only owners hold: administrators hold every other permission.
+    pub const OWNER_ONLY: [Permission; 3] =
+        [Permission::AccountDelete, Permission::OwnershipTransfer, Permission::LinkedAccountsManage];
+
+    pub fn is_owner_only_key(key: &str) -> bool {
+        Self::OWNER_ONLY.iter().any(|permission| permission.key() == key)
+    }
 }
 
 /// Published and read as its key (`"members:read"`).

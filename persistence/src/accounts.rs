@@ -96,10 +96,14 @@ pub struct MemberAccount {
     pub account: Account,
     /// Every role held there, account-wide first.
     pub assignments: Vec<membership_repo::HeldAssignment>,
+    /// The parent account, when the access here is inherited through a
+    /// link (the roles are the parent's that apply in linked accounts).
+    pub inherited_from: Option<Uuid>,
 }
 
-/// The accounts `user` belongs to, in id order (ids are time-ordered
-/// UUIDv7, so this is creation order), after the cursor `after`.
+/// The accounts `user` belongs to or reaches through a parent account, in
+/// id order (ids are time-ordered UUIDv7, so this is creation order), after
+/// the cursor `after`. An account both ways is listed once, as a member.
 pub fn list_for_member(
     conn: &mut DbConnection,
     user: Uuid,
@@ -119,12 +123,23 @@ pub fn list_for_member(
     let rows: Vec<(String, AccountRow)> = query.load(conn)?;
     let membership_ids: Vec<&str> = rows.iter().map(|(id, _)| id.as_str()).collect();
     let mut roles = membership_repo::assignments_of(conn, &membership_ids)?;
-    rows.into_iter()
+    let mut found: Vec<MemberAccount> = rows
+        .into_iter()
         .map(|(membership_id, row)| {
             let assignments = roles.remove(&membership_id).unwrap_or_default();
-            Ok(MemberAccount { account: row.try_into()?, assignments })
+            Ok(MemberAccount { account: row.try_into()?, assignments, inherited_from: None })
         })
-        .collect()
+        .collect::<Result<_, StoreError>>()?;
+    for (account, parent, keys) in crate::account_links::inherited_accounts(conn, user, after, limit)? {
+        if found.iter().all(|member| member.account.id != account.id) {
+            let assignments =
+                keys.into_iter().map(|role_key| membership_repo::HeldAssignment { role_key, group_id: None }).collect();
+            found.push(MemberAccount { account, assignments, inherited_from: Some(parent) });
+        }
+    }
+    found.sort_by_key(|member| member.account.id);
+    found.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok(found)
 }
 
 /// The account's invitation settings, as stored.

@@ -223,25 +223,45 @@ pub struct Member {
     pub email: String,
     pub first_name: String,
     pub last_name: String,
-    /// Every role held, account-wide first.
+    /// Every role held, account-wide first. For someone whose access is
+    /// inherited: the parent's roles that apply here.
     pub assignments: Vec<HeldAssignment>,
     pub joined_at: DateTime<Utc>,
+    /// The parent account whose member this is, when the access here is
+    /// inherited through a link rather than a membership.
+    pub inherited_from: Option<Uuid>,
 }
 
-type MemberRow = (String, String, String, String, String, chrono::NaiveDateTime);
+type MemberRow = (String, String, String, String, String, String, chrono::NaiveDateTime);
 
-fn members_from_rows(conn: &mut DbConnection, rows: Vec<MemberRow>) -> Result<Vec<(String, Member)>, StoreError> {
+fn members_from_rows(
+    conn: &mut DbConnection,
+    account: Uuid,
+    rows: Vec<MemberRow>,
+) -> Result<Vec<(String, Member)>, StoreError> {
     let membership_ids: Vec<&str> = rows.iter().map(|row| row.0.as_str()).collect();
     let mut roles = assignments_of(conn, &membership_ids)?;
+    let own_account = ids::to_db(account);
+    let inherited: Vec<&str> = rows.iter().filter(|row| row.1 != own_account).map(|row| row.0.as_str()).collect();
+    let linked = crate::account_links::linked_role_keys(conn, &inherited)?;
     rows.into_iter()
-        .map(|(membership_id, user_id, email, first_name, last_name, joined_at)| {
+        .map(|(membership_id, account_id, user_id, email, first_name, last_name, joined_at)| {
+            let mut assignments = roles.remove(&membership_id).unwrap_or_default();
+            let inherited_from = if account_id == own_account {
+                None
+            } else {
+                let keys = linked.get(&membership_id);
+                assignments.retain(|a| a.group_id.is_none() && keys.is_some_and(|keys| keys.contains(&a.role_key)));
+                Some(ids::from_db(&account_id)?)
+            };
             let member = Member {
                 user_id: ids::from_db(&user_id)?,
                 email,
                 first_name,
                 last_name,
-                assignments: roles.remove(&membership_id).unwrap_or_default(),
+                assignments,
                 joined_at: time::from_db(joined_at),
+                inherited_from,
             };
             Ok((membership_id, member))
         })
@@ -272,12 +292,17 @@ pub fn load_members(
     account: Uuid,
     filter: MemberFilter<'_>,
 ) -> Result<Vec<(String, Member)>, StoreError> {
-    use crate::schema::users;
+    use crate::schema::{linked_roles, users};
+    let own = ids::to_db(account);
+    // Besides the members: the parent's members with roles that apply here
+    // (unless they are members here too). Their membership ids are UUIDv7
+    // like the others', so one order and one cursor serve both.
+    let parent = crate::account_links::active_parent(conn, account)?;
     let mut query = memberships::table
         .inner_join(users::table)
-        .filter(memberships::account_id.eq(ids::to_db(account)))
         .select((
             memberships::id,
+            memberships::account_id,
             users::id,
             users::email,
             users::first_name,
@@ -287,6 +312,34 @@ pub fn load_members(
         .order(memberships::id.asc())
         .limit(filter.limit)
         .into_boxed();
+    // Besides the members: the parent's members with roles that apply here
+    // (unless they are members here too). Their membership ids are UUIDv7
+    // like the others', so one order and one cursor serve both.
+    match parent {
+        Some(parent) => {
+            // The same table as the outer query's, so under another name.
+            let here = diesel::alias!(memberships as members_here);
+            let members_here = here
+                .filter(here.field(memberships::account_id).eq(own.clone()))
+                .select(here.field(memberships::user_id));
+            // Any role, or only the role filtered on.
+            let any_role = filter.role.is_none().into_sql::<diesel::sql_types::Bool>();
+            let role_key = filter.role.unwrap_or_default().to_owned();
+            let inherited =
+                linked_roles::table
+                    .filter(linked_roles::account_id.eq(ids::to_db(parent)))
+                    .filter(any_role.or(
+                        linked_roles::role_id.eq_any(roles::table.filter(roles::key.eq(role_key)).select(roles::id)),
+                    ))
+                    .select(linked_roles::membership_id);
+            query = query.filter(
+                memberships::account_id
+                    .eq(own.clone())
+                    .or(memberships::id.eq_any(inherited).and(memberships::user_id.ne_all(members_here))),
+            );
+        }
+        None => query = query.filter(memberships::account_id.eq(own.clone())),
+    }
     if let Some(user) = filter.user {
         query = query.filter(memberships::user_id.eq(ids::to_db(user)));
     }
@@ -301,7 +354,11 @@ pub fn load_members(
         let holders = role_assignments::table
             .inner_join(roles::table)
             .filter(roles::key.eq(role.to_owned()))
-            .filter(roles::account_id.is_null().or(roles::account_id.eq(ids::to_db(account))))
+            // The account's roles, and for inherited people the parent's.
+            .filter(
+                roles::account_id.is_null().or(roles::account_id
+                    .eq_any([Some(account), parent].into_iter().flatten().map(ids::to_db).collect::<Vec<_>>())),
+            )
             .select(role_assignments::membership_id);
         query = query.filter(memberships::id.eq_any(holders));
     }
@@ -318,7 +375,7 @@ pub fn load_members(
         query = query.filter(memberships::id.gt(after.to_owned()));
     }
     let rows: Vec<MemberRow> = query.load(conn)?;
-    members_from_rows(conn, rows)
+    members_from_rows(conn, account, rows)
 }
 
 /// Deletes a membership (its role assignments and group memberships go
@@ -383,5 +440,8 @@ pub fn replace_assignments(
             ))
             .execute(conn)?;
     }
+    let account_wide: Vec<Uuid> =
+        assignments.iter().filter(|(_, group)| group.is_none()).map(|(role, _)| *role).collect();
+    crate::account_links::prune_linked_roles(conn, membership, &account_wide)?;
     Ok(())
 }

@@ -434,7 +434,34 @@ diesel::joinable!(role_assignments -> roles (role_id));
 diesel::joinable!(api_keys -> partners (partner_id));
 diesel::joinable!(api_key_secrets -> api_keys (key_id));
 
+diesel::table! {
+    account_links (id) {
+        id -> Text,
+        parent_id -> Text,
+        child_id -> Text,
+        status -> Text,
+        requested_by -> Text,
+        requested_at -> Timestamp,
+        accepted_by -> Nullable<Text>,
+        accepted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    linked_roles (membership_id, role_id) {
+        membership_id -> Text,
+        role_id -> Text,
+        account_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(linked_roles -> memberships (membership_id));
+diesel::joinable!(linked_roles -> roles (role_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    account_links,
+    linked_roles,
     users,
     partners,
     api_keys,

@@ -261,6 +261,24 @@ pub fn api_key_created(email: &ApiKeyCreatedEmail<'_>) -> OutgoingEmail {
     }
 }
 
+/// To a child account's owners when a parent account asks to link it.
+pub fn account_link_requested(recipient: &str, parent_name: &str, child_name: &str, links_url: &str) -> OutgoingEmail {
+    let lines = vec![
+        format!("{parent_name} asked to link {child_name} under it as a linked account."),
+        format!(
+            "Once an owner of {child_name} accepts, the roles {parent_name} extends to its linked accounts apply in \
+             {child_name} too. Either side can end the link at any time."
+        ),
+        "If you do not know this account, decline the request.".to_owned(),
+    ];
+    OutgoingEmail {
+        recipient: recipient.to_owned(),
+        subject: format!("{parent_name} asks to link {child_name}"),
+        text_body: format!("{}\n\nThe request: {links_url}\n", lines.join("\n\n")),
+        html_body: html(&lines, (links_url, "Review the request")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

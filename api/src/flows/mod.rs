@@ -12,6 +12,7 @@ pub mod groups;
 pub mod imports;
 pub mod invitations;
 pub mod joins;
+pub mod links;
 pub mod members;
 pub mod roles;
 pub mod seats;

@@ -94,22 +94,16 @@ pub struct AccountMember {
 }
 
 impl AccountMember {
-    /// The membership of `user` in `account`, on a connection the caller
-    /// already holds. 404 for non-members.
+    /// `user` in `account`, as a member or through a parent account, on a
+    /// connection the caller already holds. 404 for anyone else.
     pub fn resolve(
         conn: &mut persistence::DbConnection,
         catalogue: &Catalogue,
         account_id: Uuid,
         user_id: Uuid,
     ) -> Result<AccountMember, ApiError> {
-        let membership = memberships::find(conn, account_id, user_id)?.ok_or(ApiError::NotFound)?;
-        Ok(Self::of(catalogue, membership))
-    }
-
-    /// The member for a membership already loaded.
-    pub fn of(catalogue: &Catalogue, membership: memberships::Membership) -> AccountMember {
-        let (account_id, user_id) = (membership.account_id, membership.user_id);
-        Self::holding(catalogue, account_id, user_id, membership.held_roles(), None)
+        let roles = roles_in(conn, catalogue, account_id, &[user_id])?.remove(&user_id).ok_or(ApiError::NotFound)?;
+        Ok(Self::holding(catalogue, account_id, user_id, roles, None))
     }
 
     fn holding(
@@ -135,6 +129,29 @@ impl AccountMember {
     pub fn grantor(&self) -> Grantor {
         Grantor { account_id: self.account_id, user_id: self.user_id, roles: self.roles.clone() }
     }
+}
+
+/// The roles each of `users` holds in `account`: as a member, and through
+/// a parent account whose roles apply in its linked children (what only
+/// owners hold never comes along). Users with neither are left out.
+pub fn roles_in(
+    conn: &mut persistence::DbConnection,
+    catalogue: &Catalogue,
+    account: Uuid,
+    users: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<HeldRole>>, ApiError> {
+    let mut found: HashMap<Uuid, Vec<HeldRole>> = memberships::find_many(conn, account, users)?
+        .into_iter()
+        .map(|(user, membership)| (user, membership.held_roles()))
+        .collect();
+    for (user, (_, roles)) in persistence::account_links::inherited_roles(conn, account, users)? {
+        let held = found.entry(user).or_default();
+        held.extend(roles.into_iter().map(|role| {
+            let granted = domain::account_link::inherited_permissions(&catalogue.role_permissions(&role.held(None)));
+            HeldRole { key: role.key, kind: domain::RoleKind::Custom(granted), group: None }
+        }));
+    }
+    Ok(found)
 }
 
 /// The signed-in caller, the account named in the path and the route's
@@ -180,8 +197,9 @@ impl AccountCaller {
                 if !allowed.allows(presented.client_ip) {
                     return Err(ApiError::Unauthenticated);
                 }
-                let creator =
-                    memberships::find(conn, key.account_id, key.created_by)?.ok_or(ApiError::Unauthenticated)?;
+                let creator = roles_in(conn, catalogue, key.account_id, &[key.created_by])?
+                    .remove(&key.created_by)
+                    .ok_or(ApiError::Unauthenticated)?;
                 let hit = [Bucket::ApiKey.hit(Some(key.id.to_string()))];
                 if let Err(refused) = rate_limit::count_all(conn, &state.settings.rate_limits, now, &hit) {
                     state.metrics.count_refusal(Bucket::ApiKey.name());
@@ -191,7 +209,7 @@ impl AccountCaller {
                     let ip = presented.client_ip.map(|ip| ip.to_string());
                     api_keys::touch(conn, key.id, ip.as_deref(), now)?;
                 }
-                let roles = crate::flows::api_keys::roles_of_key(catalogue, &creator.held_roles(), &key);
+                let roles = crate::flows::api_keys::roles_of_key(catalogue, &creator, &key);
                 Ok(AccountMember::holding(catalogue, key.account_id, key.created_by, roles, Some(key.id)))
             }
         }

@@ -44,6 +44,7 @@ use crate::http::routes;
         (name = "audit", description = "The account's append-only audit log"),
         (name = "webhooks", description = "Signed notifications of the account's changes (Standard Webhooks)"),
         (name = "partners", description = "Authorized partners and their API keys"),
+        (name = "linked-accounts", description = "A parent account's links to its children, and the roles that apply in them"),
         (name = "operator", description = "What the deployment's operator (or its billing system) does to accounts, with the operator token"),
         (name = "operations", description = "Health and readiness probes"),
     ),

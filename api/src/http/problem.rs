@@ -17,6 +17,7 @@ use crate::flows::groups::GroupError;
 use crate::flows::imports::ImportError;
 use crate::flows::invitations::InvitationError;
 use crate::flows::joins::JoinError;
+use crate::flows::links::LinkError;
 use crate::flows::members::MemberError;
 use crate::flows::roles::RoleError;
 use crate::flows::sessions::SessionError;
@@ -493,6 +494,30 @@ impl From<AccountError> for ApiError {
                 format!("There is no plan {key:?}; the plans are {}.", known.join(", ")),
             ),
             AccountError::Shared(shared) => shared.into(),
+        }
+    }
+}
+
+impl From<LinkError> for ApiError {
+    fn from(error: LinkError) -> Self {
+        match error {
+            LinkError::Refused(refused @ domain::account_link::LinkRefused::SelfLink) => {
+                ApiError::field("child_account_id", refused.code(), refused.to_string())
+            }
+            LinkError::Refused(refused) => conflict(refused.code(), refused.to_string()),
+            LinkError::UnknownAccount => {
+                ApiError::field("child_account_id", "unknown_account", "There is no account with this id.")
+            }
+            LinkError::NotAwaitingAcceptance => {
+                conflict("link_not_pending", "Only the child account accepts a link, and only while it is pending.")
+            }
+            LinkError::NotInheritable(refused) => ApiError::field("roles", "not_inheritable", refused.to_string()),
+            LinkError::RoleNotHeld(key) => ApiError::field(
+                "roles",
+                "role_not_held",
+                format!("The member does not hold {key:?} account-wide; give it to them first."),
+            ),
+            LinkError::Shared(shared) => shared.into(),
         }
     }
 }

@@ -152,6 +152,17 @@ async fn every_write_operation_records_an_event_by_its_actor(app: TestApp) {
     let plan = Some(json!({"plan": "unlimited"}));
     s.call("operator_set_account_plan", M::PUT, &operator_path, Some(OPERATOR_TOKEN), plan, None).await;
     s.by_operator();
+    let regional = app.post("/v1/accounts", t, json!({"name": "Acme EMEA"})).await.expect_status(201)["id"].clone();
+    let regional = regional.as_str().unwrap().to_owned();
+    let links = format!("{a}/linked-accounts");
+    let asked =
+        s.call("request_account_link", M::POST, &links, t, Some(json!({"child_account_id": regional})), None).await;
+    let link = asked.body["id"].as_str().unwrap().to_owned();
+    let accept = format!("/v1/accounts/{regional}/linked-accounts/{link}/accept");
+    s.call("accept_account_link", M::POST, &accept, t, Some(json!({})), None).await;
+    let linked_roles = format!("{a}/members/{owner_id}/linked-roles");
+    s.call("set_member_linked_roles", M::PUT, &linked_roles, t, Some(json!({"roles": []})), None).await;
+    s.call("delete_account_link", M::DELETE, &format!("{links}/{link}"), t, None, None).await;
     let preferences = json!({"invitation_ttl_days": 30});
     s.call("update_preferences", M::PATCH, &format!("{a}/preferences"), t, Some(preferences), None).await;
     let role = json!({"key": "support", "name": "Support", "permissions": ["members:read"]});

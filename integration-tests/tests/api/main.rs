@@ -18,6 +18,7 @@ mod idempotency;
 mod imports;
 mod invitations;
 mod joins;
+mod links;
 mod matrix;
 mod me;
 mod operations;

@@ -100,6 +100,9 @@ pub struct MyAccount {
     /// Every role I hold there: account-wide (`group_id` null) first, then
     /// inside groups.
     pub assignments: Vec<AssignmentView>,
+    /// Set when I am no member there but hold roles of its parent account
+    /// that apply in linked accounts: the parent's id.
+    pub inherited_from: Option<Uuid>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -129,6 +132,7 @@ pub async fn list_my_accounts(
             account: row.account.into(),
             roles: persistence::memberships::account_role_keys(&row.assignments),
             assignments: AssignmentView::all(row.assignments),
+            inherited_from: row.inherited_from,
         })
         .collect();
     Ok(HttpResponse::Ok().json(MyAccountsPage { items, next_cursor }))

@@ -38,6 +38,11 @@ pub struct MemberView {
     /// groups.
     pub assignments: Vec<AssignmentView>,
     pub joined_at: DateTime<Utc>,
+    /// Set when this person is no member here but holds roles of the parent
+    /// account that apply in its linked accounts (`assignments` lists
+    /// them): the parent's id. Their access ends when the link or the role
+    /// does; it is changed in the parent, not here.
+    pub inherited_from: Option<Uuid>,
 }
 
 impl From<Member> for MemberView {
@@ -50,6 +55,7 @@ impl From<Member> for MemberView {
             roles: memberships::account_role_keys(&member.assignments),
             assignments: AssignmentView::all(member.assignments),
             joined_at: member.joined_at,
+            inherited_from: member.inherited_from,
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod invitations;
 pub mod invitee;
 pub mod join_links;
 pub mod join_requests;
+pub mod links;
 pub mod me;
 pub mod members;
 pub mod operator;
@@ -106,6 +107,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
                     .service(api_keys::get_api_key)
                     .service(api_keys::revoke_api_key)
                     .service(api_keys::rotate_api_key)
+                    .service(links::request_account_link)
+                    .service(links::list_linked_accounts)
+                    .service(links::accept_account_link)
+                    .service(links::delete_account_link)
+                    .service(links::get_member_linked_roles)
+                    .service(links::set_member_linked_roles)
                     .service(webhooks::create_webhook)
                     .service(webhooks::list_webhooks)
                     .service(webhooks::get_webhook)

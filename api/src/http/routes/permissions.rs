@@ -1,13 +1,12 @@
 use actix_web::{HttpResponse, get, post, web};
 use domain::access::{Requirement, Target};
 use domain::{HeldRole, Permission};
-use persistence::memberships;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::CurrentUser;
-use crate::http::access::AccountCaller;
+use crate::http::access::{AccountCaller, roles_in};
 use crate::http::extract::JsonBody;
 use crate::http::openapi::PermissionKey;
 use crate::http::problem::{ApiError, field_error};
@@ -90,16 +89,16 @@ fn roles_seen_by(
         // An API key: a backend asking about its users. Never "self".
         let key = caller.member(conn, state)?;
         caller.authorize(catalogue, &key.roles, &Target::default())?;
-        return Ok(memberships::find(conn, caller.account_id, target)?.map(|membership| membership.held_roles()));
+        return Ok(roles_in(conn, catalogue, caller.account_id, &[target])?.remove(&target));
     };
-    let mut found = memberships::find_many(conn, caller.account_id, &[user, target])?;
-    let mine = found.remove(&user).ok_or(ApiError::NotFound)?.held_roles();
+    let mut found = roles_in(conn, catalogue, caller.account_id, &[user, target])?;
+    let mine = found.remove(&user).ok_or(ApiError::NotFound)?;
     let is_self = target == user;
     caller.authorize(catalogue, &mine, &Target { is_self, ..Target::default() })?;
     if is_self {
         return Ok(Some(mine));
     }
-    Ok(found.remove(&target).map(|membership| membership.held_roles()))
+    Ok(found.remove(&target))
 }
 
 /// May this person do that? Checks a member's effective permissions.

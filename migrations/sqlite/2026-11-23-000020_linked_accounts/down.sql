@@ -1,0 +1,2 @@
+DROP TABLE linked_roles;
+DROP TABLE account_links;
