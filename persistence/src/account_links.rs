@@ -163,14 +163,17 @@ pub fn active_parent(conn: &mut DbConnection, child: Uuid) -> Result<Option<Uuid
 }
 
 /// The roles of the parent's members among `users` that apply in `child`
-/// (none when `child` has no active parent): by user, with the parent.
-/// Only roles still held account-wide count.
-pub fn inherited_roles(
+/// through an active link, by user. Only roles still held account-wide
+/// count.
+pub(crate) fn inherited_roles(
     conn: &mut DbConnection,
     child: Uuid,
     users: &[Uuid],
-) -> Result<HashMap<Uuid, (Uuid, Vec<Role>)>, StoreError> {
-    let Some(parent) = active_parent(conn, child)? else { return Ok(HashMap::new()) };
+) -> Result<HashMap<Uuid, Vec<Role>>, StoreError> {
+    let parent = account_links::table
+        .filter(account_links::child_id.eq(ids::to_db(child)))
+        .filter(account_links::status.eq(LinkStatus::Active.key()))
+        .select(account_links::parent_id);
     let user_ids: Vec<String> = users.iter().copied().map(ids::to_db).collect();
     let still_held = role_assignments::table
         .filter(role_assignments::membership_id.eq(linked_roles::membership_id))
@@ -179,15 +182,15 @@ pub fn inherited_roles(
     let rows: Vec<(String, RoleRow)> = linked_roles::table
         .inner_join(memberships::table)
         .inner_join(roles::table)
-        .filter(linked_roles::account_id.eq(ids::to_db(parent)))
+        .filter(linked_roles::account_id.eq_any(parent))
         .filter(memberships::user_id.eq_any(&user_ids))
         .filter(diesel::dsl::exists(still_held))
         .select((memberships::user_id, RoleRow::as_select()))
         .load(conn)?;
     let (holders, role_rows): (Vec<String>, Vec<RoleRow>) = rows.into_iter().unzip();
-    let mut found: HashMap<Uuid, (Uuid, Vec<Role>)> = HashMap::new();
+    let mut found: HashMap<Uuid, Vec<Role>> = HashMap::new();
     for (role, user) in crate::roles::hydrate(conn, role_rows)?.into_iter().zip(holders) {
-        found.entry(ids::from_db(&user)?).or_insert_with(|| (parent, Vec::new())).1.push(role);
+        found.entry(ids::from_db(&user)?).or_default().push(role);
     }
     Ok(found)
 }

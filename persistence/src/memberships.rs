@@ -124,22 +124,61 @@ pub fn find_many(
     account: Uuid,
     users: &[Uuid],
 ) -> Result<HashMap<Uuid, Membership>, StoreError> {
+    Ok(access_of(conn, account, users, false)?
+        .into_iter()
+        .filter_map(|(user, access)| Some((user, access.membership?)))
+        .collect())
+}
+
+/// What a user holds in an account: their membership, and the roles of a
+/// parent account that apply there through an active link.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Access {
+    pub membership: Option<Membership>,
+    pub inherited: Vec<Role>,
+}
+
+/// What each of `users` holds in `account`, members or not, in the same
+/// single round trip as [`find_many`]: the parent's extended roles come
+/// from the same query. Users holding nothing are left out.
+pub fn access_in(conn: &mut DbConnection, account: Uuid, users: &[Uuid]) -> Result<HashMap<Uuid, Access>, StoreError> {
+    access_of(conn, account, users, true)
+}
+
+fn access_of(
+    conn: &mut DbConnection,
+    account: Uuid,
+    users: &[Uuid],
+    with_inherited: bool,
+) -> Result<HashMap<Uuid, Access>, StoreError> {
+    use crate::schema::account_links;
     let account_id = ids::to_db(account);
     let user_ids: Vec<String> = users.iter().copied().map(ids::to_db).collect();
-    let rows: Vec<(String, String, Option<String>, RoleRow)> = role_assignments::table
+    // Whether `account` is a linked child, asked in the same round trip
+    // (and always false without inherited roles wanted, so no lookup).
+    let is_child = diesel::dsl::exists(
+        account_links::table
+            .filter(account_links::child_id.eq(account_id.clone()))
+            .filter(account_links::status.eq(domain::account_link::LinkStatus::Active.key()))
+            .filter(with_inherited.into_sql::<diesel::sql_types::Bool>()),
+    );
+    let rows: Vec<(String, String, Option<String>, RoleRow, bool)> = role_assignments::table
         .inner_join(memberships::table)
         .inner_join(roles::table)
         .filter(memberships::account_id.eq(&account_id))
         .filter(memberships::user_id.eq_any(&user_ids))
-        .select((memberships::id, memberships::user_id, role_assignments::group_id, RoleRow::as_select()))
+        .select((memberships::id, memberships::user_id, role_assignments::group_id, RoleRow::as_select(), is_child))
         .load(conn)?;
-    let mut found: HashMap<Uuid, Membership> = HashMap::new();
+    let mut linked_child = false;
+    let mut found: HashMap<Uuid, Access> = HashMap::new();
     let mut holders = Vec::with_capacity(rows.len());
     let mut role_rows = Vec::with_capacity(rows.len());
-    for (membership, user, group, role) in rows {
+    for (membership, user, group, role, is_child) in rows {
+        linked_child |= is_child;
         let user = ids::from_db(&user)?;
-        if let std::collections::hash_map::Entry::Vacant(slot) = found.entry(user) {
-            slot.insert(Membership {
+        let access = found.entry(user).or_default();
+        if access.membership.is_none() {
+            access.membership = Some(Membership {
                 id: ids::from_db(&membership)?,
                 account_id: account,
                 user_id: user,
@@ -150,7 +189,7 @@ pub fn find_many(
         role_rows.push(role);
     }
     for (role, (user, group_id)) in crate::roles::hydrate(conn, role_rows)?.into_iter().zip(holders) {
-        if let Some(membership) = found.get_mut(&user) {
+        if let Some(membership) = found.get_mut(&user).and_then(|access| access.membership.as_mut()) {
             membership.assignments.push(Assignment { role, group_id });
         }
     }
@@ -164,15 +203,19 @@ pub fn find_many(
             .load(conn)?;
         for (membership, user) in bare {
             let user = ids::from_db(&user)?;
-            found.insert(
-                user,
-                Membership {
-                    id: ids::from_db(&membership)?,
-                    account_id: account,
-                    user_id: user,
-                    assignments: Vec::new(),
-                },
-            );
+            found.entry(user).or_default().membership = Some(Membership {
+                id: ids::from_db(&membership)?,
+                account_id: account,
+                user_id: user,
+                assignments: Vec::new(),
+            });
+        }
+    }
+    // The parent's roles: looked up only for a linked child, or for users
+    // the account itself does not know (who may hold nothing but those).
+    if with_inherited && (linked_child || users.iter().any(|user| !found.contains_key(user))) {
+        for (user, roles) in crate::account_links::inherited_roles(conn, account, users)? {
+            found.entry(user).or_default().inherited = roles;
         }
     }
     Ok(found)

@@ -140,17 +140,18 @@ pub fn roles_in(
     account: Uuid,
     users: &[Uuid],
 ) -> Result<HashMap<Uuid, Vec<HeldRole>>, ApiError> {
-    let mut found: HashMap<Uuid, Vec<HeldRole>> = memberships::find_many(conn, account, users)?
+    let found = memberships::access_in(conn, account, users)?
         .into_iter()
-        .map(|(user, membership)| (user, membership.held_roles()))
+        .map(|(user, access)| {
+            let mut held = access.membership.map(|membership| membership.held_roles()).unwrap_or_default();
+            held.extend(access.inherited.into_iter().map(|role| {
+                let granted =
+                    domain::account_link::inherited_permissions(&catalogue.role_permissions(&role.held(None)));
+                HeldRole { key: role.key, kind: domain::RoleKind::Custom(granted), group: None }
+            }));
+            (user, held)
+        })
         .collect();
-    for (user, (_, roles)) in persistence::account_links::inherited_roles(conn, account, users)? {
-        let held = found.entry(user).or_default();
-        held.extend(roles.into_iter().map(|role| {
-            let granted = domain::account_link::inherited_permissions(&catalogue.role_permissions(&role.held(None)));
-            HeldRole { key: role.key, kind: domain::RoleKind::Custom(granted), group: None }
-        }));
-    }
     Ok(found)
 }
 
