@@ -63,11 +63,33 @@ pub fn check_owner_kept(owners: i64, losing_one: bool) -> Result<(), LastOwner> 
     if losing_one && owners <= 1 { Err(LastOwner) } else { Ok(()) }
 }
 
+/// How stale a member's recorded last activity may get before a request
+/// writes it again: a write per member every few minutes, not per request.
+pub const ACTIVITY_RESOLUTION: chrono::Duration = chrono::Duration::minutes(5);
+
+/// Whether a request at `now` should record the member's activity.
+pub fn activity_stale(
+    last_active_at: Option<chrono::DateTime<chrono::Utc>>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> bool {
+    last_active_at.is_none_or(|at| now - at >= ACTIVITY_RESOLUTION)
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn activity_is_written_at_most_every_few_minutes() {
+        let now = chrono::Utc::now();
+        assert!(activity_stale(None, now));
+        assert!(!activity_stale(Some(now - chrono::Duration::minutes(4)), now));
+        assert!(activity_stale(Some(now - ACTIVITY_RESOLUTION), now));
+        // A clock that went backwards does not write every request.
+        assert!(!activity_stale(Some(now + chrono::Duration::minutes(1)), now));
+    }
 
     #[test]
     fn members_are_never_admitted_twice() {

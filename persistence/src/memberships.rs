@@ -18,6 +18,8 @@ pub struct Membership {
     pub account_id: Uuid,
     pub user_id: Uuid,
     pub assignments: Vec<Assignment>,
+    /// When the member last made an authenticated request in the account.
+    pub last_active_at: Option<DateTime<Utc>>,
 }
 
 /// One role held by a member, account-wide or inside one group.
@@ -162,18 +164,26 @@ fn access_of(
             .filter(account_links::status.eq(domain::account_link::LinkStatus::Active.key()))
             .filter(with_inherited.into_sql::<diesel::sql_types::Bool>()),
     );
-    let rows: Vec<(String, String, Option<String>, RoleRow, bool)> = role_assignments::table
+    type Row = (String, String, Option<chrono::NaiveDateTime>, Option<String>, RoleRow, bool);
+    let rows: Vec<Row> = role_assignments::table
         .inner_join(memberships::table)
         .inner_join(roles::table)
         .filter(memberships::account_id.eq(&account_id))
         .filter(memberships::user_id.eq_any(&user_ids))
-        .select((memberships::id, memberships::user_id, role_assignments::group_id, RoleRow::as_select(), is_child))
+        .select((
+            memberships::id,
+            memberships::user_id,
+            memberships::last_active_at,
+            role_assignments::group_id,
+            RoleRow::as_select(),
+            is_child,
+        ))
         .load(conn)?;
     let mut linked_child = false;
     let mut found: HashMap<Uuid, Access> = HashMap::new();
     let mut holders = Vec::with_capacity(rows.len());
     let mut role_rows = Vec::with_capacity(rows.len());
-    for (membership, user, group, role, is_child) in rows {
+    for (membership, user, last_active_at, group, role, is_child) in rows {
         linked_child |= is_child;
         let user = ids::from_db(&user)?;
         let access = found.entry(user).or_default();
@@ -183,6 +193,7 @@ fn access_of(
                 account_id: account,
                 user_id: user,
                 assignments: Vec::new(),
+                last_active_at: last_active_at.map(time::from_db),
             });
         }
         holders.push((user, group.as_deref().map(ids::from_db).transpose()?));
@@ -196,18 +207,19 @@ fn access_of(
     let without_roles: Vec<&String> =
         user_ids.iter().zip(users).filter(|(_, user)| !found.contains_key(user)).map(|(id, _)| id).collect();
     if !without_roles.is_empty() {
-        let bare: Vec<(String, String)> = memberships::table
+        let bare: Vec<(String, String, Option<chrono::NaiveDateTime>)> = memberships::table
             .filter(memberships::account_id.eq(&account_id))
             .filter(memberships::user_id.eq_any(without_roles))
-            .select((memberships::id, memberships::user_id))
+            .select((memberships::id, memberships::user_id, memberships::last_active_at))
             .load(conn)?;
-        for (membership, user) in bare {
+        for (membership, user, last_active_at) in bare {
             let user = ids::from_db(&user)?;
             found.entry(user).or_default().membership = Some(Membership {
                 id: ids::from_db(&membership)?,
                 account_id: account,
                 user_id: user,
                 assignments: Vec::new(),
+                last_active_at: last_active_at.map(time::from_db),
             });
         }
     }
@@ -270,12 +282,15 @@ pub struct Member {
     /// inherited: the parent's roles that apply here.
     pub assignments: Vec<HeldAssignment>,
     pub joined_at: DateTime<Utc>,
+    /// When they last made an authenticated request in the account (`None`
+    /// for someone whose access is inherited: that is the parent's).
+    pub last_active_at: Option<DateTime<Utc>>,
     /// The parent account whose member this is, when the access here is
     /// inherited through a link rather than a membership.
     pub inherited_from: Option<Uuid>,
 }
 
-type MemberRow = (String, String, String, String, String, String, chrono::NaiveDateTime);
+type MemberRow = (String, String, String, String, String, String, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>);
 
 fn members_from_rows(
     conn: &mut DbConnection,
@@ -288,7 +303,7 @@ fn members_from_rows(
     let inherited: Vec<&str> = rows.iter().filter(|row| row.1 != own_account).map(|row| row.0.as_str()).collect();
     let linked = crate::account_links::linked_role_keys(conn, &inherited)?;
     rows.into_iter()
-        .map(|(membership_id, account_id, user_id, email, first_name, last_name, joined_at)| {
+        .map(|(membership_id, account_id, user_id, email, first_name, last_name, joined_at, last_active_at)| {
             let mut assignments = roles.remove(&membership_id).unwrap_or_default();
             let inherited_from = if account_id == own_account {
                 None
@@ -304,6 +319,7 @@ fn members_from_rows(
                 last_name,
                 assignments,
                 joined_at: time::from_db(joined_at),
+                last_active_at: last_active_at.filter(|_| inherited_from.is_none()).map(time::from_db),
                 inherited_from,
             };
             Ok((membership_id, member))
@@ -313,7 +329,15 @@ fn members_from_rows(
 
 /// One member of the account, as listed.
 pub fn find_member(conn: &mut DbConnection, account: Uuid, user: Uuid) -> Result<Option<Member>, StoreError> {
-    let filter = MemberFilter { user: Some(user), search: None, after: None, limit: 1, role: None, group: None };
+    let filter = MemberFilter {
+        user: Some(user),
+        search: None,
+        after: None,
+        limit: 1,
+        role: None,
+        group: None,
+        inactive_since: None,
+    };
     Ok(load_members(conn, account, filter)?.pop().map(|(_, member)| member))
 }
 
@@ -326,6 +350,8 @@ pub struct MemberFilter<'a> {
     pub role: Option<&'a str>,
     /// Only members of this group.
     pub group: Option<Uuid>,
+    /// Only members not active since then (or never recorded active).
+    pub inactive_since: Option<DateTime<Utc>>,
 }
 
 /// Members in join order (membership ids are UUIDv7), filtered; the cursor
@@ -351,6 +377,7 @@ pub fn load_members(
             users::first_name,
             users::last_name,
             memberships::created_at,
+            memberships::last_active_at,
         ))
         .order(memberships::id.asc())
         .limit(filter.limit)
@@ -414,11 +441,29 @@ pub fn load_members(
                 .or(search::lower(users::last_name).like(pattern).escape(search::ESCAPE)),
         );
     }
+    if let Some(since) = filter.inactive_since {
+        query =
+            query.filter(memberships::last_active_at.is_null().or(memberships::last_active_at.lt(time::to_db(since))));
+    }
     if let Some(after) = filter.after {
         query = query.filter(memberships::id.gt(after.to_owned()));
     }
     let rows: Vec<MemberRow> = query.load(conn)?;
     members_from_rows(conn, account, rows)
+}
+
+/// Records that the member acted in the account at `now`, unless a later
+/// time is recorded already.
+pub fn record_activity(conn: &mut DbConnection, membership: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+    let now = time::to_db(now);
+    diesel::update(
+        memberships::table
+            .find(ids::to_db(membership))
+            .filter(memberships::last_active_at.is_null().or(memberships::last_active_at.lt(now))),
+    )
+    .set(memberships::last_active_at.eq(now))
+    .execute(conn)?;
+    Ok(())
 }
 
 /// Deletes a membership (its role assignments and group memberships go

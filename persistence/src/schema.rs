@@ -59,6 +59,7 @@ diesel::table! {
         account_id -> Text,
         user_id -> Text,
         created_at -> Timestamp,
+        last_active_at -> Nullable<Timestamp>,
     }
 }
 

@@ -95,15 +95,25 @@ pub struct AccountMember {
 
 impl AccountMember {
     /// `user` in `account`, as a member or through a parent account, on a
-    /// connection the caller already holds. 404 for anyone else.
+    /// connection the caller already holds. 404 for anyone else. A
+    /// member's request is their activity there: recorded when the last
+    /// record is stale (every few minutes at most).
     pub fn resolve(
         conn: &mut persistence::DbConnection,
         catalogue: &Catalogue,
         account_id: Uuid,
         user_id: Uuid,
+        now: chrono::DateTime<chrono::Utc>,
     ) -> Result<AccountMember, ApiError> {
-        let roles = roles_in(conn, catalogue, account_id, &[user_id])?.remove(&user_id).ok_or(ApiError::NotFound)?;
-        Ok(Self::holding(catalogue, account_id, user_id, roles, None))
+        let access =
+            memberships::access_in(conn, account_id, &[user_id])?.remove(&user_id).ok_or(ApiError::NotFound)?;
+        if let Some(membership) = &access.membership
+            && domain::membership::activity_stale(membership.last_active_at, now)
+        {
+            let id = membership.id;
+            persistence::write_transaction(conn, |conn| memberships::record_activity(conn, id, now))?;
+        }
+        Ok(Self::holding(catalogue, account_id, user_id, held_roles(catalogue, access), None))
     }
 
     fn holding(
@@ -142,17 +152,20 @@ pub fn roles_in(
 ) -> Result<HashMap<Uuid, Vec<HeldRole>>, ApiError> {
     let found = memberships::access_in(conn, account, users)?
         .into_iter()
-        .map(|(user, access)| {
-            let mut held = access.membership.map(|membership| membership.held_roles()).unwrap_or_default();
-            held.extend(access.inherited.into_iter().map(|role| {
-                let granted =
-                    domain::account_link::inherited_permissions(&catalogue.role_permissions(&role.held(None)));
-                HeldRole { key: role.key, kind: domain::RoleKind::Custom(granted), group: None }
-            }));
-            (user, held)
-        })
+        .map(|(user, access)| (user, held_roles(catalogue, access)))
         .collect();
     Ok(found)
+}
+
+/// The roles of a membership, and those extended from a parent account as
+/// the child sees them: without what only owners hold.
+fn held_roles(catalogue: &Catalogue, access: memberships::Access) -> Vec<HeldRole> {
+    let mut held = access.membership.map(|membership| membership.held_roles()).unwrap_or_default();
+    held.extend(access.inherited.into_iter().map(|role| {
+        let granted = domain::account_link::inherited_permissions(&catalogue.role_permissions(&role.held(None)));
+        HeldRole { key: role.key, kind: domain::RoleKind::Custom(granted), group: None }
+    }));
+    held
 }
 
 /// The signed-in caller, the account named in the path and the route's
@@ -185,7 +198,7 @@ impl AccountCaller {
     pub fn member(&self, conn: &mut persistence::DbConnection, state: &AppState) -> Result<AccountMember, ApiError> {
         let (catalogue, now) = (&state.deployment.catalogue, state.clock.now());
         match &self.credential {
-            Credential::User(user) => AccountMember::resolve(conn, catalogue, self.account_id, user.id),
+            Credential::User(user) => AccountMember::resolve(conn, catalogue, self.account_id, user.id, now),
             Credential::ApiKey(presented) => {
                 let key = api_keys::by_digest(conn, &presented.digest, now)?.ok_or(ApiError::Unauthenticated)?;
                 if key.revoked_at.is_some() || key.expires_at <= now {

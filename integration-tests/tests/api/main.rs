@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod accounts;
+mod activity;
 mod api_keys;
 mod audit;
 mod auth;

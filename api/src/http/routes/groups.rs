@@ -232,6 +232,7 @@ pub async fn list_group_members(
                 limit: limit + 1,
                 role: None,
                 group: Some(group),
+                inactive_since: None,
             };
             Ok(memberships::load_members(conn, account, filter)?)
         })

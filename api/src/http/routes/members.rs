@@ -38,6 +38,10 @@ pub struct MemberView {
     /// groups.
     pub assignments: Vec<AssignmentView>,
     pub joined_at: DateTime<Utc>,
+    /// When they last made an authenticated request in this account
+    /// (recorded at most every five minutes); null: not since recording
+    /// began, or their access is inherited.
+    pub last_active_at: Option<DateTime<Utc>>,
     /// Set when this person is no member here but holds roles of the parent
     /// account that apply in its linked accounts (`assignments` lists
     /// them): the parent's id. Their access ends when the link or the role
@@ -55,6 +59,7 @@ impl From<Member> for MemberView {
             roles: memberships::account_role_keys(&member.assignments),
             assignments: AssignmentView::all(member.assignments),
             joined_at: member.joined_at,
+            last_active_at: member.last_active_at,
             inherited_from: member.inherited_from,
         }
     }
@@ -73,6 +78,11 @@ pub struct MemberSearch {
     pub role: Option<String>,
     /// Only members of this group.
     pub group_id: Option<Uuid>,
+    /// Only members who have not made an authenticated request in the
+    /// account for more than this many days (or never since it was
+    /// recorded).
+    #[param(minimum = 1, maximum = 3650)]
+    pub inactive_for_days: Option<u32>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -102,6 +112,11 @@ pub async fn list_members(
     if let Some(role) = &search.role {
         domain::catalogue::check_role_key(role).map_err(|e| ApiError::Validation(vec![field_error("role", e)]))?;
     }
+    let inactive_since = match search.inactive_for_days {
+        Some(days @ 1..=3650) => Some(state.clock.now() - chrono::Duration::days(i64::from(days))),
+        Some(_) => return Err(ApiError::field("inactive_for_days", "out_of_range", "Give 1 to 3650 days.")),
+        None => None,
+    };
     let mut rows = state
         .db(move |conn| {
             let filter = MemberFilter {
@@ -111,6 +126,7 @@ pub async fn list_members(
                 limit: limit + 1,
                 role: search.role.as_deref(),
                 group: search.group_id,
+                inactive_since,
             };
             Ok(memberships::load_members(conn, account, filter)?)
         })

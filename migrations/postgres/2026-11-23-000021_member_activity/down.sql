@@ -1,0 +1,2 @@
+DROP INDEX memberships_activity_idx;
+ALTER TABLE memberships DROP COLUMN last_active_at;
