@@ -10,6 +10,7 @@ pub mod api_key;
 pub mod audit;
 pub mod catalogue;
 pub mod clock;
+pub mod contact;
 pub mod email;
 pub mod import;
 pub mod invitation;

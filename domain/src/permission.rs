@@ -48,6 +48,7 @@ macro_rules! catalogue {
 catalogue! {
     AccountDelete => "account:delete", "Delete the account and all its data.", admin_equivalent: true;
     OwnershipTransfer => "ownership:transfer", "Make another member an owner of the account.", admin_equivalent: true;
+    SettingsRead => "settings:read", "See the account's contacts, addresses and settings.", admin_equivalent: false;
     SettingsManage => "settings:manage", "Change the account's name, preferences and settings.", admin_equivalent: false;
     MembersRead => "members:read", "See the account's members and their roles.", admin_equivalent: false;
     MembersManage => "members:manage", "Remove members from the account.", admin_equivalent: false;

@@ -18,6 +18,7 @@ pub mod account_links;
 pub mod accounts;
 pub mod api_keys;
 pub mod audit;
+pub mod contacts;
 mod db;
 mod error;
 pub mod groups;

@@ -460,7 +460,21 @@ diesel::table! {
 diesel::joinable!(linked_roles -> memberships (membership_id));
 diesel::joinable!(linked_roles -> roles (role_id));
 
+diesel::table! {
+    contacts (id) {
+        id -> Text,
+        account_id -> Text,
+        kind -> Text,
+        name -> Text,
+        email -> Text,
+        phone -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    contacts,
     account_links,
     linked_roles,
     users,

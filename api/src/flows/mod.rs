@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod audit;
+pub mod contacts;
 pub mod credentials;
 pub mod groups;
 pub mod imports;

@@ -33,6 +33,7 @@ use crate::http::routes;
         (name = "auth", description = "Registration, sign-in and tokens"),
         (name = "me", description = "The signed-in user"),
         (name = "accounts", description = "Company accounts and their preferences"),
+        (name = "settings", description = "The account's contacts (and, as they come, addresses and other settings)"),
         (name = "invitations", description = "Inviting people by email, and the invitee's side"),
         (name = "imports", description = "Inviting people from a spreadsheet, processed in the background"),
         (name = "join-links", description = "Shareable links through which people ask to join"),

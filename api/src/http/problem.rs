@@ -12,6 +12,7 @@ use persistence::StoreError;
 
 use crate::flows::accounts::AccountError;
 use crate::flows::api_keys::ApiKeyError;
+use crate::flows::contacts::ContactError;
 use crate::flows::credentials::CredentialError;
 use crate::flows::groups::GroupError;
 use crate::flows::imports::ImportError;
@@ -494,6 +495,16 @@ impl From<AccountError> for ApiError {
                 format!("There is no plan {key:?}; the plans are {}.", known.join(", ")),
             ),
             AccountError::Shared(shared) => shared.into(),
+        }
+    }
+}
+
+impl From<ContactError> for ApiError {
+    fn from(error: ContactError) -> Self {
+        match error {
+            ContactError::PrimaryTaken(taken) => conflict("primary_contact_exists", taken.to_string()),
+            ContactError::Precondition(precondition) => precondition.into(),
+            ContactError::Shared(shared) => shared.into(),
         }
     }
 }

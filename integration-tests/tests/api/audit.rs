@@ -148,6 +148,12 @@ async fn every_write_operation_records_an_event_by_its_actor(app: TestApp) {
     let account = account.body["id"].as_str().unwrap().to_owned();
     let a = format!("/v1/accounts/{account}");
     s.call("update_account", M::PATCH, &a, t, Some(json!({"name": "Acme GmbH"})), None).await;
+    let contact = json!({"kind": "billing", "name": "Grace", "email": "billing@example.com"});
+    let created = s.call("create_contact", M::POST, &format!("{a}/contacts"), t, Some(contact.clone()), None).await;
+    let contact_path = format!("{a}/contacts/{}", created.body["id"].as_str().unwrap());
+    let tag = etag(&created);
+    let replaced = s.call("replace_contact", M::PUT, &contact_path, t, Some(contact), Some(&tag)).await;
+    s.call("delete_contact", M::DELETE, &contact_path, t, None, Some(&etag(&replaced))).await;
     let operator_path = format!("/v1/operator/accounts/{account}/plan");
     let plan = Some(json!({"plan": "unlimited"}));
     s.call("operator_set_account_plan", M::PUT, &operator_path, Some(OPERATOR_TOKEN), plan, None).await;

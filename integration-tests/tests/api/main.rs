@@ -11,6 +11,7 @@ mod audit;
 mod auth;
 mod authorization;
 mod browsers;
+mod contacts;
 mod crash;
 mod credentials;
 mod errors;

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod contacts;
 pub mod credentials;
 pub mod groups;
 pub mod health;
@@ -107,6 +108,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
                     .service(api_keys::get_api_key)
                     .service(api_keys::revoke_api_key)
                     .service(api_keys::rotate_api_key)
+                    .service(contacts::create_contact)
+                    .service(contacts::list_contacts)
+                    .service(contacts::get_contact)
+                    .service(contacts::replace_contact)
+                    .service(contacts::delete_contact)
                     .service(links::request_account_link)
                     .service(links::list_linked_accounts)
                     .service(links::accept_account_link)
