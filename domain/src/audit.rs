@@ -43,6 +43,9 @@ actions! {
     AccountLinkRequested => "account.link_requested", "An owner of a parent account asked to link a child account.";
     AccountLinkAccepted => "account.link_accepted", "An owner of the child account accepted the link.";
     AccountUnlinked => "account.unlinked", "A link between a parent and a child account ended (or its request was withdrawn or declined).";
+    AddressCreated => "address.created", "An address of the account was added.";
+    AddressUpdated => "address.updated", "An address of the account changed.";
+    AddressDeleted => "address.deleted", "An address of the account was removed.";
     ContactCreated => "contact.created", "A contact of the account was added.";
     ContactUpdated => "contact.updated", "A contact of the account changed.";
     ContactDeleted => "contact.deleted", "A contact of the account was removed.";

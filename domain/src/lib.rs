@@ -6,6 +6,7 @@
 pub mod access;
 pub mod account;
 pub mod account_link;
+pub mod address;
 pub mod api_key;
 pub mod audit;
 pub mod catalogue;

@@ -231,6 +231,25 @@ impl TestApp {
         Reply { status, headers, body }
     }
 
+    /// A request naming the version it was read at (`If-Match`), if any.
+    pub async fn request_if_match(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        if_match: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut request = self.client.request(method, self.url(path)).bearer_auth(token);
+        if let Some(tag) = if_match {
+            request = request.header("if-match", tag);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        Self::read(request.send().await.expect("the server answers")).await
+    }
+
     pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
         self.request(Method::GET, path, token, None).await
     }

@@ -16,6 +16,7 @@
 
 pub mod account_links;
 pub mod accounts;
+pub mod addresses;
 pub mod api_keys;
 pub mod audit;
 pub mod contacts;

@@ -473,7 +473,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    addresses (id) {
+        id -> Text,
+        account_id -> Text,
+        kind -> Text,
+        lines -> Text,
+        city -> Text,
+        region -> Text,
+        postal_code -> Text,
+        country -> Text,
+        is_default -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    addresses,
     contacts,
     account_links,
     linked_roles,

@@ -5,6 +5,7 @@
 //! gather the facts, ask `domain`, and write through `persistence`.
 
 pub mod accounts;
+pub mod addresses;
 pub mod api_keys;
 pub mod audit;
 pub mod contacts;

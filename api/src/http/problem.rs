@@ -11,6 +11,7 @@ use domain::membership::AdmissionRefused;
 use persistence::StoreError;
 
 use crate::flows::accounts::AccountError;
+use crate::flows::addresses::AddressError;
 use crate::flows::api_keys::ApiKeyError;
 use crate::flows::contacts::ContactError;
 use crate::flows::credentials::CredentialError;
@@ -499,6 +500,15 @@ impl From<AccountError> for ApiError {
     }
 }
 
+impl From<AddressError> for ApiError {
+    fn from(error: AddressError) -> Self {
+        match error {
+            AddressError::Precondition(precondition) => precondition.into(),
+            AddressError::Shared(shared) => shared.into(),
+        }
+    }
+}
+
 impl From<ContactError> for ApiError {
     fn from(error: ContactError) -> Self {
         match error {
@@ -762,3 +772,4 @@ parse_fields_for_tuple!(A);
 parse_fields_for_tuple!(A, B);
 parse_fields_for_tuple!(A, B, C);
 parse_fields_for_tuple!(A, B, C, D);
+parse_fields_for_tuple!(A, B, C, D, E);

@@ -154,6 +154,11 @@ async fn every_write_operation_records_an_event_by_its_actor(app: TestApp) {
     let tag = etag(&created);
     let replaced = s.call("replace_contact", M::PUT, &contact_path, t, Some(contact), Some(&tag)).await;
     s.call("delete_contact", M::DELETE, &contact_path, t, None, Some(&etag(&replaced))).await;
+    let address = json!({"kind": "billing", "lines": ["Unter den Linden 1"], "city": "Berlin", "postal_code": "10117", "country": "DE"});
+    let created = s.call("create_address", M::POST, &format!("{a}/addresses"), t, Some(address.clone()), None).await;
+    let address_path = format!("{a}/addresses/{}", created.body["id"].as_str().unwrap());
+    let replaced = s.call("replace_address", M::PUT, &address_path, t, Some(address), Some(&etag(&created))).await;
+    s.call("delete_address", M::DELETE, &address_path, t, None, Some(&etag(&replaced))).await;
     let operator_path = format!("/v1/operator/accounts/{account}/plan");
     let plan = Some(json!({"plan": "unlimited"}));
     s.call("operator_set_account_plan", M::PUT, &operator_path, Some(OPERATOR_TOKEN), plan, None).await;

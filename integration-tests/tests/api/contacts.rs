@@ -3,30 +3,12 @@
 
 use integration_tests::{Reply, TestApp, on_both_backends};
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 
 on_both_backends!(contacts_are_validated_and_change_only_from_the_version_read);
 
 fn etag(reply: &Reply) -> String {
     reply.headers["etag"].to_str().unwrap().to_owned()
-}
-
-async fn with_if_match(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: &str,
-    tag: Option<&str>,
-    body: Option<Value>,
-) -> Reply {
-    let mut request = app.client.request(method, app.url(path)).bearer_auth(token);
-    if let Some(tag) = tag {
-        request = request.header("if-match", tag);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    TestApp::read(request.send().await.unwrap()).await
 }
 
 async fn contacts_are_validated_and_change_only_from_the_version_read(app: TestApp) {
@@ -74,12 +56,12 @@ async fn contacts_are_validated_and_change_only_from_the_version_read(app: TestA
     let one = format!("{contacts}/{id}");
     let change =
         |name: &str| json!({"kind": "billing", "name": name, "email": "billing@example.com", "phone": "+14155552671"});
-    with_if_match(&app, Method::PUT, &one, token, None, Some(change("X")))
+    app.request_if_match(Method::PUT, &one, token, None, Some(change("X")))
         .await
         .expect_problem(428, "precondition_required");
     let (a, b) = futures_util::future::join(
-        with_if_match(&app, Method::PUT, &one, token, Some(&first_tag), Some(change("Writer A"))),
-        with_if_match(&app, Method::PUT, &one, token, Some(&first_tag), Some(change("Writer B"))),
+        app.request_if_match(Method::PUT, &one, token, Some(&first_tag), Some(change("Writer A"))),
+        app.request_if_match(Method::PUT, &one, token, Some(&first_tag), Some(change("Writer B"))),
     )
     .await;
     let mut statuses = [a.status.as_u16(), b.status.as_u16()];
@@ -91,13 +73,13 @@ async fn contacts_are_validated_and_change_only_from_the_version_read(app: TestA
     assert_eq!(read.body["phone"], "+14155552671");
     // Turning the billing contact into a second primary one is refused too.
     let to_primary = json!({"kind": "primary", "name": "Grace", "email": "billing@example.com"});
-    with_if_match(&app, Method::PUT, &one, token, Some(&current), Some(to_primary))
+    app.request_if_match(Method::PUT, &one, token, Some(&current), Some(to_primary))
         .await
         .expect_problem(409, "primary_contact_exists");
-    with_if_match(&app, Method::DELETE, &one, token, Some(&first_tag), None)
+    app.request_if_match(Method::DELETE, &one, token, Some(&first_tag), None)
         .await
         .expect_problem(412, "precondition_failed");
-    with_if_match(&app, Method::DELETE, &one, token, Some(&current), None).await.expect_status(204);
+    app.request_if_match(Method::DELETE, &one, token, Some(&current), None).await.expect_status(204);
     app.get(&one, t).await.expect_problem(404, "not_found");
 
     // Reading needs settings:read: an analyst has none; an administrator does.

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod activity;
+mod addresses;
 mod api_keys;
 mod audit;
 mod auth;

@@ -196,6 +196,7 @@ fn fill_path(path: &str, method: &Method, account: &str, group: &str, user: &str
         .replace("{invitation_id}", &Uuid::new_v4().to_string())
         .replace("{role_id}", &Uuid::new_v4().to_string())
         .replace("{contact_id}", &Uuid::new_v4().to_string())
+        .replace("{address_id}", &Uuid::new_v4().to_string())
         .replace("{import_id}", &Uuid::new_v4().to_string())
         .replace("{link_id}", &Uuid::new_v4().to_string())
         .replace("{request_id}", &Uuid::new_v4().to_string())

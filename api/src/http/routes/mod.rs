@@ -2,6 +2,7 @@
 //! OpenAPI document is collected from.
 
 pub mod accounts;
+pub mod addresses;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
@@ -108,6 +109,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
                     .service(api_keys::get_api_key)
                     .service(api_keys::revoke_api_key)
                     .service(api_keys::rotate_api_key)
+                    .service(addresses::create_address)
+                    .service(addresses::list_addresses)
+                    .service(addresses::get_address)
+                    .service(addresses::replace_address)
+                    .service(addresses::delete_address)
                     .service(contacts::create_contact)
                     .service(contacts::list_contacts)
                     .service(contacts::get_contact)
