@@ -231,6 +231,12 @@ impl TestApp {
         Reply { status, headers, body }
     }
 
+    /// The `ETag` of what `path` answers to a GET.
+    pub async fn etag_of(&self, path: &str, token: &str) -> String {
+        let read = self.get(path, Some(token)).await;
+        read.headers.get("etag").and_then(|v| v.to_str().ok()).expect("an ETag").to_owned()
+    }
+
     /// A request naming the version it was read at (`If-Match`), if any.
     pub async fn request_if_match(
         &self,

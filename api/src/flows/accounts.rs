@@ -9,10 +9,12 @@ use persistence::{DbConnection, StoreError, write_transaction};
 use uuid::Uuid;
 
 use super::audit::Event;
-use super::{Ctx, Shared, family_error};
+use super::{Ctx, Precondition, Shared, check_precondition, entity_tag, family_error};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
+    #[error(transparent)]
+    Precondition(#[from] Precondition),
     /// The deployment's plans file declares no such plan; these it does.
     #[error("no plan {key:?}")]
     UnknownPlan { key: String, known: Vec<String> },
@@ -46,14 +48,33 @@ pub fn create(
     })
 }
 
+/// The version of an account for `ETag`/`If-Match`.
+pub fn account_tag(account: &Account) -> String {
+    entity_tag(&format!("{}\n{}", account.name, account.updated_at))
+}
+
+/// The version of an account's invitation preferences.
+pub fn preferences_tag(preferences: &InvitationPreferences) -> String {
+    entity_tag(&format!(
+        "{}\n{:?}\n{}",
+        preferences.ttl.days(),
+        preferences.reminders.days(),
+        preferences.email_policy.key()
+    ))
+}
+
+/// Renames the account, if `if_match` names its current version.
 pub fn rename(
     conn: &mut DbConnection,
     ctx: &Ctx<'_>,
     account: Uuid,
     name: &AccountName,
+    if_match: Option<&str>,
 ) -> Result<Account, AccountError> {
     write_transaction(conn, |conn| {
+        accounts::lock(conn, account)?;
         let before = accounts::find(conn, account)?.ok_or(AccountError::Shared(Shared::NotFound))?;
+        check_precondition(if_match, &account_tag(&before))?;
         let renamed = accounts::rename(conn, account, name, ctx.now)?.ok_or(AccountError::Shared(Shared::NotFound))?;
         let event = Event::in_account(account, AuditAction::AccountRenamed)
             .target("account", account, &renamed.name)
@@ -71,14 +92,19 @@ pub struct PreferencesChange {
     pub email_policy: Option<EmailPolicy>,
 }
 
+/// Changes the invitation preferences, if `if_match` names their current
+/// version.
 pub fn update_preferences(
     conn: &mut DbConnection,
     ctx: &Ctx<'_>,
     account: Uuid,
     change: PreferencesChange,
+    if_match: Option<&str>,
 ) -> Result<InvitationPreferences, AccountError> {
     write_transaction(conn, |conn| {
+        accounts::lock(conn, account)?;
         let before = accounts::invitation_preferences(conn, account)?.ok_or(AccountError::Shared(Shared::NotFound))?;
+        check_precondition(if_match, &preferences_tag(&before))?;
         let mut preferences = before.clone();
         preferences.ttl = change.ttl.unwrap_or(preferences.ttl);
         preferences.reminders = change.reminders.unwrap_or(preferences.reminders);

@@ -490,6 +490,7 @@ impl From<AdmissionRefused> for ApiError {
 impl From<AccountError> for ApiError {
     fn from(error: AccountError) -> Self {
         match error {
+            AccountError::Precondition(precondition) => precondition.into(),
             AccountError::UnknownPlan { key, known } => ApiError::field(
                 "plan",
                 "unknown_plan",

@@ -1,4 +1,5 @@
 use integration_tests::{TestApp, on_both_backends};
+use reqwest::Method;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -31,11 +32,25 @@ async fn creating_an_account_makes_the_caller_its_owner(app: TestApp) {
 async fn owners_rename_their_account(app: TestApp) {
     let owner = app.sign_up("owner@example.com").await;
     let id = app.create_account(&owner, "Acme").await;
-    let renamed =
-        app.patch(&format!("/v1/accounts/{id}"), Some(&owner.access_token), json!({"name": "Acme Europe"})).await;
-    assert_eq!(renamed.expect_status(200)["name"], "Acme Europe");
-    let read = app.get(&format!("/v1/accounts/{id}"), Some(&owner.access_token)).await;
-    assert_eq!(read.body["name"], "Acme Europe");
+    let path = format!("/v1/accounts/{id}");
+    let token = owner.access_token.as_str();
+    let tag = app.etag_of(&path, token).await;
+    let rename = |name: &str| Some(json!({"name": name}));
+    // Only from the version read: none → 428; two writers from one read →
+    // one wins, the other is told it changed.
+    app.patch(&path, Some(token), json!({"name": "Acme Europe"})).await.expect_problem(428, "precondition_required");
+    let (a, b) = futures_util::future::join(
+        app.request_if_match(Method::PATCH, &path, token, Some(&tag), rename("Acme Europe")),
+        app.request_if_match(Method::PATCH, &path, token, Some(&tag), rename("Acme Americas")),
+    )
+    .await;
+    let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 412]);
+    let winner = if a.status == 200 { &a } else { &b };
+    let read = app.get(&path, Some(token)).await;
+    assert_eq!(read.body["name"], winner.body["name"]);
+    assert_eq!(read.headers["etag"], winner.headers["etag"]);
 }
 
 async fn non_members_cannot_tell_an_account_exists(app: TestApp) {
@@ -73,7 +88,9 @@ async fn members_without_the_permission_get_403(app: TestApp) {
     let refused = app.patch(&path, Some(&member.access_token), json!({"name": "Hijacked"})).await;
     refused.expect_problem(403, "forbidden");
     assert!(refused.body["detail"].as_str().unwrap().contains("settings:manage"));
-    app.patch(&path, Some(&admin.access_token), json!({"name": "Renamed by admin"})).await.expect_status(200);
+    let tag = app.etag_of(&path, &admin.access_token).await;
+    let renamed = json!({"name": "Renamed by admin"});
+    app.request_if_match(Method::PATCH, &path, &admin.access_token, Some(&tag), Some(renamed)).await.expect_status(200);
     assert_eq!(app.get(&path, Some(&owner.access_token)).await.body["name"], "Renamed by admin");
     let roles = app.get("/v1/me/accounts", Some(&admin.access_token)).await;
     assert_eq!(roles.body["items"][0]["roles"], json!(["administrator"]));

@@ -147,7 +147,8 @@ async fn every_write_operation_records_an_event_by_its_actor(app: TestApp) {
     let account = s.call("create_account", M::POST, "/v1/accounts", t, Some(json!({"name": "Acme"})), None).await;
     let account = account.body["id"].as_str().unwrap().to_owned();
     let a = format!("/v1/accounts/{account}");
-    s.call("update_account", M::PATCH, &a, t, Some(json!({"name": "Acme GmbH"})), None).await;
+    let tag = app.etag_of(&a, &token).await;
+    s.call("update_account", M::PATCH, &a, t, Some(json!({"name": "Acme GmbH"})), Some(&tag)).await;
     let contact = json!({"kind": "billing", "name": "Grace", "email": "billing@example.com"});
     let created = s.call("create_contact", M::POST, &format!("{a}/contacts"), t, Some(contact.clone()), None).await;
     let contact_path = format!("{a}/contacts/{}", created.body["id"].as_str().unwrap());
@@ -175,7 +176,8 @@ async fn every_write_operation_records_an_event_by_its_actor(app: TestApp) {
     s.call("set_member_linked_roles", M::PUT, &linked_roles, t, Some(json!({"roles": []})), None).await;
     s.call("delete_account_link", M::DELETE, &format!("{links}/{link}"), t, None, None).await;
     let preferences = json!({"invitation_ttl_days": 30});
-    s.call("update_preferences", M::PATCH, &format!("{a}/preferences"), t, Some(preferences), None).await;
+    let tag = app.etag_of(&format!("{a}/preferences"), &token).await;
+    s.call("update_preferences", M::PATCH, &format!("{a}/preferences"), t, Some(preferences), Some(&tag)).await;
     let role = json!({"key": "support", "name": "Support", "permissions": ["members:read"]});
     let role = s.call("create_role", M::POST, &format!("{a}/roles"), t, Some(role), None).await;
     let role = format!("{a}/roles/{}", role.body["id"].as_str().unwrap());

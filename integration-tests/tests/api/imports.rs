@@ -50,7 +50,9 @@ async fn every_row_gets_an_outcome_with_its_own_code(app: TestApp) {
     app.sign_up("existing@example.com").await;
     invite(&app, &owner, &account, json!([{"email": "pending@example.com", "send_email": false}])).await;
     let preferences = format!("/v1/accounts/{account}/preferences");
-    app.patch(&preferences, Some(&owner.access_token), json!({"invitation_email_policy": "new_users_only"}))
+    let tag = app.etag_of(&preferences, &owner.access_token).await;
+    let strict = json!({"invitation_email_policy": "new_users_only"});
+    app.request_if_match(reqwest::Method::PATCH, &preferences, &owner.access_token, Some(&tag), Some(strict))
         .await
         .expect_status(200);
 

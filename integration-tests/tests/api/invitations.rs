@@ -298,13 +298,15 @@ async fn the_email_policy_refuses_existing_users(app: TestApp) {
         )
         .await;
     assert_eq!(bad.expect_problem(422, "validation_failed").body["errors"].as_array().unwrap().len(), 3);
+    let tag = app.etag_of(&preferences, &owner.access_token).await;
+    let change =
+        json!({"invitation_email_policy": "new_users_only", "invitation_ttl_days": 7.0, "reminder_days": [5, 2.0]});
     let updated = app
-        .patch(
-            &preferences,
-            Some(&owner.access_token),
-            json!({"invitation_email_policy": "new_users_only", "invitation_ttl_days": 7.0, "reminder_days": [5, 2.0]}),
-        )
+        .request_if_match(reqwest::Method::PATCH, &preferences, &owner.access_token, Some(&tag), Some(change.clone()))
         .await;
+    app.request_if_match(reqwest::Method::PATCH, &preferences, &owner.access_token, Some(&tag), Some(change))
+        .await
+        .expect_problem(412, "precondition_failed");
     // Whole numbers however written, reminder days in any order.
     let updated = updated.expect_status(200);
     assert_eq!(updated["invitation_email_policy"], "new_users_only");

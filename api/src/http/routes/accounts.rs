@@ -1,5 +1,5 @@
 use actix_web::http::header;
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use domain::access::Requirement;
 use domain::{AccountName, Permission};
@@ -14,7 +14,7 @@ use crate::flows::{Actor, Origin};
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
 use crate::http::openapi::label_schema;
-use crate::http::problem::{ApiError, ParseFields};
+use crate::http::problem::{ApiError, ParseFields, Problem};
 use crate::state::{AppState, RunFlow};
 
 #[derive(Serialize, ToSchema)]
@@ -70,18 +70,18 @@ pub async fn create_account(
         .json(AccountView::from(account)))
 }
 
-/// Read an account I belong to.
+/// Read an account I belong to; `ETag` is its version for `If-Match`.
 #[utoipa::path(
     tag = "accounts", operation_id = "get_account", security(("bearer" = [])),
     params(("account_id" = Uuid, Path, description = "The account")),
-    responses((status = 200, description = "The account", body = AccountView)),
+    responses((status = 200, description = "The account; `ETag` is its version", body = AccountView)),
     extensions(("x-authorization" = json!(Requirement::member())))
 )]
 #[get("")]
 pub async fn get_account(state: web::Data<AppState>, member: AccountMember) -> Result<HttpResponse, ApiError> {
     let account_id = member.account_id;
     let account = state.db(move |conn| Ok(accounts::find(conn, account_id)?)).await?.ok_or(ApiError::NotFound)?;
-    Ok(HttpResponse::Ok().json(AccountView::from(account)))
+    Ok(HttpResponse::Ok().insert_header((header::ETAG, flows::account_tag(&account))).json(AccountView::from(account)))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -156,11 +156,16 @@ pub(crate) async fn plan_view(state: &web::Data<AppState>, account_id: Uuid) -> 
     })
 }
 
-/// Rename an account (needs `settings:manage`).
+/// Rename an account (needs `settings:manage`). Send its `ETag` as
+/// `If-Match` (428 without it, 412 when stale).
 #[utoipa::path(
     tag = "accounts", operation_id = "update_account", security(("bearer" = [])), request_body = AccountNameRequest,
-    params(("account_id" = Uuid, Path, description = "The account")),
-    responses((status = 200, description = "The updated account", body = AccountView)),
+    params(("account_id" = Uuid, Path, description = "The account"), ("If-Match" = String, Header, description = "The ETag last read; without it the answer is 428, with a stale one 412")),
+    responses(
+        (status = 200, description = "The updated account; `ETag` is its new version", body = AccountView),
+        (status = 412, description = "Changed since read (`precondition_failed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing (`precondition_required`)", body = Problem, content_type = "application/problem+json"),
+    ),
     extensions(("x-authorization" = json!(Requirement::account(Permission::SettingsManage))))
 )]
 #[patch("")]
@@ -168,11 +173,13 @@ pub async fn update_account(
     state: web::Data<AppState>,
     member: AccountMember,
     origin: Origin,
+    request: HttpRequest,
     body: JsonBody<AccountNameRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (name,) = (("name", AccountName::parse(&body.0.name)),).parse_fields()?;
-    let account_id = member.account_id;
-    let account =
-        state.flow(member.actor(), origin, move |conn, ctx| flows::rename(conn, ctx, account_id, &name)).await?;
-    Ok(HttpResponse::Ok().json(AccountView::from(account)))
+    let (account_id, tag) = (member.account_id, crate::http::routes::roles::if_match(&request));
+    let account = state
+        .flow(member.actor(), origin, move |conn, ctx| flows::rename(conn, ctx, account_id, &name, tag.as_deref()))
+        .await?;
+    Ok(HttpResponse::Ok().insert_header((header::ETAG, flows::account_tag(&account))).json(AccountView::from(account)))
 }

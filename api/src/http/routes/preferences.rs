@@ -1,4 +1,5 @@
-use actix_web::{HttpResponse, get, patch, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, patch, web};
 use domain::Permission;
 use domain::access::Requirement;
 use domain::invitation::{EmailPolicy, InvitationPreferences, InvitationTtl, ReminderSchedule};
@@ -10,7 +11,7 @@ use crate::flows::Origin;
 use crate::flows::accounts::{self as flows, PreferencesChange};
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
-use crate::http::problem::{ApiError, field_error};
+use crate::http::problem::{ApiError, Problem, field_error};
 use crate::state::{AppState, RunFlow};
 
 #[derive(Serialize, ToSchema)]
@@ -73,11 +74,11 @@ pub enum EmailPolicyName {
     NewUsersOnly,
 }
 
-/// The account's invitation preferences.
+/// The account's invitation preferences; `ETag` is their version.
 #[utoipa::path(
     tag = "accounts", operation_id = "get_preferences", security(("bearer" = [])),
     params(("account_id" = Uuid, Path, description = "The account")),
-    responses((status = 200, description = "The preferences", body = PreferencesView)),
+    responses((status = 200, description = "The preferences; `ETag` is their version", body = PreferencesView)),
     extensions(("x-authorization" = json!(Requirement::account(Permission::SettingsManage))))
 )]
 #[get("/preferences")]
@@ -85,14 +86,25 @@ pub async fn get_preferences(state: web::Data<AppState>, member: AccountMember) 
     let account = member.account_id;
     let preferences =
         state.db(move |conn| Ok(accounts::invitation_preferences(conn, account)?)).await?.ok_or(ApiError::NotFound)?;
-    Ok(HttpResponse::Ok().json(PreferencesView::from(preferences)))
+    Ok(with_tag(preferences))
 }
 
-/// Change invitation preferences; omitted fields keep their value.
+fn with_tag(preferences: InvitationPreferences) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::ETAG, flows::preferences_tag(&preferences)))
+        .json(PreferencesView::from(preferences))
+}
+
+/// Change invitation preferences; omitted fields keep their value. Send
+/// their `ETag` as `If-Match` (428 without it, 412 when stale).
 #[utoipa::path(
     tag = "accounts", operation_id = "update_preferences", security(("bearer" = [])), request_body = PreferencesPatch,
-    params(("account_id" = Uuid, Path, description = "The account")),
-    responses((status = 200, description = "The updated preferences", body = PreferencesView)),
+    params(("account_id" = Uuid, Path, description = "The account"), ("If-Match" = String, Header, description = "The ETag last read; without it the answer is 428, with a stale one 412")),
+    responses(
+        (status = 200, description = "The updated preferences; `ETag` is their new version", body = PreferencesView),
+        (status = 412, description = "Changed since read (`precondition_failed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing (`precondition_required`)", body = Problem, content_type = "application/problem+json"),
+    ),
     extensions(("x-authorization" = json!(Requirement::account(Permission::SettingsManage))))
 )]
 #[patch("/preferences")]
@@ -100,6 +112,7 @@ pub async fn update_preferences(
     state: web::Data<AppState>,
     member: AccountMember,
     origin: Origin,
+    request: HttpRequest,
     body: JsonBody<PreferencesPatch>,
 ) -> Result<HttpResponse, ApiError> {
     let patch = body.0;
@@ -131,8 +144,11 @@ pub async fn update_preferences(
         return Err(ApiError::Validation(errors));
     }
     let (account, change) = (member.account_id, PreferencesChange { ttl, reminders, email_policy: policy });
+    let tag = crate::http::routes::roles::if_match(&request);
     let updated = state
-        .flow(member.actor(), origin, move |conn, ctx| flows::update_preferences(conn, ctx, account, change))
+        .flow(member.actor(), origin, move |conn, ctx| {
+            flows::update_preferences(conn, ctx, account, change, tag.as_deref())
+        })
         .await?;
-    Ok(HttpResponse::Ok().json(PreferencesView::from(updated)))
+    Ok(with_tag(updated))
 }
