@@ -300,12 +300,18 @@ pub fn inherited_accounts(
         query = query.filter(account_links::child_id.gt(ids::to_db(after)));
     }
     let children: Vec<(String, String)> = query.load(conn)?;
-    let mut found = Vec::with_capacity(children.len());
-    for (child, parent) in children {
-        let Some(account) = crate::accounts::find(conn, ids::from_db(&child)?)? else { continue };
-        let mut keys = keys_by_parent.get(&parent).cloned().unwrap_or_default();
-        keys.sort();
-        found.push((account, ids::from_db(&parent)?, keys));
-    }
-    Ok(found)
+    let parents: HashMap<Uuid, String> = children
+        .iter()
+        .map(|(child, parent)| Ok((ids::from_db(child)?, parent.clone())))
+        .collect::<Result<_, StoreError>>()?;
+    let child_ids: Vec<Uuid> = parents.keys().copied().collect();
+    crate::accounts::find_many(conn, &child_ids)?
+        .into_iter()
+        .map(|account| {
+            let parent = &parents[&account.id];
+            let mut keys = keys_by_parent.get(parent).cloned().unwrap_or_default();
+            keys.sort();
+            Ok((account, ids::from_db(parent)?, keys))
+        })
+        .collect()
 }

@@ -75,6 +75,17 @@ pub fn find(conn: &mut DbConnection, id: Uuid) -> Result<Option<Account>, StoreE
         .transpose()
 }
 
+/// Several accounts by id, in id order; unknown ids are left out.
+pub fn find_many(conn: &mut DbConnection, ids: &[Uuid]) -> Result<Vec<Account>, StoreError> {
+    let wanted: Vec<String> = ids.iter().copied().map(crate::ids::to_db).collect();
+    let rows: Vec<AccountRow> = accounts::table
+        .filter(accounts::id.eq_any(wanted))
+        .order(accounts::id.asc())
+        .select(AccountRow::as_select())
+        .load(conn)?;
+    rows.into_iter().map(Account::try_from).collect()
+}
+
 pub fn rename(
     conn: &mut DbConnection,
     id: Uuid,

@@ -134,14 +134,20 @@ fn find_involving(conn: &mut DbConnection, account: Uuid, id: Uuid) -> Result<Ac
 pub fn linked_roles(conn: &mut DbConnection, account: Uuid, user: Uuid) -> Result<Vec<String>, LinkError> {
     let membership = memberships::find(conn, account, user)?.ok_or(LinkError::Shared(Shared::NotFound))?;
     let ids = account_links::linked_role_ids(conn, membership.id)?;
+    Ok(account_wide_keys(&membership, &ids))
+}
+
+/// The keys of the roles among `role_ids` that `membership` holds
+/// account-wide, sorted.
+fn account_wide_keys(membership: &memberships::Membership, role_ids: &[Uuid]) -> Vec<String> {
     let mut keys: Vec<String> = membership
         .assignments
         .iter()
-        .filter(|a| a.group_id.is_none() && ids.contains(&a.role.id))
+        .filter(|a| a.group_id.is_none() && role_ids.contains(&a.role.id))
         .map(|a| a.role.key.clone())
         .collect();
     keys.sort();
-    Ok(keys)
+    keys
 }
 
 /// Replaces which of `user`'s account-wide roles apply in every linked
@@ -154,8 +160,8 @@ pub fn set_linked_roles(
     keys: &[String],
 ) -> Result<Vec<String>, LinkError> {
     write_transaction(conn, |conn| {
-        let before = linked_roles(conn, by.account_id, user)?;
         let membership = memberships::find(conn, by.account_id, user)?.ok_or(LinkError::Shared(Shared::NotFound))?;
+        let before = account_wide_keys(&membership, &account_links::linked_role_ids(conn, membership.id)?);
         let mut role_ids = Vec::with_capacity(keys.len());
         for key in keys {
             let assignment = membership
@@ -169,7 +175,7 @@ pub fn set_linked_roles(
             }
         }
         account_links::set_linked_roles(conn, by.account_id, membership.id, &role_ids, ctx.now)?;
-        let after = linked_roles(conn, by.account_id, user)?;
+        let after = account_wide_keys(&membership, &role_ids);
         let event = Event::in_account(by.account_id, AuditAction::MemberLinkedRolesUpdated)
             .target("user", user, user_label(conn, user)?)
             .change("linked_roles", &before, &after);

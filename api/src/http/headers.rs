@@ -21,6 +21,11 @@ pub fn no_store(mut response: actix_web::HttpResponse) -> actix_web::HttpRespons
     response
 }
 
+/// The version a change was read at (`If-Match`), if the request names one.
+pub fn if_match(request: &actix_web::HttpRequest) -> Option<String> {
+    request.headers().get(header::IF_MATCH).and_then(|value| value.to_str().ok()).map(str::to_owned)
+}
+
 /// A year, as browsers expect for HSTS.
 const HSTS: HeaderValue = HeaderValue::from_static("max-age=31536000; includeSubDomains");
 

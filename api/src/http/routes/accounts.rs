@@ -177,7 +177,7 @@ pub async fn update_account(
     body: JsonBody<AccountNameRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (name,) = (("name", AccountName::parse(&body.0.name)),).parse_fields()?;
-    let (account_id, tag) = (member.account_id, crate::http::routes::roles::if_match(&request));
+    let (account_id, tag) = (member.account_id, crate::http::headers::if_match(&request));
     let account = state
         .flow(member.actor(), origin, move |conn, ctx| flows::rename(conn, ctx, account_id, &name, tag.as_deref()))
         .await?;

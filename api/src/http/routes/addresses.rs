@@ -17,9 +17,9 @@ use crate::flows::Origin;
 use crate::flows::addresses::{self as flows, AddressDraft, address_tag};
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
+use crate::http::headers::if_match;
 use crate::http::openapi::label_schema;
 use crate::http::problem::{ApiError, ParseFields, Problem};
-use crate::http::routes::roles::if_match;
 use crate::state::{AppState, RunFlow};
 
 const READ: Requirement = Requirement::account(Permission::SettingsRead);

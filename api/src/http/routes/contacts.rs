@@ -18,9 +18,9 @@ use crate::flows::Origin;
 use crate::flows::contacts::{self as flows, ContactDraft, contact_tag};
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
+use crate::http::headers::if_match;
 use crate::http::openapi::{email_schema, person_name_schema};
 use crate::http::problem::{ApiError, ParseFields, Problem};
-use crate::http::routes::roles::if_match;
 use crate::state::{AppState, RunFlow};
 
 const READ: Requirement = Requirement::account(Permission::SettingsRead);

@@ -13,10 +13,10 @@ use crate::flows::members::{self as flows, WantedAssignment, membership_tag};
 use crate::flows::{Actor, Origin};
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
+use crate::http::headers::if_match;
 use crate::http::pagination::PageQuery;
 use crate::http::pagination::page_cursor;
 use crate::http::problem::{ApiError, Problem, field_error};
-use crate::http::routes::roles::if_match;
 use crate::state::{AppState, RunFlow};
 
 #[derive(Serialize, ToSchema)]

@@ -144,7 +144,7 @@ pub async fn update_preferences(
         return Err(ApiError::Validation(errors));
     }
     let (account, change) = (member.account_id, PreferencesChange { ttl, reminders, email_policy: policy });
-    let tag = crate::http::routes::roles::if_match(&request);
+    let tag = crate::http::headers::if_match(&request);
     let updated = state
         .flow(member.actor(), origin, move |conn, ctx| {
             flows::update_preferences(conn, ctx, account, change, tag.as_deref())

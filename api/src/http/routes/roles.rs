@@ -14,6 +14,7 @@ use crate::flows::Origin;
 use crate::flows::roles::{self as flows, RoleDraft, RolePatch, role_tag};
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
+use crate::http::headers::if_match;
 use crate::http::openapi::{
     PermissionKey, free_text_or_null_schema, free_text_schema, label_or_null_schema, label_schema,
 };
@@ -225,10 +226,6 @@ pub async fn update_role(
         .flow(member.actor(), origin, move |conn, ctx| flows::update(conn, ctx, &by, id, patch, if_match.as_deref()))
         .await?;
     Ok(respond_with_role(actix_web::http::StatusCode::OK, role, &state.deployment.catalogue))
-}
-
-pub fn if_match(request: &HttpRequest) -> Option<String> {
-    request.headers().get(header::IF_MATCH).and_then(|value| value.to_str().ok()).map(str::to_owned)
 }
 
 #[derive(Deserialize, IntoParams)]
