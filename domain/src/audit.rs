@@ -39,6 +39,7 @@ actions! {
     AccountRenamed => "account.renamed", "The account was renamed.";
     AccountPlanChanged => "account.plan_changed", "The account was put on another plan.";
     AccountPreferencesUpdated => "account.preferences_updated", "The account's invitation preferences changed.";
+    AccountNotificationDefaultsUpdated => "account.notification_defaults_updated", "The emails members get unless they chose otherwise changed.";
     AccountOwnershipTransferred => "account.ownership_transferred", "An owner made another member an owner.";
     AccountLinkRequested => "account.link_requested", "An owner of a parent account asked to link a child account.";
     AccountLinkAccepted => "account.link_accepted", "An owner of the child account accepted the link.";
@@ -72,6 +73,7 @@ actions! {
     MemberRemoved => "member.removed", "A member was removed.";
     MemberLeft => "member.left", "A member left the account.";
     MemberLinkedRolesUpdated => "member.linked_roles_updated", "The roles a member holds in every linked account changed.";
+    MemberNotificationPreferencesUpdated => "member.notification_preferences_updated", "A member chose which emails they get (or followed an unsubscribe link).";
     MemberRolesUpdated => "member.roles_updated", "A member's roles changed.";
     RoleCreated => "role.created", "A custom role was defined.";
     RoleUpdated => "role.updated", "A custom role changed.";

@@ -17,6 +17,7 @@ pub mod import;
 pub mod invitation;
 pub mod join;
 pub mod membership;
+pub mod notification;
 pub mod password;
 pub mod permission;
 pub mod person_name;

@@ -31,6 +31,7 @@ pub mod jobs;
 pub mod join_links;
 pub mod join_requests;
 pub mod memberships;
+pub mod notifications;
 pub mod rate_limits;
 pub mod refresh_tokens;
 pub mod roles;

@@ -96,20 +96,6 @@ pub fn member_emails_among(
     Ok(found.into_iter().collect())
 }
 
-/// Emails of the members who hold any of `roles` account-wide.
-pub fn emails_holding(conn: &mut DbConnection, account: Uuid, roles: &[Uuid]) -> Result<Vec<String>, StoreError> {
-    let roles: Vec<String> = roles.iter().copied().map(ids::to_db).collect();
-    Ok(role_assignments::table
-        .inner_join(memberships::table.inner_join(users::table))
-        .filter(memberships::account_id.eq(ids::to_db(account)))
-        .filter(role_assignments::group_id.is_null())
-        .filter(role_assignments::role_id.eq_any(&roles))
-        .select(users::email)
-        .distinct()
-        .order(users::email.asc())
-        .load(conn)?)
-}
-
 /// The caller's membership of an account, or `None` when they are not a
 /// member (or the account does not exist: the two are indistinguishable on
 /// purpose).

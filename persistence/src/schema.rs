@@ -489,7 +489,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    notification_preferences (membership_id, topic) {
+        membership_id -> Text,
+        topic -> Text,
+        enabled -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notification_defaults (account_id, topic) {
+        account_id -> Text,
+        topic -> Text,
+        enabled -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(notification_preferences -> memberships (membership_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    notification_preferences,
+    notification_defaults,
     addresses,
     contacts,
     account_links,

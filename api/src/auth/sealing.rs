@@ -4,7 +4,7 @@
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, NONCE_LEN, Nonce, RandomizedNonceKey};
 use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use rand::RngCore;
 
 use super::jwt::{KeyError, write_private_file_once};
@@ -45,16 +45,35 @@ impl SealingKey {
 
     /// `secret` sealed: base64 of nonce, ciphertext and tag.
     pub fn seal(&self, secret: &str) -> Result<String, SealError> {
-        let mut sealed = secret.as_bytes().to_vec();
-        let nonce = self.0.seal_in_place_append_tag(Aad::empty(), &mut sealed).map_err(|_| SealError)?;
-        let mut out = nonce.as_ref().to_vec();
-        out.extend_from_slice(&sealed);
-        Ok(STANDARD.encode(out))
+        self.seal_bytes(secret).map(|sealed| STANDARD.encode(sealed))
     }
 
     /// The secret sealed in `sealed`, if this key sealed it unchanged.
     pub fn open(&self, sealed: &str) -> Result<String, SealError> {
-        let bytes = STANDARD.decode(sealed).map_err(|_| SealError)?;
+        self.open_bytes(&STANDARD.decode(sealed).map_err(|_| SealError)?)
+    }
+
+    /// `text` sealed for a link: URL-safe base64, so that it travels in a
+    /// query string as is. Whoever holds it can read nothing and change
+    /// nothing: opening fails unless this key sealed it unaltered.
+    pub fn seal_for_link(&self, text: &str) -> Result<String, SealError> {
+        self.seal_bytes(text).map(|sealed| URL_SAFE_NO_PAD.encode(sealed))
+    }
+
+    /// The text sealed by [`Self::seal_for_link`], if unaltered.
+    pub fn open_from_link(&self, sealed: &str) -> Result<String, SealError> {
+        self.open_bytes(&URL_SAFE_NO_PAD.decode(sealed).map_err(|_| SealError)?)
+    }
+
+    fn seal_bytes(&self, secret: &str) -> Result<Vec<u8>, SealError> {
+        let mut sealed = secret.as_bytes().to_vec();
+        let nonce = self.0.seal_in_place_append_tag(Aad::empty(), &mut sealed).map_err(|_| SealError)?;
+        let mut out = nonce.as_ref().to_vec();
+        out.extend_from_slice(&sealed);
+        Ok(out)
+    }
+
+    fn open_bytes(&self, bytes: &[u8]) -> Result<String, SealError> {
         if bytes.len() < NONCE_LEN {
             return Err(SealError);
         }
@@ -87,6 +106,17 @@ mod tests {
         let mut altered = STANDARD.decode(&sealed).unwrap();
         *altered.last_mut().unwrap() ^= 1;
         assert_eq!(key.open(&STANDARD.encode(altered)), Err(SealError));
+    }
+
+    #[test]
+    fn a_link_token_is_url_safe_and_opens_only_unaltered() {
+        let key = SealingKey::from_bytes(&[7u8; 32]).unwrap();
+        let token = key.seal_for_link("0190c3a4-membership:security_notices").unwrap();
+        assert!(token.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert_eq!(key.open_from_link(&token).unwrap(), "0190c3a4-membership:security_notices");
+        let mut altered = token.into_bytes();
+        altered[20] = if altered[20] == b'A' { b'B' } else { b'A' };
+        assert_eq!(key.open_from_link(&String::from_utf8(altered).unwrap()), Err(SealError));
     }
 
     #[test]

@@ -19,6 +19,10 @@ pub struct OutgoingEmail {
     pub subject: String,
     pub text_body: String,
     pub html_body: String,
+    /// For emails a member may turn off: the signed one-click link that
+    /// turns this kind off (`List-Unsubscribe`, RFC 8058).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsubscribe_url: Option<String>,
 }
 
 fn payload(email: &OutgoingEmail) -> Result<String, StoreError> {

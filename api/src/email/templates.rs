@@ -53,6 +53,7 @@ pub fn invitation(email: &InvitationEmail<'_>) -> OutgoingEmail {
         subject,
         text_body: format!("{}\n\nAccept the invitation: {}\n", lines.join("\n\n"), email.accept_url),
         html_body: html(&lines, (email.accept_url, "Accept the invitation")),
+        unsubscribe_url: None,
     }
 }
 
@@ -68,6 +69,7 @@ fn with_link(recipient: &str, subject: &str, lines: Vec<String>, link: (&str, &s
         subject: subject.to_owned(),
         text_body: format!("{}\n\n{}: {}\n", lines.join("\n\n"), link.1, link.0),
         html_body: html(&lines, link),
+        unsubscribe_url: None,
     }
 }
 
@@ -79,6 +81,7 @@ fn notice(recipient: &str, subject: &str, lines: &[String]) -> OutgoingEmail {
         subject: subject.to_owned(),
         text_body: format!("{}\n", lines.join("\n\n")),
         html_body: format!("<!doctype html>\n<html><body style=\"font-family: sans-serif\">\n{body}</body></html>\n"),
+        unsubscribe_url: None,
     }
 }
 
@@ -146,6 +149,7 @@ pub fn import_summary(email: &ImportSummaryEmail<'_>) -> OutgoingEmail {
         ),
         text_body: format!("{}\n\nReport: {}\n", lines.join("\n\n"), email.report_url),
         html_body: html(&lines, (email.report_url, "See the report")),
+        unsubscribe_url: None,
     }
 }
 
@@ -175,6 +179,7 @@ pub fn join_request_received(email: &JoinRequestEmail<'_>) -> OutgoingEmail {
         subject: format!("{who} asks to join {}", email.account_name),
         text_body: format!("{}\n\nReview: {}\n", lines.join("\n\n"), email.review_url),
         html_body: html(&lines, (email.review_url, "Review the request")),
+        unsubscribe_url: None,
     }
 }
 
@@ -205,6 +210,7 @@ pub fn join_request_decided(
         subject,
         text_body: format!("{}\n\nRoster: {url}\n", lines.join("\n\n")),
         html_body: html(&lines, (url, "Open Roster")),
+        unsubscribe_url: None,
     }
 }
 
@@ -228,6 +234,7 @@ pub fn webhook_disabled(
         subject: format!("Webhooks to {url} were disabled"),
         text_body: format!("{}\n\nEndpoint: {settings_url}\n", lines.join("\n\n")),
         html_body: html(&lines, (settings_url, "See the endpoint")),
+        unsubscribe_url: None,
     }
 }
 
@@ -258,7 +265,24 @@ pub fn api_key_created(email: &ApiKeyCreatedEmail<'_>) -> OutgoingEmail {
         subject: format!("New API key for {} in {}", email.partner_name, email.account_name),
         text_body: format!("{}\n\nThe key: {}\n", lines.join("\n\n"), email.key_url),
         html_body: html(&lines, (email.key_url, "See the key")),
+        unsubscribe_url: None,
     }
+}
+
+/// To an account's owners and administrators when ownership changes hands.
+pub fn ownership_transferred(
+    recipient: &str,
+    account_name: &str,
+    new_owner: &str,
+    previous_owner: &str,
+    members_url: &str,
+) -> OutgoingEmail {
+    let lines = vec![
+        format!("{previous_owner} made {new_owner} an owner of {account_name}."),
+        format!("{previous_owner} is an administrator now."),
+        "If this was not agreed, an owner can change it among the members.".to_owned(),
+    ];
+    with_link(recipient, &format!("{account_name} has a new owner"), lines, (members_url, "See the members"))
 }
 
 /// To a child account's owners when a parent account asks to link it.
@@ -276,6 +300,7 @@ pub fn account_link_requested(recipient: &str, parent_name: &str, child_name: &s
         subject: format!("{parent_name} asks to link {child_name}"),
         text_body: format!("{}\n\nThe request: {links_url}\n", lines.join("\n\n")),
         html_body: html(&lines, (links_url, "Review the request")),
+        unsubscribe_url: None,
     }
 }
 

@@ -43,6 +43,16 @@ impl EmailTransport {
         message
             .headers_mut()
             .insert_raw(HeaderValue::new(HeaderName::new_from_ascii_str("X-Roster-Outbox-Id"), id.to_owned()));
+        if let Some(url) = &email.unsubscribe_url {
+            // RFC 8058: mail clients POST `List-Unsubscribe=One-Click` to the URL.
+            let headers = message.headers_mut();
+            headers
+                .insert_raw(HeaderValue::new(HeaderName::new_from_ascii_str("List-Unsubscribe"), format!("<{url}>")));
+            headers.insert_raw(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                "List-Unsubscribe=One-Click".to_owned(),
+            ));
+        }
         match self {
             Self::File(dir) => {
                 let (dir, id, bytes) = (dir.clone(), id.to_owned(), message.formatted());

@@ -7,7 +7,7 @@
 use chrono::{DateTime, Duration, Utc};
 use domain::api_key::{self, IpAllowList, KeyPermissionsRefused};
 use domain::audit::AuditAction;
-use domain::{BuiltInRole, Catalogue, HeldRole, PermissionSet, RoleKind};
+use domain::{Catalogue, HeldRole, PermissionSet, RoleKind};
 use persistence::api_keys::{self as store, ApiKey, NewKey, Partner};
 use persistence::{DbConnection, groups, write_transaction};
 use uuid::Uuid;
@@ -127,27 +127,22 @@ pub fn create_key(
 /// Owners and administrators hear of every new key: a key is a door into
 /// the account.
 fn tell_administrators(conn: &mut DbConnection, ctx: &Ctx<'_>, key: &ApiKey, partner: &Partner) -> Result<(), Shared> {
-    let administrators = super::emails_of_holders(conn, key.account_id, |role| {
-        matches!(role.kind, RoleKind::BuiltIn(BuiltInRole::Owner | BuiltInRole::Administrator))
-    })?;
     let account = persistence::accounts::find(conn, key.account_id)?.map(|a| a.name).unwrap_or_default();
     let keys_url = ctx.link(&format!("/v1/accounts/{}/api-keys/{}", key.account_id, key.id));
-    let emails: Vec<_> = administrators
-        .iter()
-        .map(|recipient| {
-            crate::email::templates::api_key_created(&crate::email::templates::ApiKeyCreatedEmail {
-                recipient,
-                account_name: &account,
-                key_name: &key.name,
-                partner_name: &partner.name,
-                created_by: &key.created_by_email,
-                permissions: &key.permissions,
-                expires_at: key.expires_at,
-                key_url: &keys_url,
-            })
+    let administers = super::notifications::administers;
+    let topic = domain::notification::Topic::SecurityNotices;
+    Ok(super::notifications::notify_holders(conn, ctx, key.account_id, topic, administers, |recipient| {
+        crate::email::templates::api_key_created(&crate::email::templates::ApiKeyCreatedEmail {
+            recipient,
+            account_name: &account,
+            key_name: &key.name,
+            partner_name: &partner.name,
+            created_by: &key.created_by_email,
+            permissions: &key.permissions,
+            expires_at: key.expires_at,
+            key_url: &keys_url,
         })
-        .collect();
-    Ok(crate::email::enqueue_many(conn, &emails, ctx.now)?)
+    })?)
 }
 
 pub fn revoke_key(conn: &mut DbConnection, ctx: &Ctx<'_>, account: Uuid, id: Uuid) -> Result<ApiKey, ApiKeyError> {

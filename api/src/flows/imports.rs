@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use super::audit::Event;
 use super::invitations::{accept_url, sender_verified};
+use super::notifications::notify_member;
 use super::seats::Seats;
 use super::{Actor, Ctx, Shared, family_error};
 use crate::auth::secrets::OpaqueToken;
@@ -94,7 +95,6 @@ struct Account {
 /// Who uploaded, and what they may hand out.
 struct Uploader {
     name: String,
-    email: String,
     /// `None` when they no longer may import into the account.
     roles: Option<Vec<HeldRole>>,
 }
@@ -184,7 +184,7 @@ fn load_uploader(conn: &mut DbConnection, catalogue: &Catalogue, import: &Import
     let roles = memberships::find(conn, import.account_id, import.uploaded_by)?
         .map(|membership| membership.held_roles())
         .filter(|roles| catalogue.effective(roles, None).contains(Permission::ImportsManage));
-    Ok(Uploader { name: format!("{} {}", user.first_name, user.last_name).trim().to_owned(), email: user.email, roles })
+    Ok(Uploader { name: format!("{} {}", user.first_name, user.last_name).trim().to_owned(), roles })
 }
 
 /// Processes the next batch of an import and returns the import as it then
@@ -306,17 +306,20 @@ pub fn process_batch(conn: &mut DbConnection, ctx: &Ctx<'_>, id: Uuid) -> Result
         let last_row = rows.last().map_or(import.next_row, |row| row.number);
         let import = imports::record_batch(conn, &import, &results, last_row, now)?;
         if import.status == ImportStatus::Completed {
-            let summary = templates::import_summary(&ImportSummaryEmail {
-                recipient: &uploader.email,
-                account_name: &account.name,
-                file_name: import.file_name.as_deref(),
-                total: import.counts.total,
-                invited: import.counts.invited,
-                skipped: import.counts.skipped,
-                failed: import.counts.failed,
-                report_url: &report_url(ctx, &import),
-            });
-            crate::email::enqueue(conn, &summary, now)?;
+            let url = report_url(ctx, &import);
+            let topic = domain::notification::Topic::ImportReports;
+            notify_member(conn, ctx, import.account_id, import.uploaded_by, topic, |recipient| {
+                templates::import_summary(&ImportSummaryEmail {
+                    recipient,
+                    account_name: &account.name,
+                    file_name: import.file_name.as_deref(),
+                    total: import.counts.total,
+                    invited: import.counts.invited,
+                    skipped: import.counts.skipped,
+                    failed: import.counts.failed,
+                    report_url: &url,
+                })
+            })?;
             let event = Event::in_account(import.account_id, AuditAction::ImportCompleted)
                 .by(Actor::System)
                 .target("import", import.id, import.file_name.as_deref().unwrap_or("spreadsheet"))
@@ -382,7 +385,7 @@ mod tests {
     }
 
     fn uploader(roles: Option<Vec<HeldRole>>) -> Uploader {
-        Uploader { name: "Ada".into(), email: "ada@example.com".into(), roles }
+        Uploader { name: "Ada".into(), roles }
     }
 
     fn codes(judged: Result<Offer, RowProblem>) -> &'static str {

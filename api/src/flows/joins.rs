@@ -6,12 +6,14 @@ use domain::Permission;
 use domain::audit::AuditAction;
 use domain::join::{JoinLinkLimits, JoinRequestStatus, LinkUnusable};
 use domain::membership::{Admission, AdmissionRefused, Candidate, check_admission};
+use domain::notification::Topic;
 use persistence::join_links::{self, JoinLink, NewJoinLink};
 use persistence::join_requests::{self, JoinRequest, NewJoinRequest};
 use persistence::{DbConnection, StoreError, accounts, groups, memberships, write_transaction};
 use uuid::Uuid;
 
 use super::audit::Event;
+use super::notifications::notify_holders;
 use super::seats::Seats;
 use super::{Ctx, Grantor, Shared, family_error};
 use crate::auth::secrets::{self, OpaqueToken};
@@ -174,26 +176,21 @@ pub fn join(
 
 /// One email to each member who may review the request (account-wide).
 fn notify_reviewers(conn: &mut DbConnection, ctx: &Ctx<'_>, request: &JoinRequest) -> Result<(), JoinError> {
-    let reviewers = super::emails_of_holders(conn, request.account_id, |role| {
-        ctx.catalogue.role_permissions(role).contains(Permission::JoinRequestsReview)
-    })?;
     let requester = &request.requester;
     let name = format!("{} {}", requester.first_name, requester.last_name).trim().to_owned();
     let review_url = ctx.link(&format!("/v1/accounts/{}/join-requests?status=pending", request.account_id));
-    let emails: Vec<_> = reviewers
-        .iter()
-        .map(|recipient| {
-            templates::join_request_received(&JoinRequestEmail {
-                recipient,
-                requester_name: &name,
-                requester_email: &requester.email,
-                account_name: &request.account_name,
-                message: &request.message,
-                review_url: &review_url,
-            })
+    let may_review =
+        |role: &domain::HeldRole| ctx.catalogue.role_permissions(role).contains(Permission::JoinRequestsReview);
+    notify_holders(conn, ctx, request.account_id, Topic::JoinRequests, may_review, |recipient| {
+        templates::join_request_received(&JoinRequestEmail {
+            recipient,
+            requester_name: &name,
+            requester_email: &requester.email,
+            account_name: &request.account_name,
+            message: &request.message,
+            review_url: &review_url,
         })
-        .collect();
-    crate::email::enqueue_many(conn, &emails, ctx.now)?;
+    })?;
     Ok(())
 }
 

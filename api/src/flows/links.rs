@@ -6,6 +6,7 @@
 use domain::Permission;
 use domain::account_link::{LinkRefused, LinkStatus, NotInheritable, check_inheritable, check_link};
 use domain::audit::AuditAction;
+use domain::notification::Topic;
 use persistence::account_links::{self, AccountLink};
 use persistence::{DbConnection, StoreError, accounts, memberships, write_transaction};
 use uuid::Uuid;
@@ -73,17 +74,12 @@ pub fn request(conn: &mut DbConnection, ctx: &Ctx<'_>, by: &Grantor, child: Uuid
             StoreError::Conflict => LinkError::Refused(LinkRefused::ChildAlreadyLinked),
             other => other.into(),
         })?;
-        let owners = super::emails_of_holders(conn, child, |role| {
-            ctx.catalogue.role_permissions(role).contains(Permission::LinkedAccountsManage)
-        })?;
         let url = ctx.link(&format!("/v1/accounts/{child}/linked-accounts"));
-        let emails: Vec<_> = owners
-            .iter()
-            .map(|owner| {
-                crate::email::templates::account_link_requested(owner, &link.parent_name, &link.child_name, &url)
-            })
-            .collect();
-        crate::email::enqueue_many(conn, &emails, ctx.now)?;
+        let links =
+            |role: &domain::HeldRole| ctx.catalogue.role_permissions(role).contains(Permission::LinkedAccountsManage);
+        super::notifications::notify_holders(conn, ctx, child, Topic::SecurityNotices, links, |owner| {
+            crate::email::templates::account_link_requested(owner, &link.parent_name, &link.child_name, &url)
+        })?;
         record_in_both(conn, ctx, &link, AuditAction::AccountLinkRequested)?;
         Ok(link)
     })

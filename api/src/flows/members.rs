@@ -5,10 +5,11 @@
 
 use domain::audit::AuditAction;
 use domain::membership::{LastOwner, check_owner_kept};
+use domain::notification::Topic;
 use domain::{BuiltInRole, Permission, RoleKind, check_grant, check_role_count, may_remove};
 use persistence::memberships::{self, Membership};
 use persistence::roles::{self, Role};
-use persistence::{DbConnection, accounts, groups, invitations, write_transaction};
+use persistence::{DbConnection, StoreError, accounts, groups, invitations, write_transaction};
 use uuid::Uuid;
 
 use super::audit::{Event, user_label};
@@ -174,6 +175,22 @@ pub fn assign(
 
 /// Makes `target` an owner and `by` an administrator instead, in one
 /// transaction, so the account never lacks an owner.
+/// Owners and administrators hear of every change of owner.
+fn tell_about_ownership(
+    conn: &mut DbConnection,
+    ctx: &Ctx<'_>,
+    account: Uuid,
+    new_owner: &str,
+    previous_owner: &str,
+) -> Result<(), StoreError> {
+    let name = accounts::find(conn, account)?.map(|a| a.name).unwrap_or_default();
+    let url = ctx.link(&format!("/v1/accounts/{account}/members"));
+    let administers = super::notifications::administers;
+    super::notifications::notify_holders(conn, ctx, account, Topic::SecurityNotices, administers, |recipient| {
+        crate::email::templates::ownership_transferred(recipient, &name, new_owner, previous_owner, &url)
+    })
+}
+
 pub fn transfer_ownership(
     conn: &mut DbConnection,
     ctx: &Ctx<'_>,
@@ -202,12 +219,14 @@ pub fn transfer_ownership(
         check_role_count(gained.len())?;
         memberships::replace_assignments(conn, recipient.id, &gained, ctx.now)?;
         memberships::replace_assignments(conn, donor.id, &kept, ctx.now)?;
+        let (new_owner, previous_owner) = (user_label(conn, target)?, user_label(conn, by.user_id)?);
         let event = Event::in_account(by.account_id, AuditAction::AccountOwnershipTransferred)
-            .target("user", target, user_label(conn, target)?)
-            .target("user", by.user_id, user_label(conn, by.user_id)?)
+            .target("user", target, &new_owner)
+            .target("user", by.user_id, &previous_owner)
             .set("new_owner", target)
             .change("previous_owner_role", "owner", "administrator");
         ctx.record(conn, event)?;
+        tell_about_ownership(conn, ctx, by.account_id, &new_owner, &previous_owner)?;
         Ok(())
     })
 }

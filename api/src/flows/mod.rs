@@ -16,6 +16,7 @@ pub mod invitations;
 pub mod joins;
 pub mod links;
 pub mod members;
+pub mod notifications;
 pub mod roles;
 pub mod seats;
 pub mod sessions;
@@ -175,21 +176,6 @@ pub enum Shared {
     SeatLimit(#[from] domain::plan::SeatLimitReached),
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-/// The email addresses of the account's members holding (account-wide) a
-/// role that `keep` picks: who is told about something.
-pub(crate) fn emails_of_holders(
-    conn: &mut persistence::DbConnection,
-    account: Uuid,
-    keep: impl Fn(&domain::HeldRole) -> bool,
-) -> Result<Vec<String>, StoreError> {
-    let roles: Vec<Uuid> = persistence::roles::list_visible(conn, account)?
-        .into_iter()
-        .filter(|role| keep(&role.held(None)))
-        .map(|role| role.id)
-        .collect();
-    persistence::memberships::emails_holding(conn, account, &roles)
 }
 
 /// The conversions every family error needs, through its `Shared` variant.

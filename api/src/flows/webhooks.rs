@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 use domain::audit::AuditAction;
+use domain::notification::Topic;
 use persistence::audit::AuditEvent;
 use persistence::webhooks::{self, Delivery, Endpoint, EndpointChange, NewEndpoint};
 use persistence::{DbConnection, StoreError, jobs, write_transaction};
@@ -250,16 +251,11 @@ pub fn disabled_by_system(
         .change("enabled", true, false)
         .set("reason", reason);
     ctx.record(conn, event)?;
-    let managers = super::emails_of_holders(conn, endpoint.account_id, |role| {
-        ctx.catalogue.role_permissions(role).contains(domain::Permission::WebhooksManage)
-    })?;
     let account = persistence::accounts::find(conn, endpoint.account_id)?.map(|a| a.name).unwrap_or_default();
     let settings_url = ctx.link(&format!("/v1/accounts/{}/webhooks/{}", endpoint.account_id, endpoint.id));
-    let emails: Vec<_> = managers
-        .iter()
-        .map(|recipient| {
-            crate::email::templates::webhook_disabled(recipient, &account, &endpoint.url, reason, &settings_url)
-        })
-        .collect();
-    crate::email::enqueue_many(conn, &emails, ctx.now)
+    let manages =
+        |role: &domain::HeldRole| ctx.catalogue.role_permissions(role).contains(domain::Permission::WebhooksManage);
+    super::notifications::notify_holders(conn, ctx, endpoint.account_id, Topic::SecurityNotices, manages, |recipient| {
+        crate::email::templates::webhook_disabled(recipient, &account, &endpoint.url, reason, &settings_url)
+    })
 }

@@ -37,17 +37,52 @@ impl<T: DeserializeOwned + ToSchema + 'static> FromRequest for JsonBody<T> {
             .ok()
             .flatten()
             .is_some_and(|mime| mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json"));
-        let limit = req.app_data::<BodyLimit>().map_or(0, |limit| limit.0);
-        let body = Bytes::from_request(req, payload);
+        let body = body_of(req, payload, is_json, "application/json");
+        Box::pin(async move { parse_body::<T>(&body.await?).map(JsonBody) })
+    }
+}
+
+/// An `application/x-www-form-urlencoded` request body (what mail clients
+/// send for a one-click unsubscribe), every failure a problem document.
+pub struct FormBody<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for FormBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_form = req
+            .mime_type()
+            .ok()
+            .flatten()
+            .is_some_and(|mime| mime.essence_str() == "application/x-www-form-urlencoded");
+        let body = body_of(req, payload, is_form, "application/x-www-form-urlencoded");
         Box::pin(async move {
-            if !is_json {
-                return Err(ApiError::UnsupportedMediaType { expected: "application/json" });
-            }
-            let bytes = body.await.map_err(|error| match error.as_error::<PayloadError>() {
-                Some(PayloadError::Overflow) => ApiError::PayloadTooLarge { limit },
-                _ => ApiError::MalformedBody("The request body could not be read.".into()),
-            })?;
-            parse_body::<T>(&bytes).map(JsonBody)
+            let bytes = body.await?;
+            serde_urlencoded::from_bytes(&bytes)
+                .map(FormBody)
+                .map_err(|error| ApiError::MalformedBody(format!("Invalid form: {error}.")))
+        })
+    }
+}
+
+/// The body's bytes, once it is known to be of the `expected` media type
+/// and within the configured limit.
+fn body_of(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    of_expected_type: bool,
+    expected: &'static str,
+) -> impl Future<Output = Result<Bytes, ApiError>> + use<> {
+    let limit = req.app_data::<BodyLimit>().map_or(0, |limit| limit.0);
+    let body = Bytes::from_request(req, payload);
+    async move {
+        if !of_expected_type {
+            return Err(ApiError::UnsupportedMediaType { expected });
+        }
+        body.await.map_err(|error| match error.as_error::<PayloadError>() {
+            Some(PayloadError::Overflow) => ApiError::PayloadTooLarge { limit },
+            _ => ApiError::MalformedBody("The request body could not be read.".into()),
         })
     }
 }

@@ -21,6 +21,7 @@ use crate::flows::invitations::InvitationError;
 use crate::flows::joins::JoinError;
 use crate::flows::links::LinkError;
 use crate::flows::members::MemberError;
+use crate::flows::notifications::NotificationError;
 use crate::flows::roles::RoleError;
 use crate::flows::sessions::SessionError;
 use crate::flows::users::UserError;
@@ -506,6 +507,19 @@ impl From<AddressError> for ApiError {
         match error {
             AddressError::Precondition(precondition) => precondition.into(),
             AddressError::Shared(shared) => shared.into(),
+        }
+    }
+}
+
+impl From<NotificationError> for ApiError {
+    fn from(error: NotificationError) -> Self {
+        match error {
+            NotificationError::LinkInvalid => conflict(
+                "unsubscribe_link_invalid",
+                "This unsubscribe link is not valid (altered, or the membership ended).",
+            ),
+            NotificationError::Precondition(precondition) => precondition.into(),
+            NotificationError::Shared(shared) => shared.into(),
         }
     }
 }

@@ -71,6 +71,23 @@ impl<'a> Script<'a> {
         reply
     }
 
+    /// An anonymous one-click form POST, as mail clients send to a
+    /// `List-Unsubscribe` link (RFC 8058).
+    async fn one_click(&mut self, operation: &'static str, path: &str) -> Reply {
+        let request_id = format!("{operation}-{}", Uuid::new_v4().simple());
+        let request = self
+            .app
+            .client
+            .post(self.app.url(path))
+            .header("x-request-id", &request_id)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("List-Unsubscribe=One-Click");
+        let reply = TestApp::read(request.send().await.unwrap()).await;
+        assert!(reply.status.is_success(), "{operation} failed: {} {}", reply.status, reply.body);
+        self.calls.push((operation, request_id, Expected::Anonymous));
+        reply
+    }
+
     /// The last call was made with this API key.
     fn by_key(&mut self, key: &str) {
         if let Some(last) = self.calls.last_mut() {
@@ -160,6 +177,12 @@ async fn every_write_operation_records_an_event_by_its_actor(app: TestApp) {
     let address_path = format!("{a}/addresses/{}", created.body["id"].as_str().unwrap());
     let replaced = s.call("replace_address", M::PUT, &address_path, t, Some(address), Some(&etag(&created))).await;
     s.call("delete_address", M::DELETE, &address_path, t, None, Some(&etag(&replaced))).await;
+    let defaults = format!("{a}/notification-defaults");
+    let tag = app.etag_of(&defaults, &token).await;
+    let quiet = Some(json!({"import_reports": false}));
+    s.call("update_notification_defaults", M::PATCH, &defaults, t, quiet.clone(), Some(&tag)).await;
+    let mine = format!("/v1/me/accounts/{account}/notification-preferences");
+    s.call("update_my_notification_preferences", M::PATCH, &mine, t, quiet, None).await;
     let operator_path = format!("/v1/operator/accounts/{account}/plan");
     let plan = Some(json!({"plan": "unlimited"}));
     s.call("operator_set_account_plan", M::PUT, &operator_path, Some(OPERATOR_TOKEN), plan, None).await;
@@ -304,6 +327,10 @@ async fn every_write_operation_records_an_event_by_its_actor(app: TestApp) {
     s.call("disable_join_link", M::DELETE, &link_path, t, None, None).await;
     let transfer = json!({"user_id": carol_id});
     s.call("transfer_ownership", M::POST, &format!("{a}/ownership-transfer"), t, Some(transfer), None).await;
+    let told = app.emails_to("owner@example.com", 1).await;
+    let notice = told.iter().find(|m| m.decoded().contains("has a new owner")).unwrap();
+    let link = notice.header("List-Unsubscribe").unwrap();
+    s.one_click("unsubscribe", &link[link.find("/v1/").unwrap()..link.len() - 1]).await;
     // Sessions and credentials last: they end sessions and move the owner
     // to another address.
     let owner_login = json!({"email": "owner@example.com", "password": PASSWORD});

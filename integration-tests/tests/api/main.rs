@@ -24,6 +24,7 @@ mod joins;
 mod links;
 mod matrix;
 mod me;
+mod notifications;
 mod operations;
 mod permissions;
 mod plans;

@@ -18,6 +18,7 @@ pub mod join_requests;
 pub mod links;
 pub mod me;
 pub mod members;
+pub mod notifications;
 pub mod operator;
 pub mod permissions;
 pub mod preferences;
@@ -50,6 +51,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(sessions::end_other_sessions)
             .service(sessions::end_session)
             .service(members::leave_account)
+            .service(notifications::get_my_notification_preferences)
+            .service(notifications::update_my_notification_preferences)
+            .service(notifications::unsubscribe)
             .service(invitee::list_my_invitations)
             .service(accounts::create_account)
             .service(operator::operator_get_account_plan)
@@ -114,6 +118,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                     .service(addresses::get_address)
                     .service(addresses::replace_address)
                     .service(addresses::delete_address)
+                    .service(notifications::get_notification_defaults)
+                    .service(notifications::update_notification_defaults)
                     .service(contacts::create_contact)
                     .service(contacts::list_contacts)
                     .service(contacts::get_contact)

@@ -1,0 +1,2 @@
+DROP TABLE notification_defaults;
+DROP TABLE notification_preferences;

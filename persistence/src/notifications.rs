@@ -1,0 +1,148 @@
+//! Who gets which non-transactional emails: members' own choices and the
+//! account's defaults. A topic without a row has not been chosen.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use domain::notification::{Choices, Topic};
+use uuid::Uuid;
+
+use crate::schema::{memberships, notification_defaults, notification_preferences, role_assignments, users};
+use crate::{DbConnection, StoreError, ids, time};
+
+/// A member an email may go to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    pub membership_id: Uuid,
+    pub user_id: Uuid,
+    pub email: String,
+}
+
+/// The account's members holding any of `roles` account-wide.
+pub fn holding(conn: &mut DbConnection, account: Uuid, roles: &[Uuid]) -> Result<Vec<Recipient>, StoreError> {
+    let roles: Vec<String> = roles.iter().copied().map(ids::to_db).collect();
+    let rows: Vec<(String, String, String)> = role_assignments::table
+        .inner_join(memberships::table.inner_join(users::table))
+        .filter(memberships::account_id.eq(ids::to_db(account)))
+        .filter(role_assignments::group_id.is_null())
+        .filter(role_assignments::role_id.eq_any(&roles))
+        .select((memberships::id, memberships::user_id, users::email))
+        .distinct()
+        .order(users::email.asc())
+        .load(conn)?;
+    rows.into_iter().map(recipient).collect()
+}
+
+/// One user as a member of the account, if they are one.
+pub fn member(conn: &mut DbConnection, account: Uuid, user: Uuid) -> Result<Option<Recipient>, StoreError> {
+    let row: Option<(String, String, String)> = memberships::table
+        .inner_join(users::table)
+        .filter(memberships::account_id.eq(ids::to_db(account)))
+        .filter(memberships::user_id.eq(ids::to_db(user)))
+        .select((memberships::id, memberships::user_id, users::email))
+        .first(conn)
+        .optional()?;
+    row.map(recipient).transpose()
+}
+
+/// A membership by id, with the account it belongs to.
+pub fn membership(conn: &mut DbConnection, id: Uuid) -> Result<Option<(Uuid, Recipient)>, StoreError> {
+    let row: Option<(String, String, String, String)> = memberships::table
+        .inner_join(users::table)
+        .filter(memberships::id.eq(ids::to_db(id)))
+        .select((memberships::account_id, memberships::id, memberships::user_id, users::email))
+        .first(conn)
+        .optional()?;
+    row.map(|(account, id, user, email)| Ok((ids::from_db(&account)?, recipient((id, user, email))?))).transpose()
+}
+
+fn recipient((membership, user, email): (String, String, String)) -> Result<Recipient, StoreError> {
+    Ok(Recipient { membership_id: ids::from_db(&membership)?, user_id: ids::from_db(&user)?, email })
+}
+
+fn choices(rows: Vec<(String, bool)>) -> Choices {
+    // A topic this version does not know (written by a newer one) is skipped.
+    rows.into_iter().filter_map(|(topic, enabled)| Topic::parse(&topic).ok().map(|t| (t, enabled))).collect()
+}
+
+/// The account's defaults as chosen.
+pub fn account_defaults(conn: &mut DbConnection, account: Uuid) -> Result<Choices, StoreError> {
+    let rows = notification_defaults::table
+        .filter(notification_defaults::account_id.eq(ids::to_db(account)))
+        .select((notification_defaults::topic, notification_defaults::enabled))
+        .load(conn)?;
+    Ok(choices(rows))
+}
+
+/// The choices of several members, by membership (absent: chose nothing).
+pub fn member_choices(conn: &mut DbConnection, memberships: &[Uuid]) -> Result<HashMap<Uuid, Choices>, StoreError> {
+    let ids: Vec<String> = memberships.iter().copied().map(ids::to_db).collect();
+    let rows: Vec<(String, String, bool)> = notification_preferences::table
+        .filter(notification_preferences::membership_id.eq_any(&ids))
+        .select((
+            notification_preferences::membership_id,
+            notification_preferences::topic,
+            notification_preferences::enabled,
+        ))
+        .load(conn)?;
+    let mut by_membership: HashMap<Uuid, Vec<(String, bool)>> = HashMap::new();
+    for (membership, topic, enabled) in rows {
+        by_membership.entry(ids::from_db(&membership)?).or_default().push((topic, enabled));
+    }
+    Ok(by_membership.into_iter().map(|(membership, rows)| (membership, choices(rows))).collect())
+}
+
+/// Records a member's choices, replacing earlier ones for the same topics.
+pub fn set_member_choices(
+    conn: &mut DbConnection,
+    membership: Uuid,
+    chosen: &Choices,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let membership = ids::to_db(membership);
+    let topics: Vec<&str> = chosen.keys().map(|topic| topic.key()).collect();
+    diesel::delete(notification_preferences::table)
+        .filter(notification_preferences::membership_id.eq(&membership))
+        .filter(notification_preferences::topic.eq_any(&topics))
+        .execute(conn)?;
+    // At most one row per topic: a handful, one statement each (a
+    // multi-row insert is not portable across the two backends).
+    for (topic, enabled) in chosen {
+        diesel::insert_into(notification_preferences::table)
+            .values((
+                notification_preferences::membership_id.eq(&membership),
+                notification_preferences::topic.eq(topic.key()),
+                notification_preferences::enabled.eq(*enabled),
+                notification_preferences::updated_at.eq(time::to_db(now)),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Records the account's defaults, replacing earlier ones for the same topics.
+pub fn set_account_defaults(
+    conn: &mut DbConnection,
+    account: Uuid,
+    chosen: &Choices,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let account = ids::to_db(account);
+    let topics: Vec<&str> = chosen.keys().map(|topic| topic.key()).collect();
+    diesel::delete(notification_defaults::table)
+        .filter(notification_defaults::account_id.eq(&account))
+        .filter(notification_defaults::topic.eq_any(&topics))
+        .execute(conn)?;
+    for (topic, enabled) in chosen {
+        diesel::insert_into(notification_defaults::table)
+            .values((
+                notification_defaults::account_id.eq(&account),
+                notification_defaults::topic.eq(topic.key()),
+                notification_defaults::enabled.eq(*enabled),
+                notification_defaults::updated_at.eq(time::to_db(now)),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
