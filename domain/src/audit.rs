@@ -44,6 +44,10 @@ actions! {
     AccountLinkRequested => "account.link_requested", "An owner of a parent account asked to link a child account.";
     AccountLinkAccepted => "account.link_accepted", "An owner of the child account accepted the link.";
     AccountUnlinked => "account.unlinked", "A link between a parent and a child account ended (or its request was withdrawn or declined).";
+    AccessReviewStarted => "access_review.started", "An access review began, by a member or the account's schedule.";
+    AccessReviewDecided => "access_review.decided", "A reviewer decided on a member's access.";
+    AccessReviewCompleted => "access_review.completed", "An access review was completed and its decisions applied.";
+    AccessReviewSettingsUpdated => "access_review.settings_updated", "The account's access review policy or schedule changed.";
     AddressCreated => "address.created", "An address of the account was added.";
     AddressUpdated => "address.updated", "An address of the account changed.";
     AddressDeleted => "address.deleted", "An address of the account was removed.";

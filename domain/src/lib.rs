@@ -4,6 +4,7 @@
 //! every time-dependent rule reads instead of the system time.
 
 pub mod access;
+pub mod access_review;
 pub mod account;
 pub mod account_link;
 pub mod address;

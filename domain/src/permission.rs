@@ -59,7 +59,8 @@ catalogue! {
     JoinRequestsReview => "join_requests:review", "Approve or deny requests to join the account.", admin_equivalent: false;
     ImportsManage => "imports:manage", "Invite people by uploading a spreadsheet.", admin_equivalent: false;
     PartnersManage => "partners:manage", "Grant and revoke API keys for authorised partners.", admin_equivalent: true;
-    AuditRead => "audit:read", "Read the audit log and run access reviews.", admin_equivalent: false;
+    AuditRead => "audit:read", "Read the audit log.", admin_equivalent: false;
+    AccessReviewsManage => "access_reviews:manage", "Start access reviews (of the account, or of a group where held) and decide in them which members keep their access.", admin_equivalent: true;
     WebhooksManage => "webhooks:manage", "Configure webhooks.", admin_equivalent: false;
     LinkedAccountsManage => "linked_accounts:manage", "Link the account to a parent or child account and extend members' roles to linked accounts.", admin_equivalent: true;
 }

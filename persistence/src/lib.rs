@@ -14,6 +14,7 @@
 //! Repositories are plain functions taking `&mut DbConnection`, one module
 //! per aggregate; callers own transactions through [`write_transaction`].
 
+pub mod access_reviews;
 pub mod account_links;
 pub mod accounts;
 pub mod addresses;

@@ -271,12 +271,24 @@ pub struct Member {
     /// When they last made an authenticated request in the account (`None`
     /// for someone whose access is inherited: that is the parent's).
     pub last_active_at: Option<DateTime<Utc>>,
+    /// When an access review last decided on their access here.
+    pub last_reviewed_at: Option<DateTime<Utc>>,
     /// The parent account whose member this is, when the access here is
     /// inherited through a link rather than a membership.
     pub inherited_from: Option<Uuid>,
 }
 
-type MemberRow = (String, String, String, String, String, String, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>);
+type MemberRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    chrono::NaiveDateTime,
+    Option<chrono::NaiveDateTime>,
+    Option<chrono::NaiveDateTime>,
+);
 
 fn members_from_rows(
     conn: &mut DbConnection,
@@ -289,27 +301,40 @@ fn members_from_rows(
     let inherited: Vec<&str> = rows.iter().filter(|row| row.1 != own_account).map(|row| row.0.as_str()).collect();
     let linked = crate::account_links::linked_role_keys(conn, &inherited)?;
     rows.into_iter()
-        .map(|(membership_id, account_id, user_id, email, first_name, last_name, joined_at, last_active_at)| {
-            let mut assignments = roles.remove(&membership_id).unwrap_or_default();
-            let inherited_from = if account_id == own_account {
-                None
-            } else {
-                let keys = linked.get(&membership_id);
-                assignments.retain(|a| a.group_id.is_none() && keys.is_some_and(|keys| keys.contains(&a.role_key)));
-                Some(ids::from_db(&account_id)?)
-            };
-            let member = Member {
-                user_id: ids::from_db(&user_id)?,
+        .map(
+            |(
+                membership_id,
+                account_id,
+                user_id,
                 email,
                 first_name,
                 last_name,
-                assignments,
-                joined_at: time::from_db(joined_at),
-                last_active_at: last_active_at.filter(|_| inherited_from.is_none()).map(time::from_db),
-                inherited_from,
-            };
-            Ok((membership_id, member))
-        })
+                joined_at,
+                last_active_at,
+                reviewed,
+            )| {
+                let mut assignments = roles.remove(&membership_id).unwrap_or_default();
+                let inherited_from = if account_id == own_account {
+                    None
+                } else {
+                    let keys = linked.get(&membership_id);
+                    assignments.retain(|a| a.group_id.is_none() && keys.is_some_and(|keys| keys.contains(&a.role_key)));
+                    Some(ids::from_db(&account_id)?)
+                };
+                let member = Member {
+                    user_id: ids::from_db(&user_id)?,
+                    email,
+                    first_name,
+                    last_name,
+                    assignments,
+                    joined_at: time::from_db(joined_at),
+                    last_active_at: last_active_at.filter(|_| inherited_from.is_none()).map(time::from_db),
+                    last_reviewed_at: reviewed.filter(|_| inherited_from.is_none()).map(time::from_db),
+                    inherited_from,
+                };
+                Ok((membership_id, member))
+            },
+        )
         .collect()
 }
 
@@ -364,6 +389,7 @@ pub fn load_members(
             users::last_name,
             memberships::created_at,
             memberships::last_active_at,
+            memberships::last_reviewed_at,
         ))
         .order(memberships::id.asc())
         .limit(filter.limit)

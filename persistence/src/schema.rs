@@ -60,6 +60,7 @@ diesel::table! {
         user_id -> Text,
         created_at -> Timestamp,
         last_active_at -> Nullable<Timestamp>,
+        last_reviewed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -509,7 +510,68 @@ diesel::table! {
 
 diesel::joinable!(notification_preferences -> memberships (membership_id));
 
+diesel::table! {
+    access_review_settings (account_id) {
+        account_id -> Text,
+        undecided -> Text,
+        every_days -> Nullable<Integer>,
+        due_in_days -> Integer,
+        next_start_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    access_reviews (id) {
+        id -> Text,
+        account_id -> Text,
+        group_id -> Nullable<Text>,
+        group_name -> Nullable<Text>,
+        status -> Text,
+        undecided -> Text,
+        due_at -> Timestamp,
+        started_by -> Nullable<Text>,
+        started_at -> Timestamp,
+        completed_by -> Nullable<Text>,
+        completed_at -> Nullable<Timestamp>,
+        next_reminder_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    access_review_reviewers (review_id, user_id) {
+        review_id -> Text,
+        user_id -> Text,
+        email -> Text,
+    }
+}
+
+diesel::table! {
+    access_review_items (review_id, user_id) {
+        review_id -> Text,
+        user_id -> Text,
+        email -> Text,
+        assignments -> Text,
+        permissions -> Text,
+        last_active_at -> Nullable<Timestamp>,
+        last_reviewed_at -> Nullable<Timestamp>,
+        decision -> Nullable<Text>,
+        kept -> Nullable<Text>,
+        comment -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        outcome -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(access_review_reviewers -> access_reviews (review_id));
+diesel::joinable!(access_review_items -> access_reviews (review_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    access_review_settings,
+    access_reviews,
+    access_review_reviewers,
+    access_review_items,
     notification_preferences,
     notification_defaults,
     addresses,

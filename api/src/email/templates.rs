@@ -285,6 +285,56 @@ pub fn ownership_transferred(
     with_link(recipient, &format!("{account_name} has a new owner"), lines, (members_url, "See the members"))
 }
 
+/// Why reviewers hear of an access review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewNotice {
+    Started,
+    DueSoon,
+    Overdue,
+}
+
+pub struct AccessReviewEmail<'a> {
+    pub recipient: &'a str,
+    pub account_name: &'a str,
+    /// A group review's group.
+    pub group_name: Option<&'a str>,
+    pub due_at: DateTime<Utc>,
+    pub undecided: usize,
+    pub notice: ReviewNotice,
+    pub review_url: &'a str,
+}
+
+/// To an access review's reviewers: it began, is due soon, or is overdue.
+pub fn access_review(email: &AccessReviewEmail<'_>) -> OutgoingEmail {
+    let scope = match email.group_name {
+        Some(group) => format!("the group {group} of {}", email.account_name),
+        None => email.account_name.to_owned(),
+    };
+    let due = email.due_at.format("%Y-%m-%d %H:%M UTC");
+    let (subject, first) = match email.notice {
+        ReviewNotice::Started => (
+            format!("Access review of {scope}"),
+            format!("An access review of {scope} began; you are one of its reviewers. It is due {due}."),
+        ),
+        ReviewNotice::DueSoon => (
+            format!("Reminder: access review of {scope} due {due}"),
+            format!("The access review of {scope} is due {due}."),
+        ),
+        ReviewNotice::Overdue => (
+            format!("Overdue: access review of {scope}"),
+            format!("The access review of {scope} was due {due} and is not completed."),
+        ),
+    };
+    let lines = vec![
+        first,
+        format!(
+            "{} member(s) wait for a decision: keep, reduce or remove. Nobody decides on their own access.",
+            email.undecided
+        ),
+    ];
+    with_link(email.recipient, &subject, lines, (email.review_url, "Open the review"))
+}
+
 /// To a child account's owners when a parent account asks to link it.
 pub fn account_link_requested(recipient: &str, parent_name: &str, child_name: &str, links_url: &str) -> OutgoingEmail {
     let lines = vec![

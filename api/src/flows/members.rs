@@ -55,21 +55,33 @@ fn assignments_of(membership: &Membership) -> Vec<serde_json::Value> {
     held
 }
 
-/// Removes `user` from the account, by `by` (`None`: they leave), and
-/// revokes their pending invitations to it, so no old link lets them back.
+/// How someone leaves an account.
+#[derive(Clone, Copy)]
+pub enum Removal<'a> {
+    /// A member removes them; only owners remove owners.
+    By(&'a Grantor),
+    /// They leave.
+    Leaving,
+    /// A completed access review removes them, as its reviewers decided
+    /// (who were held to the same rule when deciding).
+    Review,
+}
+
+/// Removes `user` from the account and revokes their pending invitations
+/// to it, so no old link lets them back.
 pub fn remove(
     conn: &mut DbConnection,
     ctx: &Ctx<'_>,
     account: Uuid,
     user: Uuid,
-    by: Option<&Grantor>,
+    how: Removal<'_>,
 ) -> Result<(), MemberError> {
     write_transaction(conn, |conn| {
         // The owner count and the delete must see the same state: the
         // account row lock (PostgreSQL) or the single writer (SQLite).
         accounts::lock(conn, account)?;
         let membership = memberships::find(conn, account, user)?.ok_or(MemberError::Shared(Shared::NotFound))?;
-        if let Some(by) = by
+        if let Removal::By(by) = how
             && !may_remove(&by.holds_in(ctx.catalogue, None), membership.is_owner())
         {
             return Err(MemberError::OwnershipRequired);
@@ -80,7 +92,10 @@ pub fn remove(
         memberships::delete(conn, membership.id)?;
         let email = user_label(conn, user)?;
         let revoked = invitations::revoke_pending_for(conn, account, &email, ctx.now)?;
-        let action = if by.is_some() { AuditAction::MemberRemoved } else { AuditAction::MemberLeft };
+        let action = match how {
+            Removal::Leaving => AuditAction::MemberLeft,
+            Removal::By(_) | Removal::Review => AuditAction::MemberRemoved,
+        };
         let event = Event::in_account(account, action)
             .target("user", user, &email)
             .unset("assignments", assignments_of(&membership))

@@ -4,6 +4,7 @@
 //! [`crate::http::problem`]. Business decisions are `domain`'s; flows
 //! gather the facts, ask `domain`, and write through `persistence`.
 
+pub mod access_reviews;
 pub mod accounts;
 pub mod addresses;
 pub mod api_keys;

@@ -10,6 +10,7 @@ use domain::import::FileRefused;
 use domain::membership::AdmissionRefused;
 use persistence::StoreError;
 
+use crate::flows::access_reviews::ReviewError;
 use crate::flows::accounts::AccountError;
 use crate::flows::addresses::AddressError;
 use crate::flows::api_keys::ApiKeyError;
@@ -129,6 +130,10 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
+    /// Refused for who the caller is in this matter, not for a missing
+    /// permission (reviewing one's own access).
+    #[error("{detail}")]
+    Refused { code: &'static str, detail: String },
     #[error("service unavailable: {0}")]
     Unavailable(String),
     /// Past the rate limit `name`; the other fields are the
@@ -304,6 +309,7 @@ impl ApiError {
             Conflict { code, detail } => {
                 (StatusCode::CONFLICT, code, "The request conflicts with the current state", detail.clone())
             }
+            Refused { code, detail } => (StatusCode::FORBIDDEN, code, "Not yours to do", detail.clone()),
             Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
@@ -507,6 +513,28 @@ impl From<AddressError> for ApiError {
         match error {
             AddressError::Precondition(precondition) => precondition.into(),
             AddressError::Shared(shared) => shared.into(),
+        }
+    }
+}
+
+impl From<ReviewError> for ApiError {
+    fn from(error: ReviewError) -> Self {
+        use domain::access_review::DecisionRefused;
+        match error {
+            ReviewError::Refused(refused @ DecisionRefused::Closed) => conflict(refused.code(), refused.to_string()),
+            ReviewError::Refused(refused @ DecisionRefused::NotASubset) => {
+                ApiError::field("roles", refused.code(), refused.to_string())
+            }
+            ReviewError::Refused(refused) => ApiError::Refused { code: refused.code(), detail: refused.to_string() },
+            ReviewError::NotEligible { user } => ApiError::field(
+                "reviewers",
+                "not_a_reviewer",
+                format!("{user} does not hold access_reviews:manage where this review applies."),
+            ),
+            ReviewError::Invalid(invalid) => ApiError::Validation(vec![field_error("due_at", invalid)]),
+            ReviewError::Member(error) => error.into(),
+            ReviewError::Precondition(precondition) => precondition.into(),
+            ReviewError::Shared(shared) => shared.into(),
         }
     }
 }

@@ -15,7 +15,8 @@ use crate::flows::invitations as flows;
 
 pub const INVITATION_CLOCK: &str = "invitation_clock";
 pub const CLEANUP: &str = "cleanup";
-pub const KINDS: &[&str] = &[INVITATION_CLOCK, CLEANUP];
+pub const ACCESS_REVIEW_CLOCK: &str = "access_review_clock";
+pub const KINDS: &[&str] = &[INVITATION_CLOCK, ACCESS_REVIEW_CLOCK, CLEANUP];
 
 /// Finished jobs are kept this long for operators, then forgotten.
 const KEEP_DONE_JOBS: Span = Span::days(7);
@@ -41,6 +42,15 @@ pub struct Schedule {
 pub fn run(conn: &mut DbConnection, ctx: &Ctx<'_>, kind: &str, schedule: Schedule) -> Outcome {
     let outcome = match kind {
         INVITATION_CLOCK => invitation_clock(conn, ctx).map(|()| Span::from_std(schedule.invitation_interval)),
+        // Reviews are due by the day: the invitation clock's pace is ample.
+        ACCESS_REVIEW_CLOCK => crate::flows::access_reviews::clock(conn, ctx)
+            .map(|done| {
+                if done > 0 {
+                    tracing::info!(done, "access review clock");
+                }
+                Span::from_std(schedule.invitation_interval)
+            })
+            .map_err(|e| e.to_string()),
         _ => cleanup(conn, ctx, schedule.audit_retention).map(|()| Ok(CLEANUP_EVERY)),
     };
     match outcome {

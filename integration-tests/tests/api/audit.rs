@@ -319,6 +319,16 @@ async fn every_write_operation_records_an_event_by_its_actor(app: TestApp) {
     s.call("revoke_api_key", M::POST, &format!("{key_path}/revoke"), t, None, None).await;
     s.call("delete_partner", M::DELETE, &format!("{a}/partners/{partner}"), t, None, None).await;
 
+    let review_settings = format!("{a}/access-review-settings");
+    let tag = app.etag_of(&review_settings, &token).await;
+    let policy = Some(json!({"due_in_days": 10}));
+    s.call("update_access_review_settings", M::PATCH, &review_settings, t, policy, Some(&tag)).await;
+    let due = json!({"due_at": (app.now() + chrono::Duration::days(7)).to_rfc3339()});
+    let review = s.call("start_access_review", M::POST, &format!("{a}/access-reviews"), t, Some(due), None).await;
+    let review = format!("{a}/access-reviews/{}", review.body["id"].as_str().unwrap());
+    let keep = json!({"decision": "keep", "comment": "Still on the team"});
+    s.call("decide_access_review_item", M::PUT, &format!("{review}/decisions/{carol_id}"), t, Some(keep), None).await;
+    s.call("complete_access_review", M::POST, &format!("{review}/complete"), t, None, None).await;
     s.call("remove_member", M::DELETE, &format!("{a}/members/{}", frank.id), t, None, None).await;
     s.call("leave_account", M::DELETE, &format!("/v1/me/accounts/{account}"), Some(&dave.access_token), None, None)
         .await;

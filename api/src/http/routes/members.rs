@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::CurrentUser;
-use crate::flows::members::{self as flows, WantedAssignment, membership_tag};
+use crate::flows::members::{self as flows, Removal, WantedAssignment, membership_tag};
 use crate::flows::{Actor, Origin};
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
@@ -42,6 +42,9 @@ pub struct MemberView {
     /// (recorded at most every five minutes); null: not since recording
     /// began, or their access is inherited.
     pub last_active_at: Option<DateTime<Utc>>,
+    /// When an access review last decided on their access here (kept,
+    /// reduced); null: never.
+    pub last_reviewed_at: Option<DateTime<Utc>>,
     /// Set when this person is no member here but holds roles of the parent
     /// account that apply in its linked accounts (`assignments` lists
     /// them): the parent's id. Their access ends when the link or the role
@@ -60,6 +63,7 @@ impl From<Member> for MemberView {
             assignments: AssignmentView::all(member.assignments),
             joined_at: member.joined_at,
             last_active_at: member.last_active_at,
+            last_reviewed_at: member.last_reviewed_at,
             inherited_from: member.inherited_from,
         }
     }
@@ -187,7 +191,9 @@ pub async fn remove_member(
 ) -> Result<HttpResponse, ApiError> {
     let (account, user) = path.into_inner();
     let by = member.grantor();
-    state.flow(member.actor(), origin, move |conn, ctx| flows::remove(conn, ctx, account, user, Some(&by))).await?;
+    state
+        .flow(member.actor(), origin, move |conn, ctx| flows::remove(conn, ctx, account, user, Removal::By(&by)))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -208,7 +214,9 @@ pub async fn leave_account(
     account: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let account = account.into_inner();
-    state.flow(Actor::User(me.id), origin, move |conn, ctx| flows::remove(conn, ctx, account, me.id, None)).await?;
+    state
+        .flow(Actor::User(me.id), origin, move |conn, ctx| flows::remove(conn, ctx, account, me.id, Removal::Leaving))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -1,6 +1,7 @@
 //! The route table: every endpoint, registered once, which is also what the
 //! OpenAPI document is collected from.
 
+pub mod access_reviews;
 pub mod accounts;
 pub mod addresses;
 pub mod api_keys;
@@ -120,6 +121,14 @@ pub fn configure(cfg: &mut ServiceConfig) {
                     .service(addresses::delete_address)
                     .service(notifications::get_notification_defaults)
                     .service(notifications::update_notification_defaults)
+                    .service(access_reviews::start_access_review)
+                    .service(access_reviews::list_access_reviews)
+                    .service(access_reviews::get_access_review)
+                    .service(access_reviews::decide_access_review_item)
+                    .service(access_reviews::complete_access_review)
+                    .service(access_reviews::export_access_review)
+                    .service(access_reviews::get_access_review_settings)
+                    .service(access_reviews::update_access_review_settings)
                     .service(contacts::create_contact)
                     .service(contacts::list_contacts)
                     .service(contacts::get_contact)

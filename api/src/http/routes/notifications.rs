@@ -2,8 +2,6 @@
 //! account, the account's defaults (administrators), and the one-click
 //! unsubscribe link those emails carry (RFC 8058).
 
-use std::collections::BTreeMap;
-
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use domain::Permission;
@@ -54,27 +52,36 @@ impl From<Choices> for NotificationPreferences {
 /// transactional email (`invitations`, `password_reset`, …) is refused
 /// with `transactional_email`.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"security_notices": false}))]
 pub struct NotificationPreferencesPatch {
     pub join_requests: Option<bool>,
     pub import_reports: Option<bool>,
     pub access_review_reminders: Option<bool>,
     pub security_notices: Option<bool>,
-    /// Anything else, refused by name.
-    #[serde(flatten)]
+    // Transactional emails: named only to be refused by name.
     #[schema(ignore)]
-    pub others: BTreeMap<String, Value>,
+    pub invitations: Option<Value>,
+    #[schema(ignore)]
+    pub email_verification: Option<Value>,
+    #[schema(ignore)]
+    pub password_reset: Option<Value>,
+    #[schema(ignore)]
+    pub email_change: Option<Value>,
 }
 
 impl NotificationPreferencesPatch {
     fn into_choices(self) -> Result<Choices, ApiError> {
-        let errors: Vec<_> = self
-            .others
-            .keys()
-            .map(|key| match Topic::parse(key) {
-                Ok(_) => field_error(key, domain::InvalidValue::new("invalid_type", "Send true or false.")),
-                Err(refused) => field_error(key, refused),
-            })
+        let transactional = [
+            ("invitations", &self.invitations),
+            ("email_verification", &self.email_verification),
+            ("password_reset", &self.password_reset),
+            ("email_change", &self.email_change),
+        ];
+        let errors: Vec<_> = transactional
+            .into_iter()
+            .filter(|(_, sent)| sent.is_some())
+            .filter_map(|(key, _)| Topic::parse(key).err().map(|refused| field_error(key, refused)))
             .collect();
         if !errors.is_empty() {
             return Err(ApiError::Validation(errors));
