@@ -36,14 +36,20 @@ pub fn holding(conn: &mut DbConnection, account: Uuid, roles: &[Uuid]) -> Result
 
 /// One user as a member of the account, if they are one.
 pub fn member(conn: &mut DbConnection, account: Uuid, user: Uuid) -> Result<Option<Recipient>, StoreError> {
-    let row: Option<(String, String, String)> = memberships::table
+    Ok(members(conn, account, &[user])?.pop())
+}
+
+/// Those of `users` who are members of the account.
+pub fn members(conn: &mut DbConnection, account: Uuid, users: &[Uuid]) -> Result<Vec<Recipient>, StoreError> {
+    let users: Vec<String> = users.iter().copied().map(ids::to_db).collect();
+    let rows: Vec<(String, String, String)> = memberships::table
         .inner_join(users::table)
         .filter(memberships::account_id.eq(ids::to_db(account)))
-        .filter(memberships::user_id.eq(ids::to_db(user)))
+        .filter(memberships::user_id.eq_any(&users))
         .select((memberships::id, memberships::user_id, users::email))
-        .first(conn)
-        .optional()?;
-    row.map(recipient).transpose()
+        .order(users::email.asc())
+        .load(conn)?;
+    rows.into_iter().map(recipient).collect()
 }
 
 /// A membership by id, with the account it belongs to.

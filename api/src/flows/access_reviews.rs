@@ -224,27 +224,19 @@ fn remind(
 ) -> Result<(), StoreError> {
     let account = accounts::find(conn, review.account_id)?.map(|a| a.name).unwrap_or_default();
     let url = ctx.link(&format!("/v1/accounts/{}/access-reviews/{}", review.account_id, review.id));
-    for reviewer in &review.reviewers {
-        super::notifications::notify_member(
-            conn,
-            ctx,
-            review.account_id,
-            reviewer.user_id,
-            Topic::AccessReviewReminders,
-            |recipient| {
-                templates::access_review(&AccessReviewEmail {
-                    recipient,
-                    account_name: &account,
-                    group_name: review.group_name.as_deref(),
-                    due_at: review.due_at,
-                    undecided,
-                    notice,
-                    review_url: &url,
-                })
-            },
-        )?;
-    }
-    Ok(())
+    let reviewers: Vec<Uuid> = review.reviewers.iter().map(|r| r.user_id).collect();
+    let topic = Topic::AccessReviewReminders;
+    super::notifications::notify_members(conn, ctx, review.account_id, &reviewers, topic, |recipient| {
+        templates::access_review(&AccessReviewEmail {
+            recipient,
+            account_name: &account,
+            group_name: review.group_name.as_deref(),
+            due_at: review.due_at,
+            undecided,
+            notice,
+            review_url: &url,
+        })
+    })
 }
 
 /// A review with its members, as `by` may see it.
@@ -354,9 +346,15 @@ pub fn complete(
         if !store::complete(conn, id, by.map(|by| by.user_id), ctx.now)? {
             return Err(DecisionRefused::Closed.into());
         }
+        let items = store::items(conn, id)?;
+        let users: Vec<Uuid> = items.iter().map(|item| item.user_id).collect();
+        let mut current = memberships::find_many(conn, account, &users)?;
         let mut counts = std::collections::BTreeMap::<&str, usize>::new();
-        for item in store::items(conn, id)? {
-            let outcome = apply(conn, ctx, &review, &item)?;
+        for item in items {
+            let outcome = match current.remove(&item.user_id) {
+                Some(membership) => apply(conn, ctx, &review, &item, &membership)?,
+                None => "no_longer_a_member",
+            };
             *counts.entry(outcome).or_default() += 1;
             store::set_outcome(conn, id, item.user_id, outcome)?;
         }
@@ -369,11 +367,14 @@ pub fn complete(
 }
 
 /// Applies the decision on one member; returns the outcome's key.
-fn apply(conn: &mut DbConnection, ctx: &Ctx<'_>, review: &Review, item: &Item) -> Result<&'static str, ReviewError> {
+fn apply(
+    conn: &mut DbConnection,
+    ctx: &Ctx<'_>,
+    review: &Review,
+    item: &Item,
+    membership: &Membership,
+) -> Result<&'static str, ReviewError> {
     let account = review.account_id;
-    let Some(membership) = memberships::find(conn, account, item.user_id)? else {
-        return Ok("no_longer_a_member");
-    };
     let outcome = rules::outcome(item.decision.as_ref(), review.undecided, membership.is_owner());
     match (&outcome, item.decision.as_ref()) {
         (Outcome::Kept, _) => store::mark_reviewed(conn, account, item.user_id, ctx.now)?,
@@ -399,7 +400,7 @@ fn apply(conn: &mut DbConnection, ctx: &Ctx<'_>, review: &Review, item: &Item) -
             None => super::members::remove(conn, ctx, account, item.user_id, Removal::Review)?,
             Some(group) => {
                 if groups::remove_member(conn, group, membership.id)? {
-                    let dropped = covered(&membership, Some(group));
+                    let dropped = covered(membership, Some(group));
                     let keep: Vec<(Uuid, Option<Uuid>)> = membership
                         .assignments
                         .iter()

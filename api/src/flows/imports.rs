@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use super::audit::Event;
 use super::invitations::{accept_url, sender_verified};
-use super::notifications::notify_member;
+use super::notifications::notify_members;
 use super::seats::Seats;
 use super::{Actor, Ctx, Shared, family_error};
 use crate::auth::secrets::OpaqueToken;
@@ -308,7 +308,7 @@ pub fn process_batch(conn: &mut DbConnection, ctx: &Ctx<'_>, id: Uuid) -> Result
         if import.status == ImportStatus::Completed {
             let url = report_url(ctx, &import);
             let topic = domain::notification::Topic::ImportReports;
-            notify_member(conn, ctx, import.account_id, import.uploaded_by, topic, |recipient| {
+            notify_members(conn, ctx, import.account_id, &[import.uploaded_by], topic, |recipient| {
                 templates::import_summary(&ImportSummaryEmail {
                     recipient,
                     account_name: &account.name,

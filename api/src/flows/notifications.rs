@@ -50,17 +50,17 @@ pub(crate) fn administers(role: &HeldRole) -> bool {
     matches!(role.kind, domain::RoleKind::BuiltIn(domain::BuiltInRole::Owner | domain::BuiltInRole::Administrator))
 }
 
-/// Queues `build`'s email to one member, unless they turned `topic` off or
-/// are no longer a member.
-pub(crate) fn notify_member(
+/// Queues `build`'s email to each of `users` who is a member and did not
+/// turn `topic` off.
+pub(crate) fn notify_members(
     conn: &mut DbConnection,
     ctx: &Ctx<'_>,
     account: Uuid,
-    user: Uuid,
+    users: &[Uuid],
     topic: Topic,
     build: impl Fn(&str) -> OutgoingEmail,
 ) -> Result<(), StoreError> {
-    let recipients = store::member(conn, account, user)?.into_iter().collect();
+    let recipients = store::members(conn, account, users)?;
     notify(conn, ctx, account, topic, recipients, build)
 }
 
