@@ -356,6 +356,7 @@ pub fn list(
         None => query,
     };
     if let Some(pattern) = filter.query.as_deref().and_then(search::contains_pattern) {
+        query = query.filter(search::plan_per_pattern());
         query = query.filter(
             invitations::email
                 .like(pattern.clone())

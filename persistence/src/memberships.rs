@@ -444,7 +444,19 @@ pub fn load_members(
             .select(role_assignments::membership_id);
         query = query.filter(memberships::id.eq_any(holders));
     }
+    if let Some(phrase) = filter.search.filter(|_| matches!(conn, DbConnection::Sqlite(_))).and_then(search::fts_phrase)
+    {
+        // SQLite: the trigram index names the few candidates; the LIKE
+        // below keeps the result exactly PostgreSQL's.
+        use crate::schema::users_search;
+        use diesel::sql_types::{Bool, Text};
+        let matching = users_search::table
+            .filter(diesel::dsl::sql::<Bool>("users_search MATCH ").bind::<Text, _>(phrase))
+            .select(users_search::user_id);
+        query = query.filter(memberships::user_id.eq_any(matching));
+    }
     if let Some(pattern) = filter.search.and_then(search::contains_pattern) {
+        query = query.filter(search::plan_per_pattern());
         query = query.filter(
             users::email
                 .like(pattern.clone())

@@ -511,6 +511,18 @@ diesel::table! {
 diesel::joinable!(notification_preferences -> memberships (membership_id));
 
 diesel::table! {
+    /// SQLite only: the FTS5 trigram index of users' emails and names
+    /// (migration 26). Its hidden column named like the table is what
+    /// `MATCH` is written against.
+    users_search (user_id) {
+        user_id -> Text,
+        email -> Text,
+        first_name -> Text,
+        last_name -> Text,
+    }
+}
+
+diesel::table! {
     access_review_settings (account_id) {
         account_id -> Text,
         undecided -> Text,
@@ -568,6 +580,7 @@ diesel::joinable!(access_review_reviewers -> access_reviews (review_id));
 diesel::joinable!(access_review_items -> access_reviews (review_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    users_search,
     access_review_settings,
     access_reviews,
     access_review_reviewers,

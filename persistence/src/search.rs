@@ -27,6 +27,23 @@ pub(crate) fn prefix_pattern(text: &str) -> String {
     format!("{}%", escape(text))
 }
 
+/// A condition that is always true and keeps the query it joins out of
+/// the prepared-statement cache, so that PostgreSQL plans it for its own
+/// pattern every time. A cached statement gets a generic plan after five
+/// runs, which cannot tell a rare pattern from a common one: at a million
+/// members it walked the account in id order (2.3 s) instead of using the
+/// trigram indexes (5 ms). Planning costs well under a millisecond.
+pub(crate) fn plan_per_pattern() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
+    diesel::dsl::sql::<diesel::sql_types::Bool>("TRUE")
+}
+
+/// The FTS5 phrase that finds `text` as a substring in a trigram index,
+/// or `None` when the text is shorter than one trigram (the index cannot
+/// help; the caller scans).
+pub(crate) fn fts_phrase(text: &str) -> Option<String> {
+    (text.chars().count() >= 3).then(|| format!("\"{}\"", text.replace('"', "\"\"")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -37,5 +54,12 @@ mod tests {
         assert_eq!(contains_pattern("100%_"), Some("%100\\%\\_%".into()));
         assert_eq!(contains_pattern(""), None);
         assert_eq!(prefix_pattern("join_link."), "join\\_link.%");
+    }
+
+    #[test]
+    fn a_phrase_needs_a_whole_trigram_and_quotes_its_quotes() {
+        assert_eq!(fts_phrase("ad"), None);
+        assert_eq!(fts_phrase("ada"), Some("\"ada\"".into()));
+        assert_eq!(fts_phrase("a\"b OR c"), Some("\"a\"\"b OR c\"".into()));
     }
 }

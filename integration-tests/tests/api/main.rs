@@ -31,5 +31,6 @@ mod permissions;
 mod plans;
 mod rate_limits;
 mod roles;
+mod search;
 mod storage;
 mod webhooks;
