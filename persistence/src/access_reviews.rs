@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use domain::access_review::{Decision, HeldAssignment, UndecidedPolicy};
 use uuid::Uuid;
 
+use crate::db::insert_all;
 use crate::schema::{
     access_review_items, access_review_reviewers, access_review_settings, access_reviews, memberships,
 };
@@ -221,6 +222,26 @@ fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError
     serde_json::from_str(text).map_err(|e| corrupt("access review JSON", e))
 }
 
+#[derive(Insertable)]
+#[diesel(table_name = access_review_reviewers, treat_none_as_default_value = false)]
+struct ReviewerRow<'a> {
+    review_id: &'a str,
+    user_id: String,
+    email: &'a str,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = access_review_items, treat_none_as_default_value = false)]
+struct ItemInsert<'a> {
+    review_id: &'a str,
+    user_id: String,
+    email: &'a str,
+    assignments: String,
+    permissions: String,
+    last_active_at: Option<NaiveDateTime>,
+    last_reviewed_at: Option<NaiveDateTime>,
+}
+
 pub fn insert(conn: &mut DbConnection, new: &NewReview<'_>) -> Result<Uuid, StoreError> {
     let id = Uuid::now_v7();
     let review = ids::to_db(id);
@@ -238,30 +259,32 @@ pub fn insert(conn: &mut DbConnection, new: &NewReview<'_>) -> Result<Uuid, Stor
             access_reviews::next_reminder_at.eq(Some(time::to_db(new.first_reminder_at))),
         ))
         .execute(conn)?;
-    // Reviewers and members are inserted one statement each: a multi-row
-    // insert is not portable across the two backends, and reviews are rare.
-    for reviewer in new.reviewers {
-        diesel::insert_into(access_review_reviewers::table)
-            .values((
-                access_review_reviewers::review_id.eq(&review),
-                access_review_reviewers::user_id.eq(ids::to_db(reviewer.user_id)),
-                access_review_reviewers::email.eq(&reviewer.email),
-            ))
-            .execute(conn)?;
-    }
-    for item in new.items {
-        diesel::insert_into(access_review_items::table)
-            .values((
-                access_review_items::review_id.eq(&review),
-                access_review_items::user_id.eq(ids::to_db(item.user_id)),
-                access_review_items::email.eq(&item.email),
-                access_review_items::assignments.eq(to_json(&item.assignments)?),
-                access_review_items::permissions.eq(to_json(&item.permissions)?),
-                access_review_items::last_active_at.eq(item.last_active_at.map(time::to_db)),
-                access_review_items::last_reviewed_at.eq(item.last_reviewed_at.map(time::to_db)),
-            ))
-            .execute(conn)?;
-    }
+    let reviewers: Vec<ReviewerRow<'_>> = new
+        .reviewers
+        .iter()
+        .map(|reviewer| ReviewerRow {
+            review_id: &review,
+            user_id: ids::to_db(reviewer.user_id),
+            email: &reviewer.email,
+        })
+        .collect();
+    insert_all!(conn, access_review_reviewers::table, reviewers)?;
+    let items = new
+        .items
+        .iter()
+        .map(|item| {
+            Ok(ItemInsert {
+                review_id: &review,
+                user_id: ids::to_db(item.user_id),
+                email: &item.email,
+                assignments: to_json(&item.assignments)?,
+                permissions: to_json(&item.permissions)?,
+                last_active_at: item.last_active_at.map(time::to_db),
+                last_reviewed_at: item.last_reviewed_at.map(time::to_db),
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    insert_all!(conn, access_review_items::table, items)?;
     Ok(id)
 }
 

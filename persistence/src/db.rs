@@ -228,7 +228,10 @@ where
 /// of emails: prepared, `= ANY($1)` gets one generic plan, made from the
 /// table statistics of that moment; after a large import into a table the
 /// statistics called empty, that plan filtered every row against the whole
-/// list (70 ms per 500-row batch instead of 3 ms, measured).
+/// list (70 ms per 500-row batch instead of 3 ms, measured). For searches
+/// (`LIKE '%…%'`): a generic plan cannot tell a rare pattern from a common
+/// one and walked a million-member account in id order (2.3 s) instead of
+/// using the trigram indexes (5.6 ms).
 pub(crate) fn planned_per_call() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
     diesel::dsl::sql::<diesel::sql_types::Bool>("TRUE")
 }

@@ -355,8 +355,22 @@ pub fn list(
         Some(status) => query.filter(invitations::status.eq(status.key())),
         None => query,
     };
+    if let Some(phrase) =
+        filter.query.as_deref().filter(|_| matches!(conn, DbConnection::Sqlite(_))).and_then(search::fts_phrase)
+    {
+        // SQLite: the trigram index names the candidates; the LIKE below
+        // keeps the result exactly PostgreSQL's.
+        use crate::schema::invitations_search;
+        let matching = invitations_search::table
+            .filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>("invitations_search MATCH ")
+                    .bind::<diesel::sql_types::Text, _>(phrase),
+            )
+            .select(invitations_search::invitation_id);
+        query = query.filter(invitations::id.eq_any(matching));
+    }
     if let Some(pattern) = filter.query.as_deref().and_then(search::contains_pattern) {
-        query = query.filter(search::plan_per_pattern());
+        query = query.filter(planned_per_call());
         query = query.filter(
             invitations::email
                 .like(pattern.clone())

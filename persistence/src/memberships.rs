@@ -456,7 +456,7 @@ pub fn load_members(
         query = query.filter(memberships::user_id.eq_any(matching));
     }
     if let Some(pattern) = filter.search.and_then(search::contains_pattern) {
-        query = query.filter(search::plan_per_pattern());
+        query = query.filter(planned_per_call());
         query = query.filter(
             users::email
                 .like(pattern.clone())

@@ -3,11 +3,12 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use domain::notification::{Choices, Topic};
 use uuid::Uuid;
 
+use crate::db::insert_all;
 use crate::schema::{memberships, notification_defaults, notification_preferences, role_assignments, users};
 use crate::{DbConnection, StoreError, ids, time};
 
@@ -99,6 +100,24 @@ pub fn member_choices(conn: &mut DbConnection, memberships: &[Uuid]) -> Result<H
     Ok(by_membership.into_iter().map(|(membership, rows)| (membership, choices(rows))).collect())
 }
 
+#[derive(Insertable)]
+#[diesel(table_name = notification_preferences, treat_none_as_default_value = false)]
+struct PreferenceRow<'a> {
+    membership_id: &'a str,
+    topic: &'a str,
+    enabled: bool,
+    updated_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = notification_defaults, treat_none_as_default_value = false)]
+struct DefaultRow<'a> {
+    account_id: &'a str,
+    topic: &'a str,
+    enabled: bool,
+    updated_at: NaiveDateTime,
+}
+
 /// Records a member's choices, replacing earlier ones for the same topics.
 pub fn set_member_choices(
     conn: &mut DbConnection,
@@ -112,18 +131,16 @@ pub fn set_member_choices(
         .filter(notification_preferences::membership_id.eq(&membership))
         .filter(notification_preferences::topic.eq_any(&topics))
         .execute(conn)?;
-    // At most one row per topic: a handful, one statement each (a
-    // multi-row insert is not portable across the two backends).
-    for (topic, enabled) in chosen {
-        diesel::insert_into(notification_preferences::table)
-            .values((
-                notification_preferences::membership_id.eq(&membership),
-                notification_preferences::topic.eq(topic.key()),
-                notification_preferences::enabled.eq(*enabled),
-                notification_preferences::updated_at.eq(time::to_db(now)),
-            ))
-            .execute(conn)?;
-    }
+    let rows: Vec<PreferenceRow<'_>> = chosen
+        .iter()
+        .map(|(topic, enabled)| PreferenceRow {
+            membership_id: &membership,
+            topic: topic.key(),
+            enabled: *enabled,
+            updated_at: time::to_db(now),
+        })
+        .collect();
+    insert_all!(conn, notification_preferences::table, rows)?;
     Ok(())
 }
 
@@ -140,15 +157,15 @@ pub fn set_account_defaults(
         .filter(notification_defaults::account_id.eq(&account))
         .filter(notification_defaults::topic.eq_any(&topics))
         .execute(conn)?;
-    for (topic, enabled) in chosen {
-        diesel::insert_into(notification_defaults::table)
-            .values((
-                notification_defaults::account_id.eq(&account),
-                notification_defaults::topic.eq(topic.key()),
-                notification_defaults::enabled.eq(*enabled),
-                notification_defaults::updated_at.eq(time::to_db(now)),
-            ))
-            .execute(conn)?;
-    }
+    let rows: Vec<DefaultRow<'_>> = chosen
+        .iter()
+        .map(|(topic, enabled)| DefaultRow {
+            account_id: &account,
+            topic: topic.key(),
+            enabled: *enabled,
+            updated_at: time::to_db(now),
+        })
+        .collect();
+    insert_all!(conn, notification_defaults::table, rows)?;
     Ok(())
 }

@@ -523,6 +523,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// SQLite only: the FTS5 trigram index of invitations' emails and
+    /// names (migration 27).
+    invitations_search (invitation_id) {
+        invitation_id -> Text,
+        email -> Text,
+        first_name -> Text,
+        last_name -> Text,
+    }
+}
+
+diesel::table! {
     access_review_settings (account_id) {
         account_id -> Text,
         undecided -> Text,
@@ -581,6 +592,7 @@ diesel::joinable!(access_review_items -> access_reviews (review_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users_search,
+    invitations_search,
     access_review_settings,
     access_reviews,
     access_review_reviewers,

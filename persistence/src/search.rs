@@ -27,16 +27,6 @@ pub(crate) fn prefix_pattern(text: &str) -> String {
     format!("{}%", escape(text))
 }
 
-/// A condition that is always true and keeps the query it joins out of
-/// the prepared-statement cache, so that PostgreSQL plans it for its own
-/// pattern every time. A cached statement gets a generic plan after five
-/// runs, which cannot tell a rare pattern from a common one: at a million
-/// members it walked the account in id order (2.3 s) instead of using the
-/// trigram indexes (5 ms). Planning costs well under a millisecond.
-pub(crate) fn plan_per_pattern() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
-    diesel::dsl::sql::<diesel::sql_types::Bool>("TRUE")
-}
-
 /// The FTS5 phrase that finds `text` as a substring in a trigram index,
 /// or `None` when the text is shorter than one trigram (the index cannot
 /// help; the caller scans).

@@ -323,14 +323,15 @@ pub fn decide(
 
 /// Completes an open review, applying every decision in this one
 /// transaction; the undecided follow the review's policy. `by`: a
-/// reviewer, or `None` for the review clock at the due date.
+/// reviewer, or `None` for the review clock at the due date. Returns the
+/// completed review with each member's outcome.
 pub fn complete(
     conn: &mut DbConnection,
     ctx: &Ctx<'_>,
     by: Option<&Grantor>,
     account: Uuid,
     id: Uuid,
-) -> Result<Review, ReviewError> {
+) -> Result<(Review, Vec<Item>), ReviewError> {
     write_transaction(conn, |conn| {
         accounts::lock(conn, account)?;
         let review = store::find(conn, account, id)?.ok_or(ReviewError::Shared(Shared::NotFound))?;
@@ -362,7 +363,8 @@ pub fn complete(
             .change("status", "open", "completed")
             .set("outcomes", &counts);
         ctx.record(conn, event)?;
-        store::find(conn, account, id)?.ok_or(ReviewError::Shared(Shared::NotFound))
+        let completed = store::find(conn, account, id)?.ok_or(ReviewError::Shared(Shared::NotFound))?;
+        Ok((completed, store::items(conn, id)?))
     })
 }
 

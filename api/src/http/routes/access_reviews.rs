@@ -364,12 +364,8 @@ pub async fn complete_access_review(
 ) -> Result<HttpResponse, ApiError> {
     let (account, id) = path.into_inner();
     let by = member.grantor();
-    let (review, items) = state
-        .flow(member.actor(), origin, move |conn, ctx| {
-            flows::complete(conn, ctx, Some(&by), account, id)?;
-            flows::read(conn, ctx, &by, account, id)
-        })
-        .await?;
+    let (review, items) =
+        state.flow(member.actor(), origin, move |conn, ctx| flows::complete(conn, ctx, Some(&by), account, id)).await?;
     Ok(HttpResponse::Ok().json(report(review, items, state.clock.now())))
 }
 
