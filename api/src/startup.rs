@@ -58,7 +58,7 @@ pub enum StartupError {
 /// Opens the database and applies pending migrations.
 pub fn prepare_database(settings: &Settings) -> Result<DbPool, StartupError> {
     let wait = std::time::Duration::from_millis(settings.db_connect_wait_ms);
-    let pool = connect_pool(&settings.database_url, settings.db_pool_size, wait)?;
+    let pool = connect_pool(&settings.database_url, settings.pool_size(), wait)?;
     let mut conn = pool.get().map_err(persistence::StoreError::from)?;
     run_migrations(&mut conn)?;
     Ok(pool)
