@@ -104,6 +104,10 @@ fn unsubscribe_url(ctx: &Ctx<'_>, membership: Uuid, topic: Topic) -> Result<Stri
 /// What a member gets in one account: every topic resolved.
 pub fn of_member(conn: &mut DbConnection, account: Uuid, user: Uuid) -> Result<Choices, NotificationError> {
     let member = store::member(conn, account, user)?.ok_or(NotificationError::Shared(Shared::NotFound))?;
+    Ok(resolved_for(conn, account, &member)?)
+}
+
+fn resolved_for(conn: &mut DbConnection, account: Uuid, member: &Recipient) -> Result<Choices, StoreError> {
     let defaults = store::account_defaults(conn, account)?;
     let mut chosen = store::member_choices(conn, &[member.membership_id])?;
     Ok(notification::resolved(&chosen.remove(&member.membership_id).unwrap_or_default(), &defaults))
@@ -120,7 +124,7 @@ pub fn update_member(
     write_transaction(conn, |conn| {
         let member = store::member(conn, account, user)?.ok_or(NotificationError::Shared(Shared::NotFound))?;
         choose(conn, ctx, account, &member, change)?;
-        of_member(conn, account, user)
+        Ok(resolved_for(conn, account, &member)?)
     })
 }
 
@@ -131,7 +135,7 @@ fn choose(
     member: &Recipient,
     change: &Choices,
 ) -> Result<(), NotificationError> {
-    let before = of_member(conn, account, member.user_id)?;
+    let before = resolved_for(conn, account, member)?;
     store::set_member_choices(conn, member.membership_id, change, ctx.now)?;
     let mut event = Event::in_account(account, AuditAction::MemberNotificationPreferencesUpdated).target(
         "user",
@@ -200,7 +204,7 @@ pub fn unsubscribe(conn: &mut DbConnection, ctx: &Ctx<'_>, token: &str) -> Resul
     let topic = Topic::parse(topic).map_err(|_| NotificationError::LinkInvalid)?;
     write_transaction(conn, |conn| {
         let (account, member) = store::membership(conn, membership)?.ok_or(NotificationError::LinkInvalid)?;
-        if of_member(conn, account, member.user_id)?[&topic] {
+        if resolved_for(conn, account, &member)?[&topic] {
             // Recorded as anonymous: whoever holds the email may follow it.
             choose(conn, ctx, account, &member, &Choices::from([(topic, false)]))?;
         }
