@@ -171,6 +171,12 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_DB_CONNECT_WAIT_MS", default_value_t = 1_000, global = true, value_parser = clap::value_parser!(u64).range(50..=60_000))]
     pub db_connect_wait_ms: u64,
 
+    /// How long the authorization cache's listener waits before it
+    /// reconnects after losing its connection, in milliseconds. Meanwhile
+    /// every decision is read from the database.
+    #[arg(long, env = "ROSTER_AUTHORIZATION_LISTENER_RETRY_MS", default_value_t = 1_000, global = true, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
+    pub authorization_listener_retry_ms: u64,
+
     /// Origins (scheme://host[:port]) whose browser pages may call the API,
     /// comma-separated, or `*` for any origin. None by default: only pages
     /// served from the public URL's own origin. Roster authenticates with

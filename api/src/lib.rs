@@ -5,6 +5,7 @@
 //! `startup::Application` is what both the `roster` binary and the
 //! integration tests run.
 
+pub mod access_cache;
 pub mod auth;
 pub mod catalogue;
 pub mod config;

@@ -47,6 +47,7 @@ pub struct Metrics {
     pool_idle: Gauge,
     /// Requests waiting for a connection right now.
     pub pool_waiting: Gauge,
+    authorization_cache_listening: Gauge,
     jobs_queued: Family<KindLabel, Gauge>,
     oldest_job_age: Family<KindLabel, Gauge<f64, AtomicU64>>,
     rate_limited: Family<LimitLabel, Counter>,
@@ -68,6 +69,12 @@ impl Default for Metrics {
         registry.register("db_pool_connections_in_use", "Database connections lent out", pool_in_use.clone());
         registry.register("db_pool_connections_idle", "Database connections open and free", pool_idle.clone());
         registry.register("db_pool_waiting", "Requests waiting for a database connection", pool_waiting.clone());
+        let authorization_cache_listening = Gauge::default();
+        registry.register(
+            "authorization_cache_listening",
+            "1 while this instance hears of other instances' changes and answers authorization from memory, else 0",
+            authorization_cache_listening.clone(),
+        );
         let jobs_queued = Family::<KindLabel, Gauge>::default();
         registry.register("jobs_queued", "Background jobs not done yet, by kind", jobs_queued.clone());
         let oldest_job_age = Family::<KindLabel, Gauge<f64, AtomicU64>>::default();
@@ -78,7 +85,17 @@ impl Default for Metrics {
         );
         let rate_limited = Family::<LimitLabel, Counter>::default();
         registry.register("rate_limited", "Requests refused by a rate limit, by limit", rate_limited.clone());
-        Metrics { registry, requests, pool_in_use, pool_idle, pool_waiting, jobs_queued, oldest_job_age, rate_limited }
+        Metrics {
+            registry,
+            requests,
+            pool_in_use,
+            pool_idle,
+            pool_waiting,
+            authorization_cache_listening,
+            jobs_queued,
+            oldest_job_age,
+            rate_limited,
+        }
     }
 }
 
@@ -116,6 +133,7 @@ pub async fn scrape(state: web::Data<AppState>) -> HttpResponse {
     let metrics = &state.metrics;
     metrics.pool_in_use.set(i64::from(pool.connections - pool.idle_connections));
     metrics.pool_idle.set(i64::from(pool.idle_connections));
+    metrics.authorization_cache_listening.set(i64::from(state.access.listening()));
     let now = state.clock.now();
     let queue = state.db(move |conn| Ok(persistence::jobs::queue_by_kind(conn, now)?)).await;
     match queue {

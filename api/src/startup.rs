@@ -12,6 +12,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 use uuid::Uuid;
 
+use crate::access_cache::{self, AccessCache};
 use crate::auth::jwt::{KeyError, TokenKeys};
 use crate::auth::passwords::{self, PasswordHasher};
 use crate::auth::sealing::SealingKey;
@@ -51,6 +52,8 @@ pub enum StartupError {
     Routes(String),
     #[error("cannot start the password hashing threads: {0}")]
     Threads(std::io::Error),
+    #[error("cannot start the authorization cache's listener thread: {0}")]
+    Listener(std::io::Error),
     #[error("cannot listen on {address}: {source}")]
     Bind { address: std::net::SocketAddr, source: std::io::Error },
 }
@@ -140,6 +143,7 @@ pub struct Application {
     /// The metrics listener, when `ROSTER_METRICS_BIND` is set.
     metrics: Option<(u16, Server)>,
     jobs: Arc<JobRunner>,
+    access: Arc<AccessCache>,
     /// Whether the job runner runs beside the server (`ROSTER_JOBS`).
     run_jobs: bool,
 }
@@ -152,7 +156,10 @@ impl Application {
         let mut conn = pool.get().map_err(persistence::StoreError::from)?;
         persistence::roles::sync_templates(&mut conn, deployment.catalogue.templates(), clock.now())?;
         drop(conn);
-        let jobs = Arc::new(job_runner(&settings, pool.clone(), deployment.clone(), clock.clone())?);
+        let access = Arc::new(AccessCache::default());
+        let jobs = Arc::new(
+            job_runner(&settings, pool.clone(), deployment.clone(), clock.clone())?.with_access_cache(access.clone()),
+        );
         jobs.register_periodic().map_err(StartupError::Jobs)?;
         passwords::warm_up();
         let passwords = PasswordHasher::start(
@@ -165,6 +172,13 @@ impl Application {
         let port =
             listener.local_addr().map_err(|source| StartupError::Bind { address: settings.bind, source })?.port();
         tracing::info!(port, database = %settings.database_url, "roster listening");
+        access_cache::listen(
+            &access,
+            settings.database_url.clone(),
+            format!("roster-{port}"),
+            std::time::Duration::from_millis(settings.authorization_listener_retry_ms),
+        )
+        .map_err(StartupError::Listener)?;
         let workers = settings.workers;
         let document = openapi::document_for(&deployment.catalogue);
         let requirements = RouteRequirements::from_document(&document).map_err(StartupError::Routes)?;
@@ -184,6 +198,8 @@ impl Application {
             settings,
             jobs: jobs.clone(),
             metrics: Arc::new(Metrics::default()),
+            access: access.clone(),
+            local_limits: Default::default(),
         });
         let metrics = match state.settings.metrics_bind {
             Some(address) => Some(metrics_server(address, state.clone())?),
@@ -218,7 +234,7 @@ impl Application {
             .listen(listener)
             .map_err(|source| StartupError::Bind { address: std::net::SocketAddr::from(([0, 0, 0, 0], port)), source })?
             .run();
-        Ok(Self { port, server, metrics, jobs, run_jobs })
+        Ok(Self { port, server, metrics, jobs, access, run_jobs })
     }
 
     pub fn port(&self) -> u16 {
@@ -234,6 +250,11 @@ impl Application {
     /// instances started with `ROSTER_JOBS=false`).
     pub fn jobs(&self) -> Arc<JobRunner> {
         self.jobs.clone()
+    }
+
+    /// The instance's authorization cache (tests watch its listener).
+    pub fn access_cache(&self) -> Arc<AccessCache> {
+        self.access.clone()
     }
 
     /// Serves until SIGTERM or Ctrl-C, then drains in-flight requests. The

@@ -4,6 +4,7 @@ use actix_web::web;
 use domain::Clock;
 use persistence::{DbConnection, DbPool};
 
+use crate::access_cache::AccessCache;
 use crate::auth::jwt::TokenKeys;
 use crate::auth::passwords::PasswordHasher;
 use crate::config::Settings;
@@ -11,7 +12,7 @@ use crate::flows::{Actor, Ctx, Deployment, Origin};
 use crate::http::access::RouteRequirements;
 use crate::http::methods::RouteMethods;
 use crate::http::problem::ApiError;
-use crate::http::rate_limit::{self, Hit};
+use crate::http::rate_limit::{self, Hit, LocalCounters};
 use crate::jobs::JobRunner;
 use crate::metrics::Metrics;
 use crate::outbound::Reach;
@@ -34,6 +35,10 @@ pub struct AppState {
     /// The background job runner; woken when a flow may have queued work.
     pub jobs: Arc<JobRunner>,
     pub metrics: Arc<Metrics>,
+    /// Who holds what, kept between requests ([`crate::access_cache`]).
+    pub access: Arc<AccessCache>,
+    /// Rate-limit counters too hot for the database (API keys).
+    pub local_limits: LocalCounters,
 }
 
 impl AppState {
@@ -44,13 +49,16 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
     {
-        let (pool, metrics) = (self.pool.clone(), self.metrics.clone());
+        let (pool, metrics, access) = (self.pool.clone(), self.metrics.clone(), self.access.clone());
         web::block(move || {
             metrics.pool_waiting.inc();
             let conn = pool.get();
             metrics.pool_waiting.dec();
             let mut conn = conn.map_err(|e| ApiError::Unavailable(e.to_string()))?;
-            work(&mut conn)
+            let outcome = work(&mut conn);
+            // Before the response: a change is in force at once here.
+            access.forget_committed();
+            outcome
         })
         .await?
     }

@@ -78,6 +78,25 @@ pub struct Count {
     pub hits: u32,
 }
 
+impl Count {
+    /// The count after `amount` more hits at `now`: a window that ended
+    /// (`window` after its start) begins again with these hits. What the
+    /// store's upsert does, for counters kept in memory.
+    pub fn after(previous: Option<Count>, now: DateTime<Utc>, window: Duration, amount: u32) -> Count {
+        match previous {
+            Some(count) if count.window_start > now - window => {
+                Count { window_start: count.window_start, hits: count.hits.saturating_add(amount) }
+            }
+            _ => Count { window_start: now, hits: amount },
+        }
+    }
+
+    /// Whether the window has ended by `now`, so the count no longer matters.
+    pub fn ended(&self, now: DateTime<Utc>, window: Duration) -> bool {
+        self.window_start <= now - window
+    }
+}
+
 /// What a counted hit gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -129,6 +148,20 @@ mod tests {
 
     fn quota(text: &str) -> Quota {
         text.parse::<Limit>().unwrap().0.unwrap()
+    }
+
+    #[test]
+    fn counts_add_up_within_a_window_and_start_again_after_it() {
+        let start = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap();
+        let window = Duration::minutes(1);
+        let first = Count::after(None, start, window, 1);
+        assert_eq!(first, Count { window_start: start, hits: 1 });
+        let second = Count::after(Some(first), start + Duration::seconds(59), window, 2);
+        assert_eq!(second, Count { window_start: start, hits: 3 });
+        assert!(!second.ended(start + Duration::seconds(59), window));
+        assert!(second.ended(start + window, window));
+        let next = Count::after(Some(second), start + window, window, 1);
+        assert_eq!(next, Count { window_start: start + window, hits: 1 });
     }
 
     #[test]

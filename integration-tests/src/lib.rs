@@ -55,6 +55,8 @@ pub struct TestApp {
 pub struct Sibling {
     pub address: String,
     pub jobs: Arc<JobRunner>,
+    /// Its authorization cache, whose listener tests watch.
+    pub access: Arc<api::access_cache::AccessCache>,
 }
 
 /// A response with its body already read.
@@ -167,10 +169,17 @@ impl TestApp {
     /// SMTP server, as another instance behind a load balancer would be.
     /// It runs until the test ends.
     pub fn spawn_sibling(&self) -> Sibling {
+        self.spawn_sibling_with(|_| {})
+    }
+
+    /// [`TestApp::spawn_sibling`] with settings of its own.
+    pub fn spawn_sibling_with(&self, adjust: impl FnOnce(&mut Settings)) -> Sibling {
         let mut settings = self.settings.clone();
         settings.bind = "127.0.0.1:0".parse().expect("a valid socket address");
+        adjust(&mut settings);
         let app = Application::build(settings, self.clock.clone()).expect("the sibling starts");
-        let sibling = Sibling { address: format!("http://127.0.0.1:{}", app.port()), jobs: app.jobs() };
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let sibling = Sibling { address, jobs: app.jobs(), access: app.access_cache() };
         tokio::spawn(app.run_until_stopped());
         sibling
     }

@@ -296,21 +296,27 @@ pub fn list_keys(
     load(conn, rows)
 }
 
-/// The key a presented secret's digest belongs to, if that secret is
-/// still valid at `now` (a rotated-out secret works until its overlap
-/// ends). Whether the key itself is revoked or expired is the caller's to
-/// judge, so that it can say which.
-pub fn by_digest(conn: &mut DbConnection, digest: &str, now: DateTime<Utc>) -> Result<Option<ApiKey>, StoreError> {
-    let now = time::to_db(now);
-    let key_id: Option<String> = api_key_secrets::table
+/// A key as found by one of its secrets.
+#[derive(Debug, Clone)]
+pub struct KeyForSecret {
+    pub key: ApiKey,
+    /// Until when that secret works; `None`: the current secret.
+    pub secret_valid_until: Option<DateTime<Utc>>,
+}
+
+/// The key a presented secret's digest belongs to, with the end of that
+/// secret's validity (a rotated-out secret works until its overlap ends;
+/// `None`: the current secret). Whether the secret, or the key itself, is
+/// still good is the caller's to judge, so that it can keep the answer.
+pub fn by_digest(conn: &mut DbConnection, digest: &str) -> Result<Option<KeyForSecret>, StoreError> {
+    let secret: Option<(String, Option<chrono::NaiveDateTime>)> = api_key_secrets::table
         .filter(api_key_secrets::digest.eq(digest))
-        .filter(api_key_secrets::valid_until.is_null().or(api_key_secrets::valid_until.gt(now)))
-        .select(api_key_secrets::key_id)
+        .select((api_key_secrets::key_id, api_key_secrets::valid_until))
         .first(conn)
         .optional()?;
-    let Some(key_id) = key_id else { return Ok(None) };
+    let Some((key_id, valid_until)) = secret else { return Ok(None) };
     let rows = api_keys::table.filter(api_keys::id.eq(key_id)).select(KeyRow::as_select()).load(conn)?;
-    Ok(load(conn, rows)?.pop())
+    Ok(load(conn, rows)?.pop().map(|key| KeyForSecret { key, secret_valid_until: valid_until.map(time::from_db) }))
 }
 
 /// Revokes a key. Whether it was active.

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-use crate::StoreError;
+use crate::{StoreError, authorization_changes};
 
 /// A connection to either backend. Every repository function takes this.
 #[derive(diesel::MultiConnection)]
@@ -189,28 +189,42 @@ static SQLITE_WRITERS: parking_lot::FairMutex<()> = parking_lot::const_fair_mute
 /// `BEGIN IMMEDIATE`, taking the write lock up front: a deferred transaction
 /// that reads and then writes can fail with SQLITE_BUSY without waiting.
 /// PostgreSQL uses an ordinary transaction. Nested calls become savepoints on
-/// both.
+/// both. The outermost call collects the accounts whose authorization the
+/// transaction changed ([`authorization_changes`]).
 pub fn write_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
-    let DbConnection::Sqlite(sqlite) = conn else {
-        return conn.transaction(work);
+    let depth = match conn {
+        DbConnection::Pg(pg) => AnsiTransactionManager::transaction_manager_status_mut(pg).transaction_depth()?,
+        DbConnection::Sqlite(sqlite) => {
+            AnsiTransactionManager::transaction_manager_status_mut(sqlite).transaction_depth()?
+        }
     };
-    let depth = AnsiTransactionManager::transaction_manager_status_mut(sqlite).transaction_depth()?;
     if depth.is_some() {
         return conn.transaction(work);
     }
+    let DbConnection::Sqlite(sqlite) = conn else {
+        let (value, changed) = conn.transaction(|conn| {
+            let value = work(conn)?;
+            Ok::<_, E>((value, authorization_changes::pending(conn)?))
+        })?;
+        authorization_changes::committed(changed);
+        return Ok(value);
+    };
     let _turn = SQLITE_WRITERS.lock();
     AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
-    let outcome = work(conn);
+    let outcome = work(conn).and_then(|value| Ok((value, authorization_changes::pending(conn)?)));
     let DbConnection::Sqlite(sqlite) = conn else {
         unreachable!("the connection cannot change backend inside a transaction")
     };
     match outcome {
-        Ok(value) => match AnsiTransactionManager::commit_transaction(sqlite) {
-            Ok(()) => Ok(value),
+        Ok((value, changed)) => match AnsiTransactionManager::commit_transaction(sqlite) {
+            Ok(()) => {
+                authorization_changes::committed(changed);
+                Ok(value)
+            }
             Err(commit_error) => {
                 let _ = AnsiTransactionManager::rollback_transaction(sqlite);
                 Err(commit_error.into())

@@ -20,6 +20,7 @@ pub mod accounts;
 pub mod addresses;
 pub mod api_keys;
 pub mod audit;
+pub mod authorization_changes;
 pub mod contacts;
 mod db;
 mod error;

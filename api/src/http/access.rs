@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::http::Method;
@@ -24,10 +25,11 @@ use domain::{Catalogue, HeldRole, PermissionSet};
 use persistence::{api_keys, memberships};
 use uuid::Uuid;
 
+use crate::access_cache::{AccountAccess, KeyAccess, MemberAccess};
 use crate::auth::Credential;
 use crate::flows::{Actor, Grantor};
 use crate::http::problem::ApiError;
-use crate::http::rate_limit::{self, Bucket};
+use crate::http::rate_limit::Bucket;
 use crate::state::AppState;
 
 /// The name of the OpenAPI extension that carries a route's requirement.
@@ -94,28 +96,6 @@ pub struct AccountMember {
 }
 
 impl AccountMember {
-    /// `user` in `account`, as a member or through a parent account, on a
-    /// connection the caller already holds. 404 for anyone else. A
-    /// member's request is their activity there: recorded when the last
-    /// record is stale (every few minutes at most).
-    pub fn resolve(
-        conn: &mut persistence::DbConnection,
-        catalogue: &Catalogue,
-        account_id: Uuid,
-        user_id: Uuid,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<AccountMember, ApiError> {
-        let access =
-            memberships::access_in(conn, account_id, &[user_id])?.remove(&user_id).ok_or(ApiError::NotFound)?;
-        if let Some(membership) = &access.membership
-            && domain::membership::activity_stale(membership.last_active_at, now)
-        {
-            let id = membership.id;
-            persistence::write_transaction(conn, |conn| memberships::record_activity(conn, id, now))?;
-        }
-        Ok(Self::holding(catalogue, account_id, user_id, held_roles(catalogue, access), None))
-    }
-
     fn holding(
         catalogue: &Catalogue,
         account_id: Uuid,
@@ -141,22 +121,6 @@ impl AccountMember {
     }
 }
 
-/// The roles each of `users` holds in `account`: as a member, and through
-/// a parent account whose roles apply in its linked children (what only
-/// owners hold never comes along). Users with neither are left out.
-pub fn roles_in(
-    conn: &mut persistence::DbConnection,
-    catalogue: &Catalogue,
-    account: Uuid,
-    users: &[Uuid],
-) -> Result<HashMap<Uuid, Vec<HeldRole>>, ApiError> {
-    let found = memberships::access_in(conn, account, users)?
-        .into_iter()
-        .map(|(user, access)| (user, held_roles(catalogue, access)))
-        .collect();
-    Ok(found)
-}
-
 /// The roles of a membership, and those extended from a parent account as
 /// the child sees them: without what only owners hold.
 fn held_roles(catalogue: &Catalogue, access: memberships::Access) -> Vec<HeldRole> {
@@ -166,6 +130,55 @@ fn held_roles(catalogue: &Catalogue, access: memberships::Access) -> Vec<HeldRol
         HeldRole { key: role.key, kind: domain::RoleKind::Custom(granted), group: None }
     }));
     held
+}
+
+/// What `users` hold in `account`, and the account's plan: from the
+/// instance's cache when it knows them all, else read in one database hop
+/// and kept ([`crate::access_cache`]). Users who hold nothing are left out.
+pub async fn account_access(
+    state: &web::Data<AppState>,
+    account: Uuid,
+    users: &[Uuid],
+) -> Result<AccountAccess, ApiError> {
+    if let Some(known) = state.access.account(account, users) {
+        return Ok(known);
+    }
+    let ticket = state.access.ticket(account);
+    let (asked, shared) = (users.to_vec(), state.clone());
+    let read = state
+        .db(move |conn| {
+            let catalogue = &shared.deployment.catalogue;
+            let members = memberships::access_in(conn, account, &asked)?
+                .into_iter()
+                .map(|(user, access)| {
+                    let membership = access.membership.as_ref().map(|m| (m.id, m.last_active_at));
+                    let roles = held_roles(catalogue, access);
+                    let (id, last_active_at) = membership.map_or((None, None), |(id, at)| (Some(id), at));
+                    (user, Arc::new(MemberAccess::new(id, roles, last_active_at)))
+                })
+                .collect();
+            Ok(AccountAccess { plan: persistence::accounts::plan_of(conn, account)?, members })
+        })
+        .await?;
+    state.access.keep_account(ticket, users, &read);
+    Ok(read)
+}
+
+/// A member's request is their activity in the account: recorded when the
+/// last record is stale (every few minutes at most), not on every request.
+async fn record_activity(state: &web::Data<AppState>, member: &MemberAccess) -> Result<(), ApiError> {
+    let now = state.clock.now();
+    let Some(membership) = member.membership else { return Ok(()) };
+    if !domain::membership::activity_stale(member.last_active_at(), now) {
+        return Ok(());
+    }
+    // Marked first, so that the requests arriving meanwhile do not write too.
+    member.set_last_active_at(now);
+    state
+        .db(move |conn| {
+            Ok(persistence::write_transaction(conn, |conn| memberships::record_activity(conn, membership, now))?)
+        })
+        .await
 }
 
 /// The signed-in caller, the account named in the path and the route's
@@ -195,38 +208,66 @@ impl AccountCaller {
     /// checked: 404 for a user who is not a member or a key of another
     /// account; 401 for a key that is revoked, expired, rotated out, used
     /// from an address it does not allow, or whose creator has left.
-    pub fn member(&self, conn: &mut persistence::DbConnection, state: &AppState) -> Result<AccountMember, ApiError> {
-        let (catalogue, now) = (&state.deployment.catalogue, state.clock.now());
-        match &self.credential {
-            Credential::User(user) => AccountMember::resolve(conn, catalogue, self.account_id, user.id, now),
-            Credential::ApiKey(presented) => {
-                let key = api_keys::by_digest(conn, &presented.digest, now)?.ok_or(ApiError::Unauthenticated)?;
-                if key.revoked_at.is_some() || key.expires_at <= now {
-                    return Err(ApiError::Unauthenticated);
-                }
-                if key.account_id != self.account_id {
-                    return Err(ApiError::NotFound);
-                }
-                let allowed = IpAllowList::parse(&key.allowed_ips).map_err(|e| ApiError::internal(e.message))?;
-                if !allowed.allows(presented.client_ip) {
-                    return Err(ApiError::Unauthenticated);
-                }
-                let creator = roles_in(conn, catalogue, key.account_id, &[key.created_by])?
-                    .remove(&key.created_by)
-                    .ok_or(ApiError::Unauthenticated)?;
-                let hit = [Bucket::ApiKey.hit(Some(key.id.to_string()))];
-                if let Err(refused) = rate_limit::count_all(conn, &state.settings.rate_limits, now, &hit) {
-                    state.metrics.count_refusal(Bucket::ApiKey.name());
-                    return Err(refused);
-                }
-                if key.last_used_at.is_none_or(|at| now - at >= chrono::Duration::minutes(1)) {
-                    let ip = presented.client_ip.map(|ip| ip.to_string());
-                    api_keys::touch(conn, key.id, ip.as_deref(), now)?;
-                }
-                let roles = crate::flows::api_keys::roles_of_key(catalogue, &creator, &key);
-                Ok(AccountMember::holding(catalogue, key.account_id, key.created_by, roles, Some(key.id)))
-            }
+    pub async fn member(&self, state: &web::Data<AppState>) -> Result<AccountMember, ApiError> {
+        Ok(self.member_and_plan(state).await?.0)
+    }
+
+    /// [`AccountCaller::member`], with the account's plan read alongside.
+    async fn member_and_plan(&self, state: &web::Data<AppState>) -> Result<(AccountMember, Option<String>), ApiError> {
+        let catalogue = &state.deployment.catalogue;
+        let Credential::ApiKey(presented) = &self.credential else {
+            let user = self.user_id().ok_or(ApiError::Unauthenticated)?;
+            let mut access = account_access(state, self.account_id, &[user]).await?;
+            let member = access.members.remove(&user).ok_or(ApiError::NotFound)?;
+            record_activity(state, &member).await?;
+            let roles = member.roles.clone();
+            return Ok((AccountMember::holding(catalogue, self.account_id, user, roles, None), access.plan));
+        };
+        let now = state.clock.now();
+        let key = self.presented_key(state, &presented.digest).await?;
+        let (secret_ended, api_key) = (key.secret_valid_until.is_some_and(|until| until <= now), &key.key);
+        if secret_ended || api_key.revoked_at.is_some() || api_key.expires_at <= now {
+            return Err(ApiError::Unauthenticated);
         }
+        if api_key.account_id != self.account_id {
+            return Err(ApiError::NotFound);
+        }
+        let allowed = IpAllowList::parse(&api_key.allowed_ips).map_err(|e| ApiError::internal(e.message))?;
+        if !allowed.allows(presented.client_ip) {
+            return Err(ApiError::Unauthenticated);
+        }
+        let creator = api_key.created_by;
+        let mut access = account_access(state, self.account_id, &[creator]).await?;
+        let creator_roles = access.members.remove(&creator).ok_or(ApiError::Unauthenticated)?;
+        let hit = Bucket::ApiKey.hit(Some(api_key.id.to_string()));
+        if let Err(refused) = state.local_limits.count(&state.settings.rate_limits, now, &hit) {
+            state.metrics.count_refusal(Bucket::ApiKey.name());
+            return Err(refused);
+        }
+        if key.last_used_at().is_none_or(|at| now - at >= chrono::Duration::minutes(1)) {
+            key.set_last_used_at(now);
+            let (id, ip) = (api_key.id, presented.client_ip.map(|ip| ip.to_string()));
+            state.db(move |conn| Ok(api_keys::touch(conn, id, ip.as_deref(), now)?)).await?;
+        }
+        let roles = crate::flows::api_keys::roles_of_key(catalogue, &creator_roles.roles, api_key);
+        Ok((AccountMember::holding(catalogue, self.account_id, creator, roles, Some(api_key.id)), access.plan))
+    }
+
+    /// The key presented with `digest`, from the cache or the database; a
+    /// key of this account is kept.
+    async fn presented_key(&self, state: &web::Data<AppState>, digest: &str) -> Result<Arc<KeyAccess>, ApiError> {
+        if let Some(key) = state.access.key(digest) {
+            return Ok(key);
+        }
+        let ticket = state.access.ticket(self.account_id);
+        let wanted = digest.to_owned();
+        let found = state.db(move |conn| Ok(api_keys::by_digest(conn, &wanted)?)).await?;
+        let found = found.ok_or(ApiError::Unauthenticated)?;
+        let key = Arc::new(KeyAccess::new(found.key, found.secret_valid_until));
+        if key.key.account_id == self.account_id {
+            state.access.keep_key(ticket, digest, key.clone());
+        }
+        Ok(key)
     }
 
     /// The signed-in user, when the caller is one (not an API key).
@@ -250,16 +291,10 @@ impl AccountCaller {
 }
 
 /// 403 `plan_upgrade_required` when the route belongs to a feature the
-/// account's plan lacks, naming the plans that include it.
-fn check_plan(
-    conn: &mut persistence::DbConnection,
-    plans: &Plans,
-    account: Uuid,
-    requirement: Requirement,
-) -> Result<(), ApiError> {
+/// account's plan (`stored`) lacks, naming the plans that include it.
+fn check_plan(plans: &Plans, stored: Option<String>, requirement: Requirement) -> Result<(), ApiError> {
     let Some(feature) = requirement.feature else { return Ok(()) };
-    let stored = persistence::accounts::plan_of(conn, account)?.unwrap_or_default();
-    if plans.of_account(&stored).includes(feature) {
+    if plans.of_account(&stored.unwrap_or_default()).includes(feature) {
         return Ok(());
     }
     let including = plans.including(feature).into_iter().map(|plan| plan.key.clone()).collect();
@@ -297,27 +332,27 @@ impl FromRequest for AccountMember {
         Box::pin(async move {
             let (caller, group, subject) = (caller?, group?, subject?);
             let state = state.ok_or_else(|| ApiError::internal("application state is not registered"))?;
-            let shared = state.clone();
-            state
-                .db(move |conn| {
-                    let catalogue = &shared.deployment.catalogue;
-                    let member = caller.member(conn, &shared)?;
-                    // A key is never "the member themselves".
-                    let is_self = member.api_key.is_none() && subject == Some(member.user_id);
-                    let mut target = Target { group, member_groups: Vec::new(), is_self };
-                    let holds_anyway = caller.requirement.allows(catalogue, &member.roles, &target);
-                    if caller.requirement.scope == Scope::MemberGroups
-                        && !holds_anyway
-                        && let Some(subject) = subject
-                        && let Some(membership) = memberships::find(conn, caller.account_id, subject)?
-                    {
-                        target.member_groups = persistence::groups::of_membership(conn, membership.id)?;
-                    }
-                    caller.authorize(catalogue, &member.roles, &target)?;
-                    check_plan(conn, &shared.deployment.plans, caller.account_id, caller.requirement)?;
-                    Ok(member)
-                })
-                .await
+            let catalogue = &state.deployment.catalogue;
+            let (member, plan) = caller.member_and_plan(&state).await?;
+            // A key is never "the member themselves".
+            let is_self = member.api_key.is_none() && subject == Some(member.user_id);
+            let mut target = Target { group, member_groups: Vec::new(), is_self };
+            let holds_anyway = caller.requirement.allows(catalogue, &member.roles, &target);
+            if caller.requirement.scope == Scope::MemberGroups
+                && !holds_anyway
+                && let Some(subject) = subject
+            {
+                let account = caller.account_id;
+                target.member_groups = state
+                    .db(move |conn| match memberships::find(conn, account, subject)? {
+                        Some(membership) => Ok(persistence::groups::of_membership(conn, membership.id)?),
+                        None => Ok(Vec::new()),
+                    })
+                    .await?;
+            }
+            caller.authorize(catalogue, &member.roles, &target)?;
+            check_plan(&state.deployment.plans, plan, caller.requirement)?;
+            Ok(member)
         })
     }
 }

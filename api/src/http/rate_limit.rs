@@ -4,7 +4,7 @@
 
 use actix_web::http::header::HeaderName;
 use chrono::{DateTime, Utc};
-use domain::rate_limit::{Quota, Verdict};
+use domain::rate_limit::{Count, Quota, Verdict};
 use persistence::{DbConnection, rate_limits};
 use sha2::{Digest, Sha256};
 
@@ -151,5 +151,37 @@ fn refusal(bucket: Bucket, quota: Quota, retry_after: chrono::Duration) -> ApiEr
         policy: quota.policy_field(bucket.name()),
         limit: domain::rate_limit::limit_field(bucket.name(), 0, retry_after),
         retry_after: domain::rate_limit::seconds_up(retry_after),
+    }
+}
+
+/// Counters kept in this instance's memory, for the bucket hit on every
+/// request ([`Bucket::ApiKey`]): a database write per request would cost
+/// more than the request itself. Each instance counts the requests it
+/// serves, so behind N instances a key may make up to N times its quota.
+#[derive(Debug, Default)]
+pub struct LocalCounters(parking_lot::Mutex<std::collections::HashMap<String, Count>>);
+
+/// Past this many counters, those whose window ended are dropped.
+const LOCAL_COUNTERS_TIDY_AT: usize = 10_000;
+
+impl LocalCounters {
+    /// Counts one hit; past the quota, the 429 to answer with.
+    pub fn count(&self, limits: &RateLimitSettings, now: DateTime<Utc>, hit: &Hit) -> Result<(), ApiError> {
+        let (Some(quota), Some(subject)) = (hit.bucket.quota(limits), &hit.subject) else { return Ok(()) };
+        let counted = {
+            let mut counters = self.0.lock();
+            if counters.len() >= LOCAL_COUNTERS_TIDY_AT {
+                counters.retain(|_, count| !count.ended(now, quota.window));
+            }
+            let counter = counters
+                .entry(format!("{}:{subject}", hit.bucket.name()))
+                .or_insert(Count { window_start: now, hits: 0 });
+            *counter = Count::after(Some(*counter), now, quota.window, hit.amount);
+            *counter
+        };
+        match quota.judge(counted, now) {
+            Verdict::Allowed { .. } => Ok(()),
+            Verdict::Refused { retry_after } => Err(refusal(hit.bucket, quota, retry_after)),
+        }
     }
 }

@@ -24,6 +24,7 @@ use persistence::jobs::{self, ClaimedJob};
 use persistence::{DbConnection, DbPool};
 use tokio::sync::Notify;
 
+use crate::access_cache::AccessCache;
 use crate::email::transport::EmailTransport;
 use crate::email::{self, OutgoingEmail};
 use crate::flows::{Actor, Ctx, Deployment, Origin, imports};
@@ -72,6 +73,8 @@ pub struct JobRunner {
     pub schedule: periodic::Schedule,
     wake: [Notify; LANES.len()],
     wake_sealer: Notify,
+    /// Told of the authorization changes jobs commit (expiry, reviews).
+    access: Arc<AccessCache>,
 }
 
 /// Backoff after the n-th failed attempt: 10 s, 20 s, 40 s … capped at 1 h.
@@ -104,7 +107,14 @@ impl JobRunner {
             schedule,
             wake: Default::default(),
             wake_sealer: Notify::new(),
+            access: Arc::default(),
         })
+    }
+
+    /// Shares the server's authorization cache, so that what jobs change
+    /// is forgotten there at once.
+    pub fn with_access_cache(self, access: Arc<AccessCache>) -> Self {
+        Self { access, ..self }
     }
 
     /// Tells the runner that a change was committed. Every change records
@@ -311,11 +321,13 @@ impl JobRunner {
         &self,
         work: impl FnOnce(&mut DbConnection, DateTime<Utc>) -> Result<T, persistence::StoreError> + Send + 'static,
     ) -> Result<T, String> {
-        let pool = self.pool.clone();
+        let (pool, access) = (self.pool.clone(), self.access.clone());
         let now = self.clock.now();
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get().map_err(|e| e.to_string())?;
-            work(&mut conn, now).map_err(|e| e.to_string())
+            let outcome = work(&mut conn, now).map_err(|e| e.to_string());
+            access.forget_committed();
+            outcome
         })
         .await
         .map_err(|e| e.to_string())?

@@ -89,12 +89,13 @@ fn invitation_clock(conn: &mut DbConnection, ctx: &Ctx<'_>) -> Result<(), String
 }
 
 /// Forgets idempotency keys past their retention, finished jobs, ended
-/// rate-limit counters, and audit
-/// events past theirs (each chain keeps an anchor to verify from).
+/// rate-limit counters, SQLite's day-old log of authorization changes, and
+/// audit events past theirs (each chain keeps an anchor to verify from).
 fn cleanup(conn: &mut DbConnection, ctx: &Ctx<'_>, audit_retention: Option<Span>) -> Result<(), String> {
     let keys = persistence::idempotency::purge_expired(conn, ctx.now).map_err(|e| e.to_string())?;
     let done = jobs::purge_done_before(conn, ctx.now - KEEP_DONE_JOBS).map_err(|e| e.to_string())?;
     let counters = persistence::rate_limits::purge_ended(conn, ctx.now).map_err(|e| e.to_string())?;
+    persistence::authorization_changes::purge_log(conn).map_err(|e| e.to_string())?;
     let events = match audit_retention {
         Some(keep) => {
             persistence::write_transaction(conn, |conn| persistence::audit::purge_before(conn, ctx.now - keep))

@@ -4,6 +4,7 @@
 // Tests fail loudly by design: an unwrap is an assertion here.
 #![allow(clippy::unwrap_used)]
 
+mod access_cache;
 mod access_reviews;
 mod accounts;
 mod activity;

@@ -6,7 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::CurrentUser;
-use crate::http::access::{AccountCaller, roles_in};
+use crate::http::access::{AccountCaller, account_access};
 use crate::http::extract::JsonBody;
 use crate::http::openapi::PermissionKey;
 use crate::http::problem::{ApiError, field_error};
@@ -76,35 +76,34 @@ pub struct AuthorizationCheckResponse {
 const ABOUT_A_MEMBER: Requirement = Requirement::account(Permission::MembersRead).or_self();
 
 /// The roles `target` holds in the caller's account, as the caller may see
-/// them (the route's requirement): both memberships come from one query.
-/// `None` when `target` is not a member.
-fn roles_seen_by(
-    conn: &mut persistence::DbConnection,
-    state: &AppState,
+/// them (the route's requirement): both memberships are read together, and
+/// from the instance's cache when it has them. `None` when `target` is not
+/// a member.
+async fn roles_seen_by(
+    state: &web::Data<AppState>,
     caller: &AccountCaller,
     target: Uuid,
 ) -> Result<Option<Vec<HeldRole>>, ApiError> {
     let catalogue = &state.deployment.catalogue;
     let Some(user) = caller.user_id() else {
         // An API key: a backend asking about its users. Never "self".
-        let key = caller.member(conn, state)?;
+        let key = caller.member(state).await?;
         caller.authorize(catalogue, &key.roles, &Target::default())?;
-        return Ok(roles_in(conn, catalogue, caller.account_id, &[target])?.remove(&target));
+        let found = account_access(state, caller.account_id, &[target]).await?;
+        return Ok(found.members.get(&target).map(|member| member.roles.clone()));
     };
-    let mut found = roles_in(conn, catalogue, caller.account_id, &[user, target])?;
-    let mine = found.remove(&user).ok_or(ApiError::NotFound)?;
+    let found = account_access(state, caller.account_id, &[user, target]).await?;
+    let mine = &found.members.get(&user).ok_or(ApiError::NotFound)?.roles;
     let is_self = target == user;
-    caller.authorize(catalogue, &mine, &Target { is_self, ..Target::default() })?;
-    if is_self {
-        return Ok(Some(mine));
-    }
-    Ok(found.remove(&target))
+    caller.authorize(catalogue, mine, &Target { is_self, ..Target::default() })?;
+    Ok(found.members.get(&target).map(|member| member.roles.clone()))
 }
 
 /// May this person do that? Checks a member's effective permissions.
 ///
-/// A user who is not a member holds nothing. Roles are read on every call:
-/// revoking a role takes effect on the next check.
+/// A user who is not a member holds nothing. A change of roles counts from
+/// the next check: at once on the server that made it, within milliseconds
+/// on the others.
 #[utoipa::path(
     tag = "permissions", operation_id = "check_authorization", security(("bearer" = [])), request_body = AuthorizationCheckRequest,
     params(("account_id" = Uuid, Path, description = "The account")),
@@ -118,9 +117,9 @@ pub async fn check_authorization(
     body: JsonBody<AuthorizationCheckRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let request = body.0;
-    // The hot path of every integration: one blocking hop, one query.
-    let (target, shared) = (request.user_id, state.clone());
-    let roles = state.db(move |conn| Ok(roles_seen_by(conn, &shared, &caller, target)?.unwrap_or_default())).await?;
+    // The hot path of every integration: answered from memory when the
+    // instance holds both members' roles.
+    let roles = roles_seen_by(&state, &caller, request.user_id).await?.unwrap_or_default();
     if request.permissions.is_empty() || request.permissions.len() > 100 {
         return Err(ApiError::field("permissions", "out_of_range", "Ask about 1 to 100 permissions."));
     }
@@ -176,13 +175,8 @@ pub async fn get_member_permissions(
     scope: web::Query<ScopeQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (_, user) = path.into_inner();
-    let (group, shared) = (scope.group_id, state.clone());
-    let held = state
-        .db(move |conn| {
-            // Unlike a check, a listing names a member: 404 for anyone else.
-            let roles = roles_seen_by(conn, &shared, &caller, user)?.ok_or(ApiError::NotFound)?;
-            Ok(shared.deployment.catalogue.effective(&roles, group))
-        })
-        .await?;
+    // Unlike a check, a listing names a member: 404 for anyone else.
+    let roles = roles_seen_by(&state, &caller, user).await?.ok_or(ApiError::NotFound)?;
+    let held = state.deployment.catalogue.effective(&roles, scope.group_id);
     Ok(HttpResponse::Ok().json(EffectivePermissions { permissions: held.keys().map(str::to_owned).collect() }))
 }

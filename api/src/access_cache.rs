@@ -1,0 +1,426 @@
+//! Each instance's memory of who holds what in which account, so that an
+//! authorization decision — the hot path of every integration — needs no
+//! database round trip.
+//!
+//! What is kept, per account: each member's resolved roles (group scopes
+//! and roles inherited from a linked parent included; non-members too, as
+//! such), the API keys used there, and the account's plan. It is right
+//! because it forgets in time:
+//!
+//! - every change that can alter a decision names its account inside its
+//!   transaction ([`persistence::authorization_changes`]); the instance that
+//!   commits it forgets the account before the unit of work that made it
+//!   returns, so before its response is sent ([`AccessCache::forget`]);
+//! - the other instances hear of it through their [`listen`]er, a few
+//!   milliseconds later;
+//! - while an instance's listener is down, the cache answers nothing and
+//!   every decision reads through to the database; once it is back, the
+//!   cache starts empty;
+//! - an answer read from the database is kept only if its account was not
+//!   forgotten while it was being read ([`Ticket`]): a change committed
+//!   meanwhile would otherwise be overwritten by what it replaced.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use domain::HeldRole;
+use parking_lot::RwLock;
+use persistence::DatabaseUrl;
+use persistence::api_keys::ApiKey;
+use persistence::authorization_changes::ChangeListener;
+use uuid::Uuid;
+
+/// Past this many members and keys kept, the cache starts again empty: a
+/// bound on memory that costs one read per member afterwards.
+const CAPACITY: usize = 200_000;
+
+/// How often the listener looks for changes: the bulk of how late another
+/// instance hears of one.
+const POLL: Duration = Duration::from_millis(2);
+
+/// How often the listener checks that its connection still answers.
+const PING: Duration = Duration::from_secs(1);
+
+/// A member's roles in an account, as decisions need them.
+#[derive(Debug)]
+pub struct MemberAccess {
+    /// `None` for someone whose access is inherited from a parent account.
+    pub membership: Option<Uuid>,
+    pub roles: Vec<HeldRole>,
+    /// When activity in the account was last recorded, so that it is
+    /// recorded every few minutes and not on every request.
+    last_active: Moment,
+}
+
+impl MemberAccess {
+    pub fn new(membership: Option<Uuid>, roles: Vec<HeldRole>, last_active_at: Option<DateTime<Utc>>) -> Self {
+        Self { membership, roles, last_active: Moment::new(last_active_at) }
+    }
+
+    pub fn last_active_at(&self) -> Option<DateTime<Utc>> {
+        self.last_active.get()
+    }
+
+    pub fn set_last_active_at(&self, at: DateTime<Utc>) {
+        self.last_active.set(at);
+    }
+}
+
+/// An API key and the secret it was presented with.
+#[derive(Debug)]
+pub struct KeyAccess {
+    pub key: ApiKey,
+    /// Until when the presented secret works (a rotated-out one ends).
+    pub secret_valid_until: Option<DateTime<Utc>>,
+    last_used: Moment,
+}
+
+impl KeyAccess {
+    pub fn new(key: ApiKey, secret_valid_until: Option<DateTime<Utc>>) -> Self {
+        let last_used = Moment::new(key.last_used_at);
+        Self { key, secret_valid_until, last_used }
+    }
+
+    pub fn last_used_at(&self) -> Option<DateTime<Utc>> {
+        self.last_used.get()
+    }
+
+    pub fn set_last_used_at(&self, at: DateTime<Utc>) {
+        self.last_used.set(at);
+    }
+}
+
+/// A time that entries shared between requests update in place.
+#[derive(Debug)]
+struct Moment(AtomicI64);
+
+impl Moment {
+    const NEVER: i64 = i64::MIN;
+
+    fn new(at: Option<DateTime<Utc>>) -> Self {
+        Self(AtomicI64::new(at.map_or(Self::NEVER, |at| at.timestamp_micros())))
+    }
+
+    fn get(&self) -> Option<DateTime<Utc>> {
+        match self.0.load(Ordering::Relaxed) {
+            Self::NEVER => None,
+            micros => DateTime::from_timestamp_micros(micros),
+        }
+    }
+
+    fn set(&self, at: DateTime<Utc>) {
+        self.0.store(at.timestamp_micros(), Ordering::Relaxed);
+    }
+}
+
+/// What the cache knows of some users of one account.
+#[derive(Debug, Clone, Default)]
+pub struct AccountAccess {
+    /// The account's plan (`None`: the account does not exist).
+    pub plan: Option<String>,
+    /// The users asked about who hold anything there.
+    pub members: HashMap<Uuid, Arc<MemberAccess>>,
+}
+
+/// Taken before reading an account's access from the database; what was
+/// read is kept only if the account was not forgotten since.
+#[derive(Debug, Clone, Copy)]
+pub struct Ticket {
+    account: Uuid,
+    epoch: u64,
+    generation: u64,
+}
+
+#[derive(Debug, Default)]
+pub struct AccessCache {
+    entries: RwLock<Entries>,
+    /// Whether the cache may answer: only while the listener is up.
+    answering: AtomicBool,
+}
+
+#[derive(Debug, Default)]
+struct Entries {
+    /// Moves on when everything is forgotten: every ticket taken before is void.
+    epoch: u64,
+    accounts: HashMap<Uuid, AccountEntry>,
+    /// The account of each key kept, by the digest it was presented with.
+    key_accounts: HashMap<String, Uuid>,
+    /// Members and keys kept, for [`CAPACITY`].
+    size: usize,
+}
+
+#[derive(Debug, Default)]
+struct AccountEntry {
+    /// Moves on each time the account is forgotten.
+    generation: u64,
+    plan: Option<Option<String>>,
+    /// `None`: known to hold nothing there.
+    members: HashMap<Uuid, Option<Arc<MemberAccess>>>,
+    keys: HashMap<String, Arc<KeyAccess>>,
+}
+
+impl AccessCache {
+    /// What is known of `users` in `account`: `None` unless the plan and
+    /// every one of them are kept (and the cache is answering).
+    pub fn account(&self, account: Uuid, users: &[Uuid]) -> Option<AccountAccess> {
+        if !self.answering() {
+            return None;
+        }
+        let entries = self.entries.read();
+        let entry = entries.accounts.get(&account)?;
+        let mut found = AccountAccess { plan: entry.plan.clone()?, members: HashMap::with_capacity(users.len()) };
+        for user in users {
+            if let Some(member) = entry.members.get(user)?.as_ref() {
+                found.members.insert(*user, member.clone());
+            }
+        }
+        Some(found)
+    }
+
+    /// The key presented with `digest`, if kept.
+    pub fn key(&self, digest: &str) -> Option<Arc<KeyAccess>> {
+        if !self.answering() {
+            return None;
+        }
+        let entries = self.entries.read();
+        let account = entries.key_accounts.get(digest)?;
+        entries.accounts.get(account)?.keys.get(digest).cloned()
+    }
+
+    pub fn ticket(&self, account: Uuid) -> Ticket {
+        let entries = self.entries.read();
+        let generation = entries.accounts.get(&account).map_or(0, |entry| entry.generation);
+        Ticket { account, epoch: entries.epoch, generation }
+    }
+
+    /// Keeps what was read about `asked` under `ticket`: the plan, and each
+    /// user's access (or that they hold nothing).
+    pub fn keep_account(&self, ticket: Ticket, asked: &[Uuid], read: &AccountAccess) {
+        self.keep(ticket, asked.len(), |entry| {
+            entry.plan = Some(read.plan.clone());
+            asked.iter().filter(|user| entry.members.insert(**user, read.members.get(user).cloned()).is_none()).count()
+        });
+    }
+
+    /// Keeps a key read under `ticket`, by the digest it was presented with.
+    pub fn keep_key(&self, ticket: Ticket, digest: &str, key: Arc<KeyAccess>) {
+        let kept = self.keep(ticket, 1, |entry| usize::from(entry.keys.insert(digest.to_owned(), key).is_none()));
+        if kept {
+            self.entries.write().key_accounts.insert(digest.to_owned(), ticket.account);
+        }
+    }
+
+    /// Runs `update` on the ticket's account entry, unless the ticket is
+    /// void or the cache is not answering; `update` returns how many
+    /// entries it added. Whether it ran.
+    fn keep(&self, ticket: Ticket, adding: usize, update: impl FnOnce(&mut AccountEntry) -> usize) -> bool {
+        if !self.answering() {
+            return false;
+        }
+        let mut entries = self.entries.write();
+        if entries.size + adding > CAPACITY {
+            entries.forget_all();
+        }
+        if entries.epoch != ticket.epoch {
+            return false;
+        }
+        let entry = entries.accounts.entry(ticket.account).or_default();
+        if entry.generation != ticket.generation {
+            return false;
+        }
+        let added = update(entry);
+        entries.size += added;
+        true
+    }
+
+    /// Forgets everything about `accounts`.
+    pub fn forget(&self, accounts: &[Uuid]) {
+        if accounts.is_empty() {
+            return;
+        }
+        let mut entries = self.entries.write();
+        for account in accounts {
+            let entry = entries.accounts.entry(*account).or_default();
+            entry.generation += 1;
+            entry.plan = None;
+            let dropped = entry.members.len() + entry.keys.len();
+            let digests: Vec<String> = entry.keys.drain().map(|(digest, _)| digest).collect();
+            entry.members.clear();
+            for digest in digests {
+                entries.key_accounts.remove(&digest);
+            }
+            entries.size -= dropped;
+        }
+    }
+
+    /// Forgets everything, and voids every ticket taken so far.
+    pub fn forget_all(&self) {
+        self.entries.write().forget_all();
+    }
+
+    /// Forgets what the transactions this thread committed changed:
+    /// called by whoever owns a connection, after each unit of work.
+    pub fn forget_committed(&self) {
+        self.forget(&persistence::authorization_changes::take_committed());
+    }
+
+    fn answering(&self) -> bool {
+        self.answering.load(Ordering::Acquire)
+    }
+
+    /// Whether the listener is up, so the cache answers (metrics, tests).
+    pub fn listening(&self) -> bool {
+        self.answering()
+    }
+}
+
+impl Entries {
+    fn forget_all(&mut self) {
+        let epoch = self.epoch + 1;
+        *self = Entries { epoch, ..Entries::default() };
+    }
+}
+
+/// Starts the thread that hears of other instances' changes for `cache`
+/// and keeps it answering while it does. It ends when the cache is
+/// dropped. `retry`: how long to wait before reconnecting.
+pub fn listen(cache: &Arc<AccessCache>, url: DatabaseUrl, name: String, retry: Duration) -> std::io::Result<()> {
+    let cache = Arc::downgrade(cache);
+    std::thread::Builder::new()
+        .name("access-listener".into())
+        .spawn(move || listen_until_dropped(&cache, &url, &name, retry))?;
+    Ok(())
+}
+
+fn listen_until_dropped(cache: &Weak<AccessCache>, url: &DatabaseUrl, name: &str, retry: Duration) {
+    loop {
+        match ChangeListener::connect(url, name) {
+            Ok(listener) => {
+                let Some(lost) = hear(cache, listener) else { return };
+                tracing::warn!(error = %lost, "authorization listener lost its connection; reading through until it is back");
+            }
+            Err(error) => tracing::warn!(%error, "authorization listener cannot connect; reading through"),
+        }
+        if !wait(cache, retry) {
+            return;
+        }
+    }
+}
+
+/// Hears changes until the connection is lost (`Some(error)`) or the cache
+/// is dropped (`None`). Everything kept before listening may have missed
+/// changes, so the cache starts empty.
+fn hear(cache: &Weak<AccessCache>, mut listener: ChangeListener) -> Option<persistence::StoreError> {
+    {
+        let cache = cache.upgrade()?;
+        cache.forget_all();
+        cache.answering.store(true, Ordering::Release);
+    }
+    let mut last_ping = std::time::Instant::now();
+    loop {
+        let heard = if last_ping.elapsed() >= PING {
+            last_ping = std::time::Instant::now();
+            listener.ping().and_then(|()| listener.changed())
+        } else {
+            listener.changed()
+        };
+        let cache = cache.upgrade()?;
+        match heard {
+            Ok(accounts) => cache.forget(&accounts),
+            Err(error) => {
+                cache.answering.store(false, Ordering::Release);
+                cache.forget_all();
+                return Some(error);
+            }
+        }
+        drop(cache);
+        std::thread::sleep(POLL);
+    }
+}
+
+/// Waits `retry`, looking every so often whether the cache is still there.
+fn wait(cache: &Weak<AccessCache>, retry: Duration) -> bool {
+    let deadline = std::time::Instant::now() + retry;
+    while std::time::Instant::now() < deadline {
+        if cache.strong_count() == 0 {
+            return false;
+        }
+        std::thread::sleep(POLL.max(Duration::from_millis(50)).min(retry));
+    }
+    cache.strong_count() > 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answering() -> AccessCache {
+        let cache = AccessCache::default();
+        cache.answering.store(true, Ordering::Release);
+        cache
+    }
+
+    fn read(plan: &str, members: &[Uuid]) -> AccountAccess {
+        AccountAccess {
+            plan: Some(plan.into()),
+            members: members.iter().map(|user| (*user, Arc::new(MemberAccess::new(None, Vec::new(), None)))).collect(),
+        }
+    }
+
+    #[test]
+    fn keeps_members_and_non_members_until_their_account_is_forgotten() {
+        let cache = answering();
+        let (account, member, outsider) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        assert!(cache.account(account, &[member]).is_none());
+        cache.keep_account(cache.ticket(account), &[member, outsider], &read("free", &[member]));
+        let known = cache.account(account, &[member, outsider]).unwrap();
+        assert_eq!(known.plan.as_deref(), Some("free"));
+        assert!(known.members.contains_key(&member) && !known.members.contains_key(&outsider));
+        assert!(cache.account(account, &[Uuid::new_v4()]).is_none(), "someone never asked about is not known");
+        cache.forget(&[Uuid::new_v4()]);
+        assert!(cache.account(account, &[member]).is_some(), "another account's change");
+        cache.forget(&[account]);
+        assert!(cache.account(account, &[member]).is_none());
+    }
+
+    #[test]
+    fn what_was_read_before_a_change_is_not_kept() {
+        let cache = answering();
+        let (account, member) = (Uuid::new_v4(), Uuid::new_v4());
+        let before = cache.ticket(account);
+        cache.forget(&[account]);
+        cache.keep_account(before, &[member], &read("free", &[member]));
+        assert!(cache.account(account, &[member]).is_none());
+        let before = cache.ticket(account);
+        cache.forget_all();
+        cache.keep_account(before, &[member], &read("free", &[member]));
+        assert!(cache.account(account, &[member]).is_none());
+        cache.keep_account(cache.ticket(account), &[member], &read("free", &[member]));
+        assert!(cache.account(account, &[member]).is_some());
+    }
+
+    #[test]
+    fn answers_nothing_while_not_listening() {
+        let cache = AccessCache::default();
+        let (account, member) = (Uuid::new_v4(), Uuid::new_v4());
+        cache.keep_account(cache.ticket(account), &[member], &read("free", &[member]));
+        assert!(cache.account(account, &[member]).is_none());
+    }
+
+    #[test]
+    fn stays_within_its_capacity() {
+        let cache = answering();
+        let account = Uuid::new_v4();
+        let users: Vec<Uuid> = (0..CAPACITY).map(|_| Uuid::new_v4()).collect();
+        cache.keep_account(cache.ticket(account), &users, &read("free", &[]));
+        assert_eq!(cache.entries.read().size, CAPACITY);
+        let another = Uuid::new_v4();
+        cache.keep_account(cache.ticket(another), &[Uuid::new_v4()], &read("free", &[]));
+        assert_eq!(cache.entries.read().size, 0, "full: started again, and the ticket taken before is void");
+        cache.keep_account(cache.ticket(another), &[Uuid::new_v4()], &read("free", &[]));
+        assert_eq!(cache.entries.read().size, 1);
+    }
+}

@@ -1,0 +1,13 @@
+DROP TRIGGER accounts_authorization ON accounts;
+DROP TRIGGER account_links_authorization ON account_links;
+DROP TRIGGER linked_roles_authorization ON linked_roles;
+DROP TRIGGER api_key_secrets_authorization ON api_key_secrets;
+DROP TRIGGER api_keys_authorization ON api_keys;
+DROP TRIGGER group_members_authorization ON group_members;
+DROP TRIGGER role_permissions_authorization ON role_permissions;
+DROP TRIGGER roles_authorization ON roles;
+DROP TRIGGER role_assignments_authorization ON role_assignments;
+DROP TRIGGER memberships_authorization ON memberships;
+DROP FUNCTION roster_authorization_row_changed();
+DROP FUNCTION roster_account_of(TEXT, TEXT);
+DROP FUNCTION roster_authorization_changed(TEXT);

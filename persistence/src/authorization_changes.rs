@@ -1,0 +1,198 @@
+//! Which accounts' authorization decisions a committed transaction changed.
+//!
+//! Database triggers (migration 28) name the account of every change that
+//! can alter a decision — roles held, custom roles, groups, API keys, links
+//! between accounts, plans — inside the transaction that makes it. The
+//! outermost [`crate::write_transaction`] reads those names just before it
+//! commits and, once committed, leaves them for its caller to collect with
+//! [`take_committed`]: the instance that made a change forgets its cached
+//! decisions at once. Other instances hear of it through a
+//! [`ChangeListener`]: PostgreSQL's `NOTIFY`, or SQLite's change log.
+
+use std::cell::RefCell;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
+use uuid::Uuid;
+
+use crate::db::{DatabaseUrl, DbConnection};
+use crate::{StoreError, ids};
+
+/// The channel the triggers notify, with the account id as the payload.
+const CHANNEL: &str = "roster_authorization";
+
+thread_local! {
+    /// Accounts changed by transactions committed on this thread and not
+    /// yet collected. A thread-local rather than a return value because
+    /// every write goes through `write_transaction` and its callers should
+    /// not each have to pass the list on: whoever owns the connection for a
+    /// unit of work (a request's database hop, a job) collects it after.
+    static COMMITTED: RefCell<Vec<Uuid>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The accounts whose decisions transactions committed on this thread
+/// changed since the last call (possibly with repeats).
+pub fn take_committed() -> Vec<Uuid> {
+    COMMITTED.with(|committed| std::mem::take(&mut *committed.borrow_mut()))
+}
+
+pub(crate) fn committed(accounts: Vec<Uuid>) {
+    if !accounts.is_empty() {
+        COMMITTED.with(|committed| committed.borrow_mut().extend(accounts));
+    }
+}
+
+#[derive(QueryableByName)]
+struct PgPending {
+    #[diesel(sql_type = Nullable<Text>)]
+    changed: Option<String>,
+}
+
+#[derive(QueryableByName)]
+struct SqlitePending {
+    #[diesel(sql_type = Text)]
+    account_id: String,
+}
+
+/// The accounts the current transaction's triggers named so far. On
+/// SQLite the list is a table, emptied here: there is one writer at a time,
+/// so its rows are this transaction's.
+pub(crate) fn pending(conn: &mut DbConnection) -> QueryResult<Vec<Uuid>> {
+    let named: Vec<String> = match conn {
+        DbConnection::Pg(pg) => {
+            let row: PgPending =
+                diesel::sql_query("SELECT current_setting('roster.authorization_changed', true) AS changed")
+                    .get_result(pg)?;
+            row.changed.unwrap_or_default().split_whitespace().map(str::to_owned).collect()
+        }
+        DbConnection::Sqlite(sqlite) => {
+            let rows: Vec<SqlitePending> =
+                diesel::sql_query("SELECT account_id FROM authorization_pending").load(sqlite)?;
+            if !rows.is_empty() {
+                // Kept for other processes on the same file ([`ChangeListener`]).
+                sqlite.batch_execute(
+                    "INSERT INTO authorization_log (account_id, logged_at) \
+                         SELECT account_id, strftime('%Y-%m-%d %H:%M:%f', 'now') FROM authorization_pending; \
+                     DELETE FROM authorization_pending;",
+                )?;
+            }
+            rows.into_iter().map(|row| row.account_id).collect()
+        }
+    };
+    // An id that is not a UUID cannot name a cached account: skip it.
+    Ok(named.iter().filter_map(|id| ids::from_db(id).ok()).collect())
+}
+
+/// A dedicated connection through which an instance hears of changes
+/// committed by others: on PostgreSQL, other instances' transactions, by
+/// `LISTEN`; on SQLite, other processes on the same file (`roster` commands),
+/// by reading `authorization_log` past what it has seen.
+pub enum ChangeListener {
+    Pg(diesel::PgConnection),
+    Sqlite { conn: diesel::SqliteConnection, seen: i64 },
+}
+
+#[derive(QueryableByName)]
+struct Logged {
+    #[diesel(sql_type = BigInt)]
+    seq: i64,
+    #[diesel(sql_type = Text)]
+    account_id: String,
+}
+
+impl ChangeListener {
+    /// Connects and starts listening. `name` becomes the PostgreSQL
+    /// connection's `application_name`, so an operator can find it in
+    /// `pg_stat_activity`.
+    pub fn connect(url: &DatabaseUrl, name: &str) -> Result<Self, StoreError> {
+        match url {
+            DatabaseUrl::Postgres(url) => {
+                let separator = if url.contains('?') { '&' } else { '?' };
+                // Keepalives: a listener cut off without a word (a dead
+                // network path) is noticed within seconds, not TCP's hours.
+                let url = format!(
+                    "{url}{separator}application_name={name}\
+                     &keepalives=1&keepalives_idle=5&keepalives_interval=1&keepalives_count=3"
+                );
+                let mut conn = diesel::PgConnection::establish(&url).map_err(|e| StoreError::Connect(e.to_string()))?;
+                conn.batch_execute(&format!("LISTEN {CHANNEL}"))?;
+                Ok(Self::Pg(conn))
+            }
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())
+                    .map_err(|e| StoreError::Connect(e.to_string()))?;
+                conn.batch_execute("PRAGMA busy_timeout = 10000")?;
+                let newest: Logged =
+                    diesel::sql_query("SELECT coalesce(max(seq), 0) AS seq, '' AS account_id FROM authorization_log")
+                        .get_result(&mut conn)?;
+                Ok(Self::Sqlite { conn, seen: newest.seq })
+            }
+        }
+    }
+
+    /// The accounts named since the last call (possibly with repeats).
+    /// `Err` once the connection is lost: from then on changes may have
+    /// been missed.
+    pub fn changed(&mut self) -> Result<Vec<Uuid>, StoreError> {
+        let named: Vec<String> = match self {
+            Self::Pg(conn) => {
+                let mut named = Vec::new();
+                for notification in conn.notifications_iter() {
+                    named.push(notification?.payload);
+                }
+                named
+            }
+            Self::Sqlite { conn, seen } => {
+                let rows: Vec<Logged> =
+                    diesel::sql_query("SELECT seq, account_id FROM authorization_log WHERE seq > $1 ORDER BY seq")
+                        .bind::<BigInt, _>(*seen)
+                        .load(conn)?;
+                if let Some(last) = rows.last() {
+                    *seen = last.seq;
+                }
+                let mut named: Vec<String> = rows.into_iter().map(|row| row.account_id).collect();
+                named.extend(sweep_pending(conn)?);
+                named
+            }
+        };
+        Ok(named.iter().filter_map(|id| ids::from_db(id).ok()).collect())
+    }
+
+    /// A round trip: whether the server still answers.
+    pub fn ping(&mut self) -> Result<(), StoreError> {
+        match self {
+            Self::Pg(conn) => Ok(conn.batch_execute("SELECT 1")?),
+            Self::Sqlite { .. } => Ok(()),
+        }
+    }
+}
+
+/// Names left in SQLite's `authorization_pending` by writes made outside
+/// [`crate::write_transaction`] (a statement of its own, a hand edit),
+/// which nobody else collects: a transaction clears its own names before it
+/// commits, so the names another connection can see are such leftovers.
+fn sweep_pending(conn: &mut diesel::SqliteConnection) -> QueryResult<Vec<String>> {
+    let seen: Vec<SqlitePending> = diesel::sql_query("SELECT account_id FROM authorization_pending").load(conn)?;
+    if seen.is_empty() {
+        return Ok(Vec::new());
+    }
+    conn.immediate_transaction(|conn| {
+        let left: Vec<SqlitePending> = diesel::sql_query("SELECT account_id FROM authorization_pending").load(conn)?;
+        conn.batch_execute("DELETE FROM authorization_pending")?;
+        Ok(left.into_iter().map(|row| row.account_id).collect())
+    })
+}
+
+/// Deletes the part of SQLite's log of changes older than a day (by the
+/// database's clock, as it was written): every listener has read it long
+/// since. PostgreSQL keeps no log.
+pub fn purge_log(conn: &mut DbConnection) -> Result<usize, StoreError> {
+    match conn {
+        DbConnection::Pg(_) => Ok(0),
+        DbConnection::Sqlite(sqlite) => Ok(diesel::sql_query(
+            "DELETE FROM authorization_log WHERE logged_at < strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 day')",
+        )
+        .execute(sqlite)?),
+    }
+}
