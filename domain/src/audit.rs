@@ -131,7 +131,7 @@ pub fn link_hash(prev_hash: &str, content: &str) -> String {
     hasher.update(prev_hash.as_bytes());
     hasher.update(b"\n");
     hasher.update(content.as_bytes());
-    hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
+    base16ct::lower::encode_string(&hasher.finalize())
 }
 
 /// One stored event as the verifier sees it.

@@ -73,7 +73,7 @@ impl std::fmt::Debug for ApiKeySecret {
 /// Lookup by digest means an attacker's timing can only probe digests, which
 /// they cannot steer, not the secret itself.
 pub fn digest(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect()
+    base16ct::lower::encode_string(&Sha256::digest(token.as_bytes()))
 }
 
 /// Whether `text` could be a token of ours: URL-safe base64, as the

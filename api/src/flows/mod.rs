@@ -137,7 +137,7 @@ pub enum Precondition {
 pub fn entity_tag(canonical: &str) -> String {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(canonical.as_bytes());
-    format!("\"{}\"", digest.iter().take(10).map(|b| format!("{b:02x}")).collect::<String>())
+    format!("\"{}\"", base16ct::lower::encode_string(&digest[..10]))
 }
 
 /// A stale tag fails; none at all is required, so that no client

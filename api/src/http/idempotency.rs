@@ -50,7 +50,7 @@ fn fingerprint(req: &ServiceRequest, body: &[u8]) -> String {
         hash.update([0]);
     }
     hash.update(body);
-    hash.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
+    base16ct::lower::encode_string(&hash.finalize())
 }
 
 fn replay(stored: StoredResponse) -> HttpResponse {
