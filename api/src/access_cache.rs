@@ -22,7 +22,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -75,13 +75,36 @@ pub struct KeyAccess {
     pub key: ApiKey,
     /// Until when the presented secret works (a rotated-out one ends).
     pub secret_valid_until: Option<DateTime<Utc>>,
+    /// What its rate limit is counted by: the key's id.
+    pub subject: String,
     last_used: Moment,
+    /// What the key may do, worked out on first use. Safe to keep here:
+    /// it derives from its creator's roles and the plan of the key's own
+    /// account, and a change to either forgets the key too.
+    resolved: OnceLock<ResolvedKey>,
+}
+
+/// A key's roles (its creator's, reduced to what the key carries) and
+/// the plan of its account.
+#[derive(Debug, Clone)]
+pub struct ResolvedKey {
+    pub roles: Vec<HeldRole>,
+    pub plan: Option<String>,
 }
 
 impl KeyAccess {
     pub fn new(key: ApiKey, secret_valid_until: Option<DateTime<Utc>>) -> Self {
         let last_used = Moment::new(key.last_used_at);
-        Self { key, secret_valid_until, last_used }
+        let subject = key.id.to_string();
+        Self { key, secret_valid_until, subject, last_used, resolved: OnceLock::new() }
+    }
+
+    pub fn resolved(&self) -> Option<&ResolvedKey> {
+        self.resolved.get()
+    }
+
+    pub fn resolve(&self, resolved: ResolvedKey) -> &ResolvedKey {
+        self.resolved.get_or_init(|| resolved)
     }
 
     pub fn last_used_at(&self) -> Option<DateTime<Utc>> {
@@ -146,8 +169,9 @@ struct Entries {
     /// Moves on when everything is forgotten: every ticket taken before is void.
     epoch: u64,
     accounts: HashMap<Uuid, AccountEntry>,
-    /// The account of each key kept, by the digest it was presented with.
-    key_accounts: HashMap<String, Uuid>,
+    /// The keys kept, by the digest they were presented with: one lookup
+    /// on the hot path of a partner's backend.
+    keys: HashMap<String, Arc<KeyAccess>>,
     /// Members and keys kept, for [`CAPACITY`].
     size: usize,
 }
@@ -159,7 +183,8 @@ struct AccountEntry {
     plan: Option<Option<String>>,
     /// `None`: known to hold nothing there.
     members: HashMap<Uuid, Option<Arc<MemberAccess>>>,
-    keys: HashMap<String, Arc<KeyAccess>>,
+    /// The digests of the account's keys kept in [`Entries::keys`].
+    key_digests: Vec<String>,
 }
 
 impl AccessCache {
@@ -185,9 +210,7 @@ impl AccessCache {
         if !self.answering() {
             return None;
         }
-        let entries = self.entries.read();
-        let account = entries.key_accounts.get(digest)?;
-        entries.accounts.get(account)?.keys.get(digest).cloned()
+        self.entries.read().keys.get(digest).cloned()
     }
 
     pub fn ticket(&self, account: Uuid) -> Ticket {
@@ -199,7 +222,8 @@ impl AccessCache {
     /// Keeps what was read about `asked` under `ticket`: the plan, and each
     /// user's access (or that they hold nothing).
     pub fn keep_account(&self, ticket: Ticket, asked: &[Uuid], read: &AccountAccess) {
-        self.keep(ticket, asked.len(), |entry| {
+        self.keep(ticket, asked.len(), |entries| {
+            let entry = entries.accounts.entry(ticket.account).or_default();
             entry.plan = Some(read.plan.clone());
             asked.iter().filter(|user| entry.members.insert(**user, read.members.get(user).cloned()).is_none()).count()
         });
@@ -207,33 +231,34 @@ impl AccessCache {
 
     /// Keeps a key read under `ticket`, by the digest it was presented with.
     pub fn keep_key(&self, ticket: Ticket, digest: &str, key: Arc<KeyAccess>) {
-        let kept = self.keep(ticket, 1, |entry| usize::from(entry.keys.insert(digest.to_owned(), key).is_none()));
-        if kept {
-            self.entries.write().key_accounts.insert(digest.to_owned(), ticket.account);
-        }
+        self.keep(ticket, 1, |entries| {
+            if entries.keys.insert(digest.to_owned(), key).is_some() {
+                return 0;
+            }
+            entries.accounts.entry(ticket.account).or_default().key_digests.push(digest.to_owned());
+            1
+        });
     }
 
-    /// Runs `update` on the ticket's account entry, unless the ticket is
-    /// void or the cache is not answering; `update` returns how many
-    /// entries it added. Whether it ran.
-    fn keep(&self, ticket: Ticket, adding: usize, update: impl FnOnce(&mut AccountEntry) -> usize) -> bool {
+    /// Runs `update`, unless the ticket is void or the cache is not
+    /// answering; `update` returns how many entries it added.
+    fn keep(&self, ticket: Ticket, adding: usize, update: impl FnOnce(&mut Entries) -> usize) {
         if !self.answering() {
-            return false;
+            return;
         }
         let mut entries = self.entries.write();
         if entries.size + adding > CAPACITY {
             entries.forget_all();
         }
         if entries.epoch != ticket.epoch {
-            return false;
+            return;
         }
-        let entry = entries.accounts.entry(ticket.account).or_default();
-        if entry.generation != ticket.generation {
-            return false;
+        let generation = entries.accounts.get(&ticket.account).map_or(0, |entry| entry.generation);
+        if generation != ticket.generation {
+            return;
         }
-        let added = update(entry);
+        let added = update(&mut entries);
         entries.size += added;
-        true
     }
 
     /// Forgets everything about `accounts`.
@@ -246,11 +271,10 @@ impl AccessCache {
             let entry = entries.accounts.entry(*account).or_default();
             entry.generation += 1;
             entry.plan = None;
-            let dropped = entry.members.len() + entry.keys.len();
-            let digests: Vec<String> = entry.keys.drain().map(|(digest, _)| digest).collect();
+            let dropped = entry.members.len() + entry.key_digests.len();
             entry.members.clear();
-            for digest in digests {
-                entries.key_accounts.remove(&digest);
+            for digest in std::mem::take(&mut entry.key_digests) {
+                entries.keys.remove(&digest);
             }
             entries.size -= dropped;
         }
@@ -400,6 +424,39 @@ mod tests {
         assert!(cache.account(account, &[member]).is_none());
         cache.keep_account(cache.ticket(account), &[member], &read("free", &[member]));
         assert!(cache.account(account, &[member]).is_some());
+    }
+
+    #[test]
+    fn keys_are_forgotten_with_their_account() {
+        let cache = answering();
+        let account = Uuid::new_v4();
+        let now = Utc::now();
+        let key = ApiKey {
+            id: Uuid::new_v4(),
+            account_id: account,
+            partner_id: Uuid::new_v4(),
+            partner_name: "Partner".into(),
+            name: "Backend".into(),
+            permissions: vec!["members:read".into()],
+            group_id: None,
+            allowed_ips: Vec::new(),
+            created_by: Uuid::new_v4(),
+            created_by_email: "owner@example.com".into(),
+            created_at: now,
+            expires_at: now + chrono::Duration::days(90),
+            revoked_at: None,
+            last_used_at: None,
+            last_used_ip: None,
+            shown: "roster_Ab12Cd".into(),
+        };
+        cache.keep_key(cache.ticket(account), "digest", Arc::new(KeyAccess::new(key, None)));
+        assert!(cache.key("digest").is_some());
+        assert!(cache.key("another").is_none());
+        cache.forget(&[Uuid::new_v4()]);
+        assert!(cache.key("digest").is_some());
+        cache.forget(&[account]);
+        assert!(cache.key("digest").is_none());
+        assert_eq!(cache.entries.read().size, 0);
     }
 
     #[test]

@@ -21,11 +21,11 @@ use actix_web::{FromRequest, HttpRequest, web};
 use domain::access::{Requirement, Scope, Target};
 use domain::api_key::IpAllowList;
 use domain::plan::Plans;
-use domain::{Catalogue, HeldRole, PermissionSet};
+use domain::{Catalogue, HeldRole};
 use persistence::{api_keys, memberships};
 use uuid::Uuid;
 
-use crate::access_cache::{AccountAccess, KeyAccess, MemberAccess};
+use crate::access_cache::{AccountAccess, KeyAccess, MemberAccess, ResolvedKey};
 use crate::auth::Credential;
 use crate::flows::{Actor, Grantor};
 use crate::http::problem::ApiError;
@@ -89,24 +89,11 @@ pub struct AccountMember {
     pub user_id: Uuid,
     /// Every role held, with its scope (for a key: as reduced to it).
     pub roles: Vec<HeldRole>,
-    /// Effective permissions account-wide (group-scoped roles excluded).
-    pub permissions: PermissionSet,
     /// The API key used, if one was.
     pub api_key: Option<Uuid>,
 }
 
 impl AccountMember {
-    fn holding(
-        catalogue: &Catalogue,
-        account_id: Uuid,
-        user_id: Uuid,
-        roles: Vec<HeldRole>,
-        api_key: Option<Uuid>,
-    ) -> AccountMember {
-        let permissions = catalogue.effective(&roles, None);
-        AccountMember { account_id, user_id, roles, permissions, api_key }
-    }
-
     /// Who the audit log names for what this caller changes.
     pub fn actor(&self) -> Actor {
         match self.api_key {
@@ -221,7 +208,8 @@ impl AccountCaller {
             let member = access.members.remove(&user).ok_or(ApiError::NotFound)?;
             record_activity(state, &member).await?;
             let roles = member.roles.clone();
-            return Ok((AccountMember::holding(catalogue, self.account_id, user, roles, None), access.plan));
+            let member = AccountMember { account_id: self.account_id, user_id: user, roles, api_key: None };
+            return Ok((member, access.plan));
         };
         let now = state.clock.now();
         let key = self.presented_key(state, &presented.digest).await?;
@@ -236,11 +224,17 @@ impl AccountCaller {
         if !allowed.allows(presented.client_ip) {
             return Err(ApiError::Unauthenticated);
         }
-        let creator = api_key.created_by;
-        let mut access = account_access(state, self.account_id, &[creator]).await?;
-        let creator_roles = access.members.remove(&creator).ok_or(ApiError::Unauthenticated)?;
-        let hit = Bucket::ApiKey.hit(Some(api_key.id.to_string()));
-        if let Err(refused) = state.local_limits.count(&state.settings.rate_limits, now, &hit) {
+        let resolved = match key.resolved() {
+            Some(resolved) => resolved,
+            None => {
+                let creator = api_key.created_by;
+                let mut access = account_access(state, self.account_id, &[creator]).await?;
+                let creator_roles = access.members.remove(&creator).ok_or(ApiError::Unauthenticated)?;
+                let roles = crate::flows::api_keys::roles_of_key(catalogue, &creator_roles.roles, api_key);
+                key.resolve(ResolvedKey { roles, plan: access.plan })
+            }
+        };
+        if let Err(refused) = state.local_limits.count(&state.settings.rate_limits, now, Bucket::ApiKey, &key.subject) {
             state.metrics.count_refusal(Bucket::ApiKey.name());
             return Err(refused);
         }
@@ -249,8 +243,13 @@ impl AccountCaller {
             let (id, ip) = (api_key.id, presented.client_ip.map(|ip| ip.to_string()));
             state.db(move |conn| Ok(api_keys::touch(conn, id, ip.as_deref(), now)?)).await?;
         }
-        let roles = crate::flows::api_keys::roles_of_key(catalogue, &creator_roles.roles, api_key);
-        Ok((AccountMember::holding(catalogue, self.account_id, creator, roles, Some(api_key.id)), access.plan))
+        let member = AccountMember {
+            account_id: self.account_id,
+            user_id: api_key.created_by,
+            roles: resolved.roles.clone(),
+            api_key: Some(api_key.id),
+        };
+        Ok((member, resolved.plan.clone()))
     }
 
     /// The key presented with `digest`, from the cache or the database; a

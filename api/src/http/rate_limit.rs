@@ -2,7 +2,10 @@
 //! answers one past its quota. What is limited, and by what, is listed once
 //! in [`Bucket`].
 
+use std::collections::HashMap;
+
 use actix_web::http::header::HeaderName;
+
 use chrono::{DateTime, Utc};
 use domain::rate_limit::{Count, Quota, Verdict};
 use persistence::{DbConnection, rate_limits};
@@ -16,7 +19,7 @@ pub const RATE_LIMIT: HeaderName = HeaderName::from_static("ratelimit");
 pub const RATE_LIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
 
 /// A limited action and what it is counted by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Bucket {
     /// Failed sign-ins, by the email address given.
     LoginEmail,
@@ -74,7 +77,7 @@ impl Bucket {
     }
 
     fn key(self, subject: &str) -> String {
-        let digest: String = Sha256::digest(subject.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect();
+        let digest = base16ct::lower::encode_string(&Sha256::digest(subject.as_bytes()));
         format!("{}:{digest}", self.name())
     }
 }
@@ -159,29 +162,42 @@ fn refusal(bucket: Bucket, quota: Quota, retry_after: chrono::Duration) -> ApiEr
 /// more than the request itself. Each instance counts the requests it
 /// serves, so behind N instances a key may make up to N times its quota.
 #[derive(Debug, Default)]
-pub struct LocalCounters(parking_lot::Mutex<std::collections::HashMap<String, Count>>);
+pub struct LocalCounters(parking_lot::Mutex<HashMap<Bucket, HashMap<String, Count>>>);
 
-/// Past this many counters, those whose window ended are dropped.
+/// Past this many counters in a bucket, those whose window ended are dropped.
 const LOCAL_COUNTERS_TIDY_AT: usize = 10_000;
 
 impl LocalCounters {
-    /// Counts one hit; past the quota, the 429 to answer with.
-    pub fn count(&self, limits: &RateLimitSettings, now: DateTime<Utc>, hit: &Hit) -> Result<(), ApiError> {
-        let (Some(quota), Some(subject)) = (hit.bucket.quota(limits), &hit.subject) else { return Ok(()) };
+    /// Counts one hit by `subject`; past the quota, the 429 to answer with.
+    pub fn count(
+        &self,
+        limits: &RateLimitSettings,
+        now: DateTime<Utc>,
+        bucket: Bucket,
+        subject: &str,
+    ) -> Result<(), ApiError> {
+        let Some(quota) = bucket.quota(limits) else { return Ok(()) };
         let counted = {
-            let mut counters = self.0.lock();
-            if counters.len() >= LOCAL_COUNTERS_TIDY_AT {
-                counters.retain(|_, count| !count.ended(now, quota.window));
+            let mut buckets = self.0.lock();
+            let counters = buckets.entry(bucket).or_default();
+            match counters.get_mut(subject) {
+                Some(counter) => {
+                    *counter = Count::after(Some(*counter), now, quota.window, 1);
+                    *counter
+                }
+                None => {
+                    if counters.len() >= LOCAL_COUNTERS_TIDY_AT {
+                        counters.retain(|_, count| !count.ended(now, quota.window));
+                    }
+                    let counter = Count::after(None, now, quota.window, 1);
+                    counters.insert(subject.to_owned(), counter);
+                    counter
+                }
             }
-            let counter = counters
-                .entry(format!("{}:{subject}", hit.bucket.name()))
-                .or_insert(Count { window_start: now, hits: 0 });
-            *counter = Count::after(Some(*counter), now, quota.window, hit.amount);
-            *counter
         };
         match quota.judge(counted, now) {
             Verdict::Allowed { .. } => Ok(()),
-            Verdict::Refused { retry_after } => Err(refusal(hit.bucket, quota, retry_after)),
+            Verdict::Refused { retry_after } => Err(refusal(bucket, quota, retry_after)),
         }
     }
 }
