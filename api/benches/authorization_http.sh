@@ -22,10 +22,7 @@ start_roster 18300
 until curl -fs -o /dev/null -X POST -H 'content-type: application/json' -d '{"user_id":"x","permissions":[]}' localhost:18301/check; do sleep 0.1; done
 
 sign_in_owner
-link=$(json "$api/accounts/$account/invitations" -H "authorization: Bearer $token" \
-  -d '{"invitations":[{"email":"dev@example.com","roles":["developer"],"send_email":false}]}' | jq -r '.results[0].accept_url')
-json "$api/invitations/register" -d "{\"token\":\"${link##*token=}\",\"password\":\"correct horse battery\",\"first_name\":\"D\",\"last_name\":\"V\"}" >/dev/null
-developer=$(curl -fs "$api/accounts/$account/members?role=developer" -H "authorization: Bearer $token" | jq -r '.items[0].user_id')
+add_developer
 body="{\"user_id\":\"$developer\",\"permissions\":[\"certifications:apply\",\"members:manage\"]}"
 curl -fs -X POST "$api/accounts/$account/authorization-checks" -H "authorization: Bearer $token" -H 'content-type: application/json' -d "$body" | grep -q '"allowed":false'
 

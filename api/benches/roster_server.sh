@@ -1,7 +1,9 @@
 # Shared by the HTTP benchmarks: `source` it with $backend set, then call
 # start_roster PORT (a release roster on a fresh SQLite file or PostgreSQL
 # database, both removed on exit) and sign_in_owner (sets $api, $token and
-# $account: an owner signed in with a new account). BENCH_STDERR=FILE keeps
+# $account: an owner signed in with a new account), start_sibling PORT (a
+# second instance on the same database) and add_developer (sets
+# $developer: a member with the developer role). BENCH_STDERR=FILE keeps
 # the server's stderr; other ROSTER_* variables reach the server as set.
 
 target=${CARGO_TARGET_DIR:-target}/release
@@ -24,10 +26,22 @@ start_roster() { # $1: port
               url="postgres://postgres@127.0.0.1:5432/$db" ;;
     *) echo "backend must be sqlite or postgres" >&2; exit 2 ;;
   esac
+  start_sibling "$1"
+}
+
+start_sibling() { # $1: port. Another instance on the database start_roster made; sets $api.
   ROSTER_DATABASE_URL=$url ROSTER_DATA_DIR=$dir ROSTER_BIND=127.0.0.1:$1 ROSTER_WORKERS=2 ROSTER_LOG=warn \
     ROSTER_EMAIL_TRANSPORT="file://$dir/mail" "$target/roster" serve >/dev/null 2>${BENCH_STDERR:-/dev/null} &
   until curl -fs "localhost:$1/readyz" >/dev/null; do sleep 0.1; done
   api=http://127.0.0.1:$1/v1
+}
+
+add_developer() { # after sign_in_owner: invites and registers a developer; sets $developer.
+  local link
+  link=$(json "$api/accounts/$account/invitations" -H "authorization: Bearer $token" \
+    -d '{"invitations":[{"email":"dev@example.com","roles":["developer"],"send_email":false}]}' | jq -r '.results[0].accept_url')
+  json "$api/invitations/register" -d "{\"token\":\"${link##*token=}\",\"password\":\"correct horse battery\",\"first_name\":\"D\",\"last_name\":\"V\"}" >/dev/null
+  developer=$(curl -fs "$api/accounts/$account/members?role=developer" -H "authorization: Bearer $token" | jq -r '.items[0].user_id')
 }
 
 sign_in_owner() {
