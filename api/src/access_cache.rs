@@ -37,10 +37,6 @@ use uuid::Uuid;
 /// bound on memory that costs one read per member afterwards.
 const CAPACITY: usize = 200_000;
 
-/// How often the listener looks for changes: the bulk of how late another
-/// instance hears of one.
-const POLL: Duration = Duration::from_millis(2);
-
 /// How often the listener checks that its connection still answers.
 const PING: Duration = Duration::from_secs(1);
 
@@ -343,7 +339,7 @@ fn hear(cache: &Weak<AccessCache>, mut listener: ChangeListener) -> Option<persi
         cache.forget_all();
         cache.answering.store(true, Ordering::Release);
     }
-    let mut last_ping = std::time::Instant::now();
+    let (mut last_ping, poll) = (std::time::Instant::now(), listener.poll_interval());
     loop {
         let heard = if last_ping.elapsed() >= PING {
             last_ping = std::time::Instant::now();
@@ -361,7 +357,7 @@ fn hear(cache: &Weak<AccessCache>, mut listener: ChangeListener) -> Option<persi
             }
         }
         drop(cache);
-        std::thread::sleep(POLL);
+        std::thread::sleep(poll);
     }
 }
 
@@ -372,7 +368,7 @@ fn wait(cache: &Weak<AccessCache>, retry: Duration) -> bool {
         if cache.strong_count() == 0 {
             return false;
         }
-        std::thread::sleep(POLL.max(Duration::from_millis(50)).min(retry));
+        std::thread::sleep(Duration::from_millis(50).min(retry));
     }
     cache.strong_count() > 0
 }

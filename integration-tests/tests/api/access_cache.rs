@@ -128,7 +128,7 @@ async fn a_change_applies_at_once_where_it_was_made_and_soon_on_other_instances(
         assert_eq!(holds(&app, &app.address, &f, &owner, "members:manage").await, Ok(manages), "round {round}");
         slowest = slowest.max(until_answered(&app, &sibling.address, &f, &owner, "members:manage", Ok(manages)).await);
     }
-    eprintln!("a role change reached the other instance within {slowest:?} (slowest of 10)");
+    eprintln!("{:?}: a role change reached the other instance within {slowest:?} (slowest of 10)", app.backend);
 
     // Removing the member: at once here, within the bound there.
     let member = format!("/v1/accounts/{}/members/{}", f.account, f.member.id);
