@@ -30,7 +30,7 @@ use domain::HeldRole;
 use parking_lot::RwLock;
 use persistence::DatabaseUrl;
 use persistence::api_keys::ApiKey;
-use persistence::authorization_changes::ChangeListener;
+use persistence::authorization_changes::{ChangeListener, Changed};
 use uuid::Uuid;
 
 /// Past this many members and keys kept, the cache starts again empty: a
@@ -257,18 +257,27 @@ impl AccessCache {
         entries.size += added;
     }
 
-    /// Forgets everything about `accounts`.
-    pub fn forget(&self, accounts: &[Uuid]) {
-        if accounts.is_empty() {
+    /// Forgets what `changes` name: a whole account, or one member there
+    /// together with the account's API keys (whose roles are their
+    /// creators'). Either way, what is being read about the account now is
+    /// not kept.
+    pub fn forget(&self, changes: &[Changed]) {
+        if changes.is_empty() {
             return;
         }
         let mut entries = self.entries.write();
-        for account in accounts {
-            let entry = entries.accounts.entry(*account).or_default();
+        for change in changes {
+            let entry = entries.accounts.entry(change.account).or_default();
             entry.generation += 1;
-            entry.plan = None;
-            let dropped = entry.members.len() + entry.key_digests.len();
-            entry.members.clear();
+            let mut dropped = entry.key_digests.len();
+            match change.member {
+                Some(member) => dropped += usize::from(entry.members.remove(&member).is_some()),
+                None => {
+                    entry.plan = None;
+                    dropped += entry.members.len();
+                    entry.members.clear();
+                }
+            }
             for digest in std::mem::take(&mut entry.key_digests) {
                 entries.keys.remove(&digest);
             }
@@ -349,7 +358,7 @@ fn hear(cache: &Weak<AccessCache>, mut listener: ChangeListener) -> Option<persi
         };
         let cache = cache.upgrade()?;
         match heard {
-            Ok(accounts) => cache.forget(&accounts),
+            Ok(changes) => cache.forget(&changes),
             Err(error) => {
                 cache.answering.store(false, Ordering::Release);
                 cache.forget_all();
@@ -377,6 +386,10 @@ fn wait(cache: &Weak<AccessCache>, retry: Duration) -> bool {
 mod tests {
     use super::*;
 
+    fn whole(account: Uuid) -> Changed {
+        Changed { account, member: None }
+    }
+
     fn answering() -> AccessCache {
         let cache = AccessCache::default();
         cache.answering.store(true, Ordering::Release);
@@ -400,10 +413,25 @@ mod tests {
         assert_eq!(known.plan.as_deref(), Some("free"));
         assert!(known.members.contains_key(&member) && !known.members.contains_key(&outsider));
         assert!(cache.account(account, &[Uuid::new_v4()]).is_none(), "someone never asked about is not known");
-        cache.forget(&[Uuid::new_v4()]);
+        cache.forget(&[whole(Uuid::new_v4())]);
         assert!(cache.account(account, &[member]).is_some(), "another account's change");
-        cache.forget(&[account]);
+        cache.forget(&[whole(account)]);
         assert!(cache.account(account, &[member]).is_none());
+    }
+
+    #[test]
+    fn a_members_change_forgets_that_member_and_the_accounts_keys() {
+        let cache = answering();
+        let (account, changed, other) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        cache.keep_account(cache.ticket(account), &[changed, other], &read("free", &[changed, other]));
+        let during = cache.ticket(account);
+        cache.forget(&[Changed { account, member: Some(changed) }]);
+        assert!(cache.account(account, &[changed]).is_none());
+        let kept = cache.account(account, &[other]).unwrap();
+        assert!(kept.members.contains_key(&other) && kept.plan.is_some(), "the others and the plan stay");
+        cache.keep_account(during, &[changed], &read("free", &[changed]));
+        assert!(cache.account(account, &[changed]).is_none(), "read while the change committed: not kept");
+        assert_eq!(cache.entries.read().size, 1);
     }
 
     #[test]
@@ -411,7 +439,7 @@ mod tests {
         let cache = answering();
         let (account, member) = (Uuid::new_v4(), Uuid::new_v4());
         let before = cache.ticket(account);
-        cache.forget(&[account]);
+        cache.forget(&[whole(account)]);
         cache.keep_account(before, &[member], &read("free", &[member]));
         assert!(cache.account(account, &[member]).is_none());
         let before = cache.ticket(account);
@@ -448,9 +476,10 @@ mod tests {
         cache.keep_key(cache.ticket(account), "digest", Arc::new(KeyAccess::new(key, None)));
         assert!(cache.key("digest").is_some());
         assert!(cache.key("another").is_none());
-        cache.forget(&[Uuid::new_v4()]);
+        cache.forget(&[whole(Uuid::new_v4())]);
         assert!(cache.key("digest").is_some());
-        cache.forget(&[account]);
+        // Any member's change: the key's roles are its creator's.
+        cache.forget(&[Changed { account, member: Some(Uuid::new_v4()) }]);
         assert!(cache.key("digest").is_none());
         assert_eq!(cache.entries.read().size, 0);
     }

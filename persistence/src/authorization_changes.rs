@@ -1,7 +1,8 @@
 //! Which accounts' authorization decisions a committed transaction changed.
 //!
-//! Database triggers (migration 28) name the account of every change that
-//! can alter a decision — roles held, custom roles, groups, API keys, links
+//! Database triggers (migrations 28 and 29) name the account — and, for
+//! one member's roles, the member — of every change that can alter a
+//! decision — roles held, custom roles, groups, API keys, links
 //! between accounts, plans — inside the transaction that makes it. The
 //! outermost [`crate::write_transaction`] reads those names just before it
 //! commits and, once committed, leaves them for its caller to collect with
@@ -28,18 +29,40 @@ thread_local! {
     /// every write goes through `write_transaction` and its callers should
     /// not each have to pass the list on: whoever owns the connection for a
     /// unit of work (a request's database hop, a job) collects it after.
-    static COMMITTED: RefCell<Vec<Uuid>> = const { RefCell::new(Vec::new()) };
+    static COMMITTED: RefCell<Vec<Changed>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The accounts whose decisions transactions committed on this thread
-/// changed since the last call (possibly with repeats).
-pub fn take_committed() -> Vec<Uuid> {
+/// What a change names: one member's roles in an account (their
+/// membership, role assignments, groups, roles extended from a parent), or
+/// what every member there may do (role definitions, links, plans, keys).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Changed {
+    pub account: Uuid,
+    /// `None`: the whole account.
+    pub member: Option<Uuid>,
+}
+
+impl Changed {
+    /// `account` or `account:user`, as the triggers write it; `None` for
+    /// anything else.
+    fn parse(subject: &str) -> Option<Changed> {
+        let (account, member) = match subject.split_once(':') {
+            Some((account, member)) => (account, Some(ids::from_db(member).ok()?)),
+            None => (subject, None),
+        };
+        Some(Changed { account: ids::from_db(account).ok()?, member })
+    }
+}
+
+/// What transactions committed on this thread changed since the last call
+/// (possibly with repeats).
+pub fn take_committed() -> Vec<Changed> {
     COMMITTED.with(|committed| std::mem::take(&mut *committed.borrow_mut()))
 }
 
-pub(crate) fn committed(accounts: Vec<Uuid>) {
-    if !accounts.is_empty() {
-        COMMITTED.with(|committed| committed.borrow_mut().extend(accounts));
+pub(crate) fn committed(changes: Vec<Changed>) {
+    if !changes.is_empty() {
+        COMMITTED.with(|committed| committed.borrow_mut().extend(changes));
     }
 }
 
@@ -52,13 +75,13 @@ struct PgPending {
 #[derive(QueryableByName)]
 struct SqlitePending {
     #[diesel(sql_type = Text)]
-    account_id: String,
+    subject: String,
 }
 
-/// The accounts the current transaction's triggers named so far. On
-/// SQLite the list is a table, emptied here: there is one writer at a time,
-/// so its rows are this transaction's.
-pub(crate) fn pending(conn: &mut DbConnection) -> QueryResult<Vec<Uuid>> {
+/// What the current transaction's triggers named so far. On SQLite the
+/// list is a table, emptied here: there is one writer at a time, so its
+/// rows are this transaction's.
+pub(crate) fn pending(conn: &mut DbConnection) -> QueryResult<Vec<Changed>> {
     let named: Vec<String> = match conn {
         DbConnection::Pg(pg) => {
             let row: PgPending =
@@ -68,20 +91,20 @@ pub(crate) fn pending(conn: &mut DbConnection) -> QueryResult<Vec<Uuid>> {
         }
         DbConnection::Sqlite(sqlite) => {
             let rows: Vec<SqlitePending> =
-                diesel::sql_query("SELECT account_id FROM authorization_pending").load(sqlite)?;
+                diesel::sql_query("SELECT subject FROM authorization_pending").load(sqlite)?;
             if !rows.is_empty() {
                 // Kept for other processes on the same file ([`ChangeListener`]).
                 sqlite.batch_execute(
-                    "INSERT INTO authorization_log (account_id, logged_at) \
-                         SELECT account_id, strftime('%Y-%m-%d %H:%M:%f', 'now') FROM authorization_pending; \
+                    "INSERT INTO authorization_log (subject, logged_at) \
+                         SELECT subject, strftime('%Y-%m-%d %H:%M:%f', 'now') FROM authorization_pending; \
                      DELETE FROM authorization_pending;",
                 )?;
             }
-            rows.into_iter().map(|row| row.account_id).collect()
+            rows.into_iter().map(|row| row.subject).collect()
         }
     };
-    // An id that is not a UUID cannot name a cached account: skip it.
-    Ok(named.iter().filter_map(|id| ids::from_db(id).ok()).collect())
+    // What does not parse cannot name anything cached: skip it.
+    Ok(named.iter().filter_map(|subject| Changed::parse(subject)).collect())
 }
 
 /// A dedicated connection through which an instance hears of changes
@@ -106,7 +129,7 @@ struct Logged {
     #[diesel(sql_type = BigInt)]
     seq: i64,
     #[diesel(sql_type = Text)]
-    account_id: String,
+    subject: String,
 }
 
 impl ChangeListener {
@@ -132,17 +155,17 @@ impl ChangeListener {
                     .map_err(|e| StoreError::Connect(e.to_string()))?;
                 conn.batch_execute("PRAGMA busy_timeout = 10000")?;
                 let newest: Logged =
-                    diesel::sql_query("SELECT coalesce(max(seq), 0) AS seq, '' AS account_id FROM authorization_log")
+                    diesel::sql_query("SELECT coalesce(max(seq), 0) AS seq, '' AS subject FROM authorization_log")
                         .get_result(&mut conn)?;
                 Ok(Self::Sqlite { conn, seen: newest.seq })
             }
         }
     }
 
-    /// The accounts named since the last call (possibly with repeats).
-    /// `Err` once the connection is lost: from then on changes may have
-    /// been missed.
-    pub fn changed(&mut self) -> Result<Vec<Uuid>, StoreError> {
+    /// What was named since the last call (possibly with repeats). `Err`
+    /// once the connection is lost: from then on changes may have been
+    /// missed.
+    pub fn changed(&mut self) -> Result<Vec<Changed>, StoreError> {
         let named: Vec<String> = match self {
             Self::Pg(conn) => {
                 let mut named = Vec::new();
@@ -161,11 +184,11 @@ impl ChangeListener {
                 let mut named = Vec::new();
                 if news.newest > *seen {
                     let rows: Vec<Logged> =
-                        diesel::sql_query("SELECT seq, account_id FROM authorization_log WHERE seq > $1 ORDER BY seq")
+                        diesel::sql_query("SELECT seq, subject FROM authorization_log WHERE seq > $1 ORDER BY seq")
                             .bind::<BigInt, _>(*seen)
                             .load(conn)?;
                     *seen = rows.last().map_or(news.newest, |last| last.seq);
-                    named.extend(rows.into_iter().map(|row| row.account_id));
+                    named.extend(rows.into_iter().map(|row| row.subject));
                 }
                 if news.left_over {
                     named.extend(sweep_pending(conn)?);
@@ -173,7 +196,7 @@ impl ChangeListener {
                 named
             }
         };
-        Ok(named.iter().filter_map(|id| ids::from_db(id).ok()).collect())
+        Ok(named.iter().filter_map(|subject| Changed::parse(subject)).collect())
     }
 
     /// How often to look for changes: the bulk of how late an instance
@@ -201,14 +224,14 @@ impl ChangeListener {
 /// which nobody else collects: a transaction clears its own names before it
 /// commits, so the names another connection can see are such leftovers.
 fn sweep_pending(conn: &mut diesel::SqliteConnection) -> QueryResult<Vec<String>> {
-    let seen: Vec<SqlitePending> = diesel::sql_query("SELECT account_id FROM authorization_pending").load(conn)?;
+    let seen: Vec<SqlitePending> = diesel::sql_query("SELECT subject FROM authorization_pending").load(conn)?;
     if seen.is_empty() {
         return Ok(Vec::new());
     }
     conn.immediate_transaction(|conn| {
-        let left: Vec<SqlitePending> = diesel::sql_query("SELECT account_id FROM authorization_pending").load(conn)?;
+        let left: Vec<SqlitePending> = diesel::sql_query("SELECT subject FROM authorization_pending").load(conn)?;
         conn.batch_execute("DELETE FROM authorization_pending")?;
-        Ok(left.into_iter().map(|row| row.account_id).collect())
+        Ok(left.into_iter().map(|row| row.subject).collect())
     })
 }
 
@@ -222,5 +245,19 @@ pub fn purge_log(conn: &mut DbConnection) -> Result<usize, StoreError> {
             "DELETE FROM authorization_log WHERE logged_at < strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 day')",
         )
         .execute(sqlite)?),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subjects_name_an_account_or_a_member_in_it() {
+        let (account, member) = (Uuid::new_v4(), Uuid::new_v4());
+        assert_eq!(Changed::parse(&account.to_string()), Some(Changed { account, member: None }));
+        assert_eq!(Changed::parse(&format!("{account}:{member}")), Some(Changed { account, member: Some(member) }));
+        assert_eq!(Changed::parse("not-an-id"), None);
+        assert_eq!(Changed::parse(&format!("{account}:")), None);
     }
 }

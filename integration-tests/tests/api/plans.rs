@@ -93,9 +93,19 @@ async fn a_plan_without_a_feature_names_the_plans_that_have_it(backend: Backend)
     assert!(set_plan("professional").status.success());
     let plan = app.get(&format!("/v1/accounts/{account}/plan"), t).await;
     assert_eq!(plan.expect_status(200)["seats"], json!({"used": 3, "limit": 50}));
-    app.post(&format!("/v1/accounts/{account}/partners"), t, json!({"name": "Acme Logistics"}))
-        .await
-        .expect_status(201);
+    // The command is another process: the server hears of the change within
+    // milliseconds (README, "Tokens and revocation"), not necessarily before
+    // this next request.
+    let started = std::time::Instant::now();
+    loop {
+        let created = app.post(&format!("/v1/accounts/{account}/partners"), t, json!({"name": "Acme Logistics"})).await;
+        if created.status == 201 {
+            break;
+        }
+        created.expect_problem(403, "plan_upgrade_required");
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "the new plan never applied");
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
     app.run_jobs().await;
     let log = app.get(&format!("/v1/accounts/{account}/audit-events?action=account.plan_changed"), t).await;
     let event = &log.expect_status(200)["items"][0];
