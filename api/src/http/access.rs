@@ -169,9 +169,9 @@ async fn record_activity(state: &web::Data<AppState>, member: &MemberAccess) -> 
 }
 
 /// The signed-in caller, the account named in the path and the route's
-/// requirement, not yet looked up: for handlers that resolve the membership
-/// in the same database hop as the rest of their work, and then call
-/// [`AccountCaller::authorize`].
+/// requirement, not yet looked up: for handlers that resolve the caller
+/// together with someone else ([`account_access`] for both at once), and
+/// then call [`AccountCaller::authorize`].
 #[derive(Debug, Clone)]
 pub struct AccountCaller {
     pub account_id: Uuid,
