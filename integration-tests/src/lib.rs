@@ -100,6 +100,25 @@ pub struct SignedIn {
 
 pub const PASSWORD: &str = "correct horse battery";
 
+/// Asks `condition` every millisecond until it holds and returns how long
+/// that took; fails past `bound`, naming `what`. For what the product
+/// promises "within a bound" (another instance, another process hears of a
+/// change), never for background work: tests drive that (`run_jobs`).
+pub async fn eventually<F, Fut>(what: &str, bound: std::time::Duration, mut condition: F) -> std::time::Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = std::time::Instant::now();
+    loop {
+        if condition().await {
+            return started.elapsed();
+        }
+        assert!(started.elapsed() < bound, "{what}: not after {bound:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+}
+
 /// The operator token every test server accepts (its SHA-256 is configured).
 pub const OPERATOR_TOKEN: &str = "test-operator-token-0123456789abcdef";
 

@@ -2,9 +2,9 @@
 //! the instance that made it and within a bound on the others; an instance
 //! that cannot hear of changes reads through to the database.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use integration_tests::{Backend, Sibling, SignedIn, TestApp, on_both_backends};
+use integration_tests::{Backend, Sibling, SignedIn, TestApp, eventually, on_both_backends};
 use serde_json::json;
 
 use crate::roles::put_roles;
@@ -55,27 +55,14 @@ async fn until_answered(
     permission: &str,
     expected: Result<bool, u16>,
 ) -> Duration {
-    let started = Instant::now();
-    loop {
-        if holds(app, base, f, token, permission).await == expected {
-            return started.elapsed();
-        }
-        assert!(started.elapsed() < BOUND, "{base} still answers otherwise than {expected:?} after {BOUND:?}");
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
+    let what = format!("{base} answering {expected:?}");
+    eventually(&what, BOUND, || async { holds(app, base, f, token, permission).await == expected }).await
 }
 
 /// Waits until the sibling's listener is up (or down), failing past [`BOUND`].
 async fn until_listening(sibling: &Sibling, up: bool) {
-    let started = Instant::now();
-    while sibling.access.listening() != up {
-        assert!(
-            started.elapsed() < BOUND,
-            "the sibling's listener is not {} after {BOUND:?}",
-            if up { "up" } else { "down" }
-        );
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
+    let what = if up { "the sibling's listener up" } else { "the sibling's listener down" };
+    eventually(what, BOUND, || async { sibling.access.listening() == up }).await;
 }
 
 async fn set_roles(app: &TestApp, f: &Fixture, roles: &[&str]) {
