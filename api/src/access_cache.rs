@@ -168,7 +168,8 @@ struct Entries {
     /// The keys kept, by the digest they were presented with: one lookup
     /// on the hot path of a partner's backend.
     keys: HashMap<String, Arc<KeyAccess>>,
-    /// Members and keys kept, for [`CAPACITY`].
+    /// Members, keys and accounts forgotten without anything kept, for
+    /// [`CAPACITY`].
     size: usize,
 }
 
@@ -267,6 +268,13 @@ impl AccessCache {
         }
         let mut entries = self.entries.write();
         for change in changes {
+            // An account never kept still gets an entry, so that what is
+            // being read about it now is not kept; it counts towards the
+            // capacity like a member, so that entries of every account
+            // ever written to do not pile up.
+            if !entries.accounts.contains_key(&change.account) {
+                entries.size += 1;
+            }
             let entry = entries.accounts.entry(change.account).or_default();
             entry.generation += 1;
             let mut dropped = entry.key_digests.len();
@@ -481,7 +489,7 @@ mod tests {
         // Any member's change: the key's roles are its creator's.
         cache.forget(&[Changed { account, member: Some(Uuid::new_v4()) }]);
         assert!(cache.key("digest").is_none());
-        assert_eq!(cache.entries.read().size, 0);
+        assert_eq!(cache.entries.read().size, 1, "only the entry of the account never kept");
     }
 
     #[test]
