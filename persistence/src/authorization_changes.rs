@@ -150,10 +150,11 @@ impl ChangeListener {
                 conn.batch_execute(&format!("LISTEN {CHANNEL}"))?;
                 Ok(Self::Pg(conn))
             }
-            DatabaseUrl::Sqlite(path) => {
-                let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())
-                    .map_err(|e| StoreError::Connect(e.to_string()))?;
-                conn.batch_execute("PRAGMA busy_timeout = 10000")?;
+            DatabaseUrl::Sqlite(_) => {
+                // Opened like every other connection (busy timeout, WAL).
+                let DbConnection::Sqlite(mut conn) = crate::db::connect(url)? else {
+                    unreachable!("a sqlite:// URL opens a SQLite connection")
+                };
                 let newest: Logged =
                     diesel::sql_query("SELECT coalesce(max(seq), 0) AS seq, '' AS subject FROM authorization_log")
                         .get_result(&mut conn)?;
