@@ -133,28 +133,49 @@ struct TargetRow {
     target_id: String,
 }
 
-/// Records an event in the caller's transaction, for the sealer to put in
-/// its chain.
-pub fn record(conn: &mut DbConnection, new: NewEvent<'_>) -> Result<(), StoreError> {
-    let target_ids: Vec<String> = new.target_ids.iter().copied().map(ids::to_db).collect();
-    diesel::insert_into(audit_pending::table)
-        .values((
-            audit_pending::id.eq(ids::to_db(Uuid::now_v7())),
-            audit_pending::chain.eq(new.chain),
-            audit_pending::account_id.eq(new.account_id.map(ids::to_db)),
-            audit_pending::occurred_at.eq(time::to_db(new.occurred_at)),
-            audit_pending::action.eq(new.action),
-            audit_pending::actor_type.eq(new.actor_type),
-            audit_pending::actor_id.eq(new.actor_id.map(ids::to_db)),
-            audit_pending::actor_name.eq(new.actor_name),
-            audit_pending::targets.eq(new.targets),
-            audit_pending::target_ids.eq(target_ids.join(" ")),
-            audit_pending::changes.eq(new.changes),
-            audit_pending::request_id.eq(new.request_id),
-            audit_pending::client_ip.eq(new.client_ip),
-            audit_pending::user_agent.eq(new.user_agent),
-        ))
-        .execute(conn)?;
+/// A row of `audit_pending`, as [`record`] writes it.
+#[derive(Insertable)]
+#[diesel(table_name = audit_pending, treat_none_as_default_value = false)]
+struct PendingRow<'a> {
+    id: String,
+    chain: &'a str,
+    account_id: Option<String>,
+    occurred_at: NaiveDateTime,
+    action: &'a str,
+    actor_type: &'a str,
+    actor_id: Option<String>,
+    actor_name: &'a str,
+    targets: &'a str,
+    target_ids: String,
+    changes: &'a str,
+    request_id: Option<&'a str>,
+    client_ip: Option<&'a str>,
+    user_agent: Option<&'a str>,
+}
+
+/// Records events in the caller's transaction, in one statement, for the
+/// sealer to put in their chains in this order.
+pub fn record(conn: &mut DbConnection, events: &[NewEvent<'_>]) -> Result<(), StoreError> {
+    let rows: Vec<PendingRow<'_>> = events
+        .iter()
+        .map(|new| PendingRow {
+            id: ids::to_db(Uuid::now_v7()),
+            chain: new.chain,
+            account_id: new.account_id.map(ids::to_db),
+            occurred_at: time::to_db(new.occurred_at),
+            action: new.action,
+            actor_type: new.actor_type,
+            actor_id: new.actor_id.map(ids::to_db),
+            actor_name: new.actor_name,
+            targets: new.targets,
+            target_ids: new.target_ids.iter().copied().map(ids::to_db).collect::<Vec<_>>().join(" "),
+            changes: new.changes,
+            request_id: new.request_id,
+            client_ip: new.client_ip,
+            user_agent: new.user_agent,
+        })
+        .collect();
+    insert_all!(conn, audit_pending::table, rows)?;
     Ok(())
 }
 

@@ -67,17 +67,24 @@ pub fn add(
             memberships::created_at.eq(created_at),
         ))
         .execute(conn)?;
-    for role_id in role_ids {
-        diesel::insert_into(role_assignments::table)
-            .values((
-                role_assignments::id.eq(ids::to_db(Uuid::now_v7())),
-                role_assignments::membership_id.eq(ids::to_db(membership_id)),
-                role_assignments::role_id.eq(ids::to_db(*role_id)),
-                role_assignments::created_at.eq(created_at),
-            ))
-            .execute(conn)?;
-    }
+    let account_wide: Vec<(Uuid, Option<Uuid>)> = role_ids.iter().map(|role| (*role, None)).collect();
+    insert_assignments(conn, membership_id, &account_wide, now)?;
     Ok(membership_id)
+}
+
+/// Whether a user has `email` (`None`: no one does) and, if so, whether
+/// they are a member of `account`: one query where an invitation needs both.
+pub fn standing_of_email(conn: &mut DbConnection, account: Uuid, email: &str) -> Result<Option<bool>, StoreError> {
+    let found: Option<Option<String>> = users::table
+        .left_join(
+            memberships::table
+                .on(memberships::user_id.eq(users::id).and(memberships::account_id.eq(ids::to_db(account)))),
+        )
+        .filter(users::email.eq(email))
+        .select(memberships::id.nullable())
+        .first(conn)
+        .optional()?;
+    Ok(found.map(|membership| membership.is_some()))
 }
 
 /// Of `emails` (normalised), those of users who are members of `account`.
@@ -511,7 +518,8 @@ pub fn admit(
     now: DateTime<Utc>,
 ) -> Result<Uuid, StoreError> {
     let membership = add(conn, account, user, &[], now)?;
-    replace_assignments(conn, membership, assignments, now)?;
+    // A new membership holds nothing yet: no roles to replace, none to prune.
+    insert_assignments(conn, membership, assignments, now)?;
     let scoped = assignments.iter().filter_map(|(_, group)| *group);
     for group in scoped.chain(groups.iter().copied()) {
         crate::groups::add_member(conn, group, membership, now)?;
@@ -541,6 +549,19 @@ pub fn replace_assignments(
 ) -> Result<(), StoreError> {
     diesel::delete(role_assignments::table.filter(role_assignments::membership_id.eq(ids::to_db(membership))))
         .execute(conn)?;
+    insert_assignments(conn, membership, assignments, now)?;
+    let account_wide: Vec<Uuid> =
+        assignments.iter().filter(|(_, group)| group.is_none()).map(|(role, _)| *role).collect();
+    crate::account_links::prune_linked_roles(conn, membership, &account_wide)?;
+    Ok(())
+}
+
+fn insert_assignments(
+    conn: &mut DbConnection,
+    membership: Uuid,
+    assignments: &[(Uuid, Option<Uuid>)],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     for (role, group) in assignments {
         diesel::insert_into(role_assignments::table)
             .values((
@@ -552,8 +573,5 @@ pub fn replace_assignments(
             ))
             .execute(conn)?;
     }
-    let account_wide: Vec<Uuid> =
-        assignments.iter().filter(|(_, group)| group.is_none()).map(|(role, _)| *role).collect();
-    crate::account_links::prune_linked_roles(conn, membership, &account_wide)?;
     Ok(())
 }

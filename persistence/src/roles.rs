@@ -97,6 +97,9 @@ pub(crate) fn hydrate(conn: &mut DbConnection, rows: Vec<RoleRow>) -> Result<Vec
 
 /// Roles `account` can use, by key.
 pub fn list_visible_by_keys(conn: &mut DbConnection, account: Uuid, keys: &[&str]) -> Result<Vec<Role>, StoreError> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
     let rows = roles::table
         .filter(roles::account_id.is_null().or(roles::account_id.eq(ids::to_db(account))))
         .filter(roles::key.eq_any(keys))

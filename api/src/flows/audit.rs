@@ -5,7 +5,8 @@
 
 use domain::audit::AuditAction;
 use persistence::audit::{self, NewEvent};
-use persistence::{DbConnection, StoreError, users};
+use persistence::users::{self, User};
+use persistence::{DbConnection, StoreError};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -110,13 +111,7 @@ fn to_value(value: impl Serialize) -> Value {
 /// for the system.
 fn actor_name(conn: &mut DbConnection, actor: Actor) -> Result<String, StoreError> {
     Ok(match actor {
-        Actor::User(id) => match users::find(conn, id)? {
-            Some(user) => {
-                let name = format!("{} {}", user.first_name, user.last_name).trim().to_owned();
-                if name.is_empty() { user.email } else { name }
-            }
-            None => "deleted user".to_owned(),
-        },
+        Actor::User(id) => users::find(conn, id)?.map_or_else(|| "deleted user".to_owned(), |user| user_name(&user)),
         Actor::ApiKey(id) => match persistence::api_keys::find_any(conn, id)? {
             Some(key) => format!("{} ({})", key.name, key.partner_name),
             None => "deleted API key".to_owned(),
@@ -125,6 +120,13 @@ fn actor_name(conn: &mut DbConnection, actor: Actor) -> Result<String, StoreErro
         Actor::Operator => "operator".to_owned(),
         Actor::System => "Roster".to_owned(),
     })
+}
+
+/// A user's name as an actor: their full name, or their email when they
+/// gave none.
+fn user_name(user: &User) -> String {
+    let name = format!("{} {}", user.first_name, user.last_name).trim().to_owned();
+    if name.is_empty() { user.email.clone() } else { name }
 }
 
 fn actor_parts(actor: Actor) -> (&'static str, Option<Uuid>) {
@@ -138,13 +140,31 @@ fn actor_parts(actor: Actor) -> (&'static str, Option<Uuid>) {
 }
 
 impl Ctx<'_> {
+    /// Notes `user`'s name when they are the flow's actor: a flow that has
+    /// read its actor anyway spares recording a second read.
+    pub fn met(&self, user: &User) {
+        if self.actor == Actor::User(user.id) {
+            let _ = self.actor_name.set(user_name(user));
+        }
+    }
+
     /// Records `event` in the caller's transaction. The sealer gives it its
     /// place in the chain moments later and queues its webhook deliveries
     /// ([`crate::jobs`]), so that concurrent flows never wait on each other.
     pub fn record(&self, conn: &mut DbConnection, event: Event) -> Result<(), StoreError> {
+        self.record_all(conn, vec![event])
+    }
+
+    /// Records `events`, in this order, with one write.
+    pub fn record_all(&self, conn: &mut DbConnection, events: Vec<Event>) -> Result<(), StoreError> {
+        let recorded = events.into_iter().map(|event| self.recorded(conn, event)).collect::<Result<Vec<_>, _>>()?;
+        let new: Vec<NewEvent<'_>> = recorded.iter().map(|event| event.as_new(self)).collect();
+        audit::record(conn, &new)
+    }
+
+    fn recorded(&self, conn: &mut DbConnection, event: Event) -> Result<Recorded, StoreError> {
         let actor = event.actor.unwrap_or(self.actor);
-        let (actor_type, actor_id) = actor_parts(actor);
-        let name = match self.actor_name.get() {
+        let actor_name = match self.actor_name.get() {
             Some(name) if actor == self.actor => name.clone(),
             _ => {
                 let name = actor_name(conn, actor)?;
@@ -154,32 +174,51 @@ impl Ctx<'_> {
                 name
             }
         };
-        let chain = event.chain.key();
-        let targets = serde_json::to_string(&event.targets).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let changes = Value::Object(event.changes).to_string();
-        let target_ids: Vec<Uuid> = event.targets.iter().map(|target| target.id).collect();
-        let account_id = match event.chain {
-            Chain::Account(account) => Some(account),
-            Chain::User(_) => None,
-        };
-        audit::record(
-            conn,
-            NewEvent {
-                chain: &chain,
-                account_id,
-                occurred_at: self.now,
-                action: event.action.key(),
-                actor_type,
-                actor_id,
-                actor_name: &name,
-                targets: &targets,
-                target_ids: &target_ids,
-                changes: &changes,
-                request_id: self.origin.request_id.as_deref(),
-                client_ip: self.origin.client_ip.as_deref(),
-                user_agent: self.origin.user_agent.as_deref(),
+        Ok(Recorded {
+            chain: event.chain.key(),
+            account_id: match event.chain {
+                Chain::Account(account) => Some(account),
+                Chain::User(_) => None,
             },
-        )?;
-        Ok(())
+            action: event.action,
+            actor,
+            actor_name,
+            targets: serde_json::to_string(&event.targets).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            target_ids: event.targets.iter().map(|target| target.id).collect(),
+            changes: Value::Object(event.changes).to_string(),
+        })
+    }
+}
+
+/// An event with its actor named and its parts serialised, ready to store.
+struct Recorded {
+    chain: String,
+    account_id: Option<Uuid>,
+    action: AuditAction,
+    actor: Actor,
+    actor_name: String,
+    targets: String,
+    target_ids: Vec<Uuid>,
+    changes: String,
+}
+
+impl Recorded {
+    fn as_new<'a>(&'a self, ctx: &'a Ctx<'_>) -> NewEvent<'a> {
+        let (actor_type, actor_id) = actor_parts(self.actor);
+        NewEvent {
+            chain: &self.chain,
+            account_id: self.account_id,
+            occurred_at: ctx.now,
+            action: self.action.key(),
+            actor_type,
+            actor_id,
+            actor_name: &self.actor_name,
+            targets: &self.targets,
+            target_ids: &self.target_ids,
+            changes: &self.changes,
+            request_id: ctx.origin.request_id.as_deref(),
+            client_ip: ctx.origin.client_ip.as_deref(),
+            user_agent: ctx.origin.user_agent.as_deref(),
+        }
     }
 }

@@ -56,7 +56,7 @@ pub fn upload(
     file: &[u8],
 ) -> Result<Import, ImportError> {
     write_transaction(conn, |conn| {
-        if !sender_verified(conn, uploader)? {
+        if !sender_verified(conn, ctx, uploader)? {
             return Err(ImportError::SenderUnverified);
         }
         let rows: Vec<ImportRow> = domain::import::read_file(file)?;

@@ -69,8 +69,10 @@ pub fn accept_url(ctx: &Ctx<'_>, token: &OpaqueToken) -> String {
 /// Whether `sender` proved they own their email address. Invitation emails
 /// carry names the sender chose and go to any address, so only such a
 /// sender may send them (in a batch, a resend or a spreadsheet).
-pub fn sender_verified(conn: &mut DbConnection, sender: Uuid) -> Result<bool, Shared> {
-    Ok(users::find(conn, sender)?.ok_or(Shared::UserGone)?.email_verified)
+pub fn sender_verified(conn: &mut DbConnection, ctx: &Ctx<'_>, sender: Uuid) -> Result<bool, Shared> {
+    let sender = users::find(conn, sender)?.ok_or(Shared::UserGone)?;
+    ctx.met(&sender);
+    Ok(sender.email_verified)
 }
 
 /// Sends a batch: each item on its own, in its own transaction, after one
@@ -81,7 +83,7 @@ pub fn invite_batch(
     by: &Grantor,
     requests: Vec<InviteRequest>,
 ) -> Result<Vec<Result<Invited, InvitationError>>, InvitationError> {
-    if !sender_verified(conn, by.user_id)? {
+    if !sender_verified(conn, ctx, by.user_id)? {
         return Err(InvitationError::SenderUnverified);
     }
     Ok(requests.into_iter().map(|request| invite(conn, ctx, by, request)).collect())
@@ -101,16 +103,12 @@ pub fn invite(
             accounts::invitation_preferences(conn, by.account_id)?.ok_or(InvitationError::Shared(Shared::NotFound))?;
         let lapsed = invitations::expire_lapsed_for(conn, by.account_id, &request.email, ctx.now)?;
         record_expired(conn, ctx, &lapsed)?;
-        let existing_user = users::find_by_email(conn, &request.email)?;
-        let is_member = match &existing_user {
-            Some(user) => memberships::find(conn, by.account_id, user.id)?.is_some(),
-            None => false,
-        };
         let email = request.email.as_str();
+        let standing = memberships::standing_of_email(conn, by.account_id, email)?;
         let candidate = Candidate {
-            is_member,
+            is_member: standing == Some(true),
             has_pending_invitation: !invitations::pending_among(conn, by.account_id, &[email], ctx.now)?.is_empty(),
-            has_user: existing_user.is_some(),
+            has_user: standing.is_some(),
         };
         check_admission(&candidate, Admission::Invitation(preferences.email_policy))?;
         seats.take_one(conn, ctx.now)?;
@@ -202,7 +200,7 @@ fn enqueue_invitation_email(
 pub fn resend(conn: &mut DbConnection, ctx: &Ctx<'_>, by: &Grantor, id: Uuid) -> Result<Invitation, InvitationError> {
     let account = by.account_id;
     write_transaction(conn, |conn| {
-        if !sender_verified(conn, by.user_id)? {
+        if !sender_verified(conn, ctx, by.user_id)? {
             return Err(InvitationError::SenderUnverified);
         }
         let seats = Seats::hold(conn, ctx, account)?;
@@ -282,6 +280,7 @@ pub fn accept(conn: &mut DbConnection, ctx: &Ctx<'_>, token: &str, user: Uuid) -
     write_transaction(conn, |conn| {
         let invitation = open_invitation(conn, ctx, token)?;
         let user = users::find(conn, user)?.ok_or(InvitationError::Shared(Shared::UserGone))?;
+        ctx.met(&user);
         if !user.email_verified || user.email != invitation.email {
             return Err(InvitationError::EmailMismatch);
         }
@@ -299,14 +298,13 @@ pub fn accept(conn: &mut DbConnection, ctx: &Ctx<'_>, token: &str, user: Uuid) -
         let accepted = about(&invitation, AuditAction::InvitationAccepted)
             .by(Actor::User(user.id))
             .change("status", "pending", "accepted");
-        ctx.record(conn, accepted)?;
         let joined = Event::in_account(invitation.account_id, AuditAction::MemberJoined)
             .by(Actor::User(user.id))
             .target("user", user.id, &user.email)
             .target("invitation", invitation.id, &invitation.email)
             .set("assignments", assignments_of(&invitation))
             .set("groups", &invitation.groups);
-        ctx.record(conn, joined)?;
+        ctx.record_all(conn, vec![accepted, joined])?;
         Ok(invitation)
     })
 }

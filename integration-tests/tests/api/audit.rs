@@ -499,7 +499,7 @@ async fn exports_stream_json_lines_and_escaped_csv(app: TestApp) {
             client_ip: None,
             user_agent: None,
         };
-        persistence::audit::record(&mut conn, event).unwrap();
+        persistence::audit::record(&mut conn, &[event]).unwrap();
     }
     drop(conn);
     app.run_jobs().await;
