@@ -1,6 +1,8 @@
+use std::cell::Cell;
 use std::fmt;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
@@ -72,9 +74,51 @@ impl fmt::Display for DatabaseUrl {
 
 /// Opens connections of the backend the URL names. diesel's own manager
 /// would try each backend in turn, and SQLite accepts any string as a path.
+///
+/// A connection is tested (`SELECT 1`) on checkout only when it may have
+/// gone stale: after the pool was quiet for a while, or for a minute after a
+/// connection was found lost. Under steady load the test was one round trip
+/// in ten of an invitation's; a connection that breaks under load fails its
+/// one request with a 503 and is dropped.
 #[derive(Debug)]
 pub struct ConnectionManager {
     url: DatabaseUrl,
+    /// Milliseconds since `started` of the last checkout.
+    last_checkout: AtomicU64,
+    /// Until when (milliseconds since `started`) every checkout is tested.
+    suspect_until: AtomicU64,
+    started: Instant,
+}
+
+/// A pool quiet for this long tests what it hands out next.
+const QUIET: Duration = Duration::from_secs(1);
+/// How long after a lost connection every checkout is tested.
+const SUSPECT: Duration = Duration::from_secs(60);
+
+thread_local! {
+    /// Set when a statement on this thread found its connection lost, so
+    /// that the pool drops that connection when it comes back.
+    static LOST: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Notes that the connection this thread is using was found lost.
+pub(crate) fn connection_lost() {
+    LOST.set(true);
+}
+
+impl ConnectionManager {
+    fn new(url: &DatabaseUrl) -> Self {
+        ConnectionManager {
+            url: url.clone(),
+            last_checkout: AtomicU64::new(0),
+            suspect_until: AtomicU64::new(0),
+            started: Instant::now(),
+        }
+    }
+
+    fn millis(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
 }
 
 impl ManageConnection for ConnectionManager {
@@ -103,10 +147,20 @@ impl ManageConnection for ConnectionManager {
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        let now = self.millis();
+        let previous = self.last_checkout.swap(now, Ordering::Relaxed);
+        let busy = now.saturating_sub(previous) < QUIET.as_millis() as u64;
+        if busy && now >= self.suspect_until.load(Ordering::Relaxed) {
+            return Ok(());
+        }
         conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        if LOST.take() {
+            self.suspect_until.store(self.millis() + SUSPECT.as_millis() as u64, Ordering::Relaxed);
+            return true;
+        }
         conn.is_broken()
     }
 }
@@ -123,7 +177,7 @@ pub fn connect_pool(url: &DatabaseUrl, size: u32, wait: Duration) -> Result<DbPo
         // rest on demand, rather than all at once.
         .min_idle(Some(1))
         .connection_timeout(wait)
-        .build(ConnectionManager { url: url.clone() })
+        .build(ConnectionManager::new(url))
         .map_err(|e| StoreError::Connect(e.to_string()))
 }
 
@@ -132,7 +186,7 @@ pub fn connect_pool(url: &DatabaseUrl, size: u32, wait: Duration) -> Result<DbPo
 /// process's exit can cut short inside libpq (a crash, on PostgreSQL).
 pub fn connect(url: &DatabaseUrl) -> Result<DbConnection, StoreError> {
     create_sqlite_dir(url)?;
-    ConnectionManager { url: url.clone() }.connect().map_err(|e| StoreError::Connect(e.to_string()))
+    ConnectionManager::new(url).connect().map_err(|e| StoreError::Connect(e.to_string()))
 }
 
 fn create_sqlite_dir(url: &DatabaseUrl) -> Result<(), StoreError> {

@@ -12,6 +12,9 @@ pub enum StoreError {
     MissingReference,
     #[error("database error: {0}")]
     Database(#[source] DieselError),
+    /// The connection broke (the server restarted or went away): try again.
+    #[error("the database connection was lost: {0}")]
+    ConnectionLost(#[source] DieselError),
     #[error("no database connection available: {0}")]
     Pool(#[from] diesel::r2d2::PoolError),
     #[error("could not open the database: {0}")]
@@ -28,6 +31,13 @@ impl From<DieselError> for StoreError {
         match error {
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => StoreError::Conflict,
             DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => StoreError::MissingReference,
+            DieselError::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            ) => {
+                crate::db::connection_lost();
+                StoreError::ConnectionLost(error)
+            }
             other => StoreError::Database(other),
         }
     }

@@ -416,6 +416,7 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Pool(e) => ApiError::Unavailable(e.to_string()),
+            StoreError::ConnectionLost(e) => ApiError::Unavailable(e.to_string()),
             StoreError::MissingReference => ApiError::Conflict {
                 code: "reference_gone",
                 detail: "Something this request refers to was removed meanwhile; read it again and retry.".into(),

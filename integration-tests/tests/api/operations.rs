@@ -118,6 +118,30 @@ async fn a_database_outage_fails_fast_and_heals_without_a_restart() {
     app.get("/readyz", None).await.expect_status(200);
 }
 
+/// Pooled connections are not tested on every checkout (a round trip per
+/// request): one cut while the pool is busy fails its request with a 503 to
+/// retry, never a 500, and is replaced; the requests after it succeed.
+#[tokio::test]
+async fn a_connection_cut_under_load_costs_at_most_its_request() {
+    let Some(app) = TestApp::spawn(integration_tests::Backend::Postgres).await else { return };
+    let token = app.sign_up("ada@example.com").await.access_token;
+    for _ in 0..3 {
+        app.get("/v1/me", Some(&token)).await.expect_status(200);
+    }
+    let cut = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() \
+               AND pid <> pg_backend_pid() AND application_name NOT LIKE 'roster-%'";
+    let cut: usize = diesel::RunQueryDsl::execute(diesel::sql_query(cut), &mut *app.db()).unwrap();
+    assert!(cut >= 1, "the server's connections are cut");
+    let first = app.get("/v1/me", Some(&token)).await;
+    if first.status != 200 {
+        first.expect_problem(503, "unavailable");
+        assert_eq!(first.headers["retry-after"], "1");
+    }
+    for _ in 0..3 {
+        assert_eq!(app.get("/v1/me", Some(&token)).await.expect_status(200)["email"], "ada@example.com");
+    }
+}
+
 for_both_backends!(metrics_are_served_apart_from_the_api);
 
 async fn metrics_are_served_apart_from_the_api(backend: integration_tests::Backend) {
