@@ -146,6 +146,36 @@ pub struct Application {
     access: Arc<AccessCache>,
     /// Whether the job runner runs beside the server (`ROSTER_JOBS`).
     run_jobs: bool,
+    /// On SQLite, this instance checkpoints the write-ahead log.
+    database_url: persistence::DatabaseUrl,
+}
+
+/// How often SQLite's write-ahead log is copied into the database file.
+const WAL_CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Checkpoints SQLite's write-ahead log beside the requests, so that no
+/// commit has to ([`persistence::checkpoint`]), on a connection of its own:
+/// one taken from the pool would be one fewer for requests while it copies.
+async fn checkpoint_wal(url: persistence::DatabaseUrl) {
+    let mut conn: Option<persistence::DbConnection> = None;
+    loop {
+        tokio::time::sleep(WAL_CHECKPOINT_EVERY).await;
+        let (url, kept) = (url.clone(), conn.take());
+        let done = tokio::task::spawn_blocking(move || {
+            let mut open = match kept {
+                Some(open) => open,
+                None => persistence::connect(&url)?,
+            };
+            persistence::checkpoint(&mut open)?;
+            Ok::<_, persistence::StoreError>(open)
+        })
+        .await;
+        match done {
+            Ok(Ok(open)) => conn = Some(open),
+            Ok(Err(error)) => tracing::warn!(%error, "SQLite's write-ahead log could not be checkpointed"),
+            Err(_) => {}
+        }
+    }
 }
 
 impl Application {
@@ -186,6 +216,7 @@ impl Application {
         let origins =
             AllowedOrigins::parse(&settings.public_url, &settings.cors_allowed_origins).map_err(StartupError::Cors)?;
         let run_jobs = settings.jobs;
+        let database_url = settings.database_url.clone();
         let state = web::Data::new(AppState {
             pool,
             deployment,
@@ -234,7 +265,7 @@ impl Application {
             .listen(listener)
             .map_err(|source| StartupError::Bind { address: std::net::SocketAddr::from(([0, 0, 0, 0], port)), source })?
             .run();
-        Ok(Self { port, server, metrics, jobs, access, run_jobs })
+        Ok(Self { port, server, metrics, jobs, access, run_jobs, database_url })
     }
 
     pub fn port(&self) -> u16 {
@@ -262,6 +293,8 @@ impl Application {
     /// it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let background = self.run_jobs.then(|| tokio::spawn(self.jobs.clone().run()));
+        let sqlite = matches!(self.database_url, persistence::DatabaseUrl::Sqlite(_));
+        let checkpoints = sqlite.then(|| tokio::spawn(checkpoint_wal(self.database_url.clone())));
         let metrics = self.metrics.map(|(_, server)| {
             let handle = server.handle();
             (tokio::spawn(server), handle)
@@ -271,7 +304,7 @@ impl Application {
             handle.stop(true).await;
             let _ = task.await;
         }
-        if let Some(task) = background {
+        for task in [background, checkpoints].into_iter().flatten() {
             task.abort();
         }
         outcome

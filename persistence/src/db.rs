@@ -136,10 +136,11 @@ impl ManageConnection for ConnectionManager {
                 // The busy timeout comes first so that every later statement,
                 // switching to WAL included, waits for a lock instead of
                 // failing. WAL lets readers proceed beside the single writer.
-                conn.batch_execute(
+                conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-                )
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                     PRAGMA wal_autocheckpoint = {WAL_BACKSTOP_PAGES};"
+                ))
                 .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))
             }
@@ -163,6 +164,26 @@ impl ManageConnection for ConnectionManager {
         }
         conn.is_broken()
     }
+}
+
+/// How many pages SQLite's write-ahead log may hold before a commit copies
+/// them into the database file itself. At SQLite's default (1,000) the
+/// commit that crossed it did the copying, with its fsyncs, while holding
+/// the only write lock, several times a second under steady writes, and
+/// every writer queued behind it waited. `roster serve` copies off the write
+/// path instead ([`checkpoint`]; invite→accept 15–20 % more flows/s,
+/// BENCHMARKS.md); this is the backstop for when that falls behind or does
+/// not run (one-off commands).
+const WAL_BACKSTOP_PAGES: u32 = 10_000;
+
+/// Copies what it can of SQLite's write-ahead log into the database file,
+/// without waiting for readers or writers (`PASSIVE`): call it every so often
+/// beside the writes. PostgreSQL has nothing to do.
+pub fn checkpoint(conn: &mut DbConnection) -> Result<(), StoreError> {
+    if let DbConnection::Sqlite(sqlite) = conn {
+        sqlite.batch_execute("PRAGMA wal_checkpoint(PASSIVE)")?;
+    }
+    Ok(())
 }
 
 /// Opens a pool of `size` connections, creating the SQLite file's directory.

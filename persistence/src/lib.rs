@@ -46,8 +46,8 @@ pub mod users;
 pub mod webhooks;
 
 pub use db::{
-    DatabaseUrl, DbConnection, DbPool, PooledConnection, connect, connect_pool, migrations_pending, run_migrations,
-    write_transaction,
+    DatabaseUrl, DbConnection, DbPool, PooledConnection, checkpoint, connect, connect_pool, migrations_pending,
+    run_migrations, write_transaction,
 };
 /// diesel's query error, for callers' `From` impls around [`write_transaction`].
 pub use diesel::result::Error as QueryError;

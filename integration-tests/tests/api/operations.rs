@@ -142,6 +142,24 @@ async fn a_connection_cut_under_load_costs_at_most_its_request() {
     }
 }
 
+/// SQLite's write-ahead log is copied into the database file beside the
+/// requests: the file grows with what was written although no commit comes
+/// near the log size at which a commit would copy it itself.
+#[tokio::test]
+async fn sqlite_write_ahead_log_is_checkpointed_beside_the_requests() {
+    let Some(app) = TestApp::spawn(integration_tests::Backend::Sqlite).await else { return };
+    let persistence::DatabaseUrl::Sqlite(file) = app.settings.database_url.clone() else { unreachable!() };
+    let size = || std::fs::metadata(&file).expect("the database file").len();
+    let before = size();
+    for i in 0..40 {
+        app.register(&format!("user{i}@example.com")).await.expect_status(201);
+    }
+    integration_tests::eventually("the database file grows", std::time::Duration::from_secs(10), || {
+        std::future::ready(size() > before)
+    })
+    .await;
+}
+
 for_both_backends!(metrics_are_served_apart_from_the_api);
 
 async fn metrics_are_served_apart_from_the_api(backend: integration_tests::Backend) {
