@@ -1,10 +1,10 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use domain::invitation::{EmailPolicy, InvitationPreferences, InvitationTtl, ReminderSchedule};
+use domain::invitation::{EmailPolicy, InvitationPreferences, InvitationStatus, InvitationTtl, ReminderSchedule};
 use domain::{AccountName, BuiltInRole};
 use uuid::Uuid;
 
-use crate::schema::{accounts, memberships};
+use crate::schema::{accounts, invitations, memberships, users};
 use crate::{DbConnection, StoreError, ids, memberships as membership_repo, time, write_transaction};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,22 +155,83 @@ pub fn list_for_member(
 
 /// The account's invitation settings, as stored.
 pub fn invitation_preferences(conn: &mut DbConnection, id: Uuid) -> Result<Option<InvitationPreferences>, StoreError> {
-    let row: Option<(i32, String, String)> = accounts::table
-        .find(ids::to_db(id))
-        .select((accounts::invitation_ttl_days, accounts::reminder_days, accounts::invitation_email_policy))
+    let row: Option<PreferencesRow> =
+        accounts::table.find(ids::to_db(id)).select(PREFERENCE_COLUMNS).first(conn).optional()?;
+    row.map(|row| preferences_of(id, row)).transpose()
+}
+
+type PreferencesRow = (i32, String, String);
+
+const PREFERENCE_COLUMNS: (accounts::invitation_ttl_days, accounts::reminder_days, accounts::invitation_email_policy) =
+    (accounts::invitation_ttl_days, accounts::reminder_days, accounts::invitation_email_policy);
+
+fn preferences_of(id: Uuid, (ttl, reminders, policy): PreferencesRow) -> Result<InvitationPreferences, StoreError> {
+    let corrupt = |what: &str| StoreError::Corrupt(format!("account {id}: invalid {what}"));
+    let days: Vec<i64> = reminders
+        .split(',')
+        .filter(|part| !part.is_empty())
+        .map(|part| part.parse::<i64>().map_err(|_| corrupt("reminder_days")))
+        .collect::<Result<_, _>>()?;
+    Ok(InvitationPreferences {
+        ttl: InvitationTtl::from_days(i64::from(ttl)).map_err(|_| corrupt("invitation_ttl_days"))?,
+        reminders: ReminderSchedule::from_days(&days).map_err(|_| corrupt("reminder_days"))?,
+        email_policy: EmailPolicy::parse(&policy).map_err(|_| corrupt("invitation_email_policy"))?,
+    })
+}
+
+/// What inviting one email to an account depends on: the account's
+/// invitation settings and where the email stands there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InviteeStanding {
+    pub preferences: InvitationPreferences,
+    pub has_user: bool,
+    pub is_member: bool,
+    /// A pending invitation still open.
+    pub has_pending_invitation: bool,
+    /// A pending invitation whose window has closed, not yet recorded as
+    /// expired (it still holds the email's place: expire it first).
+    pub has_lapsed_invitation: bool,
+}
+
+/// [`InviteeStanding`] of `email` (normalised) in `account` at `now`, in
+/// one query, since an invitation is sent in a transaction of its own;
+/// `None` when there is no such account.
+pub fn invitee_standing(
+    conn: &mut DbConnection,
+    account: Uuid,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<InviteeStanding>, StoreError> {
+    let (id, now) = (ids::to_db(account), time::to_db(now));
+    let pending = || {
+        invitations::table
+            .filter(invitations::account_id.eq(id.clone()))
+            .filter(invitations::email.eq(email))
+            .filter(invitations::status.eq(InvitationStatus::Pending.key()))
+    };
+    let row: Option<(PreferencesRow, bool, bool, bool, bool)> = accounts::table
+        .find(&id)
+        .select((
+            PREFERENCE_COLUMNS,
+            diesel::dsl::exists(users::table.filter(users::email.eq(email))),
+            diesel::dsl::exists(
+                memberships::table
+                    .inner_join(users::table)
+                    .filter(memberships::account_id.eq(id.clone()))
+                    .filter(users::email.eq(email)),
+            ),
+            diesel::dsl::exists(pending().filter(invitations::expires_at.gt(now))),
+            diesel::dsl::exists(pending().filter(invitations::expires_at.le(now))),
+        ))
         .first(conn)
         .optional()?;
-    row.map(|(ttl, reminders, policy)| {
-        let corrupt = |what: &str| StoreError::Corrupt(format!("account {id}: invalid {what}"));
-        let days: Vec<i64> = reminders
-            .split(',')
-            .filter(|part| !part.is_empty())
-            .map(|part| part.parse::<i64>().map_err(|_| corrupt("reminder_days")))
-            .collect::<Result<_, _>>()?;
-        Ok(InvitationPreferences {
-            ttl: InvitationTtl::from_days(i64::from(ttl)).map_err(|_| corrupt("invitation_ttl_days"))?,
-            reminders: ReminderSchedule::from_days(&days).map_err(|_| corrupt("reminder_days"))?,
-            email_policy: EmailPolicy::parse(&policy).map_err(|_| corrupt("invitation_email_policy"))?,
+    row.map(|(preferences, has_user, is_member, has_pending_invitation, has_lapsed_invitation)| {
+        Ok(InviteeStanding {
+            preferences: preferences_of(account, preferences)?,
+            has_user,
+            is_member,
+            has_pending_invitation,
+            has_lapsed_invitation,
         })
     })
     .transpose()

@@ -14,7 +14,7 @@ use std::cell::RefCell;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::sql_types::{BigInt, Text};
 use uuid::Uuid;
 
 use crate::db::{DatabaseUrl, DbConnection};
@@ -66,10 +66,9 @@ pub(crate) fn committed(changes: Vec<Changed>) {
     }
 }
 
-#[derive(QueryableByName)]
-struct PgPending {
-    #[diesel(sql_type = Nullable<Text>)]
-    changed: Option<String>,
+diesel::define_sql_function! {
+    /// PostgreSQL's `current_setting(name, missing_ok)`.
+    fn current_setting(name: Text, missing_ok: diesel::sql_types::Bool) -> diesel::sql_types::Nullable<Text>;
 }
 
 #[derive(QueryableByName)]
@@ -84,10 +83,10 @@ struct SqlitePending {
 pub(crate) fn pending(conn: &mut DbConnection) -> QueryResult<Vec<Changed>> {
     let named: Vec<String> = match conn {
         DbConnection::Pg(pg) => {
-            let row: PgPending =
-                diesel::sql_query("SELECT current_setting('roster.authorization_changed', true) AS changed")
-                    .get_result(pg)?;
-            row.changed.unwrap_or_default().split_whitespace().map(str::to_owned).collect()
+            // A function call, not `sql_query`, so that diesel keeps it prepared.
+            let changed: Option<String> =
+                diesel::select(current_setting("roster.authorization_changed", true)).get_result(pg)?;
+            changed.unwrap_or_default().split_whitespace().map(str::to_owned).collect()
         }
         DbConnection::Sqlite(sqlite) => {
             let rows: Vec<SqlitePending> =

@@ -334,14 +334,18 @@ pub(crate) const BATCH_ROWS: usize = 1_000;
 /// [`BATCH_ROWS`]. `MultiConnection` cannot express batch inserts, so this is
 /// the one place that matches on the backend for them. Row structs must use
 /// `#[diesel(treat_none_as_default_value = false)]`: SQLite has no
-/// `DEFAULT` inside a multi-row `VALUES`.
+/// `DEFAULT` inside a multi-row `VALUES`. A single row (what most flows
+/// write) goes as a single-row statement, which diesel keeps prepared; it
+/// parses a multi-row one every time.
 macro_rules! insert_all {
     ($conn:expr, $table:expr, $rows:expr) => {{
         let mut inserted = 0usize;
         for chunk in $rows.chunks($crate::db::BATCH_ROWS) {
-            inserted += match &mut *$conn {
-                $crate::DbConnection::Pg(conn) => diesel::insert_into($table).values(chunk).execute(conn),
-                $crate::DbConnection::Sqlite(conn) => diesel::insert_into($table).values(chunk).execute(conn),
+            inserted += match (&mut *$conn, chunk) {
+                ($crate::DbConnection::Pg(conn), [row]) => diesel::insert_into($table).values(row).execute(conn),
+                ($crate::DbConnection::Pg(conn), _) => diesel::insert_into($table).values(chunk).execute(conn),
+                ($crate::DbConnection::Sqlite(conn), [row]) => diesel::insert_into($table).values(row).execute(conn),
+                ($crate::DbConnection::Sqlite(conn), _) => diesel::insert_into($table).values(chunk).execute(conn),
             }?;
         }
         Ok::<usize, diesel::result::Error>(inserted)

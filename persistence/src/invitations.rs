@@ -10,9 +10,9 @@ use domain::Email;
 use domain::invitation::{InvitationClock, InvitationStatus};
 use uuid::Uuid;
 
-use crate::db::insert_all;
-use crate::db::planned_per_call;
-use crate::schema::{invitation_assignments, invitation_groups, invitations, roles};
+use crate::db::{insert_all, planned_per_call};
+use crate::schema::{invitation_assignments, invitation_groups, invitations, roles, users};
+use crate::users::{User, UserRow};
 use crate::{DbConnection, StoreError, ids, search, time};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -308,13 +308,45 @@ pub fn find(conn: &mut DbConnection, account: Uuid, id: Uuid) -> Result<Option<I
     first_with_roles(conn, row)
 }
 
-pub fn find_by_token_hash(conn: &mut DbConnection, token_hash: &str) -> Result<Option<Invitation>, StoreError> {
-    let row = invitations::table
+/// The invitation a link's token opens, with what it offers and, when
+/// `reader` is given, that user (if there is one), in one query: a row per
+/// role and group offered. Accepting reads both on every link followed.
+pub fn open_by_token_hash(
+    conn: &mut DbConnection,
+    token_hash: &str,
+    reader: Option<Uuid>,
+) -> Result<Option<(Invitation, Option<User>)>, StoreError> {
+    type Offered = (InvitationRow, Option<(String, String, Option<String>)>, Option<String>, Option<UserRow>);
+    let rows: Vec<Offered> = invitations::table
+        .left_join(invitation_assignments::table.inner_join(roles::table))
+        .left_join(invitation_groups::table)
+        .left_join(users::table.on(users::id.nullable().eq(reader.map(ids::to_db))))
         .filter(invitations::token_hash.eq(token_hash))
-        .select(InvitationRow::as_select())
-        .first(conn)
-        .optional()?;
-    first_with_roles(conn, row)
+        .select((
+            InvitationRow::as_select(),
+            (roles::id, roles::key, invitation_assignments::group_id).nullable(),
+            invitation_groups::group_id.nullable(),
+            Option::<UserRow>::as_select(),
+        ))
+        .load(conn)?;
+    let mut rows = rows.into_iter();
+    let Some((invitation, first_assignment, first_group, user)) = rows.next() else { return Ok(None) };
+    let (mut assignments, mut groups) = (Vec::new(), Vec::new());
+    let offered = std::iter::once((first_assignment, first_group)).chain(rows.map(|(_, a, g, _)| (a, g)));
+    for (assignment, group) in offered {
+        if let Some((role_id, role_key, group_id)) = assignment {
+            let group_id = group_id.as_deref().map(ids::from_db).transpose()?;
+            assignments.push(InvitedRole { role_id: ids::from_db(&role_id)?, role_key, group_id });
+        }
+        if let Some(group) = group {
+            groups.push(ids::from_db(&group)?);
+        }
+    }
+    assignments.sort_by(|a, b| (&a.role_key, a.group_id).cmp(&(&b.role_key, b.group_id)));
+    assignments.dedup();
+    groups.sort();
+    groups.dedup();
+    Ok(Some((invitation.into_invitation(assignments, groups)?, user.map(User::try_from).transpose()?)))
 }
 
 #[derive(Debug, Default)]

@@ -72,21 +72,6 @@ pub fn add(
     Ok(membership_id)
 }
 
-/// Whether a user has `email` (`None`: no one does) and, if so, whether
-/// they are a member of `account`: one query where an invitation needs both.
-pub fn standing_of_email(conn: &mut DbConnection, account: Uuid, email: &str) -> Result<Option<bool>, StoreError> {
-    let found: Option<Option<String>> = users::table
-        .left_join(
-            memberships::table
-                .on(memberships::user_id.eq(users::id).and(memberships::account_id.eq(ids::to_db(account)))),
-        )
-        .filter(users::email.eq(email))
-        .select(memberships::id.nullable())
-        .first(conn)
-        .optional()?;
-    Ok(found.map(|membership| membership.is_some()))
-}
-
 /// Of `emails` (normalised), those of users who are members of `account`.
 pub fn member_emails_among(
     conn: &mut DbConnection,

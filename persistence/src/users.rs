@@ -31,7 +31,7 @@ pub struct NewUser<'a> {
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = users)]
-struct UserRow {
+pub(crate) struct UserRow {
     id: String,
     email: String,
     first_name: String,

@@ -7,6 +7,7 @@ use domain::invitation::{InvitationClock, InvitationStatus, TransitionRefused};
 use domain::membership::{Admission, AdmissionRefused, Candidate, check_admission};
 use domain::{Email, PersonName};
 use persistence::invitations::{self, Invitation, Lapsed, NewInvitation};
+use persistence::users::User;
 use persistence::{DbConnection, StoreError, accounts, memberships, users, write_transaction};
 use uuid::Uuid;
 
@@ -99,17 +100,18 @@ pub fn invite(
     write_transaction(conn, |conn| {
         let seats = Seats::hold(conn, ctx, by.account_id)?;
         let assignments = super::roles::grantable(conn, ctx, by, &request.assignments)?;
-        let preferences =
-            accounts::invitation_preferences(conn, by.account_id)?.ok_or(InvitationError::Shared(Shared::NotFound))?;
-        let lapsed = invitations::expire_lapsed_for(conn, by.account_id, &request.email, ctx.now)?;
-        record_expired(conn, ctx, &lapsed)?;
-        let email = request.email.as_str();
-        let standing = memberships::standing_of_email(conn, by.account_id, email)?;
+        let standing = accounts::invitee_standing(conn, by.account_id, request.email.as_str(), ctx.now)?
+            .ok_or(InvitationError::Shared(Shared::NotFound))?;
+        if standing.has_lapsed_invitation {
+            let lapsed = invitations::expire_lapsed_for(conn, by.account_id, &request.email, ctx.now)?;
+            record_expired(conn, ctx, &lapsed)?;
+        }
         let candidate = Candidate {
-            is_member: standing == Some(true),
-            has_pending_invitation: !invitations::pending_among(conn, by.account_id, &[email], ctx.now)?.is_empty(),
-            has_user: standing.is_some(),
+            is_member: standing.is_member,
+            has_pending_invitation: standing.has_pending_invitation,
+            has_user: standing.has_user,
         };
+        let preferences = standing.preferences;
         check_admission(&candidate, Admission::Invitation(preferences.email_policy))?;
         seats.take_one(conn, ctx.now)?;
         let token = OpaqueToken::generate();
@@ -267,10 +269,21 @@ fn lost_race(conn: &mut DbConnection, ctx: &Ctx<'_>, account: Uuid, id: Uuid) ->
 
 /// The invitation a presented token belongs to, if it is still open.
 pub fn open_invitation(conn: &mut DbConnection, ctx: &Ctx<'_>, token: &str) -> Result<Invitation, InvitationError> {
-    let invitation =
-        invitations::find_by_token_hash(conn, &secrets::digest(token))?.ok_or(InvitationError::UnknownToken)?;
+    open_invitation_as(conn, ctx, token, None).map(|(invitation, _)| invitation)
+}
+
+/// [`open_invitation`], read together with `reader` (`None` when that user
+/// is gone).
+fn open_invitation_as(
+    conn: &mut DbConnection,
+    ctx: &Ctx<'_>,
+    token: &str,
+    reader: Option<Uuid>,
+) -> Result<(Invitation, Option<User>), InvitationError> {
+    let (invitation, user) =
+        invitations::open_by_token_hash(conn, &secrets::digest(token), reader)?.ok_or(InvitationError::UnknownToken)?;
     invitation.clock.check_open(ctx.now).map_err(refused)?;
-    Ok(invitation)
+    Ok((invitation, user))
 }
 
 /// Accepts on behalf of `user`, whose verified email must be the
@@ -278,8 +291,8 @@ pub fn open_invitation(conn: &mut DbConnection, ctx: &Ctx<'_>, token: &str) -> R
 /// (or an accept racing a revoke) exactly one wins.
 pub fn accept(conn: &mut DbConnection, ctx: &Ctx<'_>, token: &str, user: Uuid) -> Result<Invitation, InvitationError> {
     write_transaction(conn, |conn| {
-        let invitation = open_invitation(conn, ctx, token)?;
-        let user = users::find(conn, user)?.ok_or(InvitationError::Shared(Shared::UserGone))?;
+        let (invitation, user) = open_invitation_as(conn, ctx, token, Some(user))?;
+        let user = user.ok_or(InvitationError::Shared(Shared::UserGone))?;
         ctx.met(&user);
         if !user.email_verified || user.email != invitation.email {
             return Err(InvitationError::EmailMismatch);

@@ -14,6 +14,8 @@ on_both_backends!(
     parallel_accepts_make_one_membership,
     declining_closes_the_invitation,
     removal_revokes_the_members_pending_invitations,
+    an_invitation_offering_roles_in_and_out_of_groups_is_accepted_whole,
+    a_lapsed_invitation_gives_way_before_the_expiry_job_runs,
 );
 
 async fn removal_revokes_the_members_pending_invitations(app: TestApp) {
@@ -51,6 +53,92 @@ async fn declining_closes_the_invitation(app: TestApp) {
         .await
         .expect_problem(404, "invitation_unknown");
     app.post("/v1/invitations/decline", None, json!({})).await.expect_problem(422, "validation_failed");
+}
+
+/// Accepting reads the invitation with everything it offers in one query:
+/// several roles, one of them also inside a group, and two groups to join,
+/// all arrive once each.
+async fn an_invitation_offering_roles_in_and_out_of_groups_is_accepted_whole(app: TestApp) {
+    let owner = app.sign_up("owner@example.com").await;
+    let account = app.create_account(&owner, "Acme").await;
+    let (a, o) = (format!("/v1/accounts/{account}"), Some(owner.access_token.as_str()));
+    let lead = json!({"key": "design-lead", "name": "Design lead", "permissions": ["members:read"]});
+    app.post(&format!("{a}/roles"), o, lead).await.expect_status(201);
+    let mut groups = Vec::new();
+    for name in ["Design", "Research"] {
+        let created = app.post(&format!("{a}/groups"), o, json!({"name": name})).await;
+        groups.push(created.expect_status(201)["id"].as_str().unwrap().to_owned());
+    }
+    let design = &groups[0];
+    let offered =
+        json!([{"role": "design-lead", "group_id": design}, {"role": "administrator"}, {"role": "design-lead"}]);
+    let item = json!([{"email": "grace@example.com", "assignments": offered, "send_email": false}]);
+    let results = invite(&app, &owner, &account, item).await;
+    let invitation = results[0]["invitation"]["id"].as_str().unwrap();
+    {
+        // Plain group memberships come from spreadsheets only; written here.
+        use diesel::prelude::*;
+        use persistence::schema::invitation_groups;
+        for group in &groups {
+            let row = (invitation_groups::invitation_id.eq(invitation), invitation_groups::group_id.eq(group));
+            diesel::insert_into(invitation_groups::table).values(row).execute(&mut *app.db()).unwrap();
+        }
+    }
+    let link = results[0]["accept_url"].as_str().unwrap();
+    let token = link.split("token=").nth(1).unwrap();
+    let grace = app.sign_up("grace@example.com").await;
+
+    let accepted = app.post("/v1/invitations/accept", Some(&grace.access_token), json!({"token": token})).await;
+    assert_eq!(accepted.expect_status(200)["roles"], json!(["administrator", "design-lead"]));
+    let member = app.get(&format!("{a}/members/{}", grace.id), o).await;
+    assert_eq!(
+        member.expect_status(200)["assignments"],
+        json!([
+            {"role": "administrator", "group_id": null},
+            {"role": "design-lead", "group_id": null},
+            {"role": "design-lead", "group_id": design},
+        ])
+    );
+    for group in &groups {
+        let listed = app.get(&format!("{a}/groups/{group}/members"), o).await;
+        let emails: Vec<&str> = listed.expect_status(200)["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["email"].as_str().unwrap())
+            .collect();
+        assert_eq!(emails, ["grace@example.com"], "group {group}");
+    }
+}
+
+/// An invitation whose window closed still holds the email's place until
+/// it is recorded as expired; a new invitation records it first instead of
+/// waiting for the expiry job.
+async fn a_lapsed_invitation_gives_way_before_the_expiry_job_runs(app: TestApp) {
+    let owner = app.sign_up("owner@example.com").await;
+    let account = app.create_account(&owner, "Acme").await;
+    let first = invite(&app, &owner, &account, json!([{"email": "grace@example.com", "send_email": false}])).await;
+    let first = first[0]["invitation"]["id"].as_str().unwrap().to_owned();
+    // While it is open, a second invitation is refused.
+    let again = invite(&app, &owner, &account, json!([{"email": "grace@example.com", "send_email": false}])).await;
+    assert_eq!(again[0]["outcome"], "failed", "{again}");
+
+    app.clock.advance(chrono::Duration::days(91)); // past the default 90 days; no job runs
+    let again = invite(&app, &owner, &account, json!([{"email": "grace@example.com", "send_email": false}])).await;
+    assert_eq!(again[0]["outcome"], "created", "{again}");
+    let expired = app
+        .get(&format!("/v1/accounts/{account}/invitations?status=expired"), Some(&owner.access_token))
+        .await
+        .expect_status(200)["items"]
+        .clone();
+    assert_eq!(expired.as_array().unwrap().len(), 1);
+    assert_eq!(expired[0]["id"], first.as_str());
+    app.run_jobs().await; // seals the log; the expiry job finds nothing left to expire
+    let log = app.get(&format!("/v1/accounts/{account}/audit-events"), Some(&owner.access_token)).await;
+    let expiries: Vec<&Value> =
+        log.body["items"].as_array().unwrap().iter().filter(|e| e["action"] == "invitation.expired").collect();
+    assert_eq!(expiries.len(), 1, "{}", log.body);
+    assert_eq!(expiries[0]["targets"][0]["id"], first.as_str());
 }
 
 pub(crate) async fn invite(app: &TestApp, admin: &SignedIn, account: &str, items: Value) -> Value {
