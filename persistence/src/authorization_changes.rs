@@ -71,10 +71,30 @@ diesel::define_sql_function! {
     fn current_setting(name: Text, missing_ok: diesel::sql_types::Bool) -> diesel::sql_types::Nullable<Text>;
 }
 
-#[derive(QueryableByName)]
-struct SqlitePending {
-    #[diesel(sql_type = Text)]
-    subject: String,
+// SQLite's side of the triggers (migrations/sqlite only): the names the
+// open transaction's triggers wrote, and the log other processes read.
+diesel::table! {
+    authorization_pending (subject) {
+        subject -> Text,
+    }
+}
+
+diesel::table! {
+    authorization_log (seq) {
+        seq -> BigInt,
+        subject -> Text,
+        logged_at -> Text,
+    }
+}
+
+fn pending_subjects(conn: &mut diesel::SqliteConnection) -> QueryResult<Vec<String>> {
+    authorization_pending::table.select(authorization_pending::subject).load(conn)
+}
+
+/// `logged_at` as SQLite's `strftime('%Y-%m-%d %H:%M:%f', 'now')` writes
+/// it, which the log's pruning compares with.
+fn sqlite_now() -> String {
+    chrono::Utc::now().format("%Y-%m-%d %H:%M:%S%.3f").to_string()
 }
 
 /// What the current transaction's triggers named so far. On SQLite the
@@ -88,18 +108,21 @@ pub(crate) fn pending(conn: &mut DbConnection) -> QueryResult<Vec<Changed>> {
                 diesel::select(current_setting("roster.authorization_changed", true)).get_result(pg)?;
             changed.unwrap_or_default().split_whitespace().map(str::to_owned).collect()
         }
+        // In diesel's query language rather than SQL text, so that every
+        // statement here stays prepared: this runs inside the write lock.
         DbConnection::Sqlite(sqlite) => {
-            let rows: Vec<SqlitePending> =
-                diesel::sql_query("SELECT subject FROM authorization_pending").load(sqlite)?;
-            if !rows.is_empty() {
+            let subjects = pending_subjects(sqlite)?;
+            if !subjects.is_empty() {
                 // Kept for other processes on the same file ([`ChangeListener`]).
-                sqlite.batch_execute(
-                    "INSERT INTO authorization_log (subject, logged_at) \
-                         SELECT subject, strftime('%Y-%m-%d %H:%M:%f', 'now') FROM authorization_pending; \
-                     DELETE FROM authorization_pending;",
-                )?;
+                let logged_at = sqlite_now();
+                for subject in &subjects {
+                    diesel::insert_into(authorization_log::table)
+                        .values((authorization_log::subject.eq(subject), authorization_log::logged_at.eq(&logged_at)))
+                        .execute(sqlite)?;
+                }
+                diesel::delete(authorization_pending::table).execute(sqlite)?;
             }
-            rows.into_iter().map(|row| row.subject).collect()
+            subjects
         }
     };
     // What does not parse cannot name anything cached: skip it.
@@ -224,14 +247,13 @@ impl ChangeListener {
 /// which nobody else collects: a transaction clears its own names before it
 /// commits, so the names another connection can see are such leftovers.
 fn sweep_pending(conn: &mut diesel::SqliteConnection) -> QueryResult<Vec<String>> {
-    let seen: Vec<SqlitePending> = diesel::sql_query("SELECT subject FROM authorization_pending").load(conn)?;
-    if seen.is_empty() {
+    if pending_subjects(conn)?.is_empty() {
         return Ok(Vec::new());
     }
     conn.immediate_transaction(|conn| {
-        let left: Vec<SqlitePending> = diesel::sql_query("SELECT subject FROM authorization_pending").load(conn)?;
-        conn.batch_execute("DELETE FROM authorization_pending")?;
-        Ok(left.into_iter().map(|row| row.subject).collect())
+        let left = pending_subjects(conn)?;
+        diesel::delete(authorization_pending::table).execute(conn)?;
+        Ok(left)
     })
 }
 
