@@ -5,6 +5,7 @@ use domain::{AccountName, BuiltInRole};
 use uuid::Uuid;
 
 use crate::schema::{accounts, invitations, memberships, users};
+use crate::users::{User, UserRow};
 use crate::{DbConnection, StoreError, ids, memberships as membership_repo, time, write_transaction};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -180,10 +181,12 @@ fn preferences_of(id: Uuid, (ttl, reminders, policy): PreferencesRow) -> Result<
 }
 
 /// What inviting one email to an account depends on: the account's
-/// invitation settings and where the email stands there.
+/// invitation settings, the sender, and where the email stands there.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InviteeStanding {
     pub preferences: InvitationPreferences,
+    /// `None` when the sender's user is gone.
+    pub sender: Option<User>,
     pub has_user: bool,
     pub is_member: bool,
     /// A pending invitation still open.
@@ -193,12 +196,13 @@ pub struct InviteeStanding {
     pub has_lapsed_invitation: bool,
 }
 
-/// [`InviteeStanding`] of `email` (normalised) in `account` at `now`, in
-/// one query, since an invitation is sent in a transaction of its own;
-/// `None` when there is no such account.
+/// [`InviteeStanding`] of `email` (normalised) in `account` at `now`, as
+/// `sender` invites, in one query, since each invitation is sent in a
+/// transaction of its own; `None` when there is no such account.
 pub fn invitee_standing(
     conn: &mut DbConnection,
     account: Uuid,
+    sender: Uuid,
     email: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<InviteeStanding>, StoreError> {
@@ -209,10 +213,15 @@ pub fn invitee_standing(
             .filter(invitations::email.eq(email))
             .filter(invitations::status.eq(InvitationStatus::Pending.key()))
     };
-    let row: Option<(PreferencesRow, bool, bool, bool, bool)> = accounts::table
-        .find(&id)
+    // An alias: `users` appears again in the invitee's subqueries.
+    let sender_row = diesel::alias!(users as sender_row);
+    let row: Option<(PreferencesRow, Option<UserRow>, bool, bool, bool, bool)> = accounts::table
+        .left_join(sender_row.on(sender_row.field(users::id).eq(ids::to_db(sender))))
+        .filter(accounts::id.eq(&id))
         .select((
             PREFERENCE_COLUMNS,
+            // `UserRow`'s fields are in the table's column order.
+            sender_row.fields(users::all_columns).nullable(),
             diesel::dsl::exists(users::table.filter(users::email.eq(email))),
             diesel::dsl::exists(
                 memberships::table
@@ -225,9 +234,10 @@ pub fn invitee_standing(
         ))
         .first(conn)
         .optional()?;
-    row.map(|(preferences, has_user, is_member, has_pending_invitation, has_lapsed_invitation)| {
+    row.map(|(preferences, sender, has_user, is_member, has_pending_invitation, has_lapsed_invitation)| {
         Ok(InviteeStanding {
             preferences: preferences_of(account, preferences)?,
+            sender: sender.map(User::try_from).transpose()?,
             has_user,
             is_member,
             has_pending_invitation,

@@ -76,18 +76,26 @@ pub fn sender_verified(conn: &mut DbConnection, ctx: &Ctx<'_>, sender: Uuid) -> 
     Ok(sender.email_verified)
 }
 
-/// Sends a batch: each item on its own, in its own transaction, after one
-/// check that the sender may send at all.
+/// Sends a batch: each item on its own, in its own transaction. An
+/// unverified sender is refused by the first item, before anything is
+/// written, and so the whole batch is: each item reads the sender with
+/// the rest of what it depends on, in one query.
 pub fn invite_batch(
     conn: &mut DbConnection,
     ctx: &Ctx<'_>,
     by: &Grantor,
     requests: Vec<InviteRequest>,
 ) -> Result<Vec<Result<Invited, InvitationError>>, InvitationError> {
-    if !sender_verified(conn, ctx, by.user_id)? {
-        return Err(InvitationError::SenderUnverified);
+    let mut results = Vec::with_capacity(requests.len());
+    for request in requests {
+        match invite(conn, ctx, by, request) {
+            Err(InvitationError::SenderUnverified) if results.is_empty() => {
+                return Err(InvitationError::SenderUnverified);
+            }
+            outcome => results.push(outcome),
+        }
     }
-    Ok(requests.into_iter().map(|request| invite(conn, ctx, by, request)).collect())
+    Ok(results)
 }
 
 /// Creates one invitation of a batch.
@@ -98,10 +106,15 @@ pub fn invite(
     request: InviteRequest,
 ) -> Result<Invited, InvitationError> {
     write_transaction(conn, |conn| {
+        let standing = accounts::invitee_standing(conn, by.account_id, by.user_id, request.email.as_str(), ctx.now)?
+            .ok_or(InvitationError::Shared(Shared::NotFound))?;
+        let sender = standing.sender.as_ref().ok_or(InvitationError::Shared(Shared::UserGone))?;
+        ctx.met(sender);
+        if !sender.email_verified {
+            return Err(InvitationError::SenderUnverified);
+        }
         let seats = Seats::hold(conn, ctx, by.account_id)?;
         let assignments = super::roles::grantable(conn, ctx, by, &request.assignments)?;
-        let standing = accounts::invitee_standing(conn, by.account_id, request.email.as_str(), ctx.now)?
-            .ok_or(InvitationError::Shared(Shared::NotFound))?;
         if standing.has_lapsed_invitation {
             let lapsed = invitations::expire_lapsed_for(conn, by.account_id, &request.email, ctx.now)?;
             record_expired(conn, ctx, &lapsed)?;

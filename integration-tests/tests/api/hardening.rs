@@ -119,6 +119,9 @@ async fn inviting_needs_a_verified_email(app: TestApp) {
     let invitations = format!("/v1/accounts/{account}/invitations");
     let batch = json!({"invitations": [{"email": "stranger@example.com", "first_name": "Click", "last_name": "Here"}]});
     app.post(&invitations, Some(&admin.access_token), batch.clone()).await.expect_problem(403, "email_unverified");
+    // The whole batch, even when its first item would fail on its own.
+    let two = json!({"invitations": [{"email": "a@example.com", "roles": ["ghost"]}, {"email": "b@example.com"}]});
+    app.post(&invitations, Some(&admin.access_token), two).await.expect_problem(403, "email_unverified");
     let listed = app.get(&invitations, Some(&owner.access_token)).await;
     assert_eq!(listed.expect_status(200)["items"], json!([]), "nothing was invited");
     let upload_reply =
