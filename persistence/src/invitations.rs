@@ -59,6 +59,12 @@ pub struct InvitedRole {
     pub group_id: Option<Uuid>,
 }
 
+impl InvitedRole {
+    fn from_row(role_id: &str, role_key: String, group_id: Option<&str>) -> Result<Self, StoreError> {
+        Ok(InvitedRole { role_id: ids::from_db(role_id)?, role_key, group_id: group_id.map(ids::from_db).transpose()? })
+    }
+}
+
 impl Invitation {
     /// Keys of the offered roles, sorted, each once.
     pub fn role_keys(&self) -> Vec<String> {
@@ -274,11 +280,7 @@ fn with_roles(conn: &mut DbConnection, rows: Vec<InvitationRow>) -> Result<Vec<I
     }
     let mut by_invitation: HashMap<String, Vec<InvitedRole>> = HashMap::new();
     for (id, role_id, role_key, group_id) in found {
-        let invited = InvitedRole {
-            role_id: ids::from_db(&role_id)?,
-            role_key,
-            group_id: group_id.as_deref().map(ids::from_db).transpose()?,
-        };
+        let invited = InvitedRole::from_row(&role_id, role_key, group_id.as_deref())?;
         by_invitation.entry(id).or_default().push(invited);
     }
     rows.into_iter()
@@ -335,8 +337,7 @@ pub fn open_by_token_hash(
     let offered = std::iter::once((first_assignment, first_group)).chain(rows.map(|(_, a, g, _)| (a, g)));
     for (assignment, group) in offered {
         if let Some((role_id, role_key, group_id)) = assignment {
-            let group_id = group_id.as_deref().map(ids::from_db).transpose()?;
-            assignments.push(InvitedRole { role_id: ids::from_db(&role_id)?, role_key, group_id });
+            assignments.push(InvitedRole::from_row(&role_id, role_key, group_id.as_deref())?);
         }
         if let Some(group) = group {
             groups.push(ids::from_db(&group)?);

@@ -71,8 +71,13 @@ pub fn accept_url(ctx: &Ctx<'_>, token: &OpaqueToken) -> String {
 /// carry names the sender chose and go to any address, so only such a
 /// sender may send them (in a batch, a resend or a spreadsheet).
 pub fn sender_verified(conn: &mut DbConnection, ctx: &Ctx<'_>, sender: Uuid) -> Result<bool, Shared> {
-    let sender = users::find(conn, sender)?.ok_or(Shared::UserGone)?;
-    ctx.met(&sender);
+    is_verified_sender(ctx, users::find(conn, sender)?.as_ref())
+}
+
+/// [`sender_verified`], for a sender already read (`None`: the user is gone).
+fn is_verified_sender(ctx: &Ctx<'_>, sender: Option<&User>) -> Result<bool, Shared> {
+    let sender = sender.ok_or(Shared::UserGone)?;
+    ctx.met(sender);
     Ok(sender.email_verified)
 }
 
@@ -108,9 +113,7 @@ pub fn invite(
     write_transaction(conn, |conn| {
         let standing = accounts::invitee_standing(conn, by.account_id, by.user_id, request.email.as_str(), ctx.now)?
             .ok_or(InvitationError::Shared(Shared::NotFound))?;
-        let sender = standing.sender.as_ref().ok_or(InvitationError::Shared(Shared::UserGone))?;
-        ctx.met(sender);
-        if !sender.email_verified {
+        if !is_verified_sender(ctx, standing.sender.as_ref())? {
             return Err(InvitationError::SenderUnverified);
         }
         let seats = Seats::hold(conn, ctx, by.account_id)?;
