@@ -391,15 +391,16 @@ pub fn list(
     if let Some(phrase) =
         filter.query.as_deref().filter(|_| matches!(conn, DbConnection::Sqlite(_))).and_then(search::fts_phrase)
     {
-        // SQLite: the trigram index names the candidates; the LIKE below
-        // keeps the result exactly PostgreSQL's.
-        use crate::schema::invitations_search;
+        // SQLite: the trigram index and its queue name the candidates; the
+        // LIKE below keeps the result exactly PostgreSQL's.
+        use crate::schema::{invitations_search, invitations_search_queue};
         let matching = invitations_search::table
             .filter(
                 diesel::dsl::sql::<diesel::sql_types::Bool>("invitations_search MATCH ")
                     .bind::<diesel::sql_types::Text, _>(phrase),
             )
-            .select(invitations_search::invitation_id);
+            .select(invitations_search::invitation_id)
+            .union_all(invitations_search_queue::table.select(invitations_search_queue::invitation_id));
         query = query.filter(invitations::id.eq_any(matching));
     }
     if let Some(pattern) = filter.query.as_deref().and_then(search::contains_pattern) {

@@ -38,7 +38,7 @@ pub mod rate_limits;
 pub mod refresh_tokens;
 pub mod roles;
 pub mod schema;
-mod search;
+pub mod search;
 pub mod sessions;
 pub mod time;
 pub mod user_tokens;

@@ -534,6 +534,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// SQLite only: invitations not yet in `invitations_search`
+    /// (migration 30).
+    invitations_search_queue (invitation_id) {
+        invitation_id -> Text,
+    }
+}
+
+diesel::table! {
     access_review_settings (account_id) {
         account_id -> Text,
         undecided -> Text,
@@ -593,6 +601,7 @@ diesel::joinable!(access_review_items -> access_reviews (review_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users_search,
     invitations_search,
+    invitations_search_queue,
     access_review_settings,
     access_reviews,
     access_review_reviewers,

@@ -1,6 +1,13 @@
 //! Case-insensitive "contains" search, the same on both backends: diesel has
 //! no portable `ilike`, so both sides are lower-cased (emails are stored
 //! lower-case already) and LIKE wildcards in the user's text are escaped.
+//! On SQLite, FTS5 trigram tables name the candidates first; new
+//! invitations reach theirs through a queue ([`index_queued_invitations`]).
+
+use diesel::prelude::*;
+
+use crate::schema::invitations_search_queue;
+use crate::{DbConnection, StoreError};
 
 diesel::define_sql_function! {
     /// SQL `lower()`.
@@ -32,6 +39,35 @@ pub(crate) fn prefix_pattern(text: &str) -> String {
 /// help; the caller scans).
 pub(crate) fn fts_phrase(text: &str) -> Option<String> {
     (text.chars().count() >= 3).then(|| format!("\"{}\"", text.replace('"', "\"\"")))
+}
+
+/// Whether invitations wait for the search index (always `false` on
+/// PostgreSQL, whose trigram indexes are written with the row).
+pub fn invitations_queued(conn: &mut DbConnection) -> Result<bool, StoreError> {
+    let DbConnection::Sqlite(sqlite) = conn else { return Ok(false) };
+    let first: Option<String> =
+        invitations_search_queue::table.select(invitations_search_queue::invitation_id).first(sqlite).optional()?;
+    Ok(first.is_some())
+}
+
+/// Moves up to `limit` queued invitations into SQLite's search index, in
+/// one FTS5 segment; returns how many. Call inside a write transaction.
+pub fn index_queued_invitations(conn: &mut DbConnection, limit: i64) -> Result<usize, StoreError> {
+    use invitations_search_queue::dsl::{invitation_id, invitations_search_queue as queue};
+    let DbConnection::Sqlite(sqlite) = conn else { return Ok(0) };
+    let batch: Vec<String> = queue.select(invitation_id).order(invitation_id.asc()).limit(limit).load(sqlite)?;
+    let (Some(first), Some(last)) = (batch.first(), batch.last()) else { return Ok(0) };
+    diesel::sql_query(
+        "INSERT INTO invitations_search (rowid, invitation_id, email, first_name, last_name) \
+         SELECT i.rowid, i.id, i.email, i.first_name, i.last_name \
+         FROM invitations_search_queue q JOIN invitations i ON i.id = q.invitation_id \
+         WHERE q.invitation_id BETWEEN $1 AND $2",
+    )
+    .bind::<diesel::sql_types::Text, _>(first)
+    .bind::<diesel::sql_types::Text, _>(last)
+    .execute(sqlite)?;
+    diesel::delete(queue.filter(invitation_id.between(first, last))).execute(sqlite)?;
+    Ok(batch.len())
 }
 
 #[cfg(test)]

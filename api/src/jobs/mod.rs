@@ -6,7 +6,9 @@
 //! backlog of emails never delays an import, and neither delays reminders.
 //!
 //! Before the lanes, the sealer gives recorded audit events their place in
-//! their chain and queues their webhook deliveries ([`JobRunner::seal`]).
+//! their chain and queues their webhook deliveries ([`JobRunner::seal`]);
+//! on SQLite the same turn at the write lock adds new invitations to the
+//! search index.
 //!
 //! Tests build the application with the runner off and drive it with
 //! [`JobRunner::run_until_idle`] instead of waiting for it.
@@ -34,7 +36,8 @@ use crate::outbound::Reach;
 const LEASE: Span = Span::seconds(120);
 /// Jobs claimed at once per lane.
 const BATCH: i64 = 20;
-/// Audit events sealed per transaction.
+/// Audit events sealed (and, on SQLite, invitations indexed for search)
+/// per transaction.
 const SEAL_BATCH: i64 = 500;
 /// How long the sealer lets events gather after it is woken: one
 /// transaction for a burst instead of one per change.
@@ -216,18 +219,24 @@ impl JobRunner {
     /// Seals one batch of recorded audit events and, in the same
     /// transaction, queues their webhook deliveries; returns how many were
     /// sealed. What is sealed is what integrators are told, in chain order.
+    /// On SQLite, the transaction also moves up to a batch of queued
+    /// invitations into the search index (one FTS5 segment for a batch,
+    /// instead of one per invitation); that count is returned instead when
+    /// it is the larger, so that a full batch of either makes the sealer go
+    /// on at once.
     pub async fn seal(&self) -> Result<usize, String> {
         let (sealed, queued) = self
             .blocking(|conn, now| {
-                // A read first: on SQLite an empty write transaction still
+                // Reads first: on SQLite an empty write transaction still
                 // takes the database's only write lock.
-                if !persistence::audit::has_pending(conn)? {
+                if !persistence::audit::has_pending(conn)? && !persistence::search::invitations_queued(conn)? {
                     return Ok((0, false));
                 }
                 persistence::write_transaction(conn, |conn| {
+                    let indexed = persistence::search::index_queued_invitations(conn, SEAL_BATCH)?;
                     let sealed = persistence::audit::seal(conn, SEAL_BATCH)?;
                     let queued = crate::flows::webhooks::enqueue_for(conn, &sealed, now)?;
-                    Ok((sealed.len(), queued))
+                    Ok((sealed.len().max(indexed), queued))
                 })
             })
             .await?;

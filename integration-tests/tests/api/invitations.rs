@@ -16,6 +16,7 @@ on_both_backends!(
     removal_revokes_the_members_pending_invitations,
     an_invitation_offering_roles_in_and_out_of_groups_is_accepted_whole,
     a_lapsed_invitation_gives_way_before_the_expiry_job_runs,
+    search_finds_invitations_before_and_after_the_index_takes_them_in,
 );
 
 async fn removal_revokes_the_members_pending_invitations(app: TestApp) {
@@ -460,6 +461,57 @@ async fn invitations_are_listed_searched_and_guarded(app: TestApp) {
         .expect_problem(404, "not_found");
     app.get("/v1/invitations/preview?token=nonsense", None).await.expect_problem(404, "invitation_unknown");
     app.get("/v1/invitations/preview", None).await.expect_problem(400, "invalid_query");
+}
+
+/// On SQLite a new invitation waits in a queue until the job runner adds
+/// it to the search index; searches read both, so nothing is missed or
+/// found twice on either side of that move, and no account sees another's.
+async fn search_finds_invitations_before_and_after_the_index_takes_them_in(app: TestApp) {
+    let owner = app.sign_up("owner@example.com").await;
+    let stranger = app.sign_up("stranger@example.com").await;
+    let account = app.create_account(&owner, "Acme").await;
+    let other = app.create_account(&stranger, "Other").await;
+    let queued = || {
+        use diesel::prelude::*;
+        use persistence::schema::invitations_search_queue::dsl;
+        match app.backend {
+            integration_tests::Backend::Sqlite => {
+                dsl::invitations_search_queue.count().get_result(&mut *app.db()).unwrap()
+            }
+            integration_tests::Backend::Postgres => 0i64,
+        }
+    };
+    let search = |account: String, token: String, q: &'static str| {
+        let app = &app;
+        async move {
+            let found = app.get(&format!("/v1/accounts/{account}/invitations?q={q}"), Some(&token)).await;
+            let emails: Vec<String> = found.expect_status(200)["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|item| item["email"].as_str().unwrap().to_owned())
+                .collect();
+            emails
+        }
+    };
+    let alan = json!([{"email": "alan@example.com", "first_name": "Alan", "last_name": "Turing"}]);
+    invite(&app, &owner, &account, alan.clone()).await;
+    invite(&app, &stranger, &other, json!([{"email": "alan.t@example.com", "last_name": "Turing"}])).await;
+    let (owner_token, stranger_token) = (owner.access_token.clone(), stranger.access_token.clone());
+    if app.backend == integration_tests::Backend::Sqlite {
+        assert_eq!(queued(), 2, "new invitations wait for the index");
+    }
+    assert_eq!(search(account.clone(), owner_token.clone(), "turing").await, ["alan@example.com"]);
+
+    app.run_jobs().await;
+    assert_eq!(queued(), 0, "the runner took the queue into the index");
+    assert_eq!(search(account.clone(), owner_token.clone(), "turing").await, ["alan@example.com"]);
+    assert_eq!(search(other.clone(), stranger_token.clone(), "turing").await, ["alan.t@example.com"]);
+
+    // One indexed, one queued: both found, once each.
+    invite(&app, &owner, &account, json!([{"email": "joan@example.com", "last_name": "Turing-Clarke"}])).await;
+    assert_eq!(search(account.clone(), owner_token.clone(), "turing").await, ["alan@example.com", "joan@example.com"]);
+    assert!(search(account, owner_token, "hopper").await.is_empty());
 }
 
 async fn the_last_owner_can_neither_leave_nor_be_removed(app: TestApp) {
