@@ -485,17 +485,16 @@ async fn search_finds_invitations_before_and_after_the_index_takes_them_in(app: 
         let app = &app;
         async move {
             let found = app.get(&format!("/v1/accounts/{account}/invitations?q={q}"), Some(&token)).await;
-            let emails: Vec<String> = found.expect_status(200)["items"]
+            found.expect_status(200)["items"]
                 .as_array()
                 .unwrap()
                 .iter()
                 .map(|item| item["email"].as_str().unwrap().to_owned())
-                .collect();
-            emails
+                .collect::<Vec<String>>()
         }
     };
     let alan = json!([{"email": "alan@example.com", "first_name": "Alan", "last_name": "Turing"}]);
-    invite(&app, &owner, &account, alan.clone()).await;
+    invite(&app, &owner, &account, alan).await;
     invite(&app, &stranger, &other, json!([{"email": "alan.t@example.com", "last_name": "Turing"}])).await;
     let (owner_token, stranger_token) = (owner.access_token.clone(), stranger.access_token.clone());
     if app.backend == integration_tests::Backend::Sqlite {
