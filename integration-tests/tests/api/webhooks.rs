@@ -175,7 +175,8 @@ async fn ssrf(backend: Backend) {
     let (owner, account) = owner_with_account(&app).await;
     let webhooks = format!("/v1/accounts/{account}/webhooks");
     let t = Some(owner.access_token.as_str());
-    let refused = |url: &'static str, code: &'static str| {
+    let refused = |url: &str, code: &'static str| {
+        let url = url.to_owned();
         let body = json!({"url": url, "event_types": ["group.created"]});
         let (app, webhooks) = (&app, &webhooks);
         async move {
@@ -189,6 +190,10 @@ async fn ssrf(backend: Backend) {
     refused("https://10.0.0.1/hook", "private_address").await;
     refused("https://169.254.169.254/latest/meta-data", "private_address").await;
     refused("https://[::1]/hook", "private_address").await;
+    // IPv6 forms that carry a private IPv4 address inside.
+    for embedded in ["2002:7f00:1::", "::ffff:0:7f00:1", "2001:0:a00:1::1", "64:ff9b::a00:1", "64:ff9b:1::808:808"] {
+        refused(&format!("https://[{embedded}]/h"), "private_address").await;
+    }
     refused("https://localhost/hook", "private_address").await;
     refused("http://hooks.example.com/roster", "https_required").await;
     refused("not a url", "invalid_url").await;
