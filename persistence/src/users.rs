@@ -86,6 +86,11 @@ pub fn find(conn: &mut DbConnection, id: Uuid) -> Result<Option<User>, StoreErro
         .transpose()
 }
 
+/// Whether the user still exists (a token can outlive its user).
+pub fn exists(conn: &mut DbConnection, id: Uuid) -> Result<bool, StoreError> {
+    Ok(diesel::select(diesel::dsl::exists(users::table.find(ids::to_db(id)))).get_result(conn)?)
+}
+
 /// Emails are stored normalised, so equality here is case-insensitive.
 pub fn find_by_email(conn: &mut DbConnection, email: &Email) -> Result<Option<User>, StoreError> {
     users::table

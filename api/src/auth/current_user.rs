@@ -1,4 +1,5 @@
-use std::future::{Ready, ready};
+use std::future::Future;
+use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -9,8 +10,10 @@ use crate::http::problem::ApiError;
 use crate::state::AppState;
 
 /// The signed-in user, from a valid `Authorization: Bearer <access token>`.
-/// Verification is local (signature, expiry, issuer, audience): no database
-/// round trip, which is why access tokens live only minutes.
+/// The token is verified locally (signature, expiry, issuer, audience),
+/// which is why access tokens live only minutes; one primary-key read makes
+/// sure its user still exists, so that a token outliving its user is
+/// refused by every endpoint alike rather than answered with empty lists.
 #[derive(Debug, Clone, Copy)]
 pub struct CurrentUser {
     pub id: Uuid,
@@ -21,10 +24,20 @@ pub struct CurrentUser {
 
 impl FromRequest for CurrentUser {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req))
+        let user = authenticate(req);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let user = user?;
+            let state = state.ok_or_else(|| ApiError::internal("application state is not registered"))?;
+            let id = user.id;
+            match state.db(move |conn| Ok(persistence::users::exists(conn, id)?)).await? {
+                true => Ok(user),
+                false => Err(ApiError::Unauthenticated),
+            }
+        })
     }
 }
 
