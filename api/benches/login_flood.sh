@@ -22,14 +22,14 @@ local threads = {}
 function setup(thread) table.insert(threads, thread) end
 function init(args) refused = 0; unauthorized = 0; other = 0 end
 function response(status, headers, body)
-  if status == 503 then refused = refused + 1
+  if status == 429 then refused = refused + 1
   elseif status == 401 then unauthorized = unauthorized + 1
   else other = other + 1 end
 end
 function done(summary, latency, requests)
   local r, u, o = 0, 0, 0
   for _, t in ipairs(threads) do r = r + t:get("refused"); u = u + t:get("unauthorized"); o = o + t:get("other") end
-  io.write(string.format("flood answers: 401 %d, 503 %d, other %d\n", u, r, o))
+  io.write(string.format("flood answers: 401 %d, 429 %d, other %d\n", u, r, o))
 end
 LUA
 me() { wrk -t1 -c2 -d"$1" --latency -H "authorization: Bearer $token" "$api/me"; }

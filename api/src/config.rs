@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use domain::rate_limit::Limit;
+use domain::rate_limit::{LONGEST_SIGN_IN_WAIT, Limit};
 use persistence::DatabaseUrl;
 
 #[derive(Debug, Parser)]
@@ -255,16 +255,30 @@ pub struct Settings {
 /// together.
 #[derive(Debug, Clone, Args)]
 pub struct RateLimitSettings {
-    /// Failed sign-ins per email address; past it, the wait doubles with
-    /// each further attempt (up to a day). A successful sign-in or a
-    /// password reset clears it.
+    /// Sign-in attempts per email address, from every client address
+    /// together: a cap on guessing from many addresses, and the longest
+    /// wait the right password can meet (its window, at most 15 minutes).
+    /// A password reset clears it.
     #[arg(
         long = "rate-limit-login-per-email",
         env = "ROSTER_RATE_LIMIT_LOGIN_PER_EMAIL",
-        default_value = "10/15m",
+        default_value = "30/15m",
+        value_parser = sign_in_limit,
         global = true
     )]
     pub login_per_email: Limit,
+
+    /// Failed sign-ins per email address from one client address; past
+    /// it, the wait doubles with each further attempt, up to 15 minutes.
+    /// A successful sign-in from that address or a password reset clears it.
+    #[arg(
+        long = "rate-limit-login-per-email-and-ip",
+        env = "ROSTER_RATE_LIMIT_LOGIN_PER_EMAIL_AND_IP",
+        default_value = "5/1m",
+        value_parser = sign_in_limit,
+        global = true
+    )]
+    pub login_per_email_and_ip: Limit,
 
     /// Sign-in attempts per client address.
     #[arg(
@@ -320,6 +334,25 @@ pub struct RateLimitSettings {
     )]
     pub invitations_per_account: Limit,
 
+    /// Invitation emails (new, resent or reminded by hand) per sender, in
+    /// all their accounts together.
+    #[arg(
+        long = "rate-limit-invitations-per-sender",
+        env = "ROSTER_RATE_LIMIT_INVITATIONS_PER_SENDER",
+        default_value = "500/h",
+        global = true
+    )]
+    pub invitations_per_sender: Limit,
+
+    /// Accounts a user may create.
+    #[arg(
+        long = "rate-limit-accounts-per-user",
+        env = "ROSTER_RATE_LIMIT_ACCOUNTS_PER_USER",
+        default_value = "10/d",
+        global = true
+    )]
+    pub accounts_per_user: Limit,
+
     /// Joins through join links per client address.
     #[arg(
         long = "rate-limit-joins-per-ip",
@@ -334,18 +367,33 @@ pub struct RateLimitSettings {
     pub api_key: Limit,
 }
 
+/// A sign-in limit: its window is the longest the right password can be
+/// made to wait, so it may not exceed [`LONGEST_SIGN_IN_WAIT`].
+fn sign_in_limit(text: &str) -> Result<Limit, String> {
+    let limit: Limit = text.parse().map_err(|e: domain::rate_limit::InvalidQuota| e.to_string())?;
+    match limit.0 {
+        Some(quota) if quota.window > LONGEST_SIGN_IN_WAIT => {
+            Err("a sign-in limit's window may be at most 15m: the right password never waits longer".into())
+        }
+        _ => Ok(limit),
+    }
+}
+
 impl RateLimitSettings {
     /// Every limit off: for tests that are about something else.
     pub fn off() -> Self {
         let off = Limit(None);
         RateLimitSettings {
             login_per_email: off,
+            login_per_email_and_ip: off,
             login_per_ip: off,
             register_per_ip: off,
             password_reset_per_email: off,
             password_reset_per_ip: off,
             verification_resend: off,
             invitations_per_account: off,
+            invitations_per_sender: off,
+            accounts_per_user: off,
             joins_per_ip: off,
             api_key: off,
         }
@@ -412,5 +460,14 @@ mod tests {
         assert_eq!(cli.settings.environment, Environment::Production);
         assert_eq!(cli.settings.database_url.backend(), "postgres");
         assert!(!cli.settings.database_url.to_string().contains("secret"));
+    }
+
+    #[test]
+    fn sign_in_limits_may_not_make_the_right_password_wait_past_15_minutes() {
+        assert!(sign_in_limit("30/15m").is_ok());
+        assert!(sign_in_limit("off").is_ok());
+        assert!(sign_in_limit("30/16m").unwrap_err().contains("15m"));
+        let refused = Cli::try_parse_from(["roster", "serve", "--rate-limit-login-per-email", "10/1h"]);
+        assert!(refused.is_err());
     }
 }

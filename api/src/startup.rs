@@ -231,6 +231,7 @@ impl Application {
             metrics: Arc::new(Metrics::default()),
             access: access.clone(),
             local_limits: Default::default(),
+            recent_refusals: Default::default(),
         });
         let metrics = match state.settings.metrics_bind {
             Some(address) => Some(metrics_server(address, state.clone())?),

@@ -12,7 +12,7 @@ use crate::flows::{Actor, Ctx, Deployment, Origin};
 use crate::http::access::RouteRequirements;
 use crate::http::methods::RouteMethods;
 use crate::http::problem::ApiError;
-use crate::http::rate_limit::{self, Hit, LocalCounters};
+use crate::http::rate_limit::{self, Bucket, Hit, LocalCounters, RecentRefusals};
 use crate::jobs::JobRunner;
 use crate::metrics::Metrics;
 use crate::outbound::Reach;
@@ -39,6 +39,8 @@ pub struct AppState {
     pub access: Arc<AccessCache>,
     /// Rate-limit counters too hot for the database (API keys).
     pub local_limits: LocalCounters,
+    /// Rate-limit refusals answered lately, answered again from memory.
+    pub recent_refusals: RecentRefusals,
 }
 
 impl AppState {
@@ -66,14 +68,71 @@ impl AppState {
 
 impl AppState {
     /// Counts `hits` against the configured rate limits, in one database
-    /// hop: `Err` is the 429 to answer with.
+    /// hop: `Err` is the 429 to answer with. A hit this instance refused a
+    /// moment ago is refused again from memory, writing nothing.
     pub async fn limit(&self, hits: Vec<Hit>) -> Result<(), ApiError> {
-        let (limits, now) = (self.settings.rate_limits.clone(), self.clock.now());
-        let counted = self.db(move |conn| rate_limit::count_all(conn, &limits, now, &hits)).await;
-        if let Err(ApiError::RateLimited { name, .. }) = &counted {
+        let now = self.clock.now();
+        let refused = match self.recent_refusals.recall(&hits, now) {
+            Some(answer) => answer,
+            None => {
+                let limits = self.settings.rate_limits.clone();
+                let counted = self.db(move |conn| Ok(rate_limit::count_all(conn, &limits, now, &hits)?)).await?;
+                let Err(refusal) = counted else { return Ok(()) };
+                self.recent_refusals.remember(refusal, now)
+            }
+        };
+        if let ApiError::RateLimited { name, .. } = &refused {
             self.metrics.count_refusal(name);
         }
-        counted
+        Err(refused)
+    }
+
+    /// Forgets the counts of `hits`, here and in the database.
+    pub async fn forgive(&self, hits: Vec<Hit>) -> Result<(), ApiError> {
+        for hit in &hits {
+            self.recent_refusals.forget(hit);
+        }
+        self.db(move |conn| {
+            for hit in &hits {
+                rate_limit::forgive(conn, hit)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// The right password for `email` came from `client_ip`: the guesses
+    /// from that address are forgiven, and the attempt is taken back from
+    /// the email's cap, which counts failures from everywhere.
+    pub async fn signed_in(&self, email: &str, client_ip: Option<&str>) -> Result<(), ApiError> {
+        let guesses = Hit::pair(Bucket::LoginGuess, email, client_ip);
+        let attempt = Bucket::LoginEmail.hit(Some(email));
+        self.recent_refusals.forget(&guesses);
+        self.db(move |conn| {
+            rate_limit::forgive(conn, &guesses)?;
+            Ok(rate_limit::refund(conn, &attempt)?)
+        })
+        .await
+    }
+
+    /// Forgets every sign-in count of `email` (its password was reset).
+    pub async fn forgive_sign_ins(&self, email: String) -> Result<(), ApiError> {
+        self.recent_refusals.forget_pairs(Bucket::LoginGuess, &email);
+        self.forgive(vec![Bucket::LoginEmail.hit(Some(email.clone()))]).await?;
+        self.db(move |conn| Ok(rate_limit::forgive_pairs(conn, Bucket::LoginGuess, &email)?)).await
+    }
+
+    /// The hits a sign-in attempt for the typed `email` from `client_ip`
+    /// counts: attempts from the address, guesses of the email from it,
+    /// and attempts at the email from anywhere, in that order, so that one
+    /// address flooding an email is stopped before it spends the email's
+    /// cap, which the real person shares.
+    pub fn sign_in_hits(email: &str, client_ip: Option<&str>) -> Vec<Hit> {
+        vec![
+            Bucket::LoginIp.hit(client_ip),
+            Hit::pair(Bucket::LoginGuess, email, client_ip),
+            Bucket::LoginEmail.hit(Some(email)),
+        ]
     }
 }
 

@@ -16,6 +16,11 @@ use chrono::{DateTime, Duration, Utc};
 /// whose window started longer ago than this has ended whatever its quota.
 pub const MAX_WINDOW: Duration = Duration::days(1);
 
+/// The longest a sign-in limit may make anyone wait, the real person
+/// included: an attacker who can make the right password wait longer can
+/// lock its owner out.
+pub const LONGEST_SIGN_IN_WAIT: Duration = Duration::minutes(15);
+
 /// At most `hits` per `window` (of at most [`MAX_WINDOW`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Quota {
@@ -117,11 +122,11 @@ impl Quota {
 
     /// How long a key stays refused after the `excess`-th hit past the
     /// quota, for limits that back off: one window, then doubling with each
-    /// further refused hit, up to a day. Someone guessing passwords slows to
-    /// a crawl; someone who mistyped a few times waits one window.
-    pub fn backoff(&self, excess: u32) -> Duration {
+    /// further refused hit, up to `longest`. Someone guessing passwords
+    /// slows to a crawl; someone who mistyped a few times waits one window.
+    pub fn backoff(&self, excess: u32, longest: Duration) -> Duration {
         let doublings = excess.saturating_sub(1).min(16);
-        (self.window * 2i32.pow(doublings)).min(MAX_WINDOW)
+        (self.window * 2i32.pow(doublings)).min(longest.max(self.window)).min(MAX_WINDOW)
     }
 
     /// The `RateLimit-Policy` value of this quota under `name`.
@@ -194,13 +199,19 @@ mod tests {
     }
 
     #[test]
-    fn backoff_doubles_with_each_refused_hit_up_to_a_day() {
-        let quota = quota("10/15m");
-        assert_eq!(quota.backoff(1), Duration::minutes(15));
-        assert_eq!(quota.backoff(2), Duration::minutes(30));
-        assert_eq!(quota.backoff(3), Duration::hours(1));
-        assert_eq!(quota.backoff(8), Duration::days(1));
-        assert_eq!(quota.backoff(1_000), Duration::days(1));
+    fn backoff_doubles_with_each_refused_hit_up_to_its_cap() {
+        let slow = quota("10/15m");
+        assert_eq!(slow.backoff(1, MAX_WINDOW), Duration::minutes(15));
+        assert_eq!(slow.backoff(2, MAX_WINDOW), Duration::minutes(30));
+        assert_eq!(slow.backoff(3, MAX_WINDOW), Duration::hours(1));
+        assert_eq!(slow.backoff(8, MAX_WINDOW), Duration::days(1));
+        assert_eq!(slow.backoff(1_000, MAX_WINDOW), Duration::days(1));
+        let quick = quota("5/1m");
+        assert_eq!(quick.backoff(3, LONGEST_SIGN_IN_WAIT), Duration::minutes(4));
+        assert_eq!(quick.backoff(5, LONGEST_SIGN_IN_WAIT), LONGEST_SIGN_IN_WAIT);
+        assert_eq!(quick.backoff(1_000, LONGEST_SIGN_IN_WAIT), LONGEST_SIGN_IN_WAIT);
+        // A cap shorter than the window never shortens the window itself.
+        assert_eq!(quota("3/1h").backoff(4, LONGEST_SIGN_IN_WAIT), Duration::hours(1));
     }
 
     proptest! {

@@ -14,10 +14,12 @@ pub struct ReceivedEmail {
 }
 
 impl ReceivedEmail {
-    /// The message with quoted-printable soft breaks and `=3D` undone, which
-    /// is enough to read the links in it.
+    /// The message with its quoted-printable encoding undone (headers and
+    /// every part alike), to read its text and links.
     pub fn decoded(&self) -> String {
-        self.raw.replace("=\r\n", "").replace("=3D", "=")
+        let bytes = quoted_printable::decode(self.raw.as_bytes(), quoted_printable::ParseMode::Robust)
+            .unwrap_or_else(|_| self.raw.clone().into_bytes());
+        String::from_utf8_lossy(&bytes).into_owned()
     }
 
     /// The value of `name=` in the first link of the message that has it.

@@ -59,6 +59,22 @@ pub fn reset(conn: &mut DbConnection, key: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Takes one hit back from the key's count (an attempt that turned out to
+/// be the real person's).
+pub fn refund_one(conn: &mut DbConnection, key: &str) -> Result<(), StoreError> {
+    diesel::update(rate_limits::table.find(key).filter(rate_limits::hits.gt(0)))
+        .set(rate_limits::hits.eq(rate_limits::hits - 1))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Forgets every key that starts with `prefix` (which holds no `%` or `_`).
+pub fn reset_prefix(conn: &mut DbConnection, prefix: &str) -> Result<(), StoreError> {
+    debug_assert!(!prefix.contains(['%', '_']));
+    diesel::delete(rate_limits::table.filter(rate_limits::key.like(format!("{prefix}%")))).execute(conn)?;
+    Ok(())
+}
+
 /// Deletes counters that ended whatever their quota (windows started more
 /// than [`MAX_WINDOW`] ago): the table stays as small as a day's traffic.
 pub fn purge_ended(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<usize, StoreError> {

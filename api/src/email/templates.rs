@@ -37,14 +37,18 @@ pub struct InvitationEmail<'a> {
     pub reminder: bool,
 }
 
+/// The subject names no one: the inviter's and the account's names are
+/// whatever their author typed, and a subject line is where a phishing
+/// sentence ("Visit … to keep your job") would be read as Roster's own.
+/// In the body they stand in quotes, as what somebody wrote.
 pub fn invitation(email: &InvitationEmail<'_>) -> OutgoingEmail {
     let subject = if email.reminder {
-        format!("Reminder: {} invited you to {} on Roster", email.inviter_name, email.account_name)
+        "Reminder: you have an invitation waiting on Roster".to_owned()
     } else {
-        format!("{} invited you to {} on Roster", email.inviter_name, email.account_name)
+        "You are invited to join an account on Roster".to_owned()
     };
     let lines = vec![
-        format!("{} invited you to join {} on Roster.", email.inviter_name, email.account_name),
+        format!("“{}” invited you to join the account “{}” on Roster.", email.inviter_name, email.account_name),
         format!("The invitation is valid until {}.", email.expires_at.format("%Y-%m-%d %H:%M UTC")),
         "If you did not expect it, ignore this email.".to_owned(),
     ];

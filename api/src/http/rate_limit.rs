@@ -7,8 +7,9 @@ use std::collections::HashMap;
 use actix_web::http::header::HeaderName;
 
 use chrono::{DateTime, Utc};
+use domain::rate_limit::LONGEST_SIGN_IN_WAIT;
 use domain::rate_limit::{Count, Quota, Verdict};
-use persistence::{DbConnection, rate_limits};
+use persistence::{DbConnection, StoreError, rate_limits};
 use sha2::{Digest, Sha256};
 
 use crate::config::RateLimitSettings;
@@ -21,8 +22,13 @@ pub const RATE_LIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-pol
 /// A limited action and what it is counted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Bucket {
-    /// Failed sign-ins, by the email address given.
+    /// Sign-in attempts, by the email address given, from any address: a
+    /// cap on guesses spread over many addresses, never longer than
+    /// [`LONGEST_SIGN_IN_WAIT`].
     LoginEmail,
+    /// Failed sign-ins, by the email address given and the client address
+    /// (see [`Hit::pair`]); backs off.
+    LoginGuess,
     /// Sign-in attempts, by client address.
     LoginIp,
     /// Registrations, by client address.
@@ -35,6 +41,10 @@ pub enum Bucket {
     VerificationResend,
     /// Invitation emails, by account.
     Invitations,
+    /// Invitation emails, by the user who sends them (in every account).
+    InvitationsBySender,
+    /// Accounts created, by user.
+    AccountsCreated,
     /// Joins through links, by client address.
     Joins,
     /// Requests made with a partner API key, by key.
@@ -46,12 +56,15 @@ impl Bucket {
     pub fn name(self) -> &'static str {
         match self {
             Bucket::LoginEmail => "login-email",
+            Bucket::LoginGuess => "login-email-ip",
             Bucket::LoginIp => "login-ip",
             Bucket::Register => "register",
             Bucket::PasswordResetEmail => "password-reset-email",
             Bucket::PasswordResetIp => "password-reset-ip",
             Bucket::VerificationResend => "verification-resend",
             Bucket::Invitations => "invitations",
+            Bucket::InvitationsBySender => "invitations-sender",
+            Bucket::AccountsCreated => "accounts-created",
             Bucket::Joins => "joins",
             Bucket::ApiKey => "api-key",
         }
@@ -60,27 +73,40 @@ impl Bucket {
     fn quota(self, limits: &RateLimitSettings) -> Option<Quota> {
         match self {
             Bucket::LoginEmail => limits.login_per_email.0,
+            Bucket::LoginGuess => limits.login_per_email_and_ip.0,
             Bucket::LoginIp => limits.login_per_ip.0,
             Bucket::Register => limits.register_per_ip.0,
             Bucket::PasswordResetEmail => limits.password_reset_per_email.0,
             Bucket::PasswordResetIp => limits.password_reset_per_ip.0,
             Bucket::VerificationResend => limits.verification_resend.0,
             Bucket::Invitations => limits.invitations_per_account.0,
+            Bucket::InvitationsBySender => limits.invitations_per_sender.0,
+            Bucket::AccountsCreated => limits.accounts_per_user.0,
             Bucket::Joins => limits.joins_per_ip.0,
             Bucket::ApiKey => limits.api_key.0,
         }
     }
 
-    /// Whether hits past the quota lengthen the wait (password guessing).
-    fn backs_off(self) -> bool {
-        self == Bucket::LoginEmail
+    /// How long hits past the quota may push the wait (password guessing
+    /// from one address), or `None` when the wait is the window's end.
+    fn backoff_cap(self) -> Option<chrono::Duration> {
+        (self == Bucket::LoginGuess).then_some(LONGEST_SIGN_IN_WAIT)
     }
 
+    /// The stored key: the bucket's name and a digest of each part of the
+    /// subject, so that a prefix names every pair of one email.
     fn key(self, subject: &str) -> String {
-        let digest = base16ct::lower::encode_string(&Sha256::digest(subject.as_bytes()));
-        format!("{}:{digest}", self.name())
+        let mut key = String::from(self.name());
+        for part in subject.split(PAIR_SEPARATOR) {
+            key.push(':');
+            key.push_str(&base16ct::lower::encode_string(&Sha256::digest(part.as_bytes())));
+        }
+        key
     }
 }
+
+/// Between the parts of a pair subject; no email or address contains it.
+const PAIR_SEPARATOR: char = '\n';
 
 /// Hits to count against one bucket's quota.
 #[derive(Debug, Clone)]
@@ -104,48 +130,77 @@ impl Hit {
     pub fn times(self, amount: u32) -> Hit {
         Hit { amount, ..self }
     }
+
+    /// One hit by `first` and `second` together (an email from one client
+    /// address); a missing second part counts as one unknown address.
+    pub fn pair(bucket: Bucket, first: &str, second: Option<&str>) -> Hit {
+        bucket.hit(Some(format!("{first}{PAIR_SEPARATOR}{}", second.unwrap_or("-"))))
+    }
+
+    fn key(&self) -> Option<String> {
+        self.subject.as_deref().map(|subject| self.bucket.key(subject))
+    }
 }
 
-/// Counts each hit in turn; past a quota, the 429 to answer with.
+/// A hit past its quota: the 429 to answer with, and the key to remember.
+#[derive(Debug)]
+pub struct Refusal {
+    key: String,
+    bucket: Bucket,
+    quota: Quota,
+    until: DateTime<Utc>,
+}
+
+impl Refusal {
+    fn answer(&self, now: DateTime<Utc>) -> ApiError {
+        refusal(self.bucket, self.quota, self.until - now)
+    }
+}
+
+/// Counts each hit in turn until one is past its quota.
 pub fn count_all(
     conn: &mut DbConnection,
     limits: &RateLimitSettings,
     now: DateTime<Utc>,
     hits: &[Hit],
-) -> Result<(), ApiError> {
+) -> Result<Result<(), Refusal>, StoreError> {
     for hit in hits {
-        if let Some(subject) = &hit.subject {
-            count(conn, limits, now, hit.bucket, subject, hit.amount)?;
-        }
+        let (Some(key), Some(quota)) = (hit.key(), hit.bucket.quota(limits)) else { continue };
+        let counted = rate_limits::hit(conn, &key, now, quota.window, hit.amount)?;
+        let until = match (quota.judge(counted, now), hit.bucket.backoff_cap()) {
+            (Verdict::Allowed { .. }, _) => continue,
+            (Verdict::Refused { retry_after }, None) => now + retry_after,
+            (Verdict::Refused { .. }, Some(cap)) => {
+                let wait = quota.backoff(counted.hits - quota.hits, cap);
+                rate_limits::postpone(conn, &key, now + wait - quota.window)?;
+                now + wait
+            }
+        };
+        return Ok(Err(Refusal { key, bucket: hit.bucket, quota, until }));
     }
-    Ok(())
+    Ok(Ok(()))
 }
 
-fn count(
-    conn: &mut DbConnection,
-    limits: &RateLimitSettings,
-    now: DateTime<Utc>,
-    bucket: Bucket,
-    subject: &str,
-    amount: u32,
-) -> Result<(), ApiError> {
-    let Some(quota) = bucket.quota(limits) else { return Ok(()) };
-    let key = bucket.key(subject);
-    let counted = rate_limits::hit(conn, &key, now, quota.window, amount)?;
-    match quota.judge(counted, now) {
-        Verdict::Allowed { .. } => Ok(()),
-        Verdict::Refused { retry_after } if !bucket.backs_off() => Err(refusal(bucket, quota, retry_after)),
-        Verdict::Refused { .. } => {
-            let wait = quota.backoff(counted.hits - quota.hits);
-            rate_limits::postpone(conn, &key, now + wait - quota.window)?;
-            Err(refusal(bucket, quota, wait))
-        }
+/// Forgets `hit`'s count.
+pub fn forgive(conn: &mut DbConnection, hit: &Hit) -> Result<(), StoreError> {
+    match hit.key() {
+        Some(key) => rate_limits::reset(conn, &key),
+        None => Ok(()),
     }
 }
 
-/// Forgets `subject`'s count in `bucket`.
-pub fn forgive(conn: &mut DbConnection, bucket: Bucket, subject: &str) -> Result<(), ApiError> {
-    Ok(rate_limits::reset(conn, &bucket.key(subject))?)
+/// Takes `hit` back from its count.
+pub fn refund(conn: &mut DbConnection, hit: &Hit) -> Result<(), StoreError> {
+    match hit.key() {
+        Some(key) => rate_limits::refund_one(conn, &key),
+        None => Ok(()),
+    }
+}
+
+/// Forgets every pair count in `bucket` whose first part is `first` (every
+/// address an email was guessed from).
+pub fn forgive_pairs(conn: &mut DbConnection, bucket: Bucket, first: &str) -> Result<(), StoreError> {
+    rate_limits::reset_prefix(conn, &format!("{}:", bucket.key(first)))
 }
 
 fn refusal(bucket: Bucket, quota: Quota, retry_after: chrono::Duration) -> ApiError {
@@ -154,6 +209,67 @@ fn refusal(bucket: Bucket, quota: Quota, retry_after: chrono::Duration) -> ApiEr
         policy: quota.policy_field(bucket.name()),
         limit: domain::rate_limit::limit_field(bucket.name(), 0, retry_after),
         retry_after: domain::rate_limit::seconds_up(retry_after),
+    }
+}
+
+/// Refusals this instance answered lately, so that a flood of requests past
+/// a quota is answered from memory instead of writing a counter each: the
+/// database still counts every hit that could be allowed, so instances keep
+/// counting together, and a refusal is believed for at most
+/// [`REFUSALS_REMEMBERED_FOR`] before the database is asked again (a count
+/// forgiven on another instance lifts it by then; a back-off grows by then).
+#[derive(Debug, Default)]
+pub struct RecentRefusals(parking_lot::Mutex<HashMap<String, RememberedRefusal>>);
+
+#[derive(Debug)]
+struct RememberedRefusal {
+    refusal: Refusal,
+    ask_again_at: DateTime<Utc>,
+}
+
+/// How long a refusal is answered from memory.
+pub const REFUSALS_REMEMBERED_FOR: chrono::Duration = chrono::Duration::seconds(1);
+
+/// Past this many remembered refusals, those that lapsed are dropped.
+const RECENT_REFUSALS_TIDY_AT: usize = 10_000;
+
+impl RecentRefusals {
+    /// The refusal one of `hits` met lately and still meets at `now`.
+    pub fn recall(&self, hits: &[Hit], now: DateTime<Utc>) -> Option<ApiError> {
+        if self.0.lock().is_empty() {
+            return None;
+        }
+        let keys: Vec<String> = hits.iter().filter_map(Hit::key).collect();
+        let remembered = self.0.lock();
+        keys.iter().find_map(|key| {
+            let entry = remembered.get(key)?;
+            (entry.ask_again_at > now && entry.refusal.until > now).then(|| entry.refusal.answer(now))
+        })
+    }
+
+    /// Remembers `refusal`; returns the 429 it answers at `now`.
+    pub fn remember(&self, refusal: Refusal, now: DateTime<Utc>) -> ApiError {
+        let answer = refusal.answer(now);
+        let mut remembered = self.0.lock();
+        if remembered.len() >= RECENT_REFUSALS_TIDY_AT {
+            remembered.retain(|_, entry| entry.ask_again_at > now);
+        }
+        let ask_again_at = now + REFUSALS_REMEMBERED_FOR;
+        remembered.insert(refusal.key.clone(), RememberedRefusal { refusal, ask_again_at });
+        answer
+    }
+
+    /// Forgets what is remembered of `hit` (its count was forgiven here).
+    pub fn forget(&self, hit: &Hit) {
+        if let Some(key) = hit.key() {
+            self.0.lock().remove(&key);
+        }
+    }
+
+    /// Forgets every remembered pair of `bucket` whose first part is `first`.
+    pub fn forget_pairs(&self, bucket: Bucket, first: &str) {
+        let prefix = format!("{}:", bucket.key(first));
+        self.0.lock().retain(|key, _| !key.starts_with(&prefix));
     }
 }
 

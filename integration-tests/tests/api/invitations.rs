@@ -163,8 +163,11 @@ async fn an_emailed_invitation_is_accepted_by_registering(app: TestApp) {
     assert!(results[0].get("accept_url").is_none(), "emailed invitations do not return their link");
 
     let mail = app.emails_to("grace@example.com", 1).await;
-    assert!(mail[0].header("subject").unwrap().contains("Acme"));
     assert!(mail[0].header("x-roster-outbox-id").is_some());
+    // Names are free text: they stand quoted in the body, never in the
+    // subject, where a name like "Visit … to keep your job" would read as ours.
+    assert_eq!(mail[0].header("subject").as_deref(), Some("You are invited to join an account on Roster"));
+    assert!(mail[0].decoded().contains("“Ada Lovelace” invited you to join the account “Acme”"));
     let token = mail[0].link_parameter("token").unwrap();
     let preview = app.get(&format!("/v1/invitations/preview?token={token}"), None).await;
     let preview = preview.expect_status(200);

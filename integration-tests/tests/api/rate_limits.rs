@@ -6,7 +6,9 @@ use integration_tests::{Backend, PASSWORD, Reply, TestApp, for_both_backends};
 use serde_json::{Value, json};
 
 for_both_backends!(
-    failed_sign_ins_per_email_lock_out_with_growing_waits,
+    guessing_from_one_address_backs_off_but_never_past_15_minutes,
+    a_flood_from_one_address_does_not_lock_out_the_owner,
+    attempts_at_one_email_from_many_addresses_are_capped_for_one_window,
     unknown_emails_get_the_same_answer_as_known_ones,
     a_successful_sign_in_clears_the_count,
     sign_ins_per_client_address_are_limited,
@@ -14,6 +16,8 @@ for_both_backends!(
     forwarded_addresses_count_only_from_trusted_proxies,
     registration_and_verification_emails_are_limited,
     invitation_emails_are_limited_per_account,
+    invitation_emails_are_limited_per_sender_across_accounts,
+    accounts_made_are_limited_per_user,
 );
 
 async fn server(backend: Backend, adjust: impl FnOnce(&mut api::Settings)) -> Option<TestApp> {
@@ -47,23 +51,79 @@ fn expect_limited(reply: &Reply, policy: &str, wait: u64) {
     assert_eq!(header("ratelimit"), format!("{name};r=0;t={wait}"));
 }
 
-async fn failed_sign_ins_per_email_lock_out_with_growing_waits(backend: Backend) {
-    let Some(app) = server(backend, |s| s.rate_limits.login_per_email = limit("3/15m")).await else { return };
+async fn guessing_from_one_address_backs_off_but_never_past_15_minutes(backend: Backend) {
+    let Some(app) = server(backend, |s| s.rate_limits.login_per_email_and_ip = limit("3/1m")).await else { return };
     let user = app.sign_up("ada@example.com").await;
     for _ in 0..3 {
         login(&app, &user.email, "not the password").await.expect_problem(401, "invalid_credentials");
     }
-    let policy = "\"login-email\";q=3;w=900";
-    expect_limited(&login(&app, &user.email, "not the password").await, policy, 900);
-    // Locked means locked: the right password is refused too, and the
-    // address is counted however it is written.
-    expect_limited(&login(&app, " ADA@example.com", PASSWORD).await, policy, 1_800);
-    // Each refused attempt doubles the wait.
-    expect_limited(&login(&app, &user.email, PASSWORD).await, policy, 3_600);
-    app.advance(chrono::Duration::seconds(3_599)).await;
-    expect_limited(&login(&app, &user.email, PASSWORD).await, policy, 7_200);
-    app.advance(chrono::Duration::seconds(7_200)).await;
+    let policy = "\"login-email-ip\";q=3;w=60";
+    expect_limited(&login(&app, &user.email, "not the password").await, policy, 60);
+    // Asked again at once, the refusal is answered from memory: nothing
+    // is counted, so the wait does not grow.
+    expect_limited(&login(&app, " ADA@example.com", PASSWORD).await, policy, 60);
+    // A second later the database is asked again, and each refused attempt
+    // doubles the wait, up to 15 minutes and no further.
+    for wait in [120, 240, 480, 900, 900] {
+        app.advance(chrono::Duration::seconds(1)).await;
+        expect_limited(&login(&app, &user.email, PASSWORD).await, policy, wait);
+    }
+    app.advance(chrono::Duration::seconds(900)).await;
     login(&app, &user.email, PASSWORD).await.expect_status(200);
+}
+
+async fn a_flood_from_one_address_does_not_lock_out_the_owner(backend: Backend) {
+    // The default limits, behind a proxy that says who the client is.
+    let Some(app) = server(backend, |s| {
+        s.rate_limits = api::Settings::defaults().rate_limits;
+        s.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await
+    else {
+        return;
+    };
+    let user = app.sign_up("victim@example.com").await;
+    let mut refused = 0;
+    for _ in 0..17 {
+        let reply = login_at(&app, &app.address, &user.email, "guess", Some("203.0.113.66")).await;
+        if reply.status == 429 {
+            refused += 1;
+            let wait: u64 = reply.headers["retry-after"].to_str().unwrap().parse().unwrap();
+            assert!(wait <= 900, "waited {wait}s");
+        }
+    }
+    assert_eq!(refused, 12, "five guesses a minute from one address");
+    let owner = login_at(&app, &app.address, &user.email, PASSWORD, Some("198.51.100.7")).await;
+    owner.expect_status(200);
+}
+
+async fn attempts_at_one_email_from_many_addresses_are_capped_for_one_window(backend: Backend) {
+    let Some(app) = server(backend, |s| {
+        s.rate_limits.login_per_email = limit("4/15m");
+        s.rate_limits.login_per_email_and_ip = limit("3/1m");
+        s.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await
+    else {
+        return;
+    };
+    let user = app.sign_up("ada@example.com").await;
+    for n in 1..=4 {
+        let reply = login_at(&app, &app.address, &user.email, "guess", Some(&format!("203.0.113.{n}"))).await;
+        reply.expect_problem(401, "invalid_credentials");
+    }
+    let policy = "\"login-email\";q=4;w=900";
+    let from = |n: u32| Some(format!("198.51.100.{n}"));
+    let reply = login_at(&app, &app.address, &user.email, PASSWORD, from(1).as_deref()).await;
+    expect_limited(&reply, policy, 900);
+    // A cap, not a lock: further attempts do not push the wait out.
+    for n in 2..=5 {
+        app.advance(chrono::Duration::seconds(1)).await;
+        let reply = login_at(&app, &app.address, &user.email, "guess", from(n).as_deref()).await;
+        expect_limited(&reply, policy, 900 - u64::from(n - 1));
+    }
+    app.advance(chrono::Duration::seconds(896)).await;
+    login_at(&app, &app.address, &user.email, PASSWORD, from(9).as_deref()).await.expect_status(200);
 }
 
 async fn unknown_emails_get_the_same_answer_as_known_ones(backend: Backend) {
@@ -85,7 +145,7 @@ async fn unknown_emails_get_the_same_answer_as_known_ones(backend: Backend) {
 }
 
 async fn a_successful_sign_in_clears_the_count(backend: Backend) {
-    let Some(app) = server(backend, |s| s.rate_limits.login_per_email = limit("3/15m")).await else { return };
+    let Some(app) = server(backend, |s| s.rate_limits.login_per_email_and_ip = limit("3/1m")).await else { return };
     let user = app.sign_up("ada@example.com").await;
     for _ in 0..2 {
         login(&app, &user.email, "mistyped").await.expect_problem(401, "invalid_credentials");
@@ -94,7 +154,7 @@ async fn a_successful_sign_in_clears_the_count(backend: Backend) {
     for _ in 0..3 {
         login(&app, &user.email, "mistyped").await.expect_problem(401, "invalid_credentials");
     }
-    expect_limited(&login(&app, &user.email, "mistyped").await, "\"login-email\";q=3;w=900", 900);
+    expect_limited(&login(&app, &user.email, "mistyped").await, "\"login-email-ip\";q=3;w=60", 60);
 }
 
 async fn sign_ins_per_client_address_are_limited(backend: Backend) {
@@ -108,14 +168,17 @@ async fn sign_ins_per_client_address_are_limited(backend: Backend) {
 }
 
 async fn two_instances_on_one_database_count_together(backend: Backend) {
-    let Some(app) = server(backend, |s| s.rate_limits.login_per_email = limit("3/15m")).await else { return };
+    let Some(app) = server(backend, |s| s.rate_limits.login_per_email_and_ip = limit("3/1m")).await else { return };
     let sibling = app.spawn_sibling();
     let user = app.sign_up("ada@example.com").await;
     for base in [&app.address, &sibling.address, &app.address] {
         login_at(&app, base, &user.email, "wrong", None).await.expect_problem(401, "invalid_credentials");
     }
     let reply = login_at(&app, &sibling.address, &user.email, "wrong", None).await;
-    expect_limited(&reply, "\"login-email\";q=3;w=900", 900);
+    expect_limited(&reply, "\"login-email-ip\";q=3;w=60", 60);
+    // The other instance has not refused it yet: it asks the database.
+    let reply = login_at(&app, &app.address, &user.email, PASSWORD, None).await;
+    expect_limited(&reply, "\"login-email-ip\";q=3;w=60", 120);
 }
 
 async fn forwarded_addresses_count_only_from_trusted_proxies(backend: Backend) {
@@ -200,4 +263,38 @@ async fn invitation_emails_are_limited_per_account(backend: Backend) {
     expect_limited(&resend, policy, 3_600);
     let listed = app.get(&format!("{path}?q=f%40example.com"), token).await;
     assert_eq!(listed.expect_status(200)["items"].as_array().unwrap().len(), 0, "the refused invitation was not made");
+}
+
+async fn invitation_emails_are_limited_per_sender_across_accounts(backend: Backend) {
+    let Some(app) = server(backend, |s| s.rate_limits.invitations_per_sender = limit("3/h")).await else { return };
+    let owner = app.sign_up("owner@example.com").await;
+    let token = Some(owner.access_token.as_str());
+    let first = app.create_account(&owner, "Acme").await;
+    let second = app.create_account(&owner, "Acme Two").await;
+    let invite = |account: &str, email: &str| {
+        let item = json!({"email": email, "first_name": "Grace", "last_name": "Hopper", "roles": ["administrator"]});
+        (format!("/v1/accounts/{account}/invitations"), json!({ "invitations": [item] }))
+    };
+    for (account, email) in [(&first, "a@example.com"), (&first, "b@example.com"), (&second, "c@example.com")] {
+        let (path, body) = invite(account, email);
+        app.post(&path, token, body).await.expect_status(200);
+    }
+    // A new account does not bring a new quota.
+    let (path, body) = invite(&second, "d@example.com");
+    expect_limited(&app.post(&path, token, body).await, "\"invitations-sender\";q=3;w=3600", 3_600);
+}
+
+async fn accounts_made_are_limited_per_user(backend: Backend) {
+    let Some(app) = server(backend, |s| s.rate_limits.accounts_per_user = limit("2/d")).await else { return };
+    let owner = app.sign_up("owner@example.com").await;
+    app.create_account(&owner, "Acme").await;
+    app.create_account(&owner, "Acme Two").await;
+    let token = Some(owner.access_token.as_str());
+    let third = app.post("/v1/accounts", token, json!({"name": "Acme Three"})).await;
+    expect_limited(&third, "\"accounts-created\";q=2;w=86400", 86_400);
+    let listed = app.get("/v1/me/accounts", token).await;
+    assert_eq!(listed.expect_status(200)["items"].as_array().unwrap().len(), 2, "the refused account was not made");
+    // Someone else is not held up.
+    let other = app.sign_up("other@example.com").await;
+    app.create_account(&other, "Other").await;
 }

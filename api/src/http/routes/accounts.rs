@@ -15,6 +15,7 @@ use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
 use crate::http::openapi::label_schema;
 use crate::http::problem::{ApiError, ParseFields, Problem};
+use crate::http::rate_limit::Bucket;
 use crate::state::{AppState, RunFlow};
 
 #[derive(Serialize, ToSchema)]
@@ -52,7 +53,10 @@ pub struct AccountNameRequest {
 /// Create a company account; the caller becomes its owner.
 #[utoipa::path(
     tag = "accounts", operation_id = "create_account", security(("bearer" = [])), request_body = AccountNameRequest,
-    responses((status = 201, description = "The account; `Location` names it", body = AccountView))
+    responses(
+        (status = 201, description = "The account; `Location` names it", body = AccountView),
+        (status = 429, description = "Too many accounts made lately (`rate_limited`): wait the seconds in `Retry-After`", body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[post("/accounts")]
 pub async fn create_account(
@@ -62,6 +66,7 @@ pub async fn create_account(
     body: JsonBody<AccountNameRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (name,) = (("name", AccountName::parse(&body.0.name)),).parse_fields()?;
+    state.limit(vec![Bucket::AccountsCreated.hit(Some(me.id.to_string()))]).await?;
     let plan = state.deployment.plans.default_plan().key.clone();
     let account =
         state.flow(Actor::User(me.id), origin, move |conn, ctx| flows::create(conn, ctx, me.id, &name, &plan)).await?;

@@ -11,7 +11,7 @@ use crate::flows::{Actor, Origin};
 use crate::http::extract::JsonBody;
 use crate::http::openapi::{email_schema, new_password_schema, password_schema, person_name_schema, token_schema};
 use crate::http::problem::{ApiError, ParseFields, Problem};
-use crate::http::rate_limit::{self, Bucket};
+use crate::http::rate_limit::Bucket;
 use crate::http::routes::me::UserProfile;
 use crate::state::{AppState, RunFlow};
 
@@ -142,9 +142,7 @@ pub async fn login(
     // Counted by the address as typed, whether or not anyone has it, so
     // that the answer says nothing about which addresses exist.
     let typed = email.trim().to_lowercase();
-    state
-        .limit(vec![Bucket::LoginIp.hit(origin.client_ip.clone()), Bucket::LoginEmail.hit(Some(typed.clone()))])
-        .await?;
+    state.limit(AppState::sign_in_hits(&typed, origin.client_ip.as_deref())).await?;
     // An email that cannot exist still pays for a hash verification.
     let user = match Email::parse(&email) {
         Ok(email) => state.db(move |conn| Ok(persistence::users::find_by_email(conn, &email)?)).await?,
@@ -153,7 +151,7 @@ pub async fn login(
     let stored_hash = user.as_ref().and_then(|user| user.password_hash.clone());
     let verified = state.passwords.verify(password, stored_hash).await?;
     let user = user.filter(|_| verified).ok_or(ApiError::InvalidCredentials)?;
-    state.db(move |conn| rate_limit::forgive(conn, Bucket::LoginEmail, &typed)).await?;
+    state.signed_in(&typed, origin.client_ip.as_deref()).await?;
     let shared = state.clone();
     let session = state
         .flow(Actor::User(user.id), origin, move |conn, ctx| {

@@ -11,7 +11,7 @@ use crate::flows::{Actor, Origin};
 use crate::http::extract::JsonBody;
 use crate::http::openapi::{email_schema, new_password_schema, password_schema, token_schema};
 use crate::http::problem::{ApiError, ParseFields, Problem};
-use crate::http::rate_limit::{self, Bucket};
+use crate::http::rate_limit::Bucket;
 use crate::http::routes::me::UserProfile;
 use crate::state::{AppState, RunFlow};
 
@@ -69,15 +69,20 @@ pub struct EmailChangeConfirmation {
 
 /// Checks the signed-in user's current password; a wrong one counts as a
 /// failed sign-in (and is limited like one). Returns their email.
-async fn prove_password(state: &web::Data<AppState>, me: CurrentUser, password: String) -> Result<String, ApiError> {
+async fn prove_password(
+    state: &web::Data<AppState>,
+    me: CurrentUser,
+    origin: &Origin,
+    password: String,
+) -> Result<String, ApiError> {
     let user =
         state.db(move |conn| Ok(persistence::users::find(conn, me.id)?)).await?.ok_or(ApiError::Unauthenticated)?;
-    state.limit(vec![Bucket::LoginEmail.hit(Some(user.email.clone()))]).await?;
+    let client_ip = origin.client_ip.as_deref();
+    state.limit(AppState::sign_in_hits(&user.email, client_ip)).await?;
     if !state.passwords.verify(password, user.password_hash.clone()).await? {
         return Err(ApiError::PasswordIncorrect);
     }
-    let email = user.email.clone();
-    state.db(move |conn| rate_limit::forgive(conn, Bucket::LoginEmail, &email)).await?;
+    state.signed_in(&user.email, client_ip).await?;
     Ok(user.email)
 }
 
@@ -101,7 +106,7 @@ pub async fn change_password(
     body: JsonBody<ChangePasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let ChangePasswordRequest { current_password, new_password } = body.0;
-    let email = prove_password(&state, me, current_password).await?;
+    let email = prove_password(&state, me, &origin, current_password).await?;
     let (password,) = (("new_password", NewPassword::parse(&new_password, &email)),).parse_fields()?;
     let hash = state.passwords.hash(password).await?;
     state
@@ -164,7 +169,7 @@ pub async fn reset_password(
     let hash = state.passwords.hash(password).await?;
     let user =
         state.flow(Actor::Anonymous, origin, move |conn, ctx| flows::reset_password(conn, ctx, &token, &hash)).await?;
-    state.db(move |conn| rate_limit::forgive(conn, Bucket::LoginEmail, &user.email)).await?;
+    state.forgive_sign_ins(user.email).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -190,7 +195,7 @@ pub async fn request_email_change(
 ) -> Result<HttpResponse, ApiError> {
     let EmailChangeRequest { email, current_password } = body.0;
     let (email,) = (("email", Email::parse(&email)),).parse_fields()?;
-    prove_password(&state, me, current_password).await?;
+    prove_password(&state, me, &origin, current_password).await?;
     state.limit(vec![Bucket::VerificationResend.hit(Some(me.id.to_string()))]).await?;
     state
         .flow(Actor::User(me.id), origin, move |conn, ctx| flows::request_email_change(conn, ctx, me.id, &email))

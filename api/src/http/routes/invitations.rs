@@ -16,7 +16,7 @@ use crate::http::extract::JsonBody;
 use crate::http::openapi::{email_schema, optional_name_schema, role_keys_schema};
 use crate::http::pagination::{PageQuery, page_cursor};
 use crate::http::problem::{ApiError, Problem, field_error};
-use crate::http::rate_limit::Bucket;
+use crate::http::rate_limit::{Bucket, Hit};
 use crate::state::{AppState, RunFlow};
 
 pub const MAX_BATCH: usize = 20;
@@ -211,6 +211,16 @@ fn parse_items(items: Vec<InvitationItem>) -> Result<Vec<InviteRequest>, ApiErro
     if errors.is_empty() { Ok(requests) } else { Err(ApiError::Validation(errors)) }
 }
 
+/// What `emails` invitation emails count: the account's quota, and the
+/// sender's across every account they send from, so that making accounts
+/// does not multiply what one person can send.
+fn invitation_email_hits(member: &AccountMember, emails: u32) -> Vec<Hit> {
+    vec![
+        Bucket::Invitations.hit(Some(member.account_id.to_string())).times(emails),
+        Bucket::InvitationsBySender.hit(Some(member.user_id.to_string())).times(emails),
+    ]
+}
+
 /// Invite up to 20 people by email.
 ///
 /// A malformed item (see the schema) refuses the whole request with 422 and
@@ -249,8 +259,7 @@ pub async fn create_invitations(
     let requests = parse_items(items)?;
     let emails = requests.iter().filter(|request| request.send_email).count();
     if emails > 0 {
-        let account = Some(member.account_id.to_string());
-        state.limit(vec![Bucket::Invitations.hit(account).times(emails as u32)]).await?;
+        state.limit(invitation_email_hits(&member, emails as u32)).await?;
     }
     let by = member.grantor();
     let invited =
@@ -368,7 +377,7 @@ pub async fn resend_invitation(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (_, id) = path.into_inner();
-    state.limit(vec![Bucket::Invitations.hit(Some(member.account_id.to_string()))]).await?;
+    state.limit(invitation_email_hits(&member, 1)).await?;
     let by = member.grantor();
     let invitation = state.flow(member.actor(), origin, move |conn, ctx| flows::resend(conn, ctx, &by, id)).await?;
     Ok(HttpResponse::Ok().json(InvitationView::new(invitation, state.clock.now())))
