@@ -249,6 +249,7 @@ impl Application {
                 .service(web::redirect("/docs", "/docs/"))
                 .default_service(web::to(unmatched_route))
                 .wrap(from_fn(idempotency::idempotency_middleware))
+                .wrap(from_fn(extract::refuse_undecodable_query))
                 // Outside the handlers and idempotency, so that errors and
                 // replays carry CORS headers too; inside the problem mapper,
                 // so that a refused preflight is a problem document.

@@ -3,8 +3,10 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::dev::Payload;
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
+use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes};
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use serde::de::DeserializeOwned;
@@ -291,6 +293,20 @@ pub fn client_ip(req: &HttpRequest) -> Option<std::net::IpAddr> {
 
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|error, _| ApiError::InvalidPath(error.to_string()).into())
+}
+
+/// Refuses a query string whose percent-escapes do not decode to UTF-8
+/// (`?q=%C0%AF%FF`): `web::Query` would decode it lossily and answer for
+/// text nobody sent, where an undecodable body is refused.
+pub async fn refuse_undecodable_query(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    if percent_encoding::percent_decode_str(req.query_string()).decode_utf8().is_err() {
+        let refusal = ApiError::InvalidQuery("The query string is not UTF-8 once percent-decoded.".into());
+        return Ok(req.error_response(refusal).map_into_right_body());
+    }
+    Ok(next.call(req).await?.map_into_left_body())
 }
 
 pub fn query_config() -> web::QueryConfig {

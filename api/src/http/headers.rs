@@ -26,6 +26,19 @@ pub fn if_match(request: &actix_web::HttpRequest) -> Option<String> {
     request.headers().get(header::IF_MATCH).and_then(|value| value.to_str().ok()).map(str::to_owned)
 }
 
+/// What a JSON answer may load or be framed by: nothing. A response read as
+/// a page (a problem document opened in a tab) runs nothing and cannot be
+/// framed for clickjacking.
+const API_CSP: HeaderValue = HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'");
+
+/// Swagger UI at `/docs`: its own scripts and styles (React sets inline
+/// style attributes), its data-URI icons, and requests to this origin only
+/// (the document, "Try it out"); no framing, no forms elsewhere.
+const DOCS_CSP: HeaderValue = HeaderValue::from_static(
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
+     font-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+);
+
 /// A year, as browsers expect for HSTS.
 const HSTS: HeaderValue = HeaderValue::from_static("max-age=31536000; includeSubDomains");
 
@@ -37,9 +50,12 @@ pub async fn security_headers(
     // http it would be ignored, and it would be wrong for local development.
     let https =
         req.app_data::<web::Data<AppState>>().is_some_and(|state| state.settings.public_url.starts_with("https://"));
+    let docs = req.path().starts_with("/docs");
     let mut response = next.call(req).await?;
     let headers = response.headers_mut();
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, if docs { DOCS_CSP } else { API_CSP });
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

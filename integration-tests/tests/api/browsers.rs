@@ -123,6 +123,8 @@ async fn every_response_carries_the_security_headers(app: TestApp) {
         assert_eq!(header(reply, "cache-control"), Some("no-store"), "tokens must not be cached");
         assert_eq!(header(reply, "x-content-type-options"), Some("nosniff"));
         assert_eq!(header(reply, "referrer-policy"), Some("no-referrer"));
+        assert_eq!(header(reply, "x-frame-options"), Some("DENY"));
+        assert_eq!(header(reply, "content-security-policy"), Some("default-src 'none'; frame-ancestors 'none'"));
         assert_eq!(header(reply, "strict-transport-security"), None, "the public URL is http here");
     }
 }

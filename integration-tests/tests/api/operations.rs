@@ -33,6 +33,13 @@ async fn swagger_ui_is_served_without_network(app: TestApp) {
     assert_eq!(redirect.headers()["location"], "/docs/");
     let page = app.client.get(app.url("/docs/")).send().await.unwrap();
     assert_eq!(page.status(), 200);
+    // The page runs only its own scripts, talks only to this origin and
+    // cannot be framed.
+    assert_eq!(page.headers()["x-frame-options"], "DENY");
+    let policy = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    for directive in ["default-src 'none'", "script-src 'self'", "connect-src 'self'", "frame-ancestors 'none'"] {
+        assert!(policy.split("; ").any(|d| d == directive), "{directive} missing from {policy}");
+    }
     let html = page.text().await.unwrap();
     assert!(html.contains("swagger-ui"));
     assert!(!html.contains("https://"), "the UI must not load assets from the network");

@@ -44,6 +44,13 @@ async fn members_are_found_by_any_part_of_their_email_or_names(app: TestApp) {
     for nothing in ["%25", "_", "a%22b", "%22%22%22", "zqxj"] {
         assert!(emails(&app, &list, nothing, t).await.is_empty(), "{nothing} found someone");
     }
+    // Escapes that are not UTF-8 are refused, not decoded into something
+    // nobody typed; an escaped multi-byte character is fine.
+    for undecodable in ["%C0%AF%FF", "hop%FFper", "%E2%82"] {
+        let refused = app.get(&format!("{list}?q={undecodable}"), Some(t)).await;
+        refused.expect_problem(400, "invalid_query");
+    }
+    assert!(emails(&app, &list, "%E2%82%AC", t).await.is_empty());
     // Someone outside the account is not found, however well they match.
     let outsider = app.sign_up("hopper.fan@example.com").await;
     assert_eq!(emails(&app, &list, "hopper", t).await, ["grace.hopper@navy.example"]);
