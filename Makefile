@@ -3,8 +3,10 @@ CARGO ?= cargo
 PG_CLUSTER_DIR := $(shell dirname $$(mktemp -u))/roster-test-pg
 
 SPECTRAL := openapi/lint/node_modules/.bin/spectral
+REDOCLY := openapi/lint/node_modules/.bin/redocly
+OPENAPI_GENERATOR := target/lint-venv/bin/openapi-generator-cli
 
-.PHONY: run test contract lint spectral fmt openapi openapi-check bench clean-test-postgres
+.PHONY: run test contract lint spectral openapi-generator fmt openapi openapi-check bench clean-test-postgres
 
 ## Start the server on the embedded SQLite default (data in ./data).
 run:
@@ -22,17 +24,32 @@ test:
 contract:
 	openapi/contract/run.sh
 
-## rustfmt and clippy, warnings are errors; Spectral on the contract.
+## rustfmt and clippy, warnings are errors; Spectral and Redocly on the contract.
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	@$(MAKE) -s spectral
+	@$(MAKE) -s openapi-generator
 
-## The committed contract against Spectral's OpenAPI rules: no errors, no warnings.
+## The committed contract against Spectral's OpenAPI rules and Redocly's
+## recommended ones: no errors, no warnings.
 spectral: $(SPECTRAL)
 	$(SPECTRAL) lint openapi/openapi.json --ruleset openapi/lint/.spectral.yaml --fail-severity=warn
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(REDOCLY) lint openapi/openapi.json --config openapi/lint/redocly.yaml --format=stylish
 
-# Spectral at the version the lockfile pins (needs Node.js and npm).
+## The committed contract as openapi-generator reads it (what client
+## generators refuse, it refuses), with no flags.
+openapi-generator: $(OPENAPI_GENERATOR)
+	$(OPENAPI_GENERATOR) validate -i openapi/openapi.json
+
+# openapi-generator at the version openapi/lint/requirements.txt pins (PyPI's
+# package bundles the jar; needs Python and a Java runtime).
+$(OPENAPI_GENERATOR): openapi/lint/requirements.txt
+	python3 -m venv target/lint-venv
+	target/lint-venv/bin/pip install -q --disable-pip-version-check -r openapi/lint/requirements.txt
+	@touch $@
+
+# Spectral and Redocly at the versions the lockfile pins (needs Node.js and npm).
 $(SPECTRAL): openapi/lint/package-lock.json
 	npm ci --prefix openapi/lint --no-audit --no-fund --loglevel=error
 	@touch $@

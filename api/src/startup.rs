@@ -9,7 +9,6 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
 use domain::Clock;
 use persistence::{DbPool, connect_pool, run_migrations};
 use utoipa_actix_web::AppExt;
-use utoipa_swagger_ui::SwaggerUi;
 use uuid::Uuid;
 
 use crate::access_cache::{self, AccessCache};
@@ -22,6 +21,7 @@ use crate::flows::accounts::AccountError;
 use crate::flows::{Actor, Ctx, Deployment, Origin};
 use crate::http::access::RouteRequirements;
 use crate::http::cors::AllowedOrigins;
+use crate::http::docs::Docs;
 use crate::http::extract::{self, BodyLimit};
 use crate::http::methods::RouteMethods;
 use crate::http::problem::{ApiError, PROBLEM_JSON};
@@ -48,6 +48,8 @@ pub enum StartupError {
     Jobs(String),
     #[error("CORS: {0}")]
     Cors(String),
+    #[error("OpenAPI document: {0}")]
+    Document(serde_json::Error),
     #[error("route table: {0}")]
     Routes(String),
     #[error("cannot start the password hashing threads: {0}")]
@@ -213,6 +215,7 @@ impl Application {
         let document = openapi::document_for(&deployment.catalogue);
         let requirements = RouteRequirements::from_document(&document).map_err(StartupError::Routes)?;
         let methods = RouteMethods::from_document(&document);
+        let docs = Docs::new(&document, &settings.public_url).map_err(StartupError::Document)?;
         let origins =
             AllowedOrigins::parse(&settings.public_url, &settings.cors_allowed_origins).map_err(StartupError::Cors)?;
         let run_jobs = settings.jobs;
@@ -245,8 +248,7 @@ impl Application {
                 .app_data(BodyLimit(limit))
                 .app_data(extract::path_config())
                 .app_data(extract::query_config())
-                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document.clone()))
-                .service(web::redirect("/docs", "/docs/"))
+                .configure(|cfg| docs.configure(cfg))
                 .default_service(web::to(unmatched_route))
                 .wrap(from_fn(idempotency::idempotency_middleware))
                 .wrap(from_fn(extract::refuse_undecodable_query))

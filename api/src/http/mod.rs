@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod cors;
+pub mod docs;
 pub mod extract;
 pub mod headers;
 pub mod idempotency;

@@ -25,10 +25,10 @@ use crate::http::routes;
         title = "Roster",
         description = "Company accounts and their users: sign-in, accounts with owners, roles and permissions.\n\n\
             Errors are RFC 9457 `application/problem+json` documents with a stable `code`.",
-        license(name = "Apache-2.0"),
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
         contact(name = "The operators of this Roster instance"),
     ),
-    servers((url = "http://127.0.0.1:8080", description = "`make run`; a deployment serves the API at its `ROSTER_PUBLIC_URL`")),
+    servers((url = "/", description = "This deployment; the document a deployment serves at `/openapi.json` names its `ROSTER_PUBLIC_URL`")),
     tags(
         (name = "auth", description = "Registration, sign-in and tokens"),
         (name = "me", description = "The signed-in user"),
@@ -261,7 +261,7 @@ fn add_standard_errors(api: &mut OpenApi) {
     let standard: Vec<(&str, &str, ApiError)> = vec![
         (
             "BadRequest",
-            "The body is not JSON, or a path or query parameter is invalid",
+            "The body is not JSON, a path or query parameter is invalid, or the query string is not UTF-8 (`invalid_query`)",
             ApiError::MalformedBody("Invalid JSON: expected value.".into()),
         ),
         ("Unauthenticated", "Missing, invalid or expired access token", ApiError::Unauthenticated),
@@ -308,7 +308,6 @@ fn add_standard_errors(api: &mut OpenApi) {
     }
     for (path, item) in api.paths.paths.iter_mut() {
         let account_scoped = path.contains("{account_id}");
-        let has_path_params = path.contains('{');
         let signed_in = |operation: &&mut Operation| operation.security.as_ref().is_some_and(|s| !s.is_empty());
         if let Some(post) = item.post.as_mut().filter(signed_in) {
             post.parameters.get_or_insert_with(Vec::new).push(idempotency_key_parameter());
@@ -327,7 +326,9 @@ fn add_standard_errors(api: &mut OpenApi) {
                 .any(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query));
             let takes_idempotency_key = operation.parameters.iter().flatten().any(|p| p.name == "Idempotency-Key");
             let wanted = [
-                ("400", has_body || has_path_params || has_query, "BadRequest"),
+                // Any operation: a query string that is not UTF-8 is refused
+                // before routing, even where the operation reads none.
+                ("400", true, "BadRequest"),
                 ("401", secured, "Unauthenticated"),
                 ("403", account_scoped, "Forbidden"),
                 ("404", account_scoped, "NotFound"),
