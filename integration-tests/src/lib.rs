@@ -336,12 +336,13 @@ impl TestApp {
 
     /// Registers and signs in without confirming the email address.
     pub async fn sign_up_unverified(&self, email: &str) -> SignedIn {
-        let registered = self.register(email).await;
-        let id = registered.expect_status(201)["id"].as_str().expect("an id").to_owned();
+        self.register(email).await.expect_status(202);
         let tokens = self.post("/v1/auth/login", None, json!({"email": email, "password": PASSWORD})).await;
         let tokens = tokens.expect_status(200);
+        let access_token = tokens["access_token"].as_str().expect("an access token");
+        let me = self.get("/v1/me", Some(access_token)).await;
         SignedIn {
-            id,
+            id: me.expect_status(200)["id"].as_str().expect("an id").to_owned(),
             email: email.to_lowercase(),
             password: PASSWORD.into(),
             access_token: tokens["access_token"].as_str().expect("an access token").to_owned(),

@@ -115,6 +115,30 @@ pub fn email_change(recipient: &str, confirm_url: &str) -> OutgoingEmail {
     with_link(recipient, "Confirm your new email address", lines, (confirm_url, "Use this address"))
 }
 
+/// Tells the owner of an address that someone tried to register with it:
+/// registering answers the same whether or not the address has a user, so
+/// this email is how a person who forgot they have an account learns it.
+pub fn registration_attempted(recipient: &str) -> OutgoingEmail {
+    let lines = [
+        "Someone tried to create a Roster account with this email address, which has one already. Nothing changed."
+            .to_owned(),
+        "If it was you, sign in instead; if you forgot your password, reset it from the sign-in page. If it was not you, you can ignore this email."
+            .to_owned(),
+    ];
+    notice(recipient, "Someone tried to register with your email address", &lines)
+}
+
+/// Tells the owner of an address that another user tried to move their
+/// account to it; like registering, the request answers as if it were free.
+pub fn email_change_attempted(recipient: &str) -> OutgoingEmail {
+    let lines = [
+        "Someone signed in to another Roster account asked to move it to this email address, which has an account already. Nothing changed."
+            .to_owned(),
+        "If it was you, sign in with this address instead. If it was not you, you can ignore this email.".to_owned(),
+    ];
+    notice(recipient, "Someone tried to use your email address", &lines)
+}
+
 /// Tells the old address that the account moved away from it.
 pub fn email_changed(old: &str, new: &str) -> OutgoingEmail {
     let lines = [

@@ -31,6 +31,8 @@ pub enum CredentialError {
     EmailChangeInvalid,
     #[error("a user with this email exists")]
     EmailTaken,
+    #[error("the new email is the current one")]
+    EmailUnchanged,
     #[error(transparent)]
     Shared(Shared),
 }
@@ -101,7 +103,9 @@ pub fn reset_password(
 }
 
 /// Sends a confirmation link to `new_email`; the address changes only when
-/// it is followed.
+/// it is followed. When another user signs in with `new_email`, that user is
+/// told instead and the caller gets the same answer, so that the request
+/// does not reveal who has an account.
 pub fn request_email_change(
     conn: &mut DbConnection,
     ctx: &Ctx<'_>,
@@ -110,12 +114,17 @@ pub fn request_email_change(
 ) -> Result<(), CredentialError> {
     write_transaction(conn, |conn| {
         let found = users::find(conn, user)?.ok_or(Shared::UserGone)?;
-        if users::find_by_email(conn, new_email)?.is_some() {
-            return Err(CredentialError::EmailTaken);
+        if found.email == new_email.as_str() {
+            return Err(CredentialError::EmailUnchanged);
         }
-        let token = issue(conn, ctx, Purpose::ChangeEmail, &found, new_email.as_str(), EMAIL_CHANGE_LINK_LIFETIME)?;
-        let url = ctx.link(&format!("/confirm-email-change?token={}", token.expose()));
-        email::enqueue(conn, &templates::email_change(new_email.as_str(), &url), ctx.now)?;
+        let message = if users::find_by_email(conn, new_email)?.is_some() {
+            templates::email_change_attempted(new_email.as_str())
+        } else {
+            let token = issue(conn, ctx, Purpose::ChangeEmail, &found, new_email.as_str(), EMAIL_CHANGE_LINK_LIFETIME)?;
+            let url = ctx.link(&format!("/confirm-email-change?token={}", token.expose()));
+            templates::email_change(new_email.as_str(), &url)
+        };
+        email::enqueue(conn, &message, ctx.now)?;
         ctx.record(
             conn,
             user_event(&found, AuditAction::UserEmailChangeRequested).set("new_email", new_email.as_str()),

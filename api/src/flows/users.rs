@@ -15,8 +15,6 @@ use crate::email::templates;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UserError {
-    #[error("a user with this email exists")]
-    EmailTaken,
     #[error("verification token unknown, used or expired")]
     VerificationInvalid,
     #[error("the email is verified already")]
@@ -35,16 +33,26 @@ pub struct Registration<'a> {
     pub password_hash: &'a str,
 }
 
-/// Creates an unverified user and emails them a link to verify the address.
-pub fn register(conn: &mut DbConnection, ctx: &Ctx<'_>, new: Registration<'_>) -> Result<User, UserError> {
+/// Creates an unverified user and emails them a link to verify the
+/// address. When the address has a user already, its owner is emailed
+/// instead and nothing else changes: the caller cannot tell the two apart,
+/// so registering does not reveal who has an account.
+pub fn register(conn: &mut DbConnection, ctx: &Ctx<'_>, new: Registration<'_>) -> Result<(), UserError> {
     write_transaction(conn, |conn| {
-        let user = insert(conn, ctx, &new, false).map_err(|error| match error {
-            StoreError::Conflict => UserError::EmailTaken,
-            other => other.into(),
-        })?;
-        send_verification(conn, ctx, &user)?;
-        ctx.record(conn, registered(&user))?;
-        Ok(user)
+        // A savepoint, so that losing a race for the address leaves the
+        // transaction usable for the owner's notice.
+        let inserted = write_transaction(conn, |conn| insert(conn, ctx, &new, false));
+        match inserted {
+            Ok(user) => {
+                send_verification(conn, ctx, &user)?;
+                ctx.record(conn, registered(&user))?;
+            }
+            Err(StoreError::Conflict) => {
+                crate::email::enqueue(conn, &templates::registration_attempted(new.email.as_str()), ctx.now)?;
+            }
+            Err(other) => return Err(other.into()),
+        }
+        Ok(())
     })
 }
 

@@ -590,7 +590,6 @@ impl From<LinkError> for ApiError {
 impl From<UserError> for ApiError {
     fn from(error: UserError) -> Self {
         match error {
-            UserError::EmailTaken => conflict("email_taken", "A user with this email already exists; sign in instead."),
             UserError::VerificationInvalid => conflict(
                 "verification_invalid",
                 "This verification link is unknown, used or expired; ask for a new one.",
@@ -612,6 +611,9 @@ impl From<CredentialError> for ApiError {
                 "This confirmation link is unknown, used or expired; ask for a new one.",
             ),
             CredentialError::EmailTaken => conflict("email_taken", "Another user signs in with this email address."),
+            CredentialError::EmailUnchanged => {
+                ApiError::field("email", "unchanged", "This is the address you sign in with already.")
+            }
             CredentialError::Shared(shared) => shared.into(),
         }
     }

@@ -105,8 +105,14 @@ impl<'a> Script<'a> {
     /// The last call's events are by someone else than the token's owner
     /// (a registration, an anonymous token holder acting as its user).
     fn by(&mut self, user: &str) {
-        if let Some(last) = self.calls.last_mut() {
-            last.2 = Expected::User(user.to_owned());
+        self.by_calls(user, 1);
+    }
+
+    /// [`Script::by`] for the last `count` calls.
+    fn by_calls(&mut self, user: &str, count: usize) {
+        let from = self.calls.len().saturating_sub(count);
+        for call in &mut self.calls[from..] {
+            call.2 = Expected::User(user.to_owned());
         }
     }
 }
@@ -136,11 +142,11 @@ async fn every_write_operation_records_an_event_by_its_actor(app: TestApp) {
             None,
         )
         .await;
-    let owner_id = registered.body["id"].as_str().unwrap().to_owned();
-    s.by(&owner_id);
+    assert_eq!(registered.status, 202);
     let credentials = json!({"email": "owner@example.com", "password": PASSWORD});
     let session = s.call("login", M::POST, "/v1/auth/login", None, Some(credentials), None).await;
-    s.by(&owner_id);
+    let owner_id = user_of(&app, session.body["access_token"].as_str().unwrap()).await;
+    s.by_calls(&owner_id, 2);
     let refreshed = s
         .call(
             "refresh",

@@ -10,6 +10,7 @@ on_both_backends!(
     a_reset_link_works_once_for_an_hour_and_ends_every_session,
     unknown_addresses_get_the_same_reset_answer,
     a_new_email_address_counts_once_confirmed_from_it,
+    moving_to_a_taken_address_answers_as_for_a_free_one_and_tells_its_owner,
 );
 
 for_both_backends!(a_reset_forgives_failed_sign_ins);
@@ -166,8 +167,9 @@ async fn a_new_email_address_counts_once_confirmed_from_it(app: TestApp) {
     email_change(&app, &ada, "ada@new.example", "not my password")
         .await
         .expect_problem(403, "current_password_incorrect");
-    email_change(&app, &ada, "grace@example.com", PASSWORD).await.expect_problem(409, "email_taken");
     email_change(&app, &ada, "not an address", PASSWORD).await.expect_problem(422, "validation_failed");
+    let unchanged = email_change(&app, &ada, "ADA@example.com", PASSWORD).await;
+    assert_eq!(unchanged.expect_problem(422, "validation_failed").body["errors"][0]["code"], "unchanged");
 
     email_change(&app, &ada, "Ada@New.Example", PASSWORD).await.expect_status(202);
     let token = app.emails_to("ada@new.example", 1).await[0].link_parameter("token").unwrap();
@@ -183,4 +185,22 @@ async fn a_new_email_address_counts_once_confirmed_from_it(app: TestApp) {
     login_as(&app, &ada.email, PASSWORD, "test").await.expect_problem(401, "invalid_credentials");
     let old = app.emails_to(&ada.email, 2).await;
     assert!(old.iter().any(|mail| mail.decoded().contains("now signs in with ada@new.example")));
+}
+
+async fn moving_to_a_taken_address_answers_as_for_a_free_one_and_tells_its_owner(app: TestApp) {
+    let ada = app.sign_up("ada@example.com").await;
+    let grace = app.sign_up("grace@example.com").await;
+    let free = email_change(&app, &ada, "ada@new.example", PASSWORD).await;
+    let taken = email_change(&app, &ada, "Grace@Example.com", PASSWORD).await;
+    assert_eq!((free.status, &free.body), (taken.status, &taken.body));
+    assert_eq!(taken.status, 202);
+
+    let to_grace = app.emails_to(&grace.email, 2).await;
+    let notice = to_grace.last().unwrap();
+    assert!(notice.decoded().contains("asked to move it to this email address"), "{}", notice.decoded());
+    assert!(notice.link_parameter("token").is_none(), "no link that would move Ada's account");
+    assert!(app.emails_to("ada@new.example", 1).await[0].link_parameter("token").is_some());
+    // Both still sign in where they did.
+    login_as(&app, &ada.email, PASSWORD, "test").await.expect_status(200);
+    login_as(&app, &grace.email, PASSWORD, "test").await.expect_status(200);
 }

@@ -114,7 +114,7 @@ async fn a_database_outage_fails_fast_and_heals_without_a_restart() {
     else {
         return;
     };
-    app.register("ada@example.com").await.expect_status(201);
+    app.register("ada@example.com").await.expect_status(202);
     let login = serde_json::json!({"email": "ada@example.com", "password": integration_tests::PASSWORD});
     let token =
         app.post("/v1/auth/login", None, login).await.expect_status(200)["access_token"].as_str().unwrap().to_owned();
@@ -170,7 +170,7 @@ async fn sqlite_write_ahead_log_is_checkpointed_beside_the_requests() {
     let size = || std::fs::metadata(&file).expect("the database file").len();
     let before = size();
     for i in 0..40 {
-        app.register(&format!("user{i}@example.com")).await.expect_status(201);
+        app.register(&format!("user{i}@example.com")).await.expect_status(202);
     }
     integration_tests::eventually("the database file grows", std::time::Duration::from_secs(10), || {
         std::future::ready(size() > before)
@@ -190,7 +190,7 @@ async fn metrics_are_served_apart_from_the_api(backend: integration_tests::Backe
         return;
     };
     app.get("/v1/me/accounts", None).await.expect_problem(401, "unauthenticated");
-    app.register("ada@example.com").await.expect_status(201);
+    app.register("ada@example.com").await.expect_status(202);
     app.register("grace@example.com").await.expect_problem(429, "rate_limited");
     app.get("/metrics", None).await.expect_problem(404, "route_not_found");
 
@@ -202,7 +202,7 @@ async fn metrics_are_served_apart_from_the_api(backend: integration_tests::Backe
     for expected in [
         // By route template, never by the path with its ids.
         r#"roster_http_request_duration_seconds_count{method="GET",route="/v1/me/accounts",status="401"} 1"#,
-        r#"roster_http_request_duration_seconds_count{method="POST",route="/v1/auth/register",status="201"} 1"#,
+        r#"roster_http_request_duration_seconds_count{method="POST",route="/v1/auth/register",status="202"} 1"#,
         r#"roster_http_request_duration_seconds_bucket{le="0.001",method="GET",route="/v1/me/accounts",status="401"}"#,
         r#"roster_rate_limited_total{limit="register"} 1"#,
         // The verification email waits for the (test-driven) job runner.

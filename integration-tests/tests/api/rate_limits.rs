@@ -223,8 +223,8 @@ async fn registration_and_verification_emails_are_limited(backend: Backend) {
     else {
         return;
     };
-    app.register("one@example.com").await.expect_status(201);
-    app.register("two@example.com").await.expect_status(201);
+    app.register("one@example.com").await.expect_status(202);
+    app.register("two@example.com").await.expect_status(202);
     expect_limited(&app.register("three@example.com").await, "\"register\";q=2;w=3600", 3_600);
     let refused = login(&app, "three@example.com", PASSWORD).await;
     refused.expect_problem(401, "invalid_credentials");

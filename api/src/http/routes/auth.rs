@@ -12,7 +12,6 @@ use crate::http::extract::JsonBody;
 use crate::http::openapi::{email_schema, new_password_schema, password_schema, person_name_schema, token_schema};
 use crate::http::problem::{ApiError, ParseFields, Problem};
 use crate::http::rate_limit::Bucket;
-use crate::http::routes::me::UserProfile;
 use crate::state::{AppState, RunFlow};
 
 #[derive(Deserialize, ToSchema)]
@@ -81,13 +80,26 @@ pub fn session_policy(state: &AppState) -> SessionPolicy<'_> {
     SessionPolicy { keys: &state.tokens, refresh_ttl: Duration::days(i64::from(state.settings.refresh_token_ttl_days)) }
 }
 
+/// What registering answers, whether or not the address had a user.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"email": "ada@example.com"}))]
+pub struct RegistrationAccepted {
+    /// The address as stored: trimmed and lower-cased.
+    pub email: String,
+}
+
 /// Register a user with email and password.
+///
+/// The answer is the same whether or not the address has a user, so that
+/// registering does not reveal who has an account: a new address gets a
+/// user and a link to verify it (sign in with `login` at once), an address
+/// with a user gets an email telling its owner that someone tried, and
+/// nothing changes.
 #[utoipa::path(
     tag = "auth", operation_id = "register", request_body = RegisterRequest,
     responses(
         (status = 429, description = "Too many attempts (`rate_limited`): wait the seconds in `Retry-After`", body = Problem, content_type = "application/problem+json"),
-        (status = 201, description = "The user was created; sign in with `login`", body = UserProfile),
-        (status = 409, description = "A user with this email exists (`email_taken`)", body = Problem, content_type = "application/problem+json"),
+        (status = 202, description = "Registered, or the address's owner told; an email is on its way either way", body = RegistrationAccepted),
     )
 )]
 #[post("/auth/register")]
@@ -106,7 +118,8 @@ pub async fn register(
         .parse_fields()?;
     state.limit(vec![Bucket::Register.hit(origin.client_ip.clone())]).await?;
     let password_hash = state.passwords.hash(password).await?;
-    let user = state
+    let accepted = RegistrationAccepted { email: email.as_str().to_owned() };
+    state
         .flow(Actor::Anonymous, origin, move |conn, ctx| {
             let registration = Registration {
                 email: &email,
@@ -117,7 +130,7 @@ pub async fn register(
             users::register(conn, ctx, registration)
         })
         .await?;
-    Ok(HttpResponse::Created().json(UserProfile::from(user)))
+    Ok(HttpResponse::Accepted().json(accepted))
 }
 
 /// Sign in with email and password.

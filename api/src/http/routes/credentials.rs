@@ -176,13 +176,14 @@ pub async fn reset_password(
 /// Move the signed-in user to a new email address.
 ///
 /// Needs the current password. A link valid for one day goes to the new
-/// address; the address changes when it is followed.
+/// address; the address changes when it is followed. When another user
+/// signs in with that address, its owner is told instead, and the answer is
+/// the same, so that the request does not reveal who has an account.
 #[utoipa::path(
     tag = "me", operation_id = "request_email_change", security(("bearer" = [])), request_body = EmailChangeRequest,
     responses(
-        (status = 202, description = "A confirmation link is on its way to the new address"),
+        (status = 202, description = "An email is on its way to the new address: a confirmation link, or, when the address has a user, a notice to its owner"),
         (status = 403, description = "The current password is wrong (`current_password_incorrect`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Another user signs in with that address (`email_taken`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts (`rate_limited`): wait the seconds in `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
