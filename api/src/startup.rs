@@ -48,6 +48,11 @@ pub enum StartupError {
     Jobs(String),
     #[error("CORS: {0}")]
     Cors(String),
+    #[error(
+        "the secrets key cannot open the webhook secrets stored in the database: set ROSTER_SECRETS_KEY_FILE \
+         (--secrets-key-file) to the key they were sealed with"
+    )]
+    SealingKeyMismatch,
     #[error("OpenAPI document: {0}")]
     Document(serde_json::Error),
     #[error("route table: {0}")]
@@ -85,6 +90,16 @@ pub fn load_deployment(settings: &Settings) -> Result<Deployment, StartupError> 
         secrets: SealingKey::load(settings)?,
         public_url: settings.public_url.clone(),
     })
+}
+
+/// Refuses a sealing key that cannot open the stored secrets (a key file
+/// replaced or lost): every webhook delivery would fail, so the server
+/// should not start as if it could deliver them.
+fn check_sealing_key(conn: &mut persistence::DbConnection, deployment: &Deployment) -> Result<(), StartupError> {
+    match persistence::webhooks::newest_sealed_secret(conn)? {
+        Some(sealed) if deployment.secrets.open(&sealed).is_err() => Err(StartupError::SealingKeyMismatch),
+        _ => Ok(()),
+    }
 }
 
 /// The job runner over `pool`, delivering email as configured.
@@ -186,6 +201,7 @@ impl Application {
         let deployment = Arc::new(load_deployment(&settings)?);
         let pool = prepare_database(&settings)?;
         let mut conn = pool.get().map_err(persistence::StoreError::from)?;
+        check_sealing_key(&mut conn, &deployment)?;
         persistence::roles::sync_templates(&mut conn, deployment.catalogue.templates(), clock.now())?;
         drop(conn);
         let access = Arc::new(AccessCache::default());

@@ -26,6 +26,14 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+impl StoreError {
+    /// Whether the store itself failed, rather than refusing a write for
+    /// what it contains: a request that meets this cannot be partly done.
+    pub fn is_infrastructure(&self) -> bool {
+        !matches!(self, StoreError::Conflict | StoreError::MissingReference)
+    }
+}
+
 impl From<DieselError> for StoreError {
     fn from(error: DieselError) -> Self {
         match error {

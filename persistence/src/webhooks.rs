@@ -287,6 +287,16 @@ pub fn disable(conn: &mut DbConnection, endpoint: Uuid, reason: &str, now: DateT
     Ok(changed == 1)
 }
 
+/// The most recently sealed secret of any endpoint, for checking at
+/// startup that the configured key still opens what is stored.
+pub fn newest_sealed_secret(conn: &mut DbConnection) -> Result<Option<String>, StoreError> {
+    Ok(webhook_endpoints::table
+        .order(webhook_endpoints::updated_at.desc())
+        .select(webhook_endpoints::secret_sealed)
+        .first(conn)
+        .optional()?)
+}
+
 /// The endpoint a delivery goes to, whatever its account.
 pub fn endpoint_of(conn: &mut DbConnection, endpoint: Uuid) -> Result<Option<Endpoint>, StoreError> {
     let rows: Vec<EndpointRow> = webhook_endpoints::table

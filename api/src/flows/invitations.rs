@@ -81,26 +81,34 @@ fn is_verified_sender(ctx: &Ctx<'_>, sender: Option<&User>) -> Result<bool, Shar
     Ok(sender.email_verified)
 }
 
-/// Sends a batch: each item on its own, in its own transaction. An
-/// unverified sender is refused by the first item, before anything is
-/// written, and so the whole batch is: each item reads the sender with
-/// the rest of what it depends on, in one query.
+/// Sends a batch as one transaction: each item in a savepoint of its own,
+/// so that an item refused for its content (already a member, a role the
+/// sender cannot grant) leaves the others, while a failure of the database
+/// fails the whole request and stores nothing. An unverified sender is
+/// refused by the first item, before anything is written, and so the whole
+/// batch is: each item reads the sender with the rest of what it depends
+/// on, in one query.
 pub fn invite_batch(
     conn: &mut DbConnection,
     ctx: &Ctx<'_>,
     by: &Grantor,
     requests: Vec<InviteRequest>,
 ) -> Result<Vec<Result<Invited, InvitationError>>, InvitationError> {
-    let mut results = Vec::with_capacity(requests.len());
-    for request in requests {
-        match invite(conn, ctx, by, request) {
-            Err(InvitationError::SenderUnverified) if results.is_empty() => {
-                return Err(InvitationError::SenderUnverified);
+    write_transaction(conn, |conn| {
+        let mut results = Vec::with_capacity(requests.len());
+        for request in requests {
+            match invite(conn, ctx, by, request) {
+                Err(InvitationError::SenderUnverified) if results.is_empty() => {
+                    return Err(InvitationError::SenderUnverified);
+                }
+                Err(InvitationError::Shared(Shared::Store(error))) if error.is_infrastructure() => {
+                    return Err(InvitationError::Shared(Shared::Store(error)));
+                }
+                outcome => results.push(outcome),
             }
-            outcome => results.push(outcome),
         }
-    }
-    Ok(results)
+        Ok(results)
+    })
 }
 
 /// Creates one invitation of a batch.

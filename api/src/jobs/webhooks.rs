@@ -44,13 +44,20 @@ impl JobRunner {
                 Answer { status: None, error: Some("the endpoint is disabled".into()), duration: Default::default() };
             return self.record(id, endpoint, answer, attempts, now).await;
         }
+        // What stops a delivery before it is sent is an attempt too: the
+        // delivery log shows it and the retry schedule applies.
+        let unsent = |error: String| Answer { status: None, error: Some(error), duration: Default::default() };
         let signatures = match self.signatures(&endpoint, &delivery, now) {
             Ok(signatures) => signatures,
-            Err(error) => return Outcome::Retry(error),
+            Err(error) => return self.record(id, endpoint, unsent(error), attempts, now).await,
         };
         let url = match reqwest::Url::parse(&endpoint.url) {
             Ok(url) => url,
-            Err(error) => return Outcome::Retry(format!("stored URL unreadable: {error}")),
+            Err(error) => {
+                return self
+                    .record(id, endpoint, unsent(format!("stored URL unreadable: {error}")), attempts, now)
+                    .await;
+            }
         };
         let headers = [
             ("webhook-id", delivery.id.clone()),
@@ -64,11 +71,18 @@ impl JobRunner {
     /// Every signature the delivery carries: the current secret's, and the
     /// previous secret's while a rotation overlaps.
     fn signatures(&self, endpoint: &Endpoint, delivery: &Delivery, now: DateTime<Utc>) -> Result<String, String> {
-        let mut secrets = vec![self.deployment.secrets.open(&endpoint.secret_sealed).map_err(|e| e.to_string())?];
+        let open = |sealed: &str| {
+            self.deployment.secrets.open(sealed).map_err(|_| {
+                "the endpoint's signing secret cannot be opened with the configured secrets key \
+                 (ROSTER_SECRETS_KEY_FILE)"
+                    .to_owned()
+            })
+        };
+        let mut secrets = vec![open(&endpoint.secret_sealed)?];
         if let Some((sealed, until)) = &endpoint.previous_secret
             && *until > now
         {
-            secrets.push(self.deployment.secrets.open(sealed).map_err(|e| e.to_string())?);
+            secrets.push(open(sealed)?);
         }
         let signed: Option<Vec<String>> = secrets
             .iter()

@@ -1,5 +1,5 @@
 use futures_util::future::join_all;
-use integration_tests::{PASSWORD, SignedIn, TestApp, on_both_backends};
+use integration_tests::{Backend, PASSWORD, SignedIn, TestApp, on_both_backends};
 use serde_json::{Value, json};
 
 on_both_backends!(
@@ -7,6 +7,7 @@ on_both_backends!(
     accepting_needs_the_verified_invited_email,
     resend_revoke_and_removal_kill_tokens,
     batches_report_each_item_and_cap_at_twenty,
+    a_batch_is_stored_whole_or_not_at_all,
     the_email_policy_refuses_existing_users,
     invitations_are_listed_searched_and_guarded,
     the_last_owner_can_neither_leave_nor_be_removed,
@@ -372,6 +373,87 @@ async fn batches_report_each_item_and_cap_at_twenty(app: TestApp) {
     assert!(listed.body["items"].as_array().unwrap().is_empty(), "a refused batch writes nothing");
 }
 
+/// Makes the database fail while it stores an invitation for `email`: on
+/// PostgreSQL the connection drops (the server ends it, as a restart
+/// would), on SQLite the insert fails.
+fn break_the_database_at(app: &TestApp, email: &str) {
+    use diesel::RunQueryDsl;
+    let statements = match app.backend {
+        Backend::Postgres => vec![
+            format!(
+                "CREATE FUNCTION drop_the_connection() RETURNS trigger AS $$ BEGIN \
+                 IF NEW.email = '{email}' THEN PERFORM pg_terminate_backend(pg_backend_pid()); PERFORM pg_sleep(5); END IF; \
+                 RETURN NEW; END $$ LANGUAGE plpgsql"
+            ),
+            "CREATE TRIGGER drop_the_connection BEFORE INSERT ON invitations \
+             FOR EACH ROW EXECUTE FUNCTION drop_the_connection()"
+                .to_owned(),
+        ],
+        Backend::Sqlite => vec![format!(
+            "CREATE TRIGGER fail_the_insert BEFORE INSERT ON invitations WHEN NEW.email = '{email}' \
+             BEGIN SELECT RAISE(ABORT, 'the disk failed'); END"
+        )],
+    };
+    for statement in statements {
+        diesel::sql_query(statement).execute(&mut *app.db()).unwrap();
+    }
+}
+
+async fn a_batch_is_stored_whole_or_not_at_all(app: TestApp) {
+    let owner = app.sign_up("owner@example.com").await;
+    let account = app.create_account(&owner, "Acme").await;
+    let path = format!("/v1/accounts/{account}/invitations");
+    let send = |items: Value, key: &'static str| {
+        let request = app
+            .client
+            .post(app.url(&path))
+            .bearer_auth(&owner.access_token)
+            .header("idempotency-key", key)
+            .json(&json!({"invitations": items}));
+        async move { TestApp::read(request.send().await.unwrap()).await }
+    };
+    break_the_database_at(&app, "broken@example.com");
+    let batch = json!([{"email": "ada@example.com"}, {"email": "broken@example.com"}, {"email": "grace@example.com"}]);
+    let failed = send(batch, "batch-1").await;
+    match app.backend {
+        // The client may retry: it is told so, and when.
+        Backend::Postgres => {
+            failed.expect_problem(503, "unavailable");
+            assert_eq!(failed.headers["retry-after"], "1");
+        }
+        Backend::Sqlite => {
+            failed.expect_problem(500, "internal_error");
+        }
+    }
+    let listed = app.get(&format!("{path}?status=pending"), Some(&owner.access_token)).await;
+    assert_eq!(listed.expect_status(200)["items"], json!([]), "the item before the failure was not kept");
+
+    // Sent again without the failing item, the batch is stored whole, and
+    // sent once more, each item is reported as the invitation it made; a
+    // replay under the first key answers what the first request answered.
+    let batch = json!([{"email": "ada@example.com"}, {"email": "grace@example.com"}]);
+    let first = send(batch.clone(), "batch-2").await;
+    let outcomes = |reply: &integration_tests::Reply| -> Vec<(String, String)> {
+        reply.body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (r["outcome"].as_str().unwrap().to_owned(), r["problem"]["code"].as_str().unwrap_or("").to_owned())
+            })
+            .collect()
+    };
+    let created = ("created".to_owned(), String::new());
+    assert_eq!(outcomes(&first), [created.clone(), created.clone()]);
+    let again = send(batch.clone(), "batch-3").await;
+    let already = ("failed".to_owned(), "already_invited".to_owned());
+    assert_eq!(outcomes(&again), [already.clone(), already]);
+    let replayed = send(batch, "batch-2").await;
+    assert_eq!((replayed.status, &replayed.body), (first.status, &first.body));
+    assert_eq!(app.emails_to("ada@example.com", 1).await.len(), 1);
+    assert_eq!(app.emails_to("grace@example.com", 1).await.len(), 1);
+}
+
 async fn the_email_policy_refuses_existing_users(app: TestApp) {
     let owner = app.sign_up("owner@example.com").await;
     app.sign_up("existing@example.com").await;
@@ -478,10 +560,8 @@ async fn search_finds_invitations_before_and_after_the_index_takes_them_in(app: 
         use diesel::prelude::*;
         use persistence::schema::invitations_search_queue::dsl;
         match app.backend {
-            integration_tests::Backend::Sqlite => {
-                dsl::invitations_search_queue.count().get_result(&mut *app.db()).unwrap()
-            }
-            integration_tests::Backend::Postgres => 0i64,
+            Backend::Sqlite => dsl::invitations_search_queue.count().get_result(&mut *app.db()).unwrap(),
+            Backend::Postgres => 0i64,
         }
     };
     let search = |account: String, token: String, q: &'static str| {

@@ -12,6 +12,7 @@ on_both_backends!(
     deliveries_are_signed_retried_with_a_stable_id_and_redelivered,
     a_rotated_secret_signs_beside_the_old_one_for_a_day,
     a_gone_receiver_or_days_of_failures_disable_the_endpoint,
+    a_secret_the_key_cannot_open_is_a_recorded_failure_and_stops_start_up,
 );
 
 async fn owner_with_account(app: &TestApp) -> (SignedIn, String) {
@@ -95,6 +96,42 @@ async fn deliveries_are_signed_retried_with_a_stable_id_and_redelivered(app: Tes
     assert_eq!(again.id, first_delivery);
     assert_eq!(again.body, first.body, "the same event, byte for byte");
     assert!(again.signed_with(&secret));
+}
+
+async fn a_secret_the_key_cannot_open_is_a_recorded_failure_and_stops_start_up(app: TestApp) {
+    let receiver = WebhookReceiver::start().await;
+    let (owner, account) = owner_with_account(&app).await;
+    let (webhook, _) = subscribe(&app, &owner, &account, &receiver.url(), &["group.created"]).await;
+    create_group(&app, &owner, &account, "Design").await;
+    app.run_jobs().await;
+    assert_eq!(receiver.received().len(), 1, "the key opens the secret it sealed");
+
+    // Another key: a server started with it refuses, naming the setting.
+    let other_key = app.settings.data_dir.join("other-secrets.key");
+    std::fs::write(&other_key, "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=").unwrap();
+    let mut settings = app.settings.clone();
+    settings.secrets_key_file = Some(other_key);
+    settings.bind = "127.0.0.1:0".parse().unwrap();
+    let refused = api::Application::build(settings, std::sync::Arc::new(domain::SystemClock)).err();
+    assert!(
+        refused.as_ref().is_some_and(|error| error.to_string().contains("ROSTER_SECRETS_KEY_FILE")),
+        "{:?}",
+        refused.map(|error| error.to_string())
+    );
+
+    // A secret this server's key cannot open (sealed under another key):
+    // the delivery log shows the attempt and why, and it is retried.
+    use diesel::RunQueryDsl;
+    diesel::sql_query("UPDATE webhook_endpoints SET secret_sealed = 'q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA='")
+        .execute(&mut *app.db())
+        .unwrap();
+    create_group(&app, &owner, &account, "Research").await;
+    app.run_jobs().await;
+    assert_eq!(receiver.received().len(), 1, "nothing unsigned is sent");
+    let log = deliveries(&app, &owner, &account, &webhook).await;
+    assert_eq!((log[0]["status"].as_str(), log[0]["attempts"].as_i64()), (Some("pending"), Some(1)), "{log:?}");
+    let error = log[0]["last_error"].as_str().unwrap_or_default();
+    assert!(error.contains("cannot be opened") && error.contains("ROSTER_SECRETS_KEY_FILE"), "{error}");
 }
 
 async fn a_rotated_secret_signs_beside_the_old_one_for_a_day(app: TestApp) {

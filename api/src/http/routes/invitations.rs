@@ -226,8 +226,12 @@ fn invitation_email_hits(member: &AccountMember, emails: u32) -> Vec<Hit> {
 /// A malformed item (see the schema) refuses the whole request with 422 and
 /// nothing is sent. Otherwise each item succeeds or fails on its own (already
 /// a member or invited, unknown role, role the caller cannot grant, …); the
-/// response reports every item in order. Needs `invitations:manage`, and every role given must be one
-/// the caller could hold themselves.
+/// response reports every item in order. The batch is stored in one
+/// transaction: when the service fails (503 with `Retry-After`, or 500),
+/// nothing of it was stored or sent, and sending it again is safe; items a
+/// resent batch already stored fail as `already_invited`. Needs
+/// `invitations:manage`, and every role given must be one the caller could
+/// hold themselves.
 #[utoipa::path(
     tag = "invitations", operation_id = "create_invitations", security(("bearer" = [])), request_body = CreateInvitationsRequest,
     params(("account_id" = Uuid, Path, description = "The account")),
