@@ -217,6 +217,7 @@ pub fn document_for(catalogue: &Catalogue) -> OpenApi {
     api.info.version = env!("CARGO_PKG_VERSION").to_owned();
     add_security_scheme(&mut api);
     add_standard_errors(&mut api);
+    declare_response_headers(&mut api);
     list_permission_keys(&mut api, catalogue);
     api
 }
@@ -418,6 +419,67 @@ fn add_rate_limit_headers(response: &mut Response) {
             .description(Some(description))
             .build();
         response.headers.insert(name.to_owned(), header);
+    }
+}
+
+/// The answers that carry `ETag` (the version a later `If-Match` sends) or
+/// `Location` (where what was created is read), by operation and status.
+/// The handlers set the headers; `integration-tests` checks this table
+/// against what they send.
+const RESPONSE_HEADERS: &[(&str, &str, &[&str])] = &[
+    ("create_account", "201", &["Location"]),
+    ("get_account", "200", &["ETag"]),
+    ("update_account", "200", &["ETag"]),
+    ("get_preferences", "200", &["ETag"]),
+    ("update_preferences", "200", &["ETag"]),
+    ("get_notification_defaults", "200", &["ETag"]),
+    ("update_notification_defaults", "200", &["ETag"]),
+    ("get_access_review_settings", "200", &["ETag"]),
+    ("update_access_review_settings", "200", &["ETag"]),
+    ("start_access_review", "201", &["Location"]),
+    ("create_contact", "201", &["ETag", "Location"]),
+    ("get_contact", "200", &["ETag"]),
+    ("replace_contact", "200", &["ETag"]),
+    ("create_address", "201", &["ETag", "Location"]),
+    ("get_address", "200", &["ETag"]),
+    ("replace_address", "200", &["ETag"]),
+    ("create_role", "201", &["ETag", "Location"]),
+    ("get_role", "200", &["ETag"]),
+    ("update_role", "200", &["ETag"]),
+    ("get_member", "200", &["ETag"]),
+    ("set_member_roles", "200", &["ETag"]),
+    ("create_group", "201", &["Location"]),
+    ("create_join_link", "201", &["Location"]),
+    ("request_account_link", "201", &["Location"]),
+    ("create_partner", "201", &["Location"]),
+    ("create_api_key", "201", &["Location"]),
+    ("create_webhook", "201", &["Location"]),
+    ("create_invitation_import", "202", &["Location"]),
+];
+
+fn declare_response_headers(api: &mut OpenApi) {
+    use utoipa::openapi::header::HeaderBuilder;
+    let header = |name: &str| {
+        let description = match name {
+            "ETag" => "The version of what the body shows; send it as `If-Match` to change it.",
+            _ => "Where what was created is read.",
+        };
+        HeaderBuilder::new()
+            .schema(ObjectBuilder::new().schema_type(Type::String))
+            .description(Some(description))
+            .build()
+    };
+    for item in api.paths.paths.values_mut() {
+        for operation in operations(item) {
+            let id = operation.operation_id.clone().unwrap_or_default();
+            for (_, status, names) in RESPONSE_HEADERS.iter().filter(|(operation, ..)| *operation == id) {
+                if let Some(RefOr::T(response)) = operation.responses.responses.get_mut(*status) {
+                    for name in *names {
+                        response.headers.insert((*name).to_owned(), header(name));
+                    }
+                }
+            }
+        }
     }
 }
 

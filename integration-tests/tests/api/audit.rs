@@ -38,6 +38,9 @@ enum Expected {
 struct Script<'a> {
     app: &'a TestApp,
     calls: Vec<(&'static str, String, Expected)>,
+    /// The served contract, whose declared `ETag` and `Location` headers
+    /// every answer is checked against.
+    document: Value,
 }
 
 impl<'a> Script<'a> {
@@ -63,6 +66,7 @@ impl<'a> Script<'a> {
         }
         let reply = TestApp::read(request.send().await.unwrap()).await;
         assert!(reply.status.is_success(), "{operation} failed: {} {}", reply.status, reply.body);
+        self.check_declared_headers(operation, &reply);
         let expected = match token {
             Some(token) => Expected::User(user_of(self.app, token).await),
             None => Expected::Anonymous,
@@ -86,6 +90,31 @@ impl<'a> Script<'a> {
         assert!(reply.status.is_success(), "{operation} failed: {} {}", reply.status, reply.body);
         self.calls.push((operation, request_id, Expected::Anonymous));
         reply
+    }
+
+    /// Reads `path` (operation `operation`) and checks its headers against
+    /// the contract, as every call's are.
+    async fn read(&self, operation: &str, path: &str, token: &str) {
+        let reply = self.app.get(path, Some(token)).await;
+        assert!(reply.status.is_success(), "{operation} failed: {} {}", reply.status, reply.body);
+        self.check_declared_headers(operation, &reply);
+    }
+
+    /// `ETag` and `Location` are sent exactly where the contract declares
+    /// them, so that a generated client reads what it needs.
+    fn check_declared_headers(&self, operation: &str, reply: &Reply) {
+        let declared = self.document["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|item| item.as_object().unwrap().values())
+            .find(|candidate| candidate["operationId"] == operation)
+            .map(|found| found["responses"][reply.status.as_str()]["headers"].clone())
+            .unwrap_or_else(|| panic!("{operation} is not in the contract"));
+        for name in ["ETag", "Location"] {
+            let sent = reply.headers.contains_key(name);
+            assert_eq!(sent, declared.get(name).is_some(), "{operation} {}: {name} sent: {sent}", reply.status);
+        }
     }
 
     /// The last call was made with this API key.
@@ -131,7 +160,8 @@ fn token_of(url: &Value) -> String {
 
 async fn every_write_operation_records_an_event_by_its_actor(app: TestApp) {
     use Method as M;
-    let mut s = Script { app: &app, calls: Vec::new() };
+    let document = app.get("/openapi.json", None).await.body;
+    let mut s = Script { app: &app, calls: Vec::new(), document };
     let registered = s
         .call(
             "register",
@@ -170,20 +200,24 @@ async fn every_write_operation_records_an_event_by_its_actor(app: TestApp) {
     let account = s.call("create_account", M::POST, "/v1/accounts", t, Some(json!({"name": "Acme"})), None).await;
     let account = account.body["id"].as_str().unwrap().to_owned();
     let a = format!("/v1/accounts/{account}");
+    s.read("get_account", &a, &token).await;
     let tag = app.etag_of(&a, &token).await;
     s.call("update_account", M::PATCH, &a, t, Some(json!({"name": "Acme GmbH"})), Some(&tag)).await;
     let contact = json!({"kind": "billing", "name": "Grace", "email": "billing@example.com"});
     let created = s.call("create_contact", M::POST, &format!("{a}/contacts"), t, Some(contact.clone()), None).await;
     let contact_path = format!("{a}/contacts/{}", created.body["id"].as_str().unwrap());
+    s.read("get_contact", &contact_path, &token).await;
     let tag = etag(&created);
     let replaced = s.call("replace_contact", M::PUT, &contact_path, t, Some(contact), Some(&tag)).await;
     s.call("delete_contact", M::DELETE, &contact_path, t, None, Some(&etag(&replaced))).await;
     let address = json!({"kind": "billing", "lines": ["Unter den Linden 1"], "city": "Berlin", "postal_code": "10117", "country": "DE"});
     let created = s.call("create_address", M::POST, &format!("{a}/addresses"), t, Some(address.clone()), None).await;
     let address_path = format!("{a}/addresses/{}", created.body["id"].as_str().unwrap());
+    s.read("get_address", &address_path, &token).await;
     let replaced = s.call("replace_address", M::PUT, &address_path, t, Some(address), Some(&etag(&created))).await;
     s.call("delete_address", M::DELETE, &address_path, t, None, Some(&etag(&replaced))).await;
     let defaults = format!("{a}/notification-defaults");
+    s.read("get_notification_defaults", &defaults, &token).await;
     let tag = app.etag_of(&defaults, &token).await;
     let quiet = Some(json!({"import_reports": false}));
     s.call("update_notification_defaults", M::PATCH, &defaults, t, quiet.clone(), Some(&tag)).await;
@@ -205,11 +239,13 @@ async fn every_write_operation_records_an_event_by_its_actor(app: TestApp) {
     s.call("set_member_linked_roles", M::PUT, &linked_roles, t, Some(json!({"roles": []})), None).await;
     s.call("delete_account_link", M::DELETE, &format!("{links}/{link}"), t, None, None).await;
     let preferences = json!({"invitation_ttl_days": 30});
+    s.read("get_preferences", &format!("{a}/preferences"), &token).await;
     let tag = app.etag_of(&format!("{a}/preferences"), &token).await;
     s.call("update_preferences", M::PATCH, &format!("{a}/preferences"), t, Some(preferences), Some(&tag)).await;
     let role = json!({"key": "support", "name": "Support", "permissions": ["members:read"]});
     let role = s.call("create_role", M::POST, &format!("{a}/roles"), t, Some(role), None).await;
     let role = format!("{a}/roles/{}", role.body["id"].as_str().unwrap());
+    s.read("get_role", &role, &token).await;
     s.call("update_role", M::PATCH, &role, t, Some(json!({"description": "Answers customers"})), None).await;
     let group = s.call("create_group", M::POST, &format!("{a}/groups"), t, Some(json!({"name": "Design"})), None).await;
     let group = format!("{a}/groups/{}", group.body["id"].as_str().unwrap());
@@ -255,6 +291,7 @@ async fn every_write_operation_records_an_event_by_its_actor(app: TestApp) {
     s.call("add_group_member", M::PUT, &in_group, t, None, None).await;
     s.call("remove_group_member", M::DELETE, &in_group, t, None, None).await;
     let carol_path = format!("{a}/members/{carol_id}");
+    s.read("get_member", &carol_path, &token).await;
     let tag = etag(&app.get(&carol_path, t).await);
     let roles = json!({"assignments": [{"role": "developer"}]});
     s.call("set_member_roles", M::PUT, &format!("{carol_path}/roles"), t, Some(roles), Some(&tag)).await;
@@ -326,6 +363,7 @@ async fn every_write_operation_records_an_event_by_its_actor(app: TestApp) {
     s.call("delete_partner", M::DELETE, &format!("{a}/partners/{partner}"), t, None, None).await;
 
     let review_settings = format!("{a}/access-review-settings");
+    s.read("get_access_review_settings", &review_settings, &token).await;
     let tag = app.etag_of(&review_settings, &token).await;
     let policy = Some(json!({"due_in_days": 10}));
     s.call("update_access_review_settings", M::PATCH, &review_settings, t, policy, Some(&tag)).await;
@@ -403,7 +441,7 @@ async fn every_write_operation_records_an_event_by_its_actor(app: TestApp) {
 
     // Every write operation of the route table is in the script: a new one
     // fails here until it is exercised, and then it must record.
-    let document = app.get("/openapi.json", None).await.body;
+    let document = &s.document;
     let writes: BTreeSet<String> = document["paths"]
         .as_object()
         .unwrap()

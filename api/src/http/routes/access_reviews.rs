@@ -225,7 +225,8 @@ pub async fn start_access_review(
     let review = state
         .flow(member.actor(), origin, move |conn, ctx| flows::start(conn, ctx, Some(&by), account, &request))
         .await?;
-    Ok(HttpResponse::Created().json(ReviewView::from(review)))
+    let location = format!("/v1/accounts/{account}/access-reviews/{}", review.id);
+    Ok(HttpResponse::Created().insert_header((header::LOCATION, location)).json(ReviewView::from(review)))
 }
 
 /// The account's access reviews I may see, newest first.

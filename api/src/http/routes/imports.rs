@@ -183,6 +183,10 @@ async fn read_upload(req: &HttpRequest, mut payload: web::Payload) -> Result<(Op
 /// whole at once (size, row count, header: 413 or 422); each row is then
 /// processed in the background, and `GET …/invitation-imports/{import_id}`
 /// shows the progress. The uploader receives a summary by email at the end.
+///
+/// Generated clients: some generators (openapi-python-client among them)
+/// support only one request body type per operation and keep the multipart
+/// form; it takes the same file and behaves the same.
 #[utoipa::path(
     tag = "imports", operation_id = "create_invitation_import", security(("bearer" = [])),
     params(("account_id" = Uuid, Path, description = "The account")),

@@ -152,7 +152,7 @@ impl InvitationResult {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct CreateInvitationsResponse {
+pub struct InvitationBatchResults {
     /// One result per requested invitation, in request order.
     pub results: Vec<InvitationResult>,
 }
@@ -237,7 +237,7 @@ fn invitation_email_hits(member: &AccountMember, emails: u32) -> Vec<Hit> {
     params(("account_id" = Uuid, Path, description = "The account")),
     responses(
         (status = 429, description = "Too many attempts (`rate_limited`): wait the seconds in `Retry-After`", body = Problem, content_type = "application/problem+json"),
-        (status = 200, description = "One result per item", body = CreateInvitationsResponse),
+        (status = 200, description = "One result per item", body = InvitationBatchResults),
         (status = 403, description = "Missing permission (`forbidden`), or the caller's email is not verified (`email_unverified`)", body = Problem, content_type = "application/problem+json"),
     ),
     extensions(("x-authorization" = json!(Requirement::account(Permission::InvitationsManage))))
@@ -277,7 +277,7 @@ pub async fn create_invitations(
             Err(error) => InvitationResult::failed(index, ApiError::from(error)),
         })
         .collect();
-    Ok(HttpResponse::Ok().json(CreateInvitationsResponse { results }))
+    Ok(HttpResponse::Ok().json(InvitationBatchResults { results }))
 }
 
 /// Where an invitation stands.

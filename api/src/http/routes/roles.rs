@@ -1,5 +1,5 @@
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use domain::access::Requirement;
 use domain::catalogue::check_role_key;
@@ -107,9 +107,9 @@ fn parse_description(raw: &str, errors: &mut Vec<FieldError>) -> String {
     })
 }
 
-fn respond_with_role(status: actix_web::http::StatusCode, role: Role, catalogue: &Catalogue) -> HttpResponse {
+fn respond_with_role(response: &mut HttpResponseBuilder, role: Role, catalogue: &Catalogue) -> HttpResponse {
     let tag = role_tag(&role, catalogue);
-    HttpResponse::build(status).insert_header((header::ETAG, tag)).json(RoleView::new(role, catalogue))
+    response.insert_header((header::ETAG, tag)).json(RoleView::new(role, catalogue))
 }
 
 /// The roles this account can assign: built in, templates and its own.
@@ -157,7 +157,12 @@ pub async fn create_role(
     let draft = RoleDraft { key: request.key, name: name.into_inner(), description, permissions };
     let by = member.grantor();
     let role = state.flow(member.actor(), origin, move |conn, ctx| flows::create(conn, ctx, &by, draft)).await?;
-    Ok(respond_with_role(actix_web::http::StatusCode::CREATED, role, &state.deployment.catalogue))
+    let location = format!("/v1/accounts/{}/roles/{}", member.account_id, role.id);
+    Ok(respond_with_role(
+        HttpResponse::Created().insert_header((header::LOCATION, location)),
+        role,
+        &state.deployment.catalogue,
+    ))
 }
 
 /// Read a role; `ETag` is its version for `If-Match`.
@@ -175,7 +180,7 @@ pub async fn get_role(
 ) -> Result<HttpResponse, ApiError> {
     let (account, id) = path.into_inner();
     let role = state.db(move |conn| Ok(roles::find_visible(conn, account, id)?)).await?.ok_or(ApiError::NotFound)?;
-    Ok(respond_with_role(actix_web::http::StatusCode::OK, role, &state.deployment.catalogue))
+    Ok(respond_with_role(&mut HttpResponse::Ok(), role, &state.deployment.catalogue))
 }
 
 /// Change a custom role. With `If-Match`, only if unchanged since read.
@@ -225,7 +230,7 @@ pub async fn update_role(
     let role = state
         .flow(member.actor(), origin, move |conn, ctx| flows::update(conn, ctx, &by, id, patch, if_match.as_deref()))
         .await?;
-    Ok(respond_with_role(actix_web::http::StatusCode::OK, role, &state.deployment.catalogue))
+    Ok(respond_with_role(&mut HttpResponse::Ok(), role, &state.deployment.catalogue))
 }
 
 #[derive(Deserialize, IntoParams)]
