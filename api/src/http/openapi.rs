@@ -218,6 +218,7 @@ pub fn document_for(catalogue: &Catalogue) -> OpenApi {
     add_security_scheme(&mut api);
     add_standard_errors(&mut api);
     declare_response_headers(&mut api);
+    add_problem_examples(&mut api);
     list_permission_keys(&mut api, catalogue);
     api
 }
@@ -420,6 +421,60 @@ fn add_rate_limit_headers(response: &mut Response) {
             .build();
         response.headers.insert(name.to_owned(), header);
     }
+}
+
+/// An example for each problem answer an operation declares itself, made
+/// from its status and the first `code` its description names, so that a
+/// 409 does not show the schema's generic example (a 422).
+fn add_problem_examples(api: &mut OpenApi) {
+    for item in api.paths.paths.values_mut() {
+        for operation in operations(item) {
+            for (status, response) in operation.responses.responses.iter_mut() {
+                let RefOr::T(response) = response else { continue };
+                let Ok(status) = status.parse::<u16>() else { continue };
+                let Some(code) = first_code(response.description.as_str()) else { continue };
+                let example = problem_example(status, code, &response.description);
+                if let Some(content) = response.content.get_mut(crate::http::problem::PROBLEM_JSON)
+                    && content.example.is_none()
+                    && content.examples.is_empty()
+                {
+                    content.example = Some(example);
+                }
+            }
+        }
+    }
+}
+
+/// The first `snake_case` word in backticks: the problem code a response
+/// description names.
+fn first_code(description: &str) -> Option<&str> {
+    description
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .find(|word| !word.is_empty() && word.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit()))
+}
+
+fn problem_example(status: u16, code: &str, description: &str) -> serde_json::Value {
+    // The server's own title where one status has one title.
+    let title = match status {
+        409 => ApiError::Conflict { code: "", detail: String::new() }.problem().title,
+        412 => ApiError::PreconditionFailed.problem().title,
+        428 => ApiError::PreconditionRequired.problem().title,
+        429 => {
+            ApiError::RateLimited { name: "", policy: String::new(), limit: String::new(), retry_after: 0 }
+                .problem()
+                .title
+        }
+        _ => actix_web::http::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("Error"),
+    };
+    serde_json::json!({
+        "type": format!("/problems/{}", code.replace('_', "-")),
+        "title": title,
+        "status": status,
+        "code": code,
+        "detail": description.split(" (`").next().unwrap_or(description),
+    })
 }
 
 /// The answers that carry `ETag` (the version a later `If-Match` sends) or

@@ -69,6 +69,39 @@ async fn served_openapi_matches_the_committed_contract(app: TestApp) {
 
 async fn every_operation_is_fully_documented(app: TestApp) {
     let document = app.get("/openapi.json", None).await.body;
+    // A field that takes one of a few words says which (the contract run
+    // checks every answer against them).
+    let schemas = document["components"]["schemas"].as_object().unwrap();
+    let enumerated = |property: &Value| {
+        let refers = |p: &Value| {
+            p["$ref"]
+                .as_str()
+                .is_some_and(|r| schemas[r.trim_start_matches("#/components/schemas/")]["enum"].is_array())
+        };
+        property["enum"].is_array()
+            || refers(property)
+            || property["oneOf"].as_array().is_some_and(|one| one.iter().any(refers))
+    };
+    // An example shown under a status is an answer of that status.
+    for item in document["paths"].as_object().unwrap().values() {
+        for operation in item.as_object().unwrap().values() {
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                let example = &response["content"]["application/problem+json"]["example"];
+                if !example.is_null() {
+                    assert_eq!(example["status"].to_string(), *status, "{}: {status}", operation["operationId"]);
+                }
+            }
+        }
+    }
+    for (name, schema) in schemas {
+        for (field, property) in schema["properties"].as_object().into_iter().flatten() {
+            if ["status", "outcome", "kind", "decision", "undecided"].contains(&field.as_str())
+                && property["type"] != "integer"
+            {
+                assert!(enumerated(property), "{name}.{field} is not enumerated: {property}");
+            }
+        }
+    }
     // Client generators name types after operations (hey-api: `<Op>Data`,
     // `<Op>Response`, `<Op>Error`, …): a schema of such a name gets renamed
     // with a number in the generated client.

@@ -55,8 +55,10 @@ pub struct ReviewView {
     pub group_id: Option<Uuid>,
     pub group_name: Option<String>,
     /// `open` or `completed`.
+    #[schema(value_type = ReviewStatusName)]
     pub status: &'static str,
     /// What happens to members nobody decided on: `keep_and_flag` or `revoke`.
+    #[schema(value_type = UndecidedName)]
     pub undecided: &'static str,
     pub due_at: DateTime<Utc>,
     /// Null: the account's schedule started it.
@@ -111,6 +113,7 @@ pub struct ItemView {
     /// When a review last decided on this member before this one.
     pub last_reviewed_at: Option<DateTime<Utc>>,
     /// `keep`, `reduce`, `remove`, or null: undecided.
+    #[schema(value_type = Option<DecisionName>)]
     pub decision: Option<&'static str>,
     /// For `reduce`: the assignments kept.
     pub kept: Vec<AssignmentView>,
@@ -121,7 +124,30 @@ pub struct ItemView {
     pub flagged: bool,
     /// Once completed: `kept`, `reduced`, `removed`, `kept_flagged`,
     /// `revoked` or `no_longer_a_member`.
+    #[schema(value_type = Option<ReviewOutcomeName>)]
     pub outcome: Option<String>,
+}
+
+/// Where an access review stands.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case", example = "open")]
+#[allow(dead_code)] // only its schema is used: the view carries the text
+pub enum ReviewStatusName {
+    Open,
+    Completed,
+}
+
+/// What a completed review did to a member.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case", example = "kept")]
+#[allow(dead_code)] // only its schema is used: the view carries the text
+pub enum ReviewOutcomeName {
+    Kept,
+    Reduced,
+    Removed,
+    KeptFlagged,
+    Revoked,
+    NoLongerAMember,
 }
 
 fn item_view(item: Item, review: &Review, now: DateTime<Utc>) -> ItemView {
@@ -484,6 +510,7 @@ pub struct SettingsView {
     /// Members nobody decided on by the due date: `keep_and_flag` (the
     /// default: kept, flagged in the report) or `revoke` (removed when the
     /// due date completes the review; never owners).
+    #[schema(value_type = UndecidedName)]
     pub undecided: &'static str,
     /// A review of the whole account starts by itself this often; null: off.
     pub every_days: Option<u16>,

@@ -166,11 +166,22 @@ pub struct ApiKeyView {
     pub last_used_at: Option<DateTime<Utc>>,
     pub last_used_ip: Option<String>,
     /// `active`, `expired` or `revoked`.
+    #[schema(value_type = ApiKeyStatusName)]
     pub status: &'static str,
     /// The secret (`roster_…`): only in the answers of create and rotate,
     /// and never again.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+}
+
+/// Whether an API key works.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case", example = "active")]
+#[allow(dead_code)] // only its schema is used: the view carries the text
+pub enum ApiKeyStatusName {
+    Active,
+    Expired,
+    Revoked,
 }
 
 impl ApiKeyView {

@@ -50,12 +50,25 @@ impl ToSchema for AuditActionName {
 /// Who made a change.
 #[derive(Serialize, ToSchema)]
 pub struct AuditActor {
-    /// `user`, `api_key`, `system` or `anonymous`.
+    /// `user`, `api_key`, `operator`, `system` or `anonymous`.
     #[serde(rename = "type")]
+    #[schema(value_type = AuditActorTypeName)]
     pub kind: String,
     pub id: Option<Uuid>,
     /// The name shown at the time of the change.
     pub name: String,
+}
+
+/// Who made a change.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case", example = "user")]
+#[allow(dead_code)] // only its schema is used: the view carries the text
+pub enum AuditActorTypeName {
+    User,
+    ApiKey,
+    Operator,
+    System,
+    Anonymous,
 }
 
 /// What a change was about.

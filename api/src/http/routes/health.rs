@@ -8,8 +8,17 @@ use crate::state::AppState;
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"status": "ok"}))]
 pub struct HealthStatus {
-    /// `ok` when the check passed.
+    /// `ok` when the check passed (a failed check is a 503 problem).
+    #[schema(value_type = HealthStateName)]
     pub status: &'static str,
+}
+
+/// What a passed check reports.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case", example = "ok")]
+#[allow(dead_code)] // only its schema is used: the probe answers the text
+pub enum HealthStateName {
+    Ok,
 }
 
 /// Liveness: the process is up and serving.

@@ -34,6 +34,7 @@ const CSV: &str = "text/csv; charset=utf-8";
 pub struct ImportView {
     pub import_id: Uuid,
     /// `queued`, `processing` or `completed`.
+    #[schema(value_type = ImportStatusName)]
     pub status: &'static str,
     pub file_name: Option<String>,
     /// Data rows in the file (blank rows are not counted).
@@ -45,6 +46,16 @@ pub struct ImportView {
     pub failed: i32,
     pub created_at: DateTime<Utc>,
     pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// Where an import stands.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case", example = "processing")]
+#[allow(dead_code)] // only its schema is used: the view carries the text
+pub enum ImportStatusName {
+    Queued,
+    Processing,
+    Completed,
 }
 
 impl From<&Import> for ImportView {
@@ -73,6 +84,7 @@ pub struct ReportEntry {
     /// The email as written in the row.
     pub email: String,
     /// `invited`, `skipped` or `failed`.
+    #[schema(value_type = ImportRowOutcomeName)]
     pub outcome: &'static str,
     /// `invited`, or why not: `invalid_email`, `invalid_name`, `duplicate_row`, `already_member`,
     /// `already_invited`, `unknown_role`, `unknown_group`, `role_not_grantable`,
@@ -81,6 +93,16 @@ pub struct ReportEntry {
     /// What happened, or what to change in the row before uploading it again.
     pub message: String,
     pub invitation_id: Option<Uuid>,
+}
+
+/// What became of one row of a spreadsheet.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case", example = "invited")]
+#[allow(dead_code)] // only its schema is used: the view carries the text
+pub enum ImportRowOutcomeName {
+    Invited,
+    Skipped,
+    Failed,
 }
 
 impl From<RowResult> for ReportEntry {

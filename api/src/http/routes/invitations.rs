@@ -40,6 +40,7 @@ pub struct InvitationView {
     /// Groups the invitee joins without a role inside them.
     pub groups: Vec<Uuid>,
     /// `pending`, `accepted`, `declined`, `revoked` or `expired`.
+    #[schema(value_type = InvitationStatusName)]
     pub status: &'static str,
     pub invited_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
@@ -119,6 +120,7 @@ pub struct InvitationResult {
     /// Position of the item in the request.
     pub index: usize,
     /// `created` or `failed`.
+    #[schema(value_type = InvitationOutcomeName)]
     pub outcome: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invitation: Option<InvitationView>,
@@ -127,6 +129,15 @@ pub struct InvitationResult {
     pub accept_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<Problem>,
+}
+
+/// What became of one item of a batch.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case", example = "created")]
+#[allow(dead_code)] // only its schema is used: the view carries the text
+pub enum InvitationOutcomeName {
+    Created,
+    Failed,
 }
 
 impl InvitationResult {
@@ -456,6 +467,7 @@ pub struct InvitationPreview {
     pub assignments: Vec<OfferedRole>,
     /// Groups joined without a role inside them.
     pub groups: Vec<OfferedGroup>,
+    #[schema(value_type = InvitationStatusName)]
     pub status: &'static str,
     pub expires_at: DateTime<Utc>,
 }

@@ -44,10 +44,22 @@ pub struct JoinLinkView {
     /// Join requests filed through the link so far.
     pub uses: u32,
     /// `active`, `expired`, `used_up` or `disabled`.
+    #[schema(value_type = JoinLinkStatusName)]
     pub status: &'static str,
     pub created_at: DateTime<Utc>,
     pub rotated_at: Option<DateTime<Utc>>,
     pub disabled_at: Option<DateTime<Utc>>,
+}
+
+/// Whether a join link can be used.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case", example = "active")]
+#[allow(dead_code)] // only its schema is used: the view carries the text
+pub enum JoinLinkStatusName {
+    Active,
+    Expired,
+    UsedUp,
+    Disabled,
 }
 
 impl JoinLinkView {

@@ -40,6 +40,7 @@ pub struct JoinRequestView {
     pub last_name: String,
     pub message: String,
     /// `pending`, `approved`, `denied` or `withdrawn`.
+    #[schema(value_type = JoinRequestStatusName)]
     pub status: &'static str,
     /// The group of the link the request came through; approval adds the requester to it.
     pub group_id: Option<Uuid>,

@@ -33,12 +33,23 @@ pub struct RoleView {
     pub name: String,
     pub description: String,
     /// `built_in`, `template` (declared by the deployment) or `custom`.
+    #[schema(value_type = RoleKindName)]
     pub kind: &'static str,
     /// Built-in and template roles cannot be changed through the API.
     pub read_only: bool,
     /// What the role grants, resolved against the catalogue.
     pub permissions: Vec<String>,
     pub created_at: DateTime<Utc>,
+}
+
+/// Where a role comes from.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case", example = "custom")]
+#[allow(dead_code)] // only its schema is used: the view carries the text
+pub enum RoleKindName {
+    BuiltIn,
+    Template,
+    Custom,
 }
 
 impl RoleView {

@@ -311,6 +311,7 @@ pub struct DeliveryView {
     #[schema(value_type = AuditActionName)]
     pub event_type: String,
     /// `pending` (more attempts to come), `succeeded` or `failed`.
+    #[schema(value_type = DeliveryStatusName)]
     pub status: String,
     pub attempts: i32,
     pub last_status_code: Option<i32>,
@@ -318,6 +319,16 @@ pub struct DeliveryView {
     pub last_duration_ms: Option<i32>,
     pub created_at: DateTime<Utc>,
     pub last_attempt_at: Option<DateTime<Utc>>,
+}
+
+/// Where a webhook delivery stands.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case", example = "succeeded")]
+#[allow(dead_code)] // only its schema is used: the view carries the text
+pub enum DeliveryStatusName {
+    Pending,
+    Succeeded,
+    Failed,
 }
 
 impl From<Delivery> for DeliveryView {
