@@ -6,7 +6,7 @@ SPECTRAL := openapi/lint/node_modules/.bin/spectral
 REDOCLY := openapi/lint/node_modules/.bin/redocly
 OPENAPI_GENERATOR := target/lint-venv/bin/openapi-generator-cli
 
-.PHONY: run test contract lint spectral openapi-generator fmt openapi openapi-check bench clean-test-postgres
+.PHONY: run test contract walkthrough lint spectral openapi-generator fmt openapi openapi-check bench clean-test-postgres
 
 ## Start the server on the embedded SQLite default (data in ./data).
 run:
@@ -23,6 +23,10 @@ test:
 ## schemathesis against the real server on SQLite and PostgreSQL (see openapi/contract/run.sh).
 contract:
 	openapi/contract/run.sh
+
+## The README's walkthrough, run as written against a fresh server.
+walkthrough:
+	.ci/walkthrough
 
 ## rustfmt and clippy, warnings are errors; Spectral and Redocly on the contract.
 lint:
