@@ -19,7 +19,9 @@ use domain::audit::{Anchor, BrokenLink, Link, link_hash, verify_chain};
 use uuid::Uuid;
 
 use crate::db::insert_all;
-use crate::schema::{audit_anchors, audit_event_targets, audit_events, audit_pending, audit_purge_permits};
+use crate::schema::{
+    audit_anchors, audit_checkpoints, audit_event_targets, audit_events, audit_pending, audit_purge_permits,
+};
 use crate::{DbConnection, StoreError, ids, time};
 
 /// An event to record.
@@ -192,7 +194,32 @@ struct Locked {
 /// each joins the end of its chain with the next `seq` and the hash of the
 /// event before it. Returns the events sealed (none when another instance
 /// is sealing). Call inside a write transaction.
-pub fn seal(conn: &mut DbConnection, limit: i64) -> Result<Vec<AuditEvent>, StoreError> {
+/// The newest sealed event of a chain as the sealer signed it: what a
+/// chain must still reach when it is verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub chain: String,
+    pub seq: i64,
+    pub hash: String,
+    /// The signature over the other three (see [`Checkpoint::signed_text`]).
+    pub seal: String,
+}
+
+impl Checkpoint {
+    /// What the seal signs.
+    pub fn signed_text(chain: &str, seq: i64, hash: &str) -> String {
+        format!("audit-checkpoint\n{chain}\n{seq}\n{hash}")
+    }
+}
+
+/// Seals up to `limit` recorded events into their chains and moves each
+/// touched chain's checkpoint to its new end, signed by `sign` (given the
+/// chain, `seq` and hash). Call inside a write transaction.
+pub fn seal(
+    conn: &mut DbConnection,
+    limit: i64,
+    sign: &dyn Fn(&str, i64, &str) -> Result<String, String>,
+) -> Result<Vec<AuditEvent>, StoreError> {
     if let DbConnection::Pg(_) = conn {
         let locked: Locked =
             diesel::sql_query(format!("SELECT pg_try_advisory_xact_lock({SEALER_LOCK}) AS locked")).get_result(conn)?;
@@ -249,7 +276,29 @@ pub fn seal(conn: &mut DbConnection, limit: i64) -> Result<Vec<AuditEvent>, Stor
     for chunk in positions.chunks(crate::db::BATCH_ROWS) {
         diesel::delete(audit_pending::table.filter(audit_pending::position.eq_any(chunk))).execute(conn)?;
     }
+    for (chain, (seq, hash)) in heads {
+        let seal = sign(&chain, seq, &hash).map_err(StoreError::Corrupt)?;
+        diesel::sql_query(
+            "INSERT INTO audit_checkpoints (chain, seq, hash, seal) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, seal = excluded.seal",
+        )
+        .bind::<Text, _>(&chain)
+        .bind::<BigInt, _>(seq)
+        .bind::<Text, _>(&hash)
+        .bind::<Text, _>(&seal)
+        .execute(conn)?;
+    }
     Ok(sealed)
+}
+
+/// The checkpoint of `chain`, if the sealer wrote one.
+pub fn checkpoint(conn: &mut DbConnection, chain: &str) -> Result<Option<Checkpoint>, StoreError> {
+    let found: Option<(String, i64, String, String)> = audit_checkpoints::table
+        .find(chain)
+        .select((audit_checkpoints::chain, audit_checkpoints::seq, audit_checkpoints::hash, audit_checkpoints::seal))
+        .first(conn)
+        .optional()?;
+    Ok(found.map(|(chain, seq, hash, seal)| Checkpoint { chain, seq, hash, seal }))
 }
 
 /// Whether any recorded event waits to be sealed.
@@ -338,9 +387,14 @@ pub fn list(
     Ok(query.load(conn)?)
 }
 
-/// Every chain that has events.
+/// Every chain that has events or a checkpoint (a chain whose events were
+/// all deleted still has its checkpoint).
 pub fn chains(conn: &mut DbConnection) -> Result<Vec<String>, StoreError> {
-    Ok(audit_events::table.select(audit_events::chain).distinct().order(audit_events::chain).load(conn)?)
+    let mut chains: Vec<String> = audit_events::table.select(audit_events::chain).distinct().load(conn)?;
+    chains.extend(audit_checkpoints::table.select(audit_checkpoints::chain).load::<String>(conn)?);
+    chains.sort_unstable();
+    chains.dedup();
+    Ok(chains)
 }
 
 /// Events of `chain` in order, after `after` (a `seq`), at most `limit`.
@@ -355,15 +409,20 @@ pub fn in_order(conn: &mut DbConnection, chain: &str, after: i64, limit: i64) ->
 }
 
 /// Walks `chain` from its anchor page by page: how many events hold, or the
-/// first that does not.
-pub fn verify(conn: &mut DbConnection, chain: &str) -> Result<Result<i64, BrokenLink>, StoreError> {
+/// first that does not. The walk must reach the chain's checkpoint, whose
+/// seal `seal_holds` checks: events missing from the end are named.
+pub fn verify(
+    conn: &mut DbConnection,
+    chain: &str,
+    seal_holds: &dyn Fn(&Checkpoint) -> bool,
+) -> Result<Result<i64, BrokenLink>, StoreError> {
     const PAGE: i64 = 1_000;
     let mut anchor = anchor(conn, chain)?;
     let mut verified = 0;
     loop {
         let page = in_order(conn, chain, anchor.seq, PAGE)?;
         let Some(last) = page.last().map(|event| Anchor { seq: event.seq, hash: event.hash.clone() }) else {
-            return Ok(Ok(verified));
+            break;
         };
         match verify_chain(&anchor, page.iter().map(AuditEvent::link)) {
             Ok(count) => verified += count,
@@ -371,6 +430,28 @@ pub fn verify(conn: &mut DbConnection, chain: &str) -> Result<Result<i64, Broken
         }
         anchor = last;
     }
+    let Some(checkpoint) = checkpoint(conn, chain)? else { return Ok(Ok(verified)) };
+    Ok(reaches_checkpoint(&anchor, &checkpoint, seal_holds(&checkpoint)).map(|()| verified))
+}
+
+/// Whether a chain that ends at `end` reaches its signed `checkpoint`.
+fn reaches_checkpoint(end: &Anchor, checkpoint: &Checkpoint, sealed: bool) -> Result<(), BrokenLink> {
+    let broken = |seq, reason| BrokenLink { id: "checkpoint".to_owned(), seq, reason };
+    if !sealed {
+        return Err(broken(checkpoint.seq, "the checkpoint's signature does not hold: it was altered"));
+    }
+    if end.seq < checkpoint.seq {
+        return Err(broken(end.seq + 1, "events from this one to the checkpoint are missing: the chain was truncated"));
+    }
+    // The sealer moves the checkpoint with every event it seals: an end
+    // past it, or another event in its place, was not sealed by Roster.
+    if end.seq > checkpoint.seq {
+        return Err(broken(checkpoint.seq + 1, "events from this one on were added after the last checkpoint"));
+    }
+    if end.hash != checkpoint.hash {
+        return Err(broken(checkpoint.seq, "the chain's end is not the event that was checkpointed"));
+    }
+    Ok(())
 }
 
 /// Removes every chain's events that occurred before `before`, keeping

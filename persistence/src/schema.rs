@@ -152,6 +152,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    audit_checkpoints (chain) {
+        chain -> Text,
+        seq -> BigInt,
+        hash -> Text,
+        seal -> Text,
+    }
+}
+
+diesel::table! {
     audit_anchors (chain) {
         chain -> Text,
         seq -> BigInt,
@@ -599,6 +608,7 @@ diesel::joinable!(access_review_reviewers -> access_reviews (review_id));
 diesel::joinable!(access_review_items -> access_reviews (review_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    audit_checkpoints,
     users_search,
     invitations_search,
     invitations_search_queue,

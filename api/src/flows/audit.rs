@@ -3,7 +3,9 @@
 //! event names the actor, what the change is about and the fields it
 //! changed, before and after; never a secret or a token digest.
 
+use crate::auth::sealing::SealingKey;
 use domain::audit::AuditAction;
+use persistence::audit::Checkpoint;
 use persistence::audit::{self, NewEvent};
 use persistence::users::{self, User};
 use persistence::{DbConnection, StoreError};
@@ -221,4 +223,16 @@ impl Recorded {
             user_agent: ctx.origin.user_agent.as_deref(),
         }
     }
+}
+
+/// Signs a chain's checkpoint with the deployment's secrets key: an
+/// authenticated seal of what it names, which only this key makes.
+pub fn sign_checkpoint(key: &SealingKey, chain: &str, seq: i64, hash: &str) -> Result<String, String> {
+    key.seal(&Checkpoint::signed_text(chain, seq, hash)).map_err(|_| "the checkpoint could not be sealed".to_owned())
+}
+
+/// Whether `checkpoint`'s seal was made by `key` for what it names.
+pub fn checkpoint_holds(key: &SealingKey, checkpoint: &Checkpoint) -> bool {
+    key.open(&checkpoint.seal)
+        .is_ok_and(|text| text == Checkpoint::signed_text(&checkpoint.chain, checkpoint.seq, &checkpoint.hash))
 }

@@ -225,8 +225,9 @@ impl JobRunner {
     /// it is the larger, so that a full batch of either makes the sealer go
     /// on at once.
     pub async fn seal(&self) -> Result<usize, String> {
+        let deployment = self.deployment.clone();
         let (sealed, queued) = self
-            .blocking(|conn, now| {
+            .blocking(move |conn, now| {
                 // Reads first: on SQLite an empty write transaction still
                 // takes the database's only write lock.
                 if !persistence::audit::has_pending(conn)? && !persistence::search::invitations_queued(conn)? {
@@ -234,7 +235,10 @@ impl JobRunner {
                 }
                 persistence::write_transaction(conn, |conn| {
                     let indexed = persistence::search::index_queued_invitations(conn, SEAL_BATCH)?;
-                    let sealed = persistence::audit::seal(conn, SEAL_BATCH)?;
+                    let sign = |chain: &str, seq: i64, hash: &str| {
+                        crate::flows::audit::sign_checkpoint(&deployment.secrets, chain, seq, hash)
+                    };
+                    let sealed = persistence::audit::seal(conn, SEAL_BATCH, &sign)?;
                     let queued = crate::flows::webhooks::enqueue_for(conn, &sealed, now)?;
                     Ok((sealed.len().max(indexed), queued))
                 })

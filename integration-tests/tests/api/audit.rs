@@ -18,6 +18,7 @@ on_both_backends!(
     exports_stream_json_lines_and_escaped_csv,
     the_database_refuses_to_change_events,
     a_changed_event_is_named_by_audit_verify,
+    a_truncated_chain_is_named_by_audit_verify,
     concurrent_changes_seal_into_one_unbroken_chain,
 );
 
@@ -653,6 +654,44 @@ async fn a_changed_event_is_named_by_audit_verify(app: TestApp) {
     let (ok, report) = audit_verify(&app);
     assert!(!ok, "a rewritten event fails verification");
     assert!(report.contains(&format!("BROKEN  {account}: event {tampered} (#3)")), "{report}");
+}
+
+async fn a_truncated_chain_is_named_by_audit_verify(app: TestApp) {
+    let (owner, account) = owner_with_account(&app).await;
+    let groups = format!("/v1/accounts/{account}/groups");
+    for name in ["One", "Two", "Three"] {
+        app.post(&groups, Some(&owner.access_token), json!({"name": name})).await.expect_status(201);
+    }
+    // A recorded event waits to be sealed; nobody can take it out before.
+    let mut conn = app.db();
+    let early = diesel::sql_query("DELETE FROM audit_pending").execute(&mut *conn);
+    assert!(early.is_err(), "an unsealed event was deleted");
+    drop(conn);
+    app.run_jobs().await;
+    let (ok, report) = audit_verify(&app);
+    assert!(ok && report.contains(&format!("ok      {account}: 4 events")), "{report}");
+
+    // With a purge permit written by hand, the newest event goes, then the
+    // permit: every remaining link still holds, but the chain no longer
+    // reaches its signed checkpoint.
+    let mut conn = app.db();
+    let checkpoint_gone = diesel::sql_query("DELETE FROM audit_checkpoints").execute(&mut *conn);
+    assert!(checkpoint_gone.is_err(), "a checkpoint was deleted");
+    let rolled_back = diesel::sql_query("UPDATE audit_checkpoints SET seq = 3").execute(&mut *conn);
+    assert!(rolled_back.is_err(), "a checkpoint moved back");
+    for statement in [
+        format!("INSERT INTO audit_purge_permits (chain, up_to_seq) VALUES ('{account}', 4)"),
+        format!("DELETE FROM audit_event_targets WHERE chain = '{account}' AND seq = 4"),
+        format!("DELETE FROM audit_events WHERE chain = '{account}' AND seq = 4"),
+        format!("DELETE FROM audit_purge_permits WHERE chain = '{account}'"),
+    ] {
+        diesel::sql_query(statement).execute(&mut *conn).unwrap();
+    }
+    drop(conn);
+    let (ok, report) = audit_verify(&app);
+    assert!(!ok, "a truncated chain fails verification: {report}");
+    assert!(report.contains(&format!("BROKEN  {account}: event checkpoint (#4)")), "{report}");
+    assert!(report.contains("truncated"), "{report}");
 }
 
 async fn concurrent_changes_seal_into_one_unbroken_chain(app: TestApp) {
