@@ -15,4 +15,5 @@ pub mod pagination;
 pub mod problem;
 pub mod rate_limit;
 pub mod routes;
+pub mod schemas;
 pub mod spreadsheet;

@@ -13,9 +13,9 @@ use crate::flows::accounts as flows;
 use crate::flows::{Actor, Origin};
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
-use crate::http::openapi::label_schema;
 use crate::http::problem::{ApiError, ParseFields, Problem};
 use crate::http::rate_limit::Bucket;
+use crate::http::schemas::label_schema;
 use crate::state::{AppState, RunFlow};
 
 #[derive(Serialize, ToSchema)]

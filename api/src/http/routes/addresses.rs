@@ -18,8 +18,8 @@ use crate::flows::addresses::{self as flows, AddressDraft, address_tag};
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
 use crate::http::headers::if_match;
-use crate::http::openapi::label_schema;
 use crate::http::problem::{ApiError, ParseFields, Problem};
+use crate::http::schemas::label_schema;
 use crate::state::{AppState, RunFlow};
 
 const READ: Requirement = Requirement::account(Permission::SettingsRead);

@@ -18,9 +18,9 @@ use crate::flows::api_keys::{self as flows, KeyDraft, RevealedKey};
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
 use crate::http::headers::no_store;
-use crate::http::openapi::{PermissionKey, free_text_schema, label_schema};
 use crate::http::pagination::{PageQuery, page_cursor};
 use crate::http::problem::{ApiError, Problem, field_error};
+use crate::http::schemas::{PermissionKey, free_text_schema, label_schema};
 use crate::state::{AppState, RunFlow};
 
 const MANAGE: Requirement = Requirement::account(Permission::PartnersManage);

@@ -9,9 +9,9 @@ use crate::flows::sessions::{self, Session, SessionPolicy};
 use crate::flows::users::{self, Registration};
 use crate::flows::{Actor, Origin};
 use crate::http::extract::JsonBody;
-use crate::http::openapi::{email_schema, new_password_schema, password_schema, person_name_schema, token_schema};
 use crate::http::problem::{ApiError, ParseFields, Problem};
 use crate::http::rate_limit::Bucket;
+use crate::http::schemas::{email_schema, new_password_schema, password_schema, person_name_schema, token_schema};
 use crate::state::{AppState, RunFlow};
 
 #[derive(Deserialize, ToSchema)]

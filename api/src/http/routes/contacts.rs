@@ -19,8 +19,8 @@ use crate::flows::contacts::{self as flows, ContactDraft, contact_tag};
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
 use crate::http::headers::if_match;
-use crate::http::openapi::{email_schema, person_name_schema};
 use crate::http::problem::{ApiError, ParseFields, Problem};
+use crate::http::schemas::{email_schema, person_name_schema};
 use crate::state::{AppState, RunFlow};
 
 const READ: Requirement = Requirement::account(Permission::SettingsRead);

@@ -9,10 +9,10 @@ use crate::auth::CurrentUser;
 use crate::flows::credentials as flows;
 use crate::flows::{Actor, Origin};
 use crate::http::extract::JsonBody;
-use crate::http::openapi::{email_schema, new_password_schema, password_schema, token_schema};
 use crate::http::problem::{ApiError, ParseFields, Problem};
 use crate::http::rate_limit::Bucket;
 use crate::http::routes::me::UserProfile;
+use crate::http::schemas::{email_schema, new_password_schema, password_schema, token_schema};
 use crate::state::{AppState, RunFlow};
 
 #[derive(Deserialize, ToSchema)]

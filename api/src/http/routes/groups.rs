@@ -14,11 +14,11 @@ use crate::flows::Origin;
 use crate::flows::groups as flows;
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
-use crate::http::openapi::{free_text_or_null_schema, label_or_null_schema, label_schema};
 use crate::http::pagination::PageQuery;
 use crate::http::pagination::page_cursor;
 use crate::http::problem::{ApiError, Problem, field_error};
 use crate::http::routes::members::{MemberPage, MemberView};
+use crate::http::schemas::{free_text_or_null_schema, label_or_null_schema, label_schema};
 use crate::state::{AppState, RunFlow};
 
 #[derive(Serialize, ToSchema)]

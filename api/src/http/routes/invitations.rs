@@ -13,10 +13,10 @@ use crate::flows::invitations::{self as flows, InviteRequest, Invited};
 use crate::flows::{Actor, Origin};
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
-use crate::http::openapi::{email_schema, optional_name_schema, role_keys_schema};
 use crate::http::pagination::{PageQuery, page_cursor};
 use crate::http::problem::{ApiError, Problem, field_error};
 use crate::http::rate_limit::{Bucket, Hit};
+use crate::http::schemas::{email_schema, optional_name_schema, role_keys_schema};
 use crate::state::{AppState, RunFlow};
 
 pub const MAX_BATCH: usize = 20;

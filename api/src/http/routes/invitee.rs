@@ -12,10 +12,10 @@ use crate::flows::invitations as flows;
 use crate::flows::sessions;
 use crate::flows::{Actor, Origin};
 use crate::http::extract::JsonBody;
-use crate::http::openapi::{new_password_schema, person_name_schema, token_schema};
 use crate::http::problem::{ApiError, ParseFields, Problem};
 use crate::http::routes::auth::{TokenResponse, session_policy};
 use crate::http::routes::invitations::InvitationView;
+use crate::http::schemas::{new_password_schema, person_name_schema, token_schema};
 use crate::state::{AppState, RunFlow};
 
 #[derive(Deserialize, ToSchema)]

@@ -18,11 +18,11 @@ use crate::flows::joins::{self as flows, IssuedLink};
 use crate::flows::{Actor, Origin};
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
-use crate::http::openapi::{free_text_or_null_schema, token_schema};
 use crate::http::pagination::{PageQuery, page_cursor};
 use crate::http::problem::{ApiError, Problem, field_error};
 use crate::http::rate_limit::Bucket;
 use crate::http::routes::join_requests::JoinRequestView;
+use crate::http::schemas::{free_text_or_null_schema, token_schema};
 use crate::state::{AppState, RunFlow};
 
 #[derive(Serialize, ToSchema)]

@@ -16,10 +16,10 @@ use crate::flows::joins as flows;
 use crate::flows::{Actor, Origin};
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
-use crate::http::openapi::free_text_or_null_schema;
 use crate::http::pagination::{PageQuery, page_cursor};
 use crate::http::problem::{ApiError, Problem, field_error};
 use crate::http::routes::members::AssignmentRequest;
+use crate::http::schemas::free_text_or_null_schema;
 use crate::state::{AppState, RunFlow};
 
 #[derive(Serialize, ToSchema)]

@@ -16,8 +16,8 @@ use crate::flows::Origin;
 use crate::flows::links as flows;
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
-use crate::http::openapi::role_keys_schema;
 use crate::http::problem::{ApiError, Problem};
+use crate::http::schemas::role_keys_schema;
 use crate::state::{AppState, RunFlow};
 
 /// Owners only: linking hands a parent's people access to the child.

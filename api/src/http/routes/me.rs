@@ -11,11 +11,11 @@ use crate::auth::CurrentUser;
 use crate::flows::users as flows;
 use crate::flows::{Actor, Origin};
 use crate::http::extract::JsonBody;
-use crate::http::openapi::person_name_or_null_schema;
 use crate::http::pagination::{PageQuery, page_cursor};
 use crate::http::problem::{ApiError, ParseFields};
 use crate::http::routes::accounts::AccountView;
 use crate::http::routes::members::AssignmentView;
+use crate::http::schemas::person_name_or_null_schema;
 use crate::state::{AppState, RunFlow};
 
 #[derive(Serialize, ToSchema)]

@@ -8,8 +8,8 @@ use uuid::Uuid;
 use crate::auth::CurrentUser;
 use crate::http::access::{AccountCaller, account_access};
 use crate::http::extract::JsonBody;
-use crate::http::openapi::PermissionKey;
 use crate::http::problem::{ApiError, field_error};
+use crate::http::schemas::PermissionKey;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]

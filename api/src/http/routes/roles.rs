@@ -15,10 +15,10 @@ use crate::flows::roles::{self as flows, RoleDraft, RolePatch, role_tag};
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
 use crate::http::headers::if_match;
-use crate::http::openapi::{
+use crate::http::problem::{ApiError, FieldError, Problem, field_error};
+use crate::http::schemas::{
     PermissionKey, free_text_or_null_schema, free_text_schema, label_or_null_schema, label_schema,
 };
-use crate::http::problem::{ApiError, FieldError, Problem, field_error};
 use crate::state::{AppState, RunFlow};
 
 #[derive(Serialize, ToSchema)]

@@ -18,10 +18,10 @@ use crate::flows::webhooks::{self as flows, EndpointDraft, EndpointPatch, Reveal
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
 use crate::http::headers::no_store;
-use crate::http::openapi::{free_text_or_null_schema, free_text_schema};
 use crate::http::pagination::{PageQuery, page_cursor};
 use crate::http::problem::{ApiError, FieldError, Problem, field_error};
 use crate::http::routes::audit::AuditActionName;
+use crate::http::schemas::{free_text_or_null_schema, free_text_schema};
 use crate::outbound::{self, UrlRefused};
 use crate::state::{AppState, RunFlow};
 

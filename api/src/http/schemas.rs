@@ -1,0 +1,198 @@
+//! The JSON Schemas of the request fields the domain parses (names, labels,
+//! free text, tokens, emails, passwords, role and permission keys), stated
+//! once so that every operation describes a field as its parser accepts it.
+//! The route modules use them; the document module only collects them.
+
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{
+    Array, ArrayBuilder, KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
+};
+
+/// What the domain's label parsers (`PersonName`, `AccountName`,
+/// `GroupName`, `RoleName`) accept, as a JSON Schema pattern: at least one
+/// character that is neither white space nor a control character, and no
+/// control characters. Kept honest by `label_pattern_matches_the_parsers`.
+pub const LABEL_PATTERN: &str =
+    r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$";
+
+/// What `Description` accepts: no control characters but line breaks and
+/// tabs.
+pub const FREE_TEXT_PATTERN: &str = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$";
+
+/// No control characters at all (optional names, which may be empty).
+pub const NO_CONTROL_PATTERN: &str = r"^[^\u0000-\u001f\u007f-\u009f]*$";
+
+fn text_schema(pattern: &str, max_length: usize, description: &str) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .pattern(Some(pattern))
+        .max_length(Some(max_length))
+        .description(Some(description))
+}
+
+/// The same schema, also allowing `null` (an optional field: null leaves
+/// the value as it is).
+fn or_null(schema: ObjectBuilder) -> Object {
+    schema.schema_type(SchemaType::from_iter([Type::String, Type::Null])).build()
+}
+
+const PERSON_NAME: &str = "A name: 1 to 100 characters, no control characters.";
+const LABEL: &str = "1 to 200 characters, no control characters.";
+const FREE_TEXT: &str = "Up to 1,000 characters; line breaks and tabs but no other control characters.";
+
+/// A first or last name (`domain::PersonName`).
+pub fn person_name_schema() -> Object {
+    text_schema(LABEL_PATTERN, domain::PersonName::MAX_CHARS, PERSON_NAME).build()
+}
+
+pub fn person_name_or_null_schema() -> Object {
+    or_null(text_schema(LABEL_PATTERN, domain::PersonName::MAX_CHARS, PERSON_NAME))
+}
+
+/// An account, group or role name (`domain::AccountName` and siblings).
+pub fn label_schema() -> Object {
+    text_schema(LABEL_PATTERN, domain::AccountName::MAX_CHARS, LABEL).build()
+}
+
+pub fn label_or_null_schema() -> Object {
+    or_null(text_schema(LABEL_PATTERN, domain::AccountName::MAX_CHARS, LABEL))
+}
+
+/// A name that may be left empty (invitations).
+pub fn optional_name_schema() -> Object {
+    let description = "Up to 100 characters, no control characters; empty: unknown.";
+    text_schema(NO_CONTROL_PATTERN, domain::PersonName::MAX_CHARS, description).build()
+}
+
+/// A description (`domain::Description`).
+pub fn free_text_schema() -> Object {
+    text_schema(FREE_TEXT_PATTERN, domain::Description::MAX_CHARS, FREE_TEXT).build()
+}
+
+pub fn free_text_or_null_schema() -> Object {
+    or_null(text_schema(FREE_TEXT_PATTERN, domain::Description::MAX_CHARS, FREE_TEXT))
+}
+
+/// A token from an emailed link or an earlier response: URL-safe base64.
+pub fn token_schema() -> Object {
+    text_schema(TOKEN_PATTERN, 128, "The token exactly as received.").build()
+}
+
+/// Tokens are URL-safe base64 (`crate::auth::secrets`).
+pub const TOKEN_PATTERN: &str = "^[A-Za-z0-9_-]{1,128}$";
+
+/// An email address (`domain::Email`).
+pub fn email_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Email)))
+        .max_length(Some(domain::Email::MAX_LEN))
+        .description(Some("An email address; compared case-insensitively."))
+        .build()
+}
+
+/// No NUL character: every text field refuses it (PostgreSQL cannot store
+/// one; see `crate::http::extract::check_shape`).
+pub const NO_NUL_PATTERN: &str = "^[^\\u0000]*$";
+
+/// A password being given (sign-in, current password).
+pub fn password_schema() -> Object {
+    ObjectBuilder::new().schema_type(SchemaType::Type(Type::String)).pattern(Some(NO_NUL_PATTERN)).build()
+}
+
+/// A password being chosen (`domain::NewPassword`).
+pub fn new_password_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .pattern(Some(NO_NUL_PATTERN))
+        .min_length(Some(domain::NewPassword::MIN_CHARS))
+        .max_length(Some(domain::NewPassword::MAX_CHARS))
+        .description(Some("10 to 256 characters, and not the email address."))
+        .build()
+}
+
+/// What `domain::catalogue::check_role_key` accepts. Kept honest by
+/// `role_key_pattern_matches_the_parser`.
+pub const ROLE_KEY_PATTERN: &str = "^[a-z][a-z0-9_-]{0,63}$";
+
+/// A list of role keys (`domain::catalogue::check_role_key`).
+pub fn role_keys_schema() -> Array {
+    let key = ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .pattern(Some(ROLE_KEY_PATTERN))
+        .description(Some("A role key."));
+    ArrayBuilder::new().items(key).build()
+}
+
+/// What `domain::permission::check_key` accepts: `area:action`.
+pub const PERMISSION_KEY_PATTERN: &str = "^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$";
+
+/// A key of the deployment's permission catalogue. The published schema
+/// lists the keys as an `enum`: the committed document those of the default
+/// catalogue, `/openapi.json` those of the catalogue the server loaded
+/// (`crate::http::openapi::document_for`), so that a client generated from either knows every
+/// key the server accepts.
+pub struct PermissionKey;
+
+impl utoipa::PartialSchema for PermissionKey {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::String))
+            .pattern(Some(PERMISSION_KEY_PATTERN))
+            .max_length(Some(64))
+            .description(Some("A permission key of the catalogue (`GET /v1/permissions`)."))
+            .examples([serde_json::json!("members:read")])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for PermissionKey {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::{AccountName, Description, PersonName};
+    use proptest::prelude::*;
+    use proptest::string::string_regex;
+
+    proptest! {
+        // What the contract lets a client send, the parsers accept: a
+        // schema-valid request is never refused for its text.
+        #[test]
+        fn label_pattern_matches_the_parsers(text in matching(LABEL_PATTERN)) {
+            prop_assume!(text.chars().count() <= PersonName::MAX_CHARS);
+            prop_assert!(PersonName::parse(&text).is_ok(), "{text:?}");
+            prop_assert!(AccountName::parse(&text).is_ok(), "{text:?}");
+        }
+
+        #[test]
+        fn free_text_pattern_matches_the_parser(text in matching(FREE_TEXT_PATTERN)) {
+            prop_assume!(text.chars().count() <= Description::MAX_CHARS);
+            prop_assert!(Description::parse(&text).is_ok(), "{text:?}");
+        }
+
+        #[test]
+        fn optional_names_without_control_characters_are_accepted(text in matching(NO_CONTROL_PATTERN)) {
+            prop_assume!(text.chars().count() <= PersonName::MAX_CHARS && !text.trim().is_empty());
+            prop_assert!(PersonName::parse(&text).is_ok(), "{text:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn role_key_pattern_matches_the_parser(key in matching(ROLE_KEY_PATTERN)) {
+            prop_assert!(domain::catalogue::check_role_key(&key).is_ok(), "{key:?}");
+        }
+
+        #[test]
+        fn permission_key_pattern_matches_the_parser(key in matching(PERMISSION_KEY_PATTERN)) {
+            prop_assume!(key.len() <= 64);
+            prop_assert!(domain::permission::check_key(&key).is_ok(), "{key:?}");
+        }
+    }
+
+    /// Strings the whole of an anchored pattern matches.
+    fn matching(pattern: &str) -> proptest::string::RegexGeneratorStrategy<String> {
+        string_regex(pattern.trim_start_matches('^').trim_end_matches('$')).unwrap()
+    }
+}
