@@ -19,6 +19,10 @@ pub const LABEL_PATTERN: &str =
 /// tabs.
 pub const FREE_TEXT_PATTERN: &str = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$";
 
+/// [`FREE_TEXT_PATTERN`] with at least one character that is not white
+/// space: free text that must say something (a reviewer's reason).
+pub const REQUIRED_FREE_TEXT_PATTERN: &str = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*[^\s\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f][^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$";
+
 /// No control characters at all (optional names, which may be empty).
 pub const NO_CONTROL_PATTERN: &str = r"^[^\u0000-\u001f\u007f-\u009f]*$";
 
@@ -73,6 +77,13 @@ pub fn free_text_or_null_schema() -> Object {
     or_null(text_schema(FREE_TEXT_PATTERN, domain::Description::MAX_CHARS, FREE_TEXT))
 }
 
+/// A reason that must be given (`domain::Description`, not empty).
+pub fn required_free_text_schema() -> Object {
+    let description =
+        "Why: 1 to 1,000 characters, not only white space; line breaks and tabs but no other control characters.";
+    text_schema(REQUIRED_FREE_TEXT_PATTERN, domain::Description::MAX_CHARS, description).min_length(Some(1)).build()
+}
+
 /// A token from an emailed link or an earlier response: URL-safe base64.
 pub fn token_schema() -> Object {
     text_schema(TOKEN_PATTERN, 128, "The token exactly as received.").build()
@@ -94,6 +105,12 @@ pub fn email_schema() -> Object {
 /// No NUL character: every text field refuses it (PostgreSQL cannot store
 /// one; see `crate::http::extract::check_shape`).
 pub const NO_NUL_PATTERN: &str = "^[^\\u0000]*$";
+
+/// Text the server compares but does not parse (the email a sign-in
+/// names): anything without a NUL character.
+pub fn any_text_schema() -> Object {
+    password_schema()
+}
 
 /// A password being given (sign-in, current password).
 pub fn password_schema() -> Object {
@@ -169,6 +186,13 @@ mod tests {
         fn free_text_pattern_matches_the_parser(text in matching(FREE_TEXT_PATTERN)) {
             prop_assume!(text.chars().count() <= Description::MAX_CHARS);
             prop_assert!(Description::parse(&text).is_ok(), "{text:?}");
+        }
+
+        #[test]
+        fn required_free_text_pattern_matches_the_parser(text in matching(REQUIRED_FREE_TEXT_PATTERN)) {
+            prop_assume!(text.chars().count() <= Description::MAX_CHARS);
+            let parsed = Description::parse(&text);
+            prop_assert!(parsed.as_ref().is_ok_and(|d| !d.as_str().is_empty()), "{text:?}");
         }
 
         #[test]

@@ -24,6 +24,7 @@ use crate::http::headers::if_match;
 use crate::http::pagination::PageQuery;
 use crate::http::problem::{ApiError, ParseFields, Problem};
 use crate::http::routes::members::{AssignmentRequest, AssignmentView};
+use crate::http::schemas::required_free_text_schema;
 use crate::http::spreadsheet::SafeCsv;
 use crate::state::{AppState, RunFlow};
 
@@ -308,8 +309,7 @@ pub struct DecisionRequest {
     /// all and not none).
     #[schema(max_items = 100)]
     pub roles: Option<Vec<AssignmentRequest>>,
-    /// Why: 1 to 1000 characters.
-    #[schema(min_length = 1, max_length = 1000)]
+    #[schema(schema_with = required_free_text_schema)]
     pub comment: String,
 }
 

@@ -11,7 +11,9 @@ use crate::flows::{Actor, Origin};
 use crate::http::extract::JsonBody;
 use crate::http::problem::{ApiError, ParseFields, Problem};
 use crate::http::rate_limit::Bucket;
-use crate::http::schemas::{email_schema, new_password_schema, password_schema, person_name_schema, token_schema};
+use crate::http::schemas::{
+    any_text_schema, email_schema, new_password_schema, password_schema, person_name_schema, token_schema,
+};
 use crate::state::{AppState, RunFlow};
 
 #[derive(Deserialize, ToSchema)]
@@ -34,6 +36,9 @@ pub struct RegisterRequest {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"email": "ada@example.com", "password": "correct horse battery"}))]
 pub struct LoginRequest {
+    /// The address signed up with; any text (an unknown or malformed one is
+    /// answered like a wrong password), but no NUL character.
+    #[schema(schema_with = any_text_schema)]
     pub email: String,
     #[schema(schema_with = password_schema)]
     pub password: String,
