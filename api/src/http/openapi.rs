@@ -16,7 +16,7 @@ use domain::access::{Requirement, Scope};
 
 use crate::http::problem::{ApiError, FieldError, Problem};
 use crate::http::routes;
-use crate::http::schemas::PermissionKey;
+use crate::http::schemas::{ApiKeyPermissionKey, PermissionKey};
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -86,6 +86,13 @@ fn list_permission_keys(api: &mut OpenApi, catalogue: &Catalogue) {
     let schemas = &mut api.components.get_or_insert_with(Default::default).schemas;
     if let Some(RefOr::T(Schema::Object(key))) = schemas.get_mut(<PermissionKey as utoipa::ToSchema>::name().as_ref()) {
         key.enum_values = Some(catalogue.entries().iter().map(|entry| entry.key.clone().into()).collect());
+    }
+    let never_on_a_key: Vec<&str> = domain::api_key::NEVER_ON_A_KEY.iter().map(|p| p.key()).collect();
+    if let Some(RefOr::T(Schema::Object(key))) =
+        schemas.get_mut(<ApiKeyPermissionKey as utoipa::ToSchema>::name().as_ref())
+    {
+        let allowed = catalogue.entries().iter().filter(|entry| !never_on_a_key.contains(&entry.key.as_str()));
+        key.enum_values = Some(allowed.map(|entry| entry.key.clone().into()).collect());
     }
 }
 
@@ -458,6 +465,16 @@ mod tests {
                 .unwrap()
                 .contains(&"reports:export".into())
         );
+    }
+
+    #[test]
+    fn api_key_permissions_are_the_catalogue_s_but_those_no_key_may_carry() {
+        let api = serde_json::to_value(document()).unwrap();
+        let listed = api["components"]["schemas"]["ApiKeyPermissionKey"]["enum"].as_array().unwrap().clone();
+        assert!(listed.contains(&"members:read".into()), "{listed:?}");
+        for reserved in domain::api_key::NEVER_ON_A_KEY {
+            assert!(!listed.contains(&reserved.key().into()), "{} is listed", reserved.key());
+        }
     }
 
     #[test]

@@ -165,6 +165,27 @@ impl utoipa::PartialSchema for PermissionKey {
 
 impl utoipa::ToSchema for PermissionKey {}
 
+/// A permission key an API key may carry: the catalogue's keys but
+/// `domain::api_key::NEVER_ON_A_KEY`, listed like [`PermissionKey`].
+pub struct ApiKeyPermissionKey;
+
+impl utoipa::PartialSchema for ApiKeyPermissionKey {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::String))
+            .pattern(Some(PERMISSION_KEY_PATTERN))
+            .max_length(Some(64))
+            .description(Some(
+                "A permission key of the catalogue that an API key may carry: all but those that hand the account \
+                 away, delete or link it, or mint further keys or webhooks.",
+            ))
+            .examples([serde_json::json!("members:read")])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ApiKeyPermissionKey {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,7 +20,7 @@ use crate::http::extract::JsonBody;
 use crate::http::headers::no_store;
 use crate::http::pagination::{PageQuery, page_cursor};
 use crate::http::problem::{ApiError, Problem, field_error};
-use crate::http::schemas::{PermissionKey, free_text_schema, label_schema};
+use crate::http::schemas::{ApiKeyPermissionKey, PermissionKey, free_text_schema, label_schema};
 use crate::state::{AppState, RunFlow};
 
 const MANAGE: Requirement = Requirement::account(Permission::PartnersManage);
@@ -237,8 +237,9 @@ pub struct CreateApiKeyRequest {
     pub partner_id: Uuid,
     /// What the key may do: permissions the caller holds (where the key
     /// applies), never `account:delete`, `ownership:transfer`,
-    /// `partners:manage` or `webhooks:manage`.
-    #[schema(value_type = Vec<PermissionKey>, min_items = 1, max_items = 100)]
+    /// `linked_accounts:manage`, `partners:manage` or `webhooks:manage` (the
+    /// schema lists the others).
+    #[schema(value_type = Vec<ApiKeyPermissionKey>, min_items = 1, max_items = 100)]
     pub permissions: Vec<String>,
     /// The key acts only inside this group.
     pub group_id: Option<Uuid>,
