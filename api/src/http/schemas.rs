@@ -151,15 +151,20 @@ pub const PERMISSION_KEY_PATTERN: &str = "^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$";
 /// key the server accepts.
 pub struct PermissionKey;
 
+/// A permission key; the document lists the keys (see `list_permission_keys`).
+fn permission_key_schema(description: &str) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .pattern(Some(PERMISSION_KEY_PATTERN))
+        .max_length(Some(64))
+        .description(Some(description))
+        .examples([serde_json::json!("members:read")])
+        .into()
+}
+
 impl utoipa::PartialSchema for PermissionKey {
     fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(SchemaType::Type(Type::String))
-            .pattern(Some(PERMISSION_KEY_PATTERN))
-            .max_length(Some(64))
-            .description(Some("A permission key of the catalogue (`GET /v1/permissions`)."))
-            .examples([serde_json::json!("members:read")])
-            .into()
+        permission_key_schema("A permission key of the catalogue (`GET /v1/permissions`).")
     }
 }
 
@@ -171,16 +176,10 @@ pub struct ApiKeyPermissionKey;
 
 impl utoipa::PartialSchema for ApiKeyPermissionKey {
     fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(SchemaType::Type(Type::String))
-            .pattern(Some(PERMISSION_KEY_PATTERN))
-            .max_length(Some(64))
-            .description(Some(
-                "A permission key of the catalogue that an API key may carry: all but those that hand the account \
-                 away, delete or link it, or mint further keys or webhooks.",
-            ))
-            .examples([serde_json::json!("members:read")])
-            .into()
+        permission_key_schema(
+            "A permission key of the catalogue that an API key may carry: all but those that hand the account \
+             away, delete or link it, or mint further keys or webhooks.",
+        )
     }
 }
 
