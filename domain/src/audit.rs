@@ -159,6 +159,35 @@ impl Default for Anchor {
     }
 }
 
+/// The two marks that bound a sealed chain. Each is signed over a text of
+/// its own, so that a seal made for one cannot stand in for the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    /// Where retention left the chain's start (its [`Anchor`]).
+    Start,
+    /// The newest event the sealer put in the chain (its checkpoint).
+    End,
+}
+
+impl Bound {
+    /// What a seal of this bound signs.
+    pub fn signed_text(self, chain: &str, seq: i64, hash: &str) -> String {
+        let kind = match self {
+            Bound::Start => "audit-anchor",
+            Bound::End => "audit-checkpoint",
+        };
+        format!("{kind}\n{chain}\n{seq}\n{hash}")
+    }
+}
+
+/// Seals bounds and checks their seals: only the deployment's key can
+/// make a seal that holds, so someone with the database alone cannot move
+/// a chain's bounds to hide what they removed.
+pub trait BoundSigner {
+    fn sign(&self, bound: Bound, chain: &str, seq: i64, hash: &str) -> Result<String, String>;
+    fn holds(&self, bound: Bound, chain: &str, seq: i64, hash: &str, seal: &str) -> bool;
+}
+
 /// The first link of a chain that does not hold.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("event {id} (#{seq}): {reason}")]
@@ -222,6 +251,13 @@ mod tests {
             assert!(action.key().contains('.'), "{action}");
             assert_eq!(AuditAction::parse(action.key()), Some(*action));
         }
+    }
+
+    #[test]
+    fn a_seal_of_one_bound_cannot_stand_for_the_other() {
+        let (start, end) = (Bound::Start.signed_text("c", 3, "h"), Bound::End.signed_text("c", 3, "h"));
+        assert_ne!(start, end);
+        assert_eq!(end, "audit-checkpoint\nc\n3\nh", "checkpoints sealed before anchors were keep holding");
     }
 
     #[test]

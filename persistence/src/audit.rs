@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
-use domain::audit::{Anchor, BrokenLink, Link, link_hash, verify_chain};
+use domain::audit::{Anchor, Bound, BoundSigner, BrokenLink, Link, link_hash, verify_chain};
 use uuid::Uuid;
 
 use crate::db::insert_all;
@@ -190,36 +190,21 @@ struct Locked {
     locked: bool,
 }
 
+/// A bound of a chain as stored: where it is, and its seal (none on
+/// anchors written before anchors were signed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SealedBound {
+    seq: i64,
+    hash: String,
+    seal: Option<String>,
+}
+
 /// Seals up to `limit` recorded events in the order they were recorded:
 /// each joins the end of its chain with the next `seq` and the hash of the
-/// event before it. Returns the events sealed (none when another instance
-/// is sealing). Call inside a write transaction.
-/// The newest sealed event of a chain as the sealer signed it: what a
-/// chain must still reach when it is verified.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Checkpoint {
-    pub chain: String,
-    pub seq: i64,
-    pub hash: String,
-    /// The signature over the other three (see [`Checkpoint::signed_text`]).
-    pub seal: String,
-}
-
-impl Checkpoint {
-    /// What the seal signs.
-    pub fn signed_text(chain: &str, seq: i64, hash: &str) -> String {
-        format!("audit-checkpoint\n{chain}\n{seq}\n{hash}")
-    }
-}
-
-/// Seals up to `limit` recorded events into their chains and moves each
-/// touched chain's checkpoint to its new end, signed by `sign` (given the
-/// chain, `seq` and hash). Call inside a write transaction.
-pub fn seal(
-    conn: &mut DbConnection,
-    limit: i64,
-    sign: &dyn Fn(&str, i64, &str) -> Result<String, String>,
-) -> Result<Vec<AuditEvent>, StoreError> {
+/// event before it, and each touched chain's checkpoint moves to its new
+/// end, sealed by `signer`. Returns the events sealed (none when another
+/// instance is sealing). Call inside a write transaction.
+pub fn seal(conn: &mut DbConnection, limit: i64, signer: &dyn BoundSigner) -> Result<Vec<AuditEvent>, StoreError> {
     if let DbConnection::Pg(_) = conn {
         let locked: Locked =
             diesel::sql_query(format!("SELECT pg_try_advisory_xact_lock({SEALER_LOCK}) AS locked")).get_result(conn)?;
@@ -277,7 +262,7 @@ pub fn seal(
         diesel::delete(audit_pending::table.filter(audit_pending::position.eq_any(chunk))).execute(conn)?;
     }
     for (chain, (seq, hash)) in heads {
-        let seal = sign(&chain, seq, &hash).map_err(StoreError::Corrupt)?;
+        let seal = signer.sign(Bound::End, &chain, seq, &hash).map_err(StoreError::Corrupt)?;
         diesel::sql_query(
             "INSERT INTO audit_checkpoints (chain, seq, hash, seal) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, seal = excluded.seal",
@@ -292,13 +277,13 @@ pub fn seal(
 }
 
 /// The checkpoint of `chain`, if the sealer wrote one.
-pub fn checkpoint(conn: &mut DbConnection, chain: &str) -> Result<Option<Checkpoint>, StoreError> {
-    let found: Option<(String, i64, String, String)> = audit_checkpoints::table
+fn checkpoint(conn: &mut DbConnection, chain: &str) -> Result<Option<SealedBound>, StoreError> {
+    let found: Option<(i64, String, String)> = audit_checkpoints::table
         .find(chain)
-        .select((audit_checkpoints::chain, audit_checkpoints::seq, audit_checkpoints::hash, audit_checkpoints::seal))
+        .select((audit_checkpoints::seq, audit_checkpoints::hash, audit_checkpoints::seal))
         .first(conn)
         .optional()?;
-    Ok(found.map(|(chain, seq, hash, seal)| Checkpoint { chain, seq, hash, seal }))
+    Ok(found.map(|(seq, hash, seal)| SealedBound { seq, hash, seal: Some(seal) }))
 }
 
 /// Whether any recorded event waits to be sealed.
@@ -326,9 +311,17 @@ fn head(conn: &mut DbConnection, chain: &str) -> Result<(i64, String), StoreErro
 
 /// Where `chain` starts: the last event retention purged, or the genesis.
 pub fn anchor(conn: &mut DbConnection, chain: &str) -> Result<Anchor, StoreError> {
-    let found: Option<(i64, String)> =
-        audit_anchors::table.find(chain).select((audit_anchors::seq, audit_anchors::hash)).first(conn).optional()?;
-    Ok(found.map_or_else(Anchor::default, |(seq, hash)| Anchor { seq, hash }))
+    Ok(stored_anchor(conn, chain)?.map_or_else(Anchor::default, |bound| Anchor { seq: bound.seq, hash: bound.hash }))
+}
+
+/// The anchor retention wrote for `chain`, with its seal.
+fn stored_anchor(conn: &mut DbConnection, chain: &str) -> Result<Option<SealedBound>, StoreError> {
+    let found: Option<(i64, String, Option<String>)> = audit_anchors::table
+        .find(chain)
+        .select((audit_anchors::seq, audit_anchors::hash, audit_anchors::seal))
+        .first(conn)
+        .optional()?;
+    Ok(found.map(|(seq, hash, seal)| SealedBound { seq, hash, seal }))
 }
 
 /// Which events of a chain a listing wants.
@@ -409,15 +402,22 @@ pub fn in_order(conn: &mut DbConnection, chain: &str, after: i64, limit: i64) ->
 }
 
 /// Walks `chain` from its anchor page by page: how many events hold, or the
-/// first that does not. The walk must reach the chain's checkpoint, whose
-/// seal `seal_holds` checks: events missing from the end are named.
+/// first that does not. Both bounds must carry a seal that `signer` made:
+/// the walk starts at a signed anchor and must reach the signed checkpoint,
+/// so events missing from either end are named.
 pub fn verify(
     conn: &mut DbConnection,
     chain: &str,
-    seal_holds: &dyn Fn(&Checkpoint) -> bool,
+    signer: &dyn BoundSigner,
 ) -> Result<Result<i64, BrokenLink>, StoreError> {
     const PAGE: i64 = 1_000;
-    let mut anchor = anchor(conn, chain)?;
+    let mut anchor = match stored_anchor(conn, chain)? {
+        None => Anchor::default(),
+        Some(stored) => match holds(signer, Bound::Start, chain, &stored) {
+            Ok(()) => Anchor { seq: stored.seq, hash: stored.hash },
+            Err(broken) => return Ok(Err(broken)),
+        },
+    };
     let mut verified = 0;
     loop {
         let page = in_order(conn, chain, anchor.seq, PAGE)?;
@@ -431,15 +431,34 @@ pub fn verify(
         anchor = last;
     }
     let Some(checkpoint) = checkpoint(conn, chain)? else { return Ok(Ok(verified)) };
-    Ok(reaches_checkpoint(&anchor, &checkpoint, seal_holds(&checkpoint)).map(|()| verified))
+    Ok(holds(signer, Bound::End, chain, &checkpoint)
+        .and_then(|()| reaches_checkpoint(&anchor, &checkpoint))
+        .map(|()| verified))
 }
 
-/// Whether a chain that ends at `end` reaches its signed `checkpoint`.
-fn reaches_checkpoint(end: &Anchor, checkpoint: &Checkpoint, sealed: bool) -> Result<(), BrokenLink> {
-    let broken = |seq, reason| BrokenLink { id: "checkpoint".to_owned(), seq, reason };
-    if !sealed {
-        return Err(broken(checkpoint.seq, "the checkpoint's signature does not hold: it was altered"));
+/// Whether `stored`'s seal is the one `signer` makes for it.
+fn holds(signer: &dyn BoundSigner, bound: Bound, chain: &str, stored: &SealedBound) -> Result<(), BrokenLink> {
+    let sealed = stored.seal.as_deref().is_some_and(|seal| signer.holds(bound, chain, stored.seq, &stored.hash, seal));
+    if sealed {
+        return Ok(());
     }
+    Err(match bound {
+        Bound::Start => BrokenLink {
+            id: "anchor".to_owned(),
+            seq: stored.seq,
+            reason: "the anchor's signature does not hold: the chain's start was moved or written by hand",
+        },
+        Bound::End => BrokenLink {
+            id: "checkpoint".to_owned(),
+            seq: stored.seq,
+            reason: "the checkpoint's signature does not hold: it was altered",
+        },
+    })
+}
+
+/// Whether a chain that ends at `end` reaches its `checkpoint`.
+fn reaches_checkpoint(end: &Anchor, checkpoint: &SealedBound) -> Result<(), BrokenLink> {
+    let broken = |seq, reason| BrokenLink { id: "checkpoint".to_owned(), seq, reason };
     if end.seq < checkpoint.seq {
         return Err(broken(end.seq + 1, "events from this one to the checkpoint are missing: the chain was truncated"));
     }
@@ -456,8 +475,13 @@ fn reaches_checkpoint(end: &Anchor, checkpoint: &Checkpoint, sealed: bool) -> Re
 
 /// Removes every chain's events that occurred before `before`, keeping
 /// each chain verifiable: the last removed event becomes the chain's
-/// anchor. Returns how many events went. Call inside a write transaction.
-pub fn purge_before(conn: &mut DbConnection, before: DateTime<Utc>) -> Result<usize, StoreError> {
+/// anchor, sealed by `signer`. Returns how many events went. Call inside a
+/// write transaction.
+pub fn purge_before(
+    conn: &mut DbConnection,
+    before: DateTime<Utc>,
+    signer: &dyn BoundSigner,
+) -> Result<usize, StoreError> {
     let cutoffs: Vec<(String, Option<i64>)> = audit_events::table
         .filter(audit_events::occurred_at.lt(time::to_db(before)))
         .group_by(audit_events::chain)
@@ -471,13 +495,15 @@ pub fn purge_before(conn: &mut DbConnection, before: DateTime<Utc>) -> Result<us
             .filter(audit_events::seq.eq(up_to))
             .select(audit_events::hash)
             .first(conn)?;
+        let seal = signer.sign(Bound::Start, &chain, up_to, &hash).map_err(StoreError::Corrupt)?;
         diesel::sql_query(
-            "INSERT INTO audit_anchors (chain, seq, hash) VALUES ($1, $2, $3) \
-             ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+            "INSERT INTO audit_anchors (chain, seq, hash, seal) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, seal = excluded.seal",
         )
         .bind::<Text, _>(&chain)
         .bind::<BigInt, _>(up_to)
         .bind::<Text, _>(&hash)
+        .bind::<Text, _>(&seal)
         .execute(conn)?;
         diesel::insert_into(audit_purge_permits::table)
             .values((audit_purge_permits::chain.eq(&chain), audit_purge_permits::up_to_seq.eq(up_to)))

@@ -165,6 +165,7 @@ diesel::table! {
         chain -> Text,
         seq -> BigInt,
         hash -> Text,
+        seal -> Nullable<Text>,
     }
 }
 

@@ -4,8 +4,7 @@
 //! changed, before and after; never a secret or a token digest.
 
 use crate::auth::sealing::SealingKey;
-use domain::audit::AuditAction;
-use persistence::audit::Checkpoint;
+use domain::audit::{AuditAction, Bound, BoundSigner};
 use persistence::audit::{self, NewEvent};
 use persistence::users::{self, User};
 use persistence::{DbConnection, StoreError};
@@ -225,14 +224,15 @@ impl Recorded {
     }
 }
 
-/// Signs a chain's checkpoint with the deployment's secrets key: an
-/// authenticated seal of what it names, which only this key makes.
-pub fn sign_checkpoint(key: &SealingKey, chain: &str, seq: i64, hash: &str) -> Result<String, String> {
-    key.seal(&Checkpoint::signed_text(chain, seq, hash)).map_err(|_| "the checkpoint could not be sealed".to_owned())
-}
+/// Chains' bounds are sealed with the deployment's secrets key: an
+/// authenticated seal of what a bound names, which only this key makes.
+impl BoundSigner for SealingKey {
+    fn sign(&self, bound: Bound, chain: &str, seq: i64, hash: &str) -> Result<String, String> {
+        self.seal(&bound.signed_text(chain, seq, hash))
+            .map_err(|_| format!("the audit {bound:?} bound could not be sealed"))
+    }
 
-/// Whether `checkpoint`'s seal was made by `key` for what it names.
-pub fn checkpoint_holds(key: &SealingKey, checkpoint: &Checkpoint) -> bool {
-    key.open(&checkpoint.seal)
-        .is_ok_and(|text| text == Checkpoint::signed_text(&checkpoint.chain, checkpoint.seq, &checkpoint.hash))
+    fn holds(&self, bound: Bound, chain: &str, seq: i64, hash: &str, seal: &str) -> bool {
+        self.open(seal).is_ok_and(|text| text == bound.signed_text(chain, seq, hash))
+    }
 }

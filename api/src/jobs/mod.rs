@@ -235,10 +235,7 @@ impl JobRunner {
                 }
                 persistence::write_transaction(conn, |conn| {
                     let indexed = persistence::search::index_queued_invitations(conn, SEAL_BATCH)?;
-                    let sign = |chain: &str, seq: i64, hash: &str| {
-                        crate::flows::audit::sign_checkpoint(&deployment.secrets, chain, seq, hash)
-                    };
-                    let sealed = persistence::audit::seal(conn, SEAL_BATCH, &sign)?;
+                    let sealed = persistence::audit::seal(conn, SEAL_BATCH, &deployment.secrets)?;
                     let queued = crate::flows::webhooks::enqueue_for(conn, &sealed, now)?;
                     Ok((sealed.len().max(indexed), queued))
                 })

@@ -97,10 +97,10 @@ fn cleanup(conn: &mut DbConnection, ctx: &Ctx<'_>, audit_retention: Option<Span>
     let counters = persistence::rate_limits::purge_ended(conn, ctx.now).map_err(|e| e.to_string())?;
     persistence::authorization_changes::purge_log(conn).map_err(|e| e.to_string())?;
     let events = match audit_retention {
-        Some(keep) => {
-            persistence::write_transaction(conn, |conn| persistence::audit::purge_before(conn, ctx.now - keep))
-                .map_err(|e| e.to_string())?
-        }
+        Some(keep) => persistence::write_transaction(conn, |conn| {
+            persistence::audit::purge_before(conn, ctx.now - keep, ctx.secrets)
+        })
+        .map_err(|e| e.to_string())?,
         None => 0,
     };
     if keys + done + events + counters > 0 {

@@ -735,6 +735,33 @@ async fn retention_purges_old_events_and_the_chain_still_verifies(backend: Backe
     let (ok, report) = audit_verify(&app);
     assert!(ok, "the chain verifies from its anchor: {report}");
     assert!(report.contains(&format!("ok      {account}: 1 events")), "{report}");
+
+    // Someone with the database deletes the rest of the chain and moves its
+    // anchor to the checkpoint, seal and all: every remaining link would
+    // hold, but an anchor's seal is not a checkpoint's.
+    let mut conn = app.db();
+    let anchor_gone = diesel::sql_query("DELETE FROM audit_anchors").execute(&mut *conn);
+    assert!(anchor_gone.is_err(), "an anchor was deleted");
+    let moved_back = diesel::sql_query("UPDATE audit_anchors SET seq = 1").execute(&mut *conn);
+    assert!(moved_back.is_err(), "an anchor moved back");
+    for statement in [
+        format!("INSERT INTO audit_purge_permits (chain, up_to_seq) VALUES ('{account}', 3)"),
+        format!("DELETE FROM audit_event_targets WHERE chain = '{account}'"),
+        format!("DELETE FROM audit_events WHERE chain = '{account}'"),
+        format!("DELETE FROM audit_purge_permits WHERE chain = '{account}'"),
+        format!(
+            "UPDATE audit_anchors SET seq = c.seq, hash = c.hash, seal = c.seal \
+             FROM (SELECT seq, hash, seal FROM audit_checkpoints WHERE chain = '{account}') AS c \
+             WHERE audit_anchors.chain = '{account}'"
+        ),
+    ] {
+        diesel::sql_query(statement).execute(&mut *conn).unwrap();
+    }
+    drop(conn);
+    let (ok, report) = audit_verify(&app);
+    assert!(!ok, "a chain emptied behind a moved anchor fails verification: {report}");
+    assert!(report.contains(&format!("BROKEN  {account}: event anchor (#3)")), "{report}");
+    assert!(report.contains("the anchor's signature does not hold"), "{report}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
