@@ -17,7 +17,6 @@ pub mod metrics;
 pub mod outbound;
 pub mod plans;
 pub mod startup;
-pub mod state;
 pub mod telemetry;
 
 pub use config::Settings;

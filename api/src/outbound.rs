@@ -57,7 +57,11 @@ pub fn check_url_shape(raw: &str, reach: Reach) -> Result<Url, UrlRefused> {
     if raw.chars().count() > MAX_URL_CHARS {
         return Err(UrlRefused::Malformed(format!("at most {MAX_URL_CHARS} characters")));
     }
-    let url = Url::parse(raw.trim()).map_err(|e| UrlRefused::Malformed(e.to_string()))?;
+    // The contract's pattern has no room for them; `Url::parse` would drop them.
+    if raw.trim() != raw {
+        return Err(UrlRefused::Malformed("white space around the URL".into()));
+    }
+    let url = Url::parse(raw).map_err(|e| UrlRefused::Malformed(e.to_string()))?;
     match (url.scheme(), reach.private_networks) {
         ("https", _) | ("http", true) => {}
         _ => return Err(UrlRefused::NotHttps),

@@ -25,11 +25,11 @@ use crate::http::docs::Docs;
 use crate::http::extract::{self, BodyLimit};
 use crate::http::methods::RouteMethods;
 use crate::http::problem::{ApiError, PROBLEM_JSON};
+use crate::http::state::AppState;
 use crate::http::{headers, idempotency, openapi, routes};
 use crate::jobs::JobRunner;
 use crate::metrics::{self, Metrics};
 use crate::outbound::Reach;
-use crate::state::AppState;
 use crate::telemetry;
 
 #[derive(Debug, thiserror::Error)]

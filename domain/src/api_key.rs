@@ -148,7 +148,10 @@ impl IpAllowList {
             let address: IpAddr = address.parse().ok()?;
             let max = if address.is_ipv4() { 32 } else { 128 };
             let bits = match bits {
-                Some(bits) if bits.bytes().all(|b| b.is_ascii_digit()) && !bits.is_empty() => bits.parse().ok()?,
+                // Digits without a leading zero, as the contract's pattern says.
+                Some(bits) if bits.bytes().all(|b| b.is_ascii_digit()) && (bits == "0" || !bits.starts_with('0')) => {
+                    bits.parse().ok()?
+                }
                 Some(_) => return None,
                 None => max,
             };
@@ -157,7 +160,7 @@ impl IpAllowList {
         entries
             .iter()
             .map(|entry| {
-                parse_one(entry.trim()).ok_or_else(|| {
+                parse_one(entry).ok_or_else(|| {
                     InvalidValue::new("invalid_ip", format!("{entry:?} is not an IP address or CIDR block."))
                 })
             })
@@ -298,7 +301,9 @@ mod tests {
         assert_eq!(list.entries(), ["203.0.113.0/24", "2001:db8::1"]);
         let zero = IpAllowList::parse(&["0.0.0.0/0".into()]).unwrap();
         assert!(zero.allows(ip("8.8.8.8")));
-        for bad in ["nope", "10.0.0.0/33", "10.0.0.0/", "10.0.0.0/-1", "::/129"] {
+        for bad in
+            ["nope", "10.0.0.0/33", "10.0.0.0/", "10.0.0.0/-1", "::/129", " 10.0.0.1", "10.0.0.0/024", "010.0.0.1"]
+        {
             assert!(IpAllowList::parse(&[bad.into()]).is_err(), "{bad}");
         }
     }

@@ -50,8 +50,13 @@ impl PhoneNumber {
                 "Give a valid phone number in international form, starting with + and the country code (+49 30 1234567).",
             )
         };
-        let raw = raw.trim();
-        if !raw.starts_with('+') || raw.len() > 40 {
+        // The characters the contract's pattern allows, checked here so
+        // that nothing else reaches the numbering plan's parser.
+        let Some(rest) = raw.strip_prefix('+') else { return Err(invalid()) };
+        let allowed = |c: char| c.is_ascii_digit() || " ().-".contains(c);
+        let ends_in_digits =
+            rest.starts_with(|c: char| c.is_ascii_digit()) && rest.ends_with(|c: char| c.is_ascii_digit());
+        if raw.len() > 40 || !ends_in_digits || !rest.chars().all(allowed) {
             return Err(invalid());
         }
         let number = phonenumber::parse(None, raw).map_err(|_| invalid())?;
@@ -85,7 +90,10 @@ mod tests {
     fn phone_numbers_are_checked_against_the_numbering_plans_and_kept_in_e164() {
         assert_eq!(PhoneNumber::parse("+49 30 901820").unwrap().as_str(), "+4930901820");
         assert_eq!(PhoneNumber::parse("+1 (415) 555-2671").unwrap().as_str(), "+14155552671");
-        for bad in ["030 901820", "+1 555", "+999 123456", "call me", "", "+49 30 9018201234567890123"] {
+        let outside_the_pattern =
+            [" +49 30 901820", "+49 30 901820 ", "+49 30 901820 x12", "+1 800 FLOWERS", "+(49) 30"];
+        let invalid = ["030 901820", "+1 555", "+999 123456", "call me", "", "+49 30 9018201234567890123"];
+        for bad in outside_the_pattern.into_iter().chain(invalid) {
             assert_eq!(PhoneNumber::parse(bad).unwrap_err().code, "invalid_phone", "{bad}");
         }
     }

@@ -1,13 +1,12 @@
-//! Who is calling: password hashing, signed access tokens, opaque secrets
-//! and the extractor that turns a bearer token into a user id. Sessions are
-//! a flow ([`crate::flows::sessions`]).
+//! Credentials, below the HTTP layer: password hashing, signed access
+//! tokens, opaque secrets and their digests, sealing of stored secrets and
+//! the operator token's digest. Each has its own error type; `http` maps
+//! them to problems and holds the extractors that read a caller from a
+//! request ([`crate::http::caller`]). Sessions are a flow
+//! ([`crate::flows::sessions`]).
 
-mod current_user;
 pub mod jwt;
 pub mod operator;
 pub mod passwords;
 pub mod sealing;
 pub mod secrets;
-
-pub use current_user::CurrentUser;
-pub(crate) use current_user::{Credential, authenticate, bearer_token, credential};

@@ -3,17 +3,12 @@
 //! the token's SHA-256 (`ROSTER_OPERATOR_TOKEN_SHA256`), so a leaked
 //! configuration file does not leak the token.
 
-use std::future::{Ready, ready};
 use std::str::FromStr;
 
-use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest, web};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::secrets::OpaqueToken;
-use crate::http::problem::ApiError;
-use crate::state::AppState;
 
 /// The SHA-256 of the operator token, as configured.
 #[derive(Clone, PartialEq, Eq)]
@@ -63,26 +58,6 @@ pub fn generate() -> (OpaqueToken, OperatorTokenDigest) {
     let token = OpaqueToken::generate();
     let digest = OperatorTokenDigest::of(token.expose());
     (token, digest)
-}
-
-/// A request that presented the operator token. Without a configured
-/// digest every call is refused alike: the operator API is off.
-#[derive(Debug, Clone, Copy)]
-pub struct Operator;
-
-impl FromRequest for Operator {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let configured =
-            req.app_data::<web::Data<AppState>>().and_then(|state| state.settings.operator_token_sha256.clone());
-        let presented = super::bearer_token(req);
-        ready(match (configured, presented) {
-            (Some(digest), Some(token)) if digest.matches(token) => Ok(Operator),
-            _ => Err(ApiError::Unauthenticated),
-        })
-    }
 }
 
 #[cfg(test)]

@@ -20,7 +20,15 @@ use argon2::{Algorithm, Argon2, Block, Params, Version};
 use domain::NewPassword;
 use tokio::sync::{Semaphore, oneshot};
 
-use crate::http::problem::ApiError;
+/// Why a password could not be hashed or checked.
+#[derive(Debug, thiserror::Error)]
+pub enum HashingError {
+    /// Every hashing thread stayed busy for the whole wait: try again soon.
+    #[error("every password hashing thread is busy")]
+    Busy,
+    #[error("password hashing failed: {0}")]
+    Failed(String),
+}
 
 /// Work for a hashing thread, given that thread's argon2 memory.
 type Job = Box<dyn FnOnce(&mut Memory) + Send>;
@@ -70,24 +78,24 @@ impl PasswordHasher {
     }
 
     /// The argon2id hash of a new password.
-    pub async fn hash(&self, password: NewPassword) -> Result<String, ApiError> {
+    pub async fn hash(&self, password: NewPassword) -> Result<String, HashingError> {
         self.run(move |memory| hash(&password, memory)).await?
     }
 
     /// Whether `candidate` matches `stored`; with no stored hash the decoy
     /// is checked, so an unknown email costs what a wrong password does.
-    pub async fn verify(&self, candidate: String, stored: Option<String>) -> Result<bool, ApiError> {
+    pub async fn verify(&self, candidate: String, stored: Option<String>) -> Result<bool, HashingError> {
         self.run(move |memory| verify(&candidate, stored.as_deref(), memory)).await
     }
 
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Memory) -> T + Send + 'static,
-    ) -> Result<T, ApiError> {
+    ) -> Result<T, HashingError> {
         let permit = tokio::time::timeout(self.wait, self.permits.clone().acquire_owned())
             .await
-            .map_err(|_| ApiError::Overloaded)?
-            .map_err(ApiError::internal)?;
+            .map_err(|_| HashingError::Busy)?
+            .map_err(|e| HashingError::Failed(e.to_string()))?;
         let (done, outcome) = oneshot::channel();
         let job: Job = Box::new(move |memory| {
             let outcome = work(memory);
@@ -96,8 +104,8 @@ impl PasswordHasher {
             drop(permit);
             let _ = done.send(outcome);
         });
-        self.jobs.send(job).map_err(|_| ApiError::internal("the password hashing threads stopped"))?;
-        outcome.await.map_err(|_| ApiError::internal("a password hashing job was lost"))
+        self.jobs.send(job).map_err(|_| HashingError::Failed("the password hashing threads stopped".into()))?;
+        outcome.await.map_err(|_| HashingError::Failed("a password hashing job was lost".into()))
     }
 }
 
@@ -131,14 +139,15 @@ fn digest(
 }
 
 /// The PHC string of a new argon2id hash with the default cost.
-fn hash(password: &NewPassword, memory: &mut Memory) -> Result<String, ApiError> {
+fn hash(password: &NewPassword, memory: &mut Memory) -> Result<String, HashingError> {
     let salt = SaltString::generate(&mut OsRng);
     let argon2 = Argon2::default();
-    let output = digest(&argon2, password.expose().as_bytes(), salt.as_salt(), memory).map_err(ApiError::internal)?;
+    let output = digest(&argon2, password.expose().as_bytes(), salt.as_salt(), memory)
+        .map_err(|e| HashingError::Failed(e.to_string()))?;
     let hash = PasswordHash {
         algorithm: Algorithm::Argon2id.ident(),
         version: Some(Version::default().into()),
-        params: ParamsString::try_from(argon2.params()).map_err(ApiError::internal)?,
+        params: ParamsString::try_from(argon2.params()).map_err(|e| HashingError::Failed(e.to_string()))?,
         salt: Some(salt.as_salt()),
         hash: Some(output),
     };
@@ -248,7 +257,7 @@ mod tests {
         while hasher.permits.available_permits() > 0 {
             tokio::task::yield_now().await;
         }
-        assert!(matches!(hasher.verify("x".into(), None).await, Err(ApiError::Overloaded)));
+        assert!(matches!(hasher.verify("x".into(), None).await, Err(HashingError::Busy)));
         release.send(()).unwrap();
         assert!(occupied.await.unwrap().unwrap());
         assert!(!hasher.verify("x".into(), None).await.unwrap(), "a free thread serves the next caller");

@@ -1,16 +1,19 @@
-//! The company's contacts. Changes and removals name the version they were
-//! read at (`If-Match`), so that nobody overwrites a change they have not
-//! seen.
+//! The company's contacts, a [`VersionedResource`]: changes and removals
+//! name the version they were read at (`If-Match`), so that nobody
+//! overwrites a change they have not seen; an account has one primary
+//! contact at most.
 
+use chrono::{DateTime, Utc};
 use domain::audit::AuditAction;
 use domain::contact::{ContactKind, PhoneNumber, PrimaryTaken, check_kind};
 use domain::{Email, PersonName};
 use persistence::contacts::{self, Contact, ContactFields};
-use persistence::{DbConnection, StoreError, accounts, write_transaction};
+use persistence::{DbConnection, StoreError};
 use uuid::Uuid;
 
 use super::audit::Event;
-use super::{Ctx, Precondition, Shared, check_precondition, entity_tag, family_error};
+use super::versioned::{Actions, VersionedResource};
+use super::{Ctx, Precondition, Shared, entity_tag, family_error};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ContactError {
@@ -42,21 +45,91 @@ impl ContactDraft {
     }
 }
 
-/// The version of a contact for `ETag`/`If-Match`.
-pub fn contact_tag(contact: &Contact) -> String {
-    let phone = contact.phone.as_deref().unwrap_or_default();
-    entity_tag(&format!(
-        "{}\n{}\n{}\n{}\n{}",
-        contact.kind.key(),
-        contact.name,
-        contact.email,
-        phone,
-        contact.updated_at
-    ))
-}
+/// Contacts as a [`VersionedResource`]: at most one primary.
+pub struct Contacts;
 
-fn event(contact: &Contact, action: AuditAction) -> Event {
-    Event::in_account(contact.account_id, action).target("contact", contact.id, &contact.name)
+impl VersionedResource for Contacts {
+    type Item = Contact;
+    type Draft = ContactDraft;
+    type Error = ContactError;
+
+    const ACTIONS: Actions = Actions {
+        created: AuditAction::ContactCreated,
+        updated: AuditAction::ContactUpdated,
+        deleted: AuditAction::ContactDeleted,
+    };
+
+    fn find(conn: &mut DbConnection, account: Uuid, id: Uuid) -> Result<Option<Contact>, StoreError> {
+        contacts::find(conn, account, id)
+    }
+
+    fn insert(
+        conn: &mut DbConnection,
+        account: Uuid,
+        draft: &ContactDraft,
+        now: DateTime<Utc>,
+    ) -> Result<Contact, ContactError> {
+        contacts::insert(conn, account, &draft.fields(), now).map_err(primary_conflict)
+    }
+
+    fn update(
+        conn: &mut DbConnection,
+        account: Uuid,
+        id: Uuid,
+        draft: &ContactDraft,
+        now: DateTime<Utc>,
+    ) -> Result<bool, ContactError> {
+        contacts::update(conn, account, id, &draft.fields(), now).map_err(primary_conflict)
+    }
+
+    fn delete(conn: &mut DbConnection, account: Uuid, id: Uuid) -> Result<bool, StoreError> {
+        contacts::delete(conn, account, id)
+    }
+
+    fn admit(
+        conn: &mut DbConnection,
+        _: &Ctx<'_>,
+        account: Uuid,
+        draft: &ContactDraft,
+        replacing: Option<Uuid>,
+    ) -> Result<(), ContactError> {
+        Ok(check_kind(draft.kind, contacts::primary_exists(conn, account, replacing)?)?)
+    }
+
+    fn version(contact: &Contact) -> String {
+        let phone = contact.phone.as_deref().unwrap_or_default();
+        entity_tag(&format!(
+            "{}\n{}\n{}\n{}\n{}",
+            contact.kind.key(),
+            contact.name,
+            contact.email,
+            phone,
+            contact.updated_at
+        ))
+    }
+
+    fn event(contact: &Contact, action: AuditAction) -> Event {
+        Event::in_account(contact.account_id, action).target("contact", contact.id, &contact.name)
+    }
+
+    fn changes(event: Event, before: Option<&Contact>, after: &Contact) -> Event {
+        match before {
+            None => event
+                .set("kind", after.kind.key())
+                .set("name", &after.name)
+                .set("email", &after.email)
+                .set("phone", &after.phone),
+            Some(before) => event
+                .change("kind", before.kind.key(), after.kind.key())
+                .change("name", &before.name, &after.name)
+                .change("email", &before.email, &after.email)
+                .change("phone", &before.phone, &after.phone),
+        }
+    }
+
+    fn removed(event: Event, contact: &Contact) -> Event {
+        event.unset("kind", contact.kind.key()).unset("name", &contact.name).unset("email", &contact.email)
+    }
 }
 
 fn primary_conflict(error: StoreError) -> ContactError {
@@ -64,71 +137,4 @@ fn primary_conflict(error: StoreError) -> ContactError {
         StoreError::Conflict => ContactError::PrimaryTaken(PrimaryTaken),
         other => other.into(),
     }
-}
-
-pub fn create(
-    conn: &mut DbConnection,
-    ctx: &Ctx<'_>,
-    account: Uuid,
-    draft: &ContactDraft,
-) -> Result<Contact, ContactError> {
-    write_transaction(conn, |conn| {
-        accounts::lock(conn, account)?;
-        check_kind(draft.kind, contacts::primary_exists(conn, account, None)?)?;
-        let contact = contacts::insert(conn, account, &draft.fields(), ctx.now).map_err(primary_conflict)?;
-        let created = event(&contact, AuditAction::ContactCreated)
-            .set("kind", contact.kind.key())
-            .set("name", &contact.name)
-            .set("email", &contact.email)
-            .set("phone", &contact.phone);
-        ctx.record(conn, created)?;
-        Ok(contact)
-    })
-}
-
-/// Replaces a contact, if `if_match` names its current version.
-pub fn replace(
-    conn: &mut DbConnection,
-    ctx: &Ctx<'_>,
-    account: Uuid,
-    id: Uuid,
-    draft: &ContactDraft,
-    if_match: Option<&str>,
-) -> Result<Contact, ContactError> {
-    write_transaction(conn, |conn| {
-        accounts::lock(conn, account)?;
-        let before = contacts::find(conn, account, id)?.ok_or(ContactError::Shared(Shared::NotFound))?;
-        check_precondition(if_match, &contact_tag(&before))?;
-        check_kind(draft.kind, contacts::primary_exists(conn, account, Some(id))?)?;
-        contacts::update(conn, account, id, &draft.fields(), ctx.now).map_err(primary_conflict)?;
-        let after = contacts::find(conn, account, id)?.ok_or(ContactError::Shared(Shared::NotFound))?;
-        let updated = event(&after, AuditAction::ContactUpdated)
-            .change("kind", before.kind.key(), after.kind.key())
-            .change("name", &before.name, &after.name)
-            .change("email", &before.email, &after.email)
-            .change("phone", &before.phone, &after.phone);
-        ctx.record(conn, updated)?;
-        Ok(after)
-    })
-}
-
-/// Removes a contact, if `if_match` names its current version.
-pub fn delete(
-    conn: &mut DbConnection,
-    ctx: &Ctx<'_>,
-    account: Uuid,
-    id: Uuid,
-    if_match: Option<&str>,
-) -> Result<(), ContactError> {
-    write_transaction(conn, |conn| {
-        let contact = contacts::find(conn, account, id)?.ok_or(ContactError::Shared(Shared::NotFound))?;
-        check_precondition(if_match, &contact_tag(&contact))?;
-        contacts::delete(conn, account, id)?;
-        let deleted = event(&contact, AuditAction::ContactDeleted)
-            .unset("kind", contact.kind.key())
-            .unset("name", &contact.name)
-            .unset("email", &contact.email);
-        ctx.record(conn, deleted)?;
-        Ok(())
-    })
 }

@@ -22,6 +22,7 @@ pub mod roles;
 pub mod seats;
 pub mod sessions;
 pub mod users;
+pub mod versioned;
 pub mod webhooks;
 
 use chrono::{DateTime, Utc};

@@ -26,11 +26,11 @@ use persistence::{api_keys, memberships};
 use uuid::Uuid;
 
 use crate::access_cache::{AccountAccess, KeyAccess, MemberAccess, ResolvedKey};
-use crate::auth::Credential;
 use crate::flows::{Actor, Grantor};
+use crate::http::caller::Credential;
 use crate::http::problem::ApiError;
 use crate::http::rate_limit::Bucket;
-use crate::state::AppState;
+use crate::http::state::AppState;
 
 /// The name of the OpenAPI extension that carries a route's requirement.
 pub const EXTENSION: &str = "x-authorization";
@@ -181,7 +181,7 @@ pub struct AccountCaller {
 
 impl AccountCaller {
     fn from_request(req: &HttpRequest) -> Result<Self, ApiError> {
-        let credential = crate::auth::credential(req)?;
+        let credential = crate::http::caller::credential(req)?;
         let account_id = path_id(req, "account_id")?
             .ok_or_else(|| ApiError::internal("an account guard used on a route without {account_id}"))?;
         let requirement = req

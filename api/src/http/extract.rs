@@ -273,7 +273,7 @@ impl FromRequest for Origin {
 /// could have been written by anyone and are not read.
 pub fn client_ip(req: &HttpRequest) -> Option<std::net::IpAddr> {
     let peer = req.peer_addr()?.ip();
-    let Some(state) = req.app_data::<web::Data<crate::state::AppState>>() else { return Some(peer) };
+    let Some(state) = req.app_data::<web::Data<crate::http::state::AppState>>() else { return Some(peer) };
     let trusted = &state.settings.trusted_proxies;
     if !trusted.contains(&peer) {
         return Some(peer);

@@ -11,7 +11,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::web;
 
-use crate::state::AppState;
+use crate::http::state::AppState;
 
 /// Marks a response that carries a secret shown once (a webhook's signing
 /// secret, an API key) `no-store` itself, whatever the default above

@@ -21,9 +21,9 @@ use persistence::idempotency::{self, Claim, StoredResponse};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::auth::authenticate;
+use crate::http::caller::authenticate;
 use crate::http::problem::ApiError;
-use crate::state::AppState;
+use crate::http::state::AppState;
 
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");

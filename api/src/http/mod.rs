@@ -4,6 +4,7 @@
 //! types, call one flow and map its result.
 
 pub mod access;
+pub mod caller;
 pub mod cors;
 pub mod docs;
 pub mod extract;
@@ -17,3 +18,4 @@ pub mod rate_limit;
 pub mod routes;
 pub mod schemas;
 pub mod spreadsheet;
+pub mod state;

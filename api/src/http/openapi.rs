@@ -6,7 +6,7 @@
 use actix_web::App;
 use utoipa::OpenApi as _;
 use utoipa::openapi::path::{Operation, PathItem};
-use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder};
 use utoipa_actix_web::AppExt;
@@ -79,7 +79,29 @@ pub fn document_for(catalogue: &Catalogue) -> OpenApi {
     declare_response_headers(&mut api);
     add_problem_examples(&mut api);
     list_permission_keys(&mut api, catalogue);
+    close_tagged_variants(&mut api);
     api
+}
+
+/// utoipa closes a struct that denies unknown fields (`additionalProperties:
+/// false`) but not the variants of a tagged enum (a `oneOf` of objects each
+/// naming its tag with a one-value `enum`): close those too, since serde
+/// refuses unknown fields in them just the same.
+fn close_tagged_variants(api: &mut OpenApi) {
+    let schemas = &mut api.components.get_or_insert_with(Default::default).schemas;
+    for schema in schemas.values_mut() {
+        let RefOr::T(Schema::OneOf(one_of)) = schema else { continue };
+        let is_tag = |property: &RefOr<Schema>| matches!(property, RefOr::T(Schema::Object(tag)) if tag.enum_values.as_ref().is_some_and(|values| values.len() == 1));
+        let tagged = |variant: &RefOr<Schema>| matches!(variant, RefOr::T(Schema::Object(object)) if object.properties.values().any(is_tag));
+        if one_of.items.is_empty() || !one_of.items.iter().all(tagged) {
+            continue;
+        }
+        for variant in &mut one_of.items {
+            if let RefOr::T(Schema::Object(object)) = variant {
+                object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+            }
+        }
+    }
 }
 
 fn list_permission_keys(api: &mut OpenApi, catalogue: &Catalogue) {

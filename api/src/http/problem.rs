@@ -438,6 +438,15 @@ impl From<actix_web::error::BlockingError> for ApiError {
     }
 }
 
+impl From<crate::auth::passwords::HashingError> for ApiError {
+    fn from(error: crate::auth::passwords::HashingError) -> Self {
+        match error {
+            crate::auth::passwords::HashingError::Busy => ApiError::Overloaded,
+            crate::auth::passwords::HashingError::Failed(reason) => ApiError::Internal(reason),
+        }
+    }
+}
+
 fn conflict(code: &'static str, detail: impl Into<String>) -> ApiError {
     ApiError::Conflict { code, detail: detail.into() }
 }

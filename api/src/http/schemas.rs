@@ -26,6 +26,75 @@ pub const REQUIRED_FREE_TEXT_PATTERN: &str = r"^[^\u0000-\u0008\u000b\u000c\u000
 /// No control characters at all (optional names, which may be empty).
 pub const NO_CONTROL_PATTERN: &str = r"^[^\u0000-\u001f\u007f-\u009f]*$";
 
+/// What `PostalCode` accepts: letters, digits, spaces and hyphens, a
+/// letter or digit at each end.
+pub const POSTAL_CODE_PATTERN: &str = r"^[A-Za-z0-9][A-Za-z0-9 -]*[A-Za-z0-9]$";
+
+/// The characters `PhoneNumber` reads: `+`, then digits with spaces,
+/// parentheses, dots and hyphens between them; or nothing (no number).
+/// (Whether the number exists in its country's plan is libphonenumber's
+/// data, not a pattern.)
+pub const PHONE_PATTERN: &str = r"^(\+[0-9]([0-9 ().-]*[0-9])?)?$";
+
+/// One decimal IPv4 address as Rust (and the SSRF guard) reads it: no
+/// leading zeros.
+macro_rules! ipv4 {
+    () => {
+        r"(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}"
+    };
+}
+
+/// An IPv6 address in any form Rust reads, each `::` standing for at least
+/// one group, an IPv4 tail only where two groups are left for it.
+macro_rules! ipv6 {
+    () => {
+        concat!(
+            r"(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}",
+            r"|([0-9A-Fa-f]{1,4}:){1,7}:",
+            r"|([0-9A-Fa-f]{1,4}:){1,6}:[0-9A-Fa-f]{1,4}",
+            r"|([0-9A-Fa-f]{1,4}:){1,5}(:[0-9A-Fa-f]{1,4}){1,2}",
+            r"|([0-9A-Fa-f]{1,4}:){1,4}(:[0-9A-Fa-f]{1,4}){1,3}",
+            r"|([0-9A-Fa-f]{1,4}:){1,3}(:[0-9A-Fa-f]{1,4}){1,4}",
+            r"|([0-9A-Fa-f]{1,4}:){1,2}(:[0-9A-Fa-f]{1,4}){1,5}",
+            r"|[0-9A-Fa-f]{1,4}:(:[0-9A-Fa-f]{1,4}){1,6}",
+            r"|:(:[0-9A-Fa-f]{1,4}){1,7}",
+            r"|::",
+            r"|([0-9A-Fa-f]{1,4}:){6}",
+            ipv4!(),
+            r"|::([0-9A-Fa-f]{1,4}:){0,5}",
+            ipv4!(),
+            r"|[0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,4}",
+            ipv4!(),
+            r"|([0-9A-Fa-f]{1,4}:){1}[0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,3}",
+            ipv4!(),
+            r"|([0-9A-Fa-f]{1,4}:){2}[0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,2}",
+            ipv4!(),
+            r"|([0-9A-Fa-f]{1,4}:){3}[0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:)?",
+            ipv4!(),
+            r"|([0-9A-Fa-f]{1,4}:){4}[0-9A-Fa-f]{1,4}::",
+            ipv4!(),
+            ")"
+        )
+    };
+}
+
+/// What `IpAllowList` accepts per entry: an IPv4 or IPv6 address, with or
+/// without a prefix length (`/0` to `/32`, `/0` to `/128`).
+pub const IP_ENTRY_PATTERN: &str =
+    concat!("^(", ipv4!(), r"(/(3[0-2]|[12][0-9]|[0-9]))?|", ipv6!(), r"(/(12[0-8]|1[01][0-9]|[1-9]?[0-9]))?)$");
+
+/// What the webhook URL check reads without DNS: https, a host name (whose
+/// last label starts with a letter, labels without `--`), an IPv4 address
+/// or a bracketed IPv6 one, an optional port, then anything without white
+/// space; no user name or password.
+pub const WEBHOOK_URL_PATTERN: &str = concat!(
+    r"^https://(([A-Za-z0-9]+(-[A-Za-z0-9]+)*\.)*[A-Za-z][A-Za-z0-9]*(-[A-Za-z0-9]+)*|",
+    ipv4!(),
+    r"|\[",
+    ipv6!(),
+    r"\])(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?([/?#]\S*)?$"
+);
+
 fn text_schema(pattern: &str, max_length: usize, description: &str) -> ObjectBuilder {
     ObjectBuilder::new()
         .schema_type(SchemaType::Type(Type::String))
@@ -101,6 +170,77 @@ pub fn email_schema() -> Object {
         .description(Some("An email address; compared case-insensitively."))
         .build()
 }
+
+/// A postal code (`domain::address::PostalCode`).
+pub fn postal_code_schema() -> Object {
+    text_schema(
+        POSTAL_CODE_PATTERN,
+        domain::address::PostalCode::MAX_CHARS,
+        "2 to 12 letters, digits, spaces or hyphens, a letter or digit at each end; stored upper case.",
+    )
+    .min_length(Some(2))
+    .examples([serde_json::json!("10117")])
+    .build()
+}
+
+/// A phone number (`domain::contact::PhoneNumber`), or null.
+pub fn phone_or_null_schema() -> Object {
+    or_null(
+        text_schema(
+            PHONE_PATTERN,
+            40,
+            "In international form: `+`, the country code and the number, with spaces, parentheses, dots or \
+             hyphens between digits; empty or null: none. It must be a valid number of that country's numbering plan (422 \
+             `invalid_phone` otherwise). Stored and shown in E.164.",
+        )
+        .examples([serde_json::json!("+49 30 901820")]),
+    )
+}
+
+/// Client addresses and CIDR blocks an API key may be used from
+/// (`domain::api_key::IpAllowList`).
+pub fn ip_allow_list_schema() -> Array {
+    let entry = text_schema(IP_ENTRY_PATTERN, 43, "An IPv4 or IPv6 address, or a CIDR block.")
+        .examples([serde_json::json!("203.0.113.0/24")]);
+    ArrayBuilder::new()
+        .items(entry)
+        .max_items(Some(domain::api_key::IpAllowList::MAX_ENTRIES))
+        .description(Some(
+            "Client addresses and CIDR blocks (`203.0.113.7`, `2001:db8::/32`) the key may be used from; empty or \
+             absent: any.",
+        ))
+        .build()
+}
+
+const WEBHOOK_URL: &str = "An https URL on a public host, at most 2,000 characters: a host name that resolves only \
+     to public addresses (422 `private_address` otherwise) or a public IP address; no user name or password.";
+
+/// Where a webhook goes (`crate::outbound::check_url`).
+pub fn webhook_url_schema() -> Object {
+    text_schema(WEBHOOK_URL_PATTERN, crate::outbound::MAX_URL_CHARS, WEBHOOK_URL)
+        .examples([serde_json::json!("https://hooks.example.com/roster")])
+        .build()
+}
+
+pub fn webhook_url_or_null_schema() -> Object {
+    or_null(text_schema(WEBHOOK_URL_PATTERN, crate::outbound::MAX_URL_CHARS, WEBHOOK_URL))
+}
+
+/// An ISO 3166-1 alpha-2 country code, as the standard writes it.
+pub struct CountryCode;
+
+impl utoipa::PartialSchema for CountryCode {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::String))
+            .enum_values(Some(domain::address::CountryCode::all()))
+            .description(Some("An ISO 3166-1 alpha-2 country code, upper case."))
+            .examples([serde_json::json!("DE")])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for CountryCode {}
 
 /// No NUL character: every text field refuses it (PostgreSQL cannot store
 /// one; see `crate::http::extract::check_shape`).
@@ -232,6 +372,64 @@ mod tests {
         fn permission_key_pattern_matches_the_parser(key in matching(PERMISSION_KEY_PATTERN)) {
             prop_assume!(key.len() <= 64);
             prop_assert!(domain::permission::check_key(&key).is_ok(), "{key:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn postal_code_pattern_matches_the_parser(code in matching(POSTAL_CODE_PATTERN)) {
+            prop_assume!(code.chars().count() <= domain::address::PostalCode::MAX_CHARS);
+            prop_assert!(domain::address::PostalCode::parse(&code).is_ok(), "{code:?}");
+        }
+
+        #[test]
+        fn phone_pattern_leaves_only_the_numbering_plan_to_the_parser(phone in matching(PHONE_PATTERN)) {
+            prop_assume!(phone.len() <= 40 && !phone.is_empty());
+            if let Err(refused) = domain::contact::PhoneNumber::parse(&phone) {
+                prop_assert_eq!(refused.code, "invalid_phone");
+            }
+        }
+
+        #[test]
+        fn ip_entry_pattern_matches_the_parser(entry in matching(IP_ENTRY_PATTERN)) {
+            prop_assert!(domain::api_key::IpAllowList::parse(std::slice::from_ref(&entry)).is_ok(), "{entry:?}");
+        }
+
+        #[test]
+        fn webhook_url_pattern_matches_the_shape_check(url in matching(WEBHOOK_URL_PATTERN)) {
+            prop_assume!(url.chars().count() <= crate::outbound::MAX_URL_CHARS);
+            let reach = crate::outbound::Reach { private_networks: false };
+            match crate::outbound::check_url_shape(&url, reach) {
+                Ok(_) => {}
+                Err(refused) => prop_assert_eq!(refused.code(), "private_address", "{:?}: {}", url, refused),
+            }
+        }
+    }
+
+    #[test]
+    fn every_form_of_ipv6_rust_reads_is_in_the_pattern() {
+        let pattern = regex::Regex::new(IP_ENTRY_PATTERN).unwrap();
+        for address in [
+            "::",
+            "::1",
+            "1::",
+            "1:2:3:4:5:6:7:8",
+            "1:2:3:4:5:6:7::",
+            "::2:3:4:5:6:7:8",
+            "1::8",
+            "2001:db8::/32",
+            "::ffff:192.0.2.1",
+            "64:ff9b::192.0.2.1",
+            "1:2:3:4:5:6:192.0.2.1",
+            "1::5:6:192.0.2.1",
+            "1:2:3:4::192.0.2.1",
+            "1:2:3:4:5::192.0.2.1",
+            "fe80::1/128",
+            "0.0.0.0/0",
+            "203.0.113.7",
+        ] {
+            assert!(address.split('/').next().unwrap().parse::<std::net::IpAddr>().is_ok(), "{address}");
+            assert!(pattern.is_match(address), "{address} is missing from the pattern");
         }
     }
 

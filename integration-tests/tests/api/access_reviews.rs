@@ -4,7 +4,7 @@
 //! report as JSON and formula-escaped CSV.
 
 use chrono::Duration;
-use integration_tests::{ReceivedEmail, SignedIn, TestApp, on_both_backends};
+use integration_tests::{ReceivedEmail, Reply, SignedIn, TestApp, on_both_backends};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -108,6 +108,16 @@ async fn completion_applies_every_decision_at_once(app: TestApp) {
         .expect_problem(422, "validation_failed");
     app.put(&decide(&grace.id), a, decision("keep", " ")).await.expect_problem(422, "validation_failed");
     app.put(&decide(&grace.id), a, decision("promote", "x")).await.expect_problem(422, "validation_failed");
+    // Which fields go with which decision is the contract's oneOf: roles
+    // with reduce only, and always with it.
+    let field_of = |reply: &Reply| reply.body["errors"][0]["field"].as_str().unwrap_or_default().to_owned();
+    let without_roles = app.put(&decide(&grace.id), a, decision("reduce", "x")).await;
+    without_roles.expect_problem(422, "validation_failed");
+    assert_eq!(field_of(&without_roles), "roles", "{}", without_roles.body);
+    let keep_with_roles = json!({"decision": "keep", "roles": [{"role": "support"}], "comment": "x"});
+    let refused = app.put(&decide(&grace.id), a, keep_with_roles).await;
+    refused.expect_problem(422, "validation_failed");
+    assert_eq!(refused.body["errors"][0]["code"], "unknown_field", "{}", refused.body);
     let reduced = app.put(&decide(&grace.id), a, reduce(json!([{"role": "support", "group_id": null}]))).await;
     assert_eq!(reduced.expect_status(200)["decision"], "reduce");
     app.put(&decide(&frank.id), a, decision("remove", "=HYPERLINK(\"http://evil\")")).await.expect_status(200);

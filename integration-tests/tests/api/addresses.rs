@@ -35,7 +35,16 @@ async fn addresses_are_validated_with_one_default_per_kind(app: TestApp) {
     app.post(&addresses, t, bad_line).await.expect_problem(422, "validation_failed");
     assert_eq!(app.get(&addresses, t).await.expect_status(200)["items"], json!([]));
 
-    let berlin = json!({"kind": "billing", "lines": ["Unter den Linden 1"], "city": "Berlin", "postal_code": "10117", "country": "de", "is_default": true});
+    // Codes as the standard and the contract's enum write them, nothing
+    // the schema refuses: no lower case, no padding.
+    for (field, value, code) in [("country", "de", "unknown_country"), ("postal_code", " 10117", "invalid_postal_code")]
+    {
+        let mut loose = json!({"kind": "billing", "lines": ["Unter den Linden 1"], "city": "Berlin", "postal_code": "10117", "country": "DE"});
+        loose[field] = json!(value);
+        let refused = app.post(&addresses, t, loose).await;
+        assert_eq!(refused.expect_problem(422, "validation_failed").body["errors"][0]["code"], code);
+    }
+    let berlin = json!({"kind": "billing", "lines": ["Unter den Linden 1"], "city": "Berlin", "postal_code": "10117", "country": "DE", "is_default": true});
     let first = app.post(&addresses, t, berlin).await;
     assert_eq!((&first.expect_status(201)["country"], &first.body["is_default"]), (&json!("DE"), &json!(true)));
     let first_id = first.body["id"].as_str().unwrap().to_owned();

@@ -26,7 +26,7 @@ use crate::http::problem::{ApiError, ParseFields, Problem};
 use crate::http::routes::members::{AssignmentRequest, AssignmentView};
 use crate::http::schemas::required_free_text_schema;
 use crate::http::spreadsheet::SafeCsv;
-use crate::state::{AppState, RunFlow};
+use crate::http::state::{AppState, RunFlow};
 
 const MANAGE: Requirement = Requirement::in_any_group(Permission::AccessReviewsManage).needs(Feature::AccessReviews);
 const SETTINGS: Requirement = Requirement::account(Permission::AccessReviewsManage).needs(Feature::AccessReviews);
@@ -218,7 +218,7 @@ pub struct NewReviewRequest {
     pub group_id: Option<Uuid>,
     /// Who decides: members holding `access_reviews:manage` there. Omit
     /// for all of them.
-    #[schema(max_items = 50)]
+    #[schema(min_items = 1, max_items = 50)]
     pub reviewers: Option<Vec<Uuid>>,
     /// Within a year from now.
     pub due_at: DateTime<Utc>,
@@ -299,18 +299,47 @@ pub async fn get_access_review(
     Ok(HttpResponse::Ok().json(report(review, items, state.clock.now())))
 }
 
+/// A reviewer's decision on one member, with the reason: `reduce` names the
+/// assignments to keep, `keep` and `remove` name none.
 #[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(tag = "decision", rename_all = "snake_case", deny_unknown_fields)]
 #[schema(example = json!({"decision": "reduce", "roles": [{"role": "support", "group_id": null}], "comment": "Moved to support in October"}))]
-pub struct DecisionRequest {
-    #[schema(value_type = DecisionName)]
-    pub decision: String,
-    /// For `reduce`: which of the member's assignments to keep (some, not
-    /// all and not none).
-    #[schema(max_items = 100)]
-    pub roles: Option<Vec<AssignmentRequest>>,
-    #[schema(schema_with = required_free_text_schema)]
-    pub comment: String,
+pub enum DecisionRequest {
+    Keep {
+        #[schema(schema_with = required_free_text_schema)]
+        comment: String,
+    },
+    Reduce {
+        /// Which of the member's assignments to keep: some, not all.
+        #[schema(min_items = 1, max_items = 100)]
+        roles: Vec<AssignmentRequest>,
+        #[schema(schema_with = required_free_text_schema)]
+        comment: String,
+    },
+    Remove {
+        #[schema(schema_with = required_free_text_schema)]
+        comment: String,
+    },
+}
+
+impl DecisionRequest {
+    fn parse(self) -> Result<(Decision, Description), ApiError> {
+        let (decision, comment) = match self {
+            DecisionRequest::Keep { comment } => (Decision::Keep, comment),
+            DecisionRequest::Remove { comment } => (Decision::Remove, comment),
+            DecisionRequest::Reduce { roles, comment } => (
+                Decision::Reduce(
+                    roles.into_iter().map(|r| HeldAssignment { role: r.role, group_id: r.group_id }).collect(),
+                ),
+                comment,
+            ),
+        };
+        let comment = Description::parse(&comment).map_err(|e| ApiError::field("comment", e.code, e.message))?;
+        if comment.as_str().is_empty() {
+            return Err(ApiError::field("comment", "required", "Say why, in a few words."));
+        }
+        Ok((decision, comment))
+    }
 }
 
 /// A reviewer's decision.
@@ -346,22 +375,7 @@ pub async fn decide_access_review_item(
     body: JsonBody<DecisionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (account, id, user) = path.into_inner();
-    let body = body.0;
-    let decision = match (body.decision.as_str(), body.roles) {
-        ("keep", None) => Ok(Decision::Keep),
-        ("remove", None) => Ok(Decision::Remove),
-        ("reduce", Some(roles)) => Ok(Decision::Reduce(
-            roles.into_iter().map(|r| HeldAssignment { role: r.role, group_id: r.group_id }).collect(),
-        )),
-        ("reduce", None) => Err(domain::InvalidValue::new("required", "Name the roles to keep.")),
-        ("keep" | "remove", Some(_)) => Err(domain::InvalidValue::new("unexpected", "Only reduce names roles.")),
-        _ => Err(domain::InvalidValue::new("unknown_decision", "Use keep, reduce or remove.")),
-    };
-    let (decision, comment) =
-        (("decision", decision), ("comment", Description::parse(&body.comment))).parse_fields()?;
-    if comment.as_str().is_empty() {
-        return Err(ApiError::field("comment", "required", "Say why, in a few words."));
-    }
+    let (decision, comment) = body.0.parse()?;
     let (by, at) = (member.grantor(), flows::ItemRef { account, review: id, user });
     let (review, item) = state
         .flow(member.actor(), origin, move |conn, ctx| flows::decide(conn, ctx, &by, at, &decision, comment.as_str()))

@@ -8,15 +8,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::auth::CurrentUser;
 use crate::flows::accounts as flows;
 use crate::flows::{Actor, Origin};
 use crate::http::access::AccountMember;
+use crate::http::caller::CurrentUser;
 use crate::http::extract::JsonBody;
 use crate::http::problem::{ApiError, ParseFields, Problem};
 use crate::http::rate_limit::Bucket;
 use crate::http::schemas::label_schema;
-use crate::state::{AppState, RunFlow};
+use crate::http::state::{AppState, RunFlow};
 
 #[derive(Serialize, ToSchema)]
 #[schema(as = Account, example = json!({

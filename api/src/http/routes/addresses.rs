@@ -2,25 +2,26 @@
 //! per kind. Reading needs `settings:read`, changing `settings:manage`;
 //! changes and removals send the address's `ETag` as `If-Match`.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
 use chrono::{DateTime, Utc};
 use domain::access::Requirement;
 use domain::address::{AddressKind, CountryCode, PostalCode};
 use domain::{AccountName, Permission};
 use persistence::addresses::{self as store, Address};
+use persistence::{DbConnection, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::flows::Origin;
-use crate::flows::addresses::{self as flows, AddressDraft, address_tag};
+use crate::flows::addresses::{AddressDraft, Addresses};
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
 use crate::http::headers::if_match;
 use crate::http::problem::{ApiError, ParseFields, Problem};
-use crate::http::schemas::label_schema;
-use crate::state::{AppState, RunFlow};
+use crate::http::routes::versioned::{self, Exposed};
+use crate::http::schemas::{CountryCode as CountryCodeSchema, label_schema, postal_code_schema};
+use crate::http::state::AppState;
 
 const READ: Requirement = Requirement::account(Permission::SettingsRead);
 const MANAGE: Requirement = Requirement::account(Permission::SettingsManage);
@@ -91,6 +92,19 @@ impl From<Address> for AddressView {
     }
 }
 
+impl Exposed for Addresses {
+    type View = AddressView;
+    const COLLECTION: &'static str = "addresses";
+
+    fn id(address: &Address) -> Uuid {
+        address.id
+    }
+
+    fn list(conn: &mut DbConnection, account: Uuid) -> Result<Vec<Address>, StoreError> {
+        store::list(conn, account)
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct AddressList {
     /// Oldest first.
@@ -111,12 +125,9 @@ pub struct AddressRequest {
     #[serde(default)]
     #[schema(max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub region: String,
-    /// 2 to 12 letters, digits, spaces or hyphens.
-    #[schema(min_length = 2, max_length = 12, pattern = "^[A-Za-z0-9 -]*[A-Za-z0-9][A-Za-z0-9 -]*$")]
+    #[schema(schema_with = postal_code_schema)]
     pub postal_code: String,
-    /// ISO 3166-1 alpha-2 (`DE`, `US`); any other code answers 422
-    /// `unknown_country`.
-    #[schema(min_length = 2, max_length = 2, example = "DE")]
+    #[schema(value_type = CountryCodeSchema)]
     pub country: String,
     /// Make this the default address of its kind (the previous default
     /// stops being it).
@@ -159,10 +170,6 @@ impl AddressRequest {
     }
 }
 
-fn with_tag(address: Address) -> HttpResponse {
-    HttpResponse::Ok().insert_header((header::ETAG, address_tag(&address))).json(AddressView::from(address))
-}
-
 /// Add an address. Made the default of its kind, it takes that from the
 /// previous default.
 #[utoipa::path(
@@ -180,14 +187,7 @@ pub async fn create_address(
     origin: Origin,
     body: JsonBody<AddressRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let (draft, account) = (body.0.parse()?, member.account_id);
-    let address =
-        state.flow(member.actor(), origin, move |conn, ctx| flows::create(conn, ctx, account, &draft)).await?;
-    let location = format!("/v1/accounts/{account}/addresses/{}", address.id);
-    Ok(HttpResponse::Created()
-        .insert_header((header::ETAG, address_tag(&address)))
-        .insert_header((header::LOCATION, location))
-        .json(AddressView::from(address)))
+    versioned::create::<Addresses>(state, member, origin, body.0.parse()?).await
 }
 
 /// The account's addresses.
@@ -199,9 +199,7 @@ pub async fn create_address(
 )]
 #[get("/addresses")]
 pub async fn list_addresses(state: web::Data<AppState>, member: AccountMember) -> Result<HttpResponse, ApiError> {
-    let account = member.account_id;
-    let found = state.db(move |conn| Ok(store::list(conn, account)?)).await?;
-    Ok(HttpResponse::Ok().json(AddressList { items: found.into_iter().map(AddressView::from).collect() }))
+    Ok(HttpResponse::Ok().json(AddressList { items: versioned::list::<Addresses>(state, member).await? }))
 }
 
 /// Read an address; `ETag` is its version for `If-Match`.
@@ -218,8 +216,7 @@ pub async fn get_address(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let ((account, id), _) = (path.into_inner(), member);
-    let address = state.db(move |conn| store::find(conn, account, id)?.ok_or(ApiError::NotFound)).await?;
-    Ok(with_tag(address))
+    versioned::get::<Addresses>(state, account, id).await
 }
 
 /// Replace an address. Send its `ETag` as `If-Match` (428 without it, 412
@@ -244,11 +241,7 @@ pub async fn replace_address(
     request: HttpRequest,
     body: JsonBody<AddressRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let ((account, id), draft, tag) = (path.into_inner(), body.0.parse()?, if_match(&request));
-    let address = state
-        .flow(member.actor(), origin, move |conn, ctx| flows::replace(conn, ctx, account, id, &draft, tag.as_deref()))
-        .await?;
-    Ok(with_tag(address))
+    versioned::replace::<Addresses>(state, member, origin, path.into_inner(), body.0.parse()?, if_match(&request)).await
 }
 
 /// Remove an address. Send its `ETag` as `If-Match` (428 without it, 412
@@ -272,7 +265,5 @@ pub async fn delete_address(
     path: web::Path<(Uuid, Uuid)>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let ((account, id), tag) = (path.into_inner(), if_match(&request));
-    state.flow(member.actor(), origin, move |conn, ctx| flows::delete(conn, ctx, account, id, tag.as_deref())).await?;
-    Ok(HttpResponse::NoContent().finish())
+    versioned::delete::<Addresses>(state, member, origin, path.into_inner(), if_match(&request)).await
 }

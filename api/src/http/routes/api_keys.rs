@@ -20,8 +20,8 @@ use crate::http::extract::JsonBody;
 use crate::http::headers::no_store;
 use crate::http::pagination::{PageQuery, page_cursor};
 use crate::http::problem::{ApiError, Problem, field_error};
-use crate::http::schemas::{ApiKeyPermissionKey, PermissionKey, free_text_schema, label_schema};
-use crate::state::{AppState, RunFlow};
+use crate::http::schemas::{ApiKeyPermissionKey, PermissionKey, free_text_schema, ip_allow_list_schema, label_schema};
+use crate::http::state::{AppState, RunFlow};
 
 const MANAGE: Requirement = Requirement::account(Permission::PartnersManage);
 
@@ -245,9 +245,7 @@ pub struct CreateApiKeyRequest {
     pub group_id: Option<Uuid>,
     /// Default: in 90 days; at most a year away.
     pub expires_at: Option<DateTime<Utc>>,
-    /// Client addresses and CIDR blocks (`203.0.113.7`, `2001:db8::/32`) the
-    /// key may be used from; empty or absent: any.
-    #[schema(max_items = 50)]
+    #[schema(schema_with = ip_allow_list_schema)]
     #[serde(default)]
     pub allowed_ips: Vec<String>,
 }

@@ -24,7 +24,7 @@ use crate::http::access::AccountMember;
 use crate::http::pagination::{SequencePageQuery, page_cursor};
 use crate::http::problem::{ApiError, field_error};
 use crate::http::spreadsheet::SafeCsv;
-use crate::state::AppState;
+use crate::http::state::AppState;
 
 /// The list of actions, published as an enum: the same list webhooks
 /// subscribe to.

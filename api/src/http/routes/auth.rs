@@ -4,17 +4,17 @@ use domain::{Email, NewPassword, PersonName};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::CurrentUser;
 use crate::flows::sessions::{self, Session, SessionPolicy};
 use crate::flows::users::{self, Registration};
 use crate::flows::{Actor, Origin};
+use crate::http::caller::CurrentUser;
 use crate::http::extract::JsonBody;
 use crate::http::problem::{ApiError, ParseFields, Problem};
 use crate::http::rate_limit::Bucket;
 use crate::http::schemas::{
     any_text_schema, email_schema, new_password_schema, password_schema, person_name_schema, token_schema,
 };
-use crate::state::{AppState, RunFlow};
+use crate::http::state::{AppState, RunFlow};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -3,25 +3,26 @@
 //! `settings:manage`; changes and removals send the contact's `ETag` as
 //! `If-Match`.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
 use chrono::{DateTime, Utc};
 use domain::access::Requirement;
 use domain::contact::{ContactKind, PhoneNumber};
 use domain::{Email, Permission, PersonName};
 use persistence::contacts::{self as store, Contact};
+use persistence::{DbConnection, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::flows::Origin;
-use crate::flows::contacts::{self as flows, ContactDraft, contact_tag};
+use crate::flows::contacts::{ContactDraft, Contacts};
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
 use crate::http::headers::if_match;
 use crate::http::problem::{ApiError, ParseFields, Problem};
-use crate::http::schemas::{email_schema, person_name_schema};
-use crate::state::{AppState, RunFlow};
+use crate::http::routes::versioned::{self, Exposed};
+use crate::http::schemas::{email_schema, person_name_schema, phone_or_null_schema};
+use crate::http::state::AppState;
 
 const READ: Requirement = Requirement::account(Permission::SettingsRead);
 const MANAGE: Requirement = Requirement::account(Permission::SettingsManage);
@@ -92,6 +93,19 @@ impl From<Contact> for ContactView {
     }
 }
 
+impl Exposed for Contacts {
+    type View = ContactView;
+    const COLLECTION: &'static str = "contacts";
+
+    fn id(contact: &Contact) -> Uuid {
+        contact.id
+    }
+
+    fn list(conn: &mut DbConnection, account: Uuid) -> Result<Vec<Contact>, StoreError> {
+        store::list(conn, account)
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct ContactList {
     /// Oldest first.
@@ -107,16 +121,13 @@ pub struct ContactRequest {
     pub name: String,
     #[schema(schema_with = email_schema)]
     pub email: String,
-    /// In international form, starting with `+` and the country code; it
-    /// must be a valid number of that country's numbering plan (422
-    /// `invalid_phone` otherwise). Stored and shown in E.164.
-    #[schema(max_length = 40, example = "+49 30 901820")]
+    #[schema(schema_with = phone_or_null_schema)]
     pub phone: Option<String>,
 }
 
 impl ContactRequest {
     fn parse(self) -> Result<ContactDraft, ApiError> {
-        let phone = self.phone.filter(|phone| !phone.trim().is_empty());
+        let phone = self.phone.filter(|phone| !phone.is_empty());
         let (name, email, phone) = (
             ("name", PersonName::parse(&self.name)),
             ("email", Email::parse(&self.email)),
@@ -125,10 +136,6 @@ impl ContactRequest {
             .parse_fields()?;
         Ok(ContactDraft { kind: self.kind.parse(), name, email, phone })
     }
-}
-
-fn with_tag(contact: Contact) -> HttpResponse {
-    HttpResponse::Ok().insert_header((header::ETAG, contact_tag(&contact))).json(ContactView::from(contact))
 }
 
 /// Add a contact. An account has at most one primary contact.
@@ -148,14 +155,7 @@ pub async fn create_contact(
     origin: Origin,
     body: JsonBody<ContactRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let (draft, account) = (body.0.parse()?, member.account_id);
-    let contact =
-        state.flow(member.actor(), origin, move |conn, ctx| flows::create(conn, ctx, account, &draft)).await?;
-    let location = format!("/v1/accounts/{account}/contacts/{}", contact.id);
-    Ok(HttpResponse::Created()
-        .insert_header((header::ETAG, contact_tag(&contact)))
-        .insert_header((header::LOCATION, location))
-        .json(ContactView::from(contact)))
+    versioned::create::<Contacts>(state, member, origin, body.0.parse()?).await
 }
 
 /// The account's contacts.
@@ -167,9 +167,7 @@ pub async fn create_contact(
 )]
 #[get("/contacts")]
 pub async fn list_contacts(state: web::Data<AppState>, member: AccountMember) -> Result<HttpResponse, ApiError> {
-    let account = member.account_id;
-    let found = state.db(move |conn| Ok(store::list(conn, account)?)).await?;
-    Ok(HttpResponse::Ok().json(ContactList { items: found.into_iter().map(ContactView::from).collect() }))
+    Ok(HttpResponse::Ok().json(ContactList { items: versioned::list::<Contacts>(state, member).await? }))
 }
 
 /// Read a contact; `ETag` is its version for `If-Match`.
@@ -186,8 +184,7 @@ pub async fn get_contact(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let ((account, id), _) = (path.into_inner(), member);
-    let contact = state.db(move |conn| store::find(conn, account, id)?.ok_or(ApiError::NotFound)).await?;
-    Ok(with_tag(contact))
+    versioned::get::<Contacts>(state, account, id).await
 }
 
 /// Replace a contact. Send its `ETag` as `If-Match` (428 without it, 412
@@ -213,11 +210,7 @@ pub async fn replace_contact(
     request: HttpRequest,
     body: JsonBody<ContactRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let ((account, id), draft, tag) = (path.into_inner(), body.0.parse()?, if_match(&request));
-    let contact = state
-        .flow(member.actor(), origin, move |conn, ctx| flows::replace(conn, ctx, account, id, &draft, tag.as_deref()))
-        .await?;
-    Ok(with_tag(contact))
+    versioned::replace::<Contacts>(state, member, origin, path.into_inner(), body.0.parse()?, if_match(&request)).await
 }
 
 /// Remove a contact. Send its `ETag` as `If-Match` (428 without it, 412
@@ -241,7 +234,5 @@ pub async fn delete_contact(
     path: web::Path<(Uuid, Uuid)>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let ((account, id), tag) = (path.into_inner(), if_match(&request));
-    state.flow(member.actor(), origin, move |conn, ctx| flows::delete(conn, ctx, account, id, tag.as_deref())).await?;
-    Ok(HttpResponse::NoContent().finish())
+    versioned::delete::<Contacts>(state, member, origin, path.into_inner(), if_match(&request)).await
 }

@@ -5,15 +5,15 @@ use domain::{Email, NewPassword};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::auth::CurrentUser;
 use crate::flows::credentials as flows;
 use crate::flows::{Actor, Origin};
+use crate::http::caller::CurrentUser;
 use crate::http::extract::JsonBody;
 use crate::http::problem::{ApiError, ParseFields, Problem};
 use crate::http::rate_limit::Bucket;
 use crate::http::routes::me::UserProfile;
 use crate::http::schemas::{email_schema, new_password_schema, password_schema, token_schema};
-use crate::state::{AppState, RunFlow};
+use crate::http::state::{AppState, RunFlow};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

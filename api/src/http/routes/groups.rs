@@ -19,7 +19,7 @@ use crate::http::pagination::page_cursor;
 use crate::http::problem::{ApiError, Problem, field_error};
 use crate::http::routes::members::{MemberPage, MemberView};
 use crate::http::schemas::{free_text_or_null_schema, label_or_null_schema, label_schema};
-use crate::state::{AppState, RunFlow};
+use crate::http::state::{AppState, RunFlow};
 
 #[derive(Serialize, ToSchema)]
 #[schema(as = Group, example = json!({"id": "01937a2e-7000-7000-8000-000000000001", "name": "EMEA sales", "description": "", "created_at": "2026-11-22T10:00:00Z", "updated_at": "2026-11-22T10:00:00Z"}))]

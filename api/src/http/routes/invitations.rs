@@ -17,7 +17,7 @@ use crate::http::pagination::{PageQuery, page_cursor};
 use crate::http::problem::{ApiError, Problem, field_error};
 use crate::http::rate_limit::{Bucket, Hit};
 use crate::http::schemas::{email_schema, optional_name_schema, role_keys_schema};
-use crate::state::{AppState, RunFlow};
+use crate::http::state::{AppState, RunFlow};
 
 pub const MAX_BATCH: usize = 20;
 

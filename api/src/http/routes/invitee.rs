@@ -7,16 +7,16 @@ use persistence::{invitations, users};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::CurrentUser;
 use crate::flows::invitations as flows;
 use crate::flows::sessions;
 use crate::flows::{Actor, Origin};
+use crate::http::caller::CurrentUser;
 use crate::http::extract::JsonBody;
 use crate::http::problem::{ApiError, ParseFields, Problem};
 use crate::http::routes::auth::{TokenResponse, session_policy};
 use crate::http::routes::invitations::InvitationView;
 use crate::http::schemas::{new_password_schema, person_name_schema, token_schema};
-use crate::state::{AppState, RunFlow};
+use crate::http::state::{AppState, RunFlow};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

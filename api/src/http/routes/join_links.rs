@@ -13,17 +13,17 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::CurrentUser;
 use crate::flows::joins::{self as flows, IssuedLink};
 use crate::flows::{Actor, Origin};
 use crate::http::access::AccountMember;
+use crate::http::caller::CurrentUser;
 use crate::http::extract::JsonBody;
 use crate::http::pagination::{PageQuery, page_cursor};
 use crate::http::problem::{ApiError, Problem, field_error};
 use crate::http::rate_limit::Bucket;
 use crate::http::routes::join_requests::JoinRequestView;
 use crate::http::schemas::{free_text_or_null_schema, token_schema};
-use crate::state::{AppState, RunFlow};
+use crate::http::state::{AppState, RunFlow};
 
 #[derive(Serialize, ToSchema)]
 #[schema(as = JoinLink, example = json!({
@@ -90,6 +90,8 @@ pub struct CreateJoinLinkRequest {
     /// After this time the link no longer works (default: never).
     pub expires_at: Option<DateTime<Utc>>,
     /// At most this many join requests, 1 to 100,000 (default: no limit).
+    #[serde(default, deserialize_with = "crate::http::extract::whole::option")]
+    #[schema(minimum = 1, maximum = 100_000)]
     pub max_uses: Option<i64>,
     /// Add approved joiners to this group.
     pub group_id: Option<Uuid>,

@@ -11,16 +11,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::CurrentUser;
 use crate::flows::joins as flows;
 use crate::flows::{Actor, Origin};
 use crate::http::access::AccountMember;
+use crate::http::caller::CurrentUser;
 use crate::http::extract::JsonBody;
 use crate::http::pagination::{PageQuery, page_cursor};
 use crate::http::problem::{ApiError, Problem, field_error};
 use crate::http::routes::members::AssignmentRequest;
 use crate::http::schemas::free_text_or_null_schema;
-use crate::state::{AppState, RunFlow};
+use crate::http::state::{AppState, RunFlow};
 
 #[derive(Serialize, ToSchema)]
 #[schema(as = JoinRequest, example = json!({

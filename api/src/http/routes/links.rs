@@ -18,7 +18,7 @@ use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
 use crate::http::problem::{ApiError, Problem};
 use crate::http::schemas::role_keys_schema;
-use crate::state::{AppState, RunFlow};
+use crate::http::state::{AppState, RunFlow};
 
 /// Owners only: linking hands a parent's people access to the child.
 const MANAGE: Requirement = Requirement::account(Permission::LinkedAccountsManage);

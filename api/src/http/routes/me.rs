@@ -7,16 +7,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::auth::CurrentUser;
 use crate::flows::users as flows;
 use crate::flows::{Actor, Origin};
+use crate::http::caller::CurrentUser;
 use crate::http::extract::JsonBody;
 use crate::http::pagination::{PageQuery, page_cursor};
 use crate::http::problem::{ApiError, ParseFields};
 use crate::http::routes::accounts::AccountView;
 use crate::http::routes::members::AssignmentView;
 use crate::http::schemas::person_name_or_null_schema;
-use crate::state::{AppState, RunFlow};
+use crate::http::state::{AppState, RunFlow};
 
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({

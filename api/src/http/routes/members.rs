@@ -8,16 +8,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::CurrentUser;
 use crate::flows::members::{self as flows, Removal, WantedAssignment, membership_tag};
 use crate::flows::{Actor, Origin};
 use crate::http::access::AccountMember;
+use crate::http::caller::CurrentUser;
 use crate::http::extract::JsonBody;
 use crate::http::headers::if_match;
 use crate::http::pagination::PageQuery;
 use crate::http::pagination::page_cursor;
 use crate::http::problem::{ApiError, Problem, field_error};
-use crate::state::{AppState, RunFlow};
+use crate::http::state::{AppState, RunFlow};
 
 #[derive(Serialize, ToSchema)]
 #[schema(as = Member, example = json!({

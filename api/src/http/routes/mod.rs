@@ -25,6 +25,7 @@ pub mod permissions;
 pub mod preferences;
 pub mod roles;
 pub mod sessions;
+pub mod versioned;
 pub mod webhooks;
 pub mod well_known;
 

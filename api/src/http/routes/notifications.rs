@@ -12,14 +12,14 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::CurrentUser;
 use crate::flows::notifications as flows;
 use crate::flows::{Actor, Origin};
 use crate::http::access::AccountMember;
+use crate::http::caller::CurrentUser;
 use crate::http::extract::{FormBody, JsonBody};
 use crate::http::headers::if_match;
 use crate::http::problem::{ApiError, Problem, field_error};
-use crate::state::{AppState, RunFlow};
+use crate::http::state::{AppState, RunFlow};
 
 /// Whether each kind of non-transactional email is sent. Invitations,
 /// address verification and password emails are always sent.

@@ -8,12 +8,12 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::accounts::{PlanView, plan_view};
-use crate::auth::operator::Operator;
 use crate::flows::accounts as flows;
 use crate::flows::{Actor, Origin};
+use crate::http::caller::Operator;
 use crate::http::extract::JsonBody;
 use crate::http::problem::{ApiError, Problem};
-use crate::state::{AppState, RunFlow};
+use crate::http::state::{AppState, RunFlow};
 
 /// Which plan to put the account on.
 #[derive(Deserialize, ToSchema)]

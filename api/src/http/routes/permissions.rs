@@ -5,12 +5,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::CurrentUser;
 use crate::http::access::{AccountCaller, account_access};
+use crate::http::caller::CurrentUser;
 use crate::http::extract::JsonBody;
 use crate::http::problem::{ApiError, field_error};
 use crate::http::schemas::PermissionKey;
-use crate::state::AppState;
+use crate::http::state::AppState;
 
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"key": "roles:manage", "description": "Define roles and assign them to members (administrator-equivalent).", "administrator_equivalent": true, "application": false}))]

@@ -12,7 +12,7 @@ use crate::flows::accounts::{self as flows, PreferencesChange};
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
 use crate::http::problem::{ApiError, Problem, field_error};
-use crate::state::{AppState, RunFlow};
+use crate::http::state::{AppState, RunFlow};
 
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"invitation_ttl_days": 90, "reminder_days": [3, 14, 60], "invitation_email_policy": "any"}))]

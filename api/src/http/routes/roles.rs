@@ -19,7 +19,7 @@ use crate::http::problem::{ApiError, FieldError, Problem, field_error};
 use crate::http::schemas::{
     PermissionKey, free_text_or_null_schema, free_text_schema, label_or_null_schema, label_schema,
 };
-use crate::state::{AppState, RunFlow};
+use crate::http::state::{AppState, RunFlow};
 
 #[derive(Serialize, ToSchema)]
 #[schema(as = Role, example = json!({

@@ -12,11 +12,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::auth::CurrentUser;
 use crate::flows::sessions as flows;
 use crate::flows::{Actor, Origin};
+use crate::http::caller::CurrentUser;
 use crate::http::problem::ApiError;
-use crate::state::{AppState, RunFlow};
+use crate::http::state::{AppState, RunFlow};
 
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({

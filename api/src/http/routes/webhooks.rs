@@ -21,9 +21,11 @@ use crate::http::headers::no_store;
 use crate::http::pagination::{PageQuery, page_cursor};
 use crate::http::problem::{ApiError, FieldError, Problem, field_error};
 use crate::http::routes::audit::AuditActionName;
-use crate::http::schemas::{free_text_or_null_schema, free_text_schema};
+use crate::http::schemas::{
+    free_text_or_null_schema, free_text_schema, webhook_url_or_null_schema, webhook_url_schema,
+};
+use crate::http::state::{AppState, RunFlow};
 use crate::outbound::{self, UrlRefused};
-use crate::state::{AppState, RunFlow};
 
 #[derive(Serialize, ToSchema)]
 #[schema(as = Webhook, example = json!({
@@ -83,8 +85,7 @@ pub struct WebhookPage {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"url": "https://hooks.example.com/roster", "event_types": ["member.joined", "member.removed"], "description": "Sync members to our CRM"}))]
 pub struct CreateWebhookRequest {
-    /// An https URL on a public host, at most 2,000 characters.
-    #[schema(max_length = 2000, pattern = "^https://[^\\s/?#]+[^\\s]*$")]
+    #[schema(schema_with = webhook_url_schema)]
     pub url: String,
     /// The audit actions to receive; at least one.
     #[schema(value_type = Vec<AuditActionName>, min_items = 1)]
@@ -99,7 +100,7 @@ pub struct CreateWebhookRequest {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"enabled": true, "event_types": ["member.removed"]}))]
 pub struct UpdateWebhookRequest {
-    #[schema(max_length = 2000, pattern = "^https://[^\\s/?#]+[^\\s]*$")]
+    #[schema(schema_with = webhook_url_or_null_schema)]
     pub url: Option<String>,
     #[schema(value_type = Option<Vec<AuditActionName>>, min_items = 1)]
     pub event_types: Option<Vec<String>>,

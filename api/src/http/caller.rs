@@ -1,3 +1,7 @@
+//! Who is calling: the extractors that read a signed-in user, an API key
+//! or the operator from a request's `Authorization: Bearer …`, with the
+//! credentials of [`crate::auth`].
+
 use std::future::Future;
 use std::pin::Pin;
 
@@ -7,7 +11,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use uuid::Uuid;
 
 use crate::http::problem::ApiError;
-use crate::state::AppState;
+use crate::http::state::AppState;
 
 /// The signed-in user, from a valid `Authorization: Bearer <access token>`.
 /// The token is verified locally (signature, expiry, issuer, audience),
@@ -92,11 +96,31 @@ pub(crate) fn credential(req: &HttpRequest) -> Result<Credential, ApiError> {
     if domain::api_key::looks_like_key(token) {
         domain::api_key::check(token).map_err(|_| ApiError::Unauthenticated)?;
         let client_ip = crate::http::extract::client_ip(req);
-        return Ok(Credential::ApiKey(PresentedKey { digest: super::secrets::digest(token), client_ip }));
+        return Ok(Credential::ApiKey(PresentedKey { digest: crate::auth::secrets::digest(token), client_ip }));
     }
     state
         .tokens
         .verify(token)
         .map(|bearer| Credential::User(CurrentUser { id: bearer.user, session: bearer.session }))
         .ok_or(ApiError::Unauthenticated)
+}
+
+/// A request that presented the operator token. Without a configured
+/// digest every call is refused alike: the operator API is off.
+#[derive(Debug, Clone, Copy)]
+pub struct Operator;
+
+impl FromRequest for Operator {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let configured =
+            req.app_data::<web::Data<AppState>>().and_then(|state| state.settings.operator_token_sha256.clone());
+        let presented = bearer_token(req);
+        std::future::ready(match (configured, presented) {
+            (Some(digest), Some(token)) if digest.matches(token) => Ok(Operator),
+            _ => Err(ApiError::Unauthenticated),
+        })
+    }
 }
