@@ -4,6 +4,7 @@
 //! Every test is written once as `async fn name(app: TestApp)` and listed in
 //! [`on_both_backends!`], which runs it on SQLite and on PostgreSQL.
 
+pub mod contract;
 mod postgres;
 mod smtp;
 mod webhooks;
@@ -236,14 +237,16 @@ impl TestApp {
     }
 
     pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
-        let mut request = self.client.request(method, self.url(path));
+        let mut request = self.client.request(method.clone(), self.url(path));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
         if let Some(body) = body {
             request = request.json(&body);
         }
-        Self::read(request.send().await.expect("the server answers")).await
+        let reply = Self::read(request.send().await.expect("the server answers")).await;
+        contract::check_problem(&method, path, &reply);
+        reply
     }
 
     pub async fn read(response: reqwest::Response) -> Reply {
@@ -274,14 +277,16 @@ impl TestApp {
         if_match: Option<&str>,
         body: Option<Value>,
     ) -> Reply {
-        let mut request = self.client.request(method, self.url(path)).bearer_auth(token);
+        let mut request = self.client.request(method.clone(), self.url(path)).bearer_auth(token);
         if let Some(tag) = if_match {
             request = request.header("if-match", tag);
         }
         if let Some(body) = body {
             request = request.json(&body);
         }
-        Self::read(request.send().await.expect("the server answers")).await
+        let reply = Self::read(request.send().await.expect("the server answers")).await;
+        contract::check_problem(&method, path, &reply);
+        reply
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {

@@ -3,10 +3,12 @@
 //! (security scheme, standard error responses with examples) so that no
 //! handler can forget one.
 
+use std::collections::BTreeSet;
+
 use actix_web::App;
 use utoipa::OpenApi as _;
 use utoipa::openapi::path::{Operation, PathItem};
-use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{AdditionalProperties, AllOfBuilder, ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder};
 use utoipa_actix_web::AppExt;
@@ -78,6 +80,7 @@ pub fn document_for(catalogue: &Catalogue) -> OpenApi {
     add_standard_errors(&mut api);
     declare_response_headers(&mut api);
     add_problem_examples(&mut api);
+    enumerate_problem_codes(&mut api);
     list_permission_keys(&mut api, catalogue);
     close_tagged_variants(&mut api);
     api
@@ -181,6 +184,11 @@ fn add_standard_errors(api: &mut OpenApi) {
                     .into(),
             },
         ),
+        (
+            "RateLimited",
+            "Too many requests with this API key (`rate_limited`): each key has its own limit; wait as `Retry-After` says",
+            ApiError::RateLimited { name: "api-key", policy: "600;w=60".into(), limit: "600".into(), retry_after: 60 },
+        ),
         ("Unavailable", "The database is unreachable or not migrated", ApiError::Unavailable(String::new())),
         (
             "InternalError",
@@ -192,8 +200,11 @@ fn add_standard_errors(api: &mut OpenApi) {
     for (name, description, error) in &standard {
         let example = serde_json::to_value(error.problem()).ok();
         let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).example(example).build();
-        let response: Response =
+        let mut response: Response =
             ResponseBuilder::new().description(*description).content("application/problem+json", content).build();
+        if matches!(error, ApiError::RateLimited { .. }) {
+            add_rate_limit_headers(&mut response);
+        }
         components.responses.insert((*name).to_owned(), RefOr::T(response));
     }
     for (path, item) in api.paths.paths.iter_mut() {
@@ -226,6 +237,9 @@ fn add_standard_errors(api: &mut OpenApi) {
                 ("415", has_body, "UnsupportedMediaType"),
                 ("409", takes_idempotency_key, "IdempotencyConflict"),
                 ("422", has_body || has_query || takes_idempotency_key, "ValidationFailed"),
+                // An API key may call any account-scoped operation, within
+                // the key's own limit.
+                ("429", account_scoped, "RateLimited"),
                 ("500", true, "InternalError"),
                 ("503", true, "Unavailable"),
             ];
@@ -320,8 +334,18 @@ fn add_problem_examples(api: &mut OpenApi) {
             for (status, response) in operation.responses.responses.iter_mut() {
                 let RefOr::T(response) = response else { continue };
                 let Ok(status) = status.parse::<u16>() else { continue };
-                let Some(code) = first_code(response.description.as_str()) else { continue };
-                let example = problem_example(status, code, &response.description);
+                let example = match status {
+                    // A 422 is `validation_failed`; its description names a
+                    // field and the codes of its errors (`field`: `code`).
+                    422 => match field_error_named(&response.description) {
+                        Some((field, code)) => validation_example(field, code, &response.description),
+                        None => continue,
+                    },
+                    _ => match first_code(response.description.as_str()) {
+                        Some(code) => problem_example(status, code, &response.description),
+                        None => continue,
+                    },
+                };
                 if let Some(content) = response.content.get_mut(crate::http::problem::PROBLEM_JSON)
                     && content.example.is_none()
                     && content.examples.is_empty()
@@ -333,14 +357,109 @@ fn add_problem_examples(api: &mut OpenApi) {
     }
 }
 
+/// The problem codes each shared response (`#/components/responses`)
+/// answers with.
+const SHARED_CODES: &[(&str, &[&str])] = &[
+    ("BadRequest", &["malformed_body", "invalid_path_parameter", "invalid_query"]),
+    ("Unauthenticated", &["unauthenticated"]),
+    ("Forbidden", &["forbidden", "plan_upgrade_required", "seat_limit_reached"]),
+    ("NotFound", &["not_found"]),
+    ("PayloadTooLarge", &["payload_too_large"]),
+    ("UnsupportedMediaType", &["unsupported_media_type"]),
+    ("ValidationFailed", &["validation_failed"]),
+    ("IdempotencyConflict", &["idempotency_key_reused", "idempotency_key_in_progress"]),
+    ("RateLimited", &["rate_limited"]),
+    ("Unavailable", &["unavailable", "overloaded"]),
+    ("InternalError", &["internal_error"]),
+];
+
+/// States in each error response's schema which problem `code`s it
+/// carries, so that a client can switch on them: the `Problem` schema with
+/// `code` narrowed to an `enum`. An operation's own response names its
+/// codes in its description (in backticks); to them come those its shape
+/// implies, as for the shared responses (a signed-in operation can answer
+/// `unauthenticated`, an account-scoped one `forbidden` and `not_found`,
+/// one taking an Idempotency-Key its conflicts). A 422 is always
+/// `validation_failed`: its description names the codes of the fields
+/// in `errors`.
+fn enumerate_problem_codes(api: &mut OpenApi) {
+    let components = api.components.get_or_insert_with(Default::default);
+    for (name, codes) in SHARED_CODES {
+        if let Some(RefOr::T(response)) = components.responses.get_mut(*name) {
+            narrow_problem_code(response, codes.to_vec());
+        }
+    }
+    for (path, item) in api.paths.paths.iter_mut() {
+        let account_scoped = path.contains("{account_id}");
+        for operation in operations(item) {
+            let secured = operation.security.as_ref().is_some_and(|requirements| !requirements.is_empty());
+            let takes_idempotency_key = operation.parameters.iter().flatten().any(|p| p.name == "Idempotency-Key");
+            for (status, response) in operation.responses.responses.iter_mut() {
+                let RefOr::T(response) = response else { continue };
+                let implied: &[&str] = match status.as_str() {
+                    "401" if secured => &["unauthenticated"],
+                    "403" if account_scoped => &["forbidden", "plan_upgrade_required", "seat_limit_reached"],
+                    "404" if account_scoped => &["not_found"],
+                    "409" if takes_idempotency_key => &["idempotency_key_reused", "idempotency_key_in_progress"],
+                    _ => &[],
+                };
+                let mut codes: BTreeSet<&str> = implied.iter().copied().collect();
+                if status == "422" {
+                    codes.insert("validation_failed");
+                } else {
+                    codes.extend(named_codes(&response.description));
+                }
+                let codes = codes.into_iter().map(str::to_owned).collect::<Vec<_>>();
+                narrow_problem_code(response, codes.iter().map(String::as_str).collect());
+            }
+        }
+    }
+}
+
+/// The `snake_case` words in backticks: the problem codes a response
+/// description names.
+fn named_codes(description: &str) -> impl Iterator<Item = &str> {
+    description.split('`').skip(1).step_by(2).filter(|word| is_code(word))
+}
+
+fn is_code(word: &str) -> bool {
+    !word.is_empty() && word.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit())
+}
+
+/// Makes a problem+json response's schema `Problem` with `code` one of
+/// `codes` (an `allOf`, which generators read as `Problem`).
+fn narrow_problem_code(response: &mut Response, codes: Vec<&str>) {
+    if codes.is_empty() {
+        return;
+    }
+    let Some(content) = response.content.get_mut(crate::http::problem::PROBLEM_JSON) else { return };
+    let code = ObjectBuilder::new().schema_type(Type::String).enum_values(Some(codes));
+    let narrowed = ObjectBuilder::new().property("code", code);
+    content.schema = Some(RefOr::T(Schema::AllOf(
+        AllOfBuilder::new().item(Ref::from_schema_name("Problem")).item(narrowed).build(),
+    )));
+}
+
 /// The first `snake_case` word in backticks: the problem code a response
 /// description names.
 fn first_code(description: &str) -> Option<&str> {
-    description
-        .split('`')
-        .skip(1)
-        .step_by(2)
-        .find(|word| !word.is_empty() && word.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit()))
+    named_codes(description).next()
+}
+
+/// The first "`field`: `code`" a 422's description names.
+fn field_error_named(description: &str) -> Option<(&str, &str)> {
+    let words: Vec<&str> = description.split('`').collect();
+    // Between a field and its code: ": ".
+    words.windows(3).skip(1).step_by(2).find(|w| w[1] == ": " && is_code(w[2])).map(|w| (w[0], w[2]))
+}
+
+fn validation_example(field: &str, code: &str, description: &str) -> serde_json::Value {
+    // The words before "(`field`: …" say what is wrong with the field.
+    let before = description.split(&format!("(`{field}`:")).next().unwrap_or(description).trim();
+    let what = before.rsplit([',', ':']).next().unwrap_or(before);
+    let what = what.rsplit("naming ").next().unwrap_or(what).trim();
+    let message = format!("{}{}.", what.get(..1).unwrap_or_default().to_uppercase(), what.get(1..).unwrap_or_default());
+    serde_json::to_value(ApiError::field(field, code, message).problem()).unwrap_or_default()
 }
 
 fn problem_example(status: u16, code: &str, description: &str) -> serde_json::Value {

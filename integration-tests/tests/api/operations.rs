@@ -82,10 +82,25 @@ async fn every_operation_is_fully_documented(app: TestApp) {
             || refers(property)
             || property["oneOf"].as_array().is_some_and(|one| one.iter().any(refers))
     };
-    // An example shown under a status is an answer of that status.
+    // An example shown under a status is an answer of that status, and
+    // every problem answer lists the codes it carries (the harness checks
+    // each problem a test meets against that list).
     for item in document["paths"].as_object().unwrap().values() {
         for operation in item.as_object().unwrap().values() {
             for (status, response) in operation["responses"].as_object().unwrap() {
+                let shown = match response["$ref"].as_str() {
+                    Some(name) => &document["components"]["responses"][name.rsplit('/').next().unwrap()],
+                    None => response,
+                };
+                let problem = &shown["content"]["application/problem+json"]["schema"];
+                if !problem.is_null() {
+                    let codes = problem["allOf"][1]["properties"]["code"]["enum"].as_array();
+                    assert!(
+                        codes.is_some_and(|c| !c.is_empty()),
+                        "{}: {status} lists no codes",
+                        operation["operationId"]
+                    );
+                }
                 let example = &response["content"]["application/problem+json"]["example"];
                 if !example.is_null() {
                     assert_eq!(example["status"].to_string(), *status, "{}: {status}", operation["operationId"]);

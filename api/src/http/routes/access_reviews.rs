@@ -232,7 +232,7 @@ pub struct NewReviewRequest {
     params(("account_id" = Uuid, Path, description = "The account")),
     responses(
         (status = 201, description = "The review, open", body = ReviewView),
-        (status = 422, description = "Due date in the past or too far (`in_the_past`, `too_far`), unknown group (`unknown_group`), a reviewer who may not review there (`not_a_reviewer`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`, the field errors naming a due date in the past or too far (`due_at`: `in_the_past`, `too_far`), an unknown group (`unknown_group`), a reviewer who may not review there (`not_a_reviewer`)", body = Problem, content_type = "application/problem+json"),
     ),
     extensions(("x-authorization" = json!(MANAGE)))
 )]
@@ -362,7 +362,7 @@ pub enum DecisionName {
         (status = 200, description = "The member's line with the decision", body = ItemView),
         (status = 403, description = "Your own access (`self_review`), not a reviewer of this review (`not_a_reviewer`), or an owner's access without being an owner (`owner_only`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The review is completed (`review_closed`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`reduce` to roles the member did not hold, or none (`not_a_subset`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`, the field errors naming a reduction to roles the member did not hold, or to none (`roles`: `not_a_subset`)", body = Problem, content_type = "application/problem+json"),
     ),
     extensions(("x-authorization" = json!(MANAGE)))
 )]

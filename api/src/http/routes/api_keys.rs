@@ -261,7 +261,7 @@ pub struct CreateApiKeyRequest {
     responses(
         (status = 201, description = "The key with its secret; `Location` names it", body = ApiKeyView),
         (status = 403, description = "Missing permission, or the key would carry a permission the caller lacks where it applies (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, a permission no key may carry (`reserved_permission`), an unknown partner (`unknown_partner`) or group (`unknown_group`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`, the field errors naming a permission no key may carry (`permissions`: `reserved_permission`), an unknown partner (`unknown_partner`) or group (`unknown_group`), or an expiry in the past or too far (`in_the_past`, `too_far`)", body = Problem, content_type = "application/problem+json"),
     ),
     extensions(("x-authorization" = json!(MANAGE.needs(Feature::ApiKeys))))
 )]

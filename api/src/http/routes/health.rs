@@ -35,7 +35,7 @@ pub async fn healthz() -> HttpResponse {
     tag = "operations", operation_id = "readyz",
     responses(
         (status = 200, description = "Ready to serve traffic", body = HealthStatus),
-        (status = 503, description = "The database is unreachable or migrations are pending; retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable or migrations are pending (`unavailable`); retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/readyz")]

@@ -222,7 +222,7 @@ async fn read_upload(req: &HttpRequest, mut payload: web::Payload) -> Result<(Op
     responses(
         (status = 202, description = "Accepted; `Location` names the import", body = ImportView),
         (status = 403, description = "Missing permission (`forbidden`), or the caller's email is not verified (`email_unverified`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The file is not the template filled in (`validation_failed`, with the field `file`): its first row is not the header (`invalid_header`), it has no rows below it (`no_rows`), more than 10,000 (`too_many_rows`), or it is not CSV (`unreadable_file`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: the file is not the template filled in: its first row is not the header (`file`: `invalid_header`), it has no rows below it (`no_rows`), more than 10,000 (`too_many_rows`), or it is not CSV (`unreadable_file`)", body = Problem, content_type = "application/problem+json"),
     ),
     extensions(("x-authorization" = json!(Requirement::account(Permission::ImportsManage).needs(Feature::SpreadsheetImport))))
 )]

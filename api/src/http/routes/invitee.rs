@@ -56,7 +56,7 @@ pub struct AcceptedInvitation {
         (status = 403, description = "Signed in as another or an unverified email (`invitation_email_mismatch`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown or replaced link (`invitation_unknown`)", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "Expired (`invitation_expired`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Accepted, declined or revoked, or already a member (`already_member`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Accepted (`invitation_accepted`), declined (`invitation_declined`) or revoked (`invitation_revoked`), or changed meanwhile (`invitation_changed`); already a member (`already_member`), or the account takes only people without a user yet (`email_policy_refused`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/invitations/accept")]
@@ -81,7 +81,7 @@ pub async fn accept_invitation(
         (status = 201, description = "Registered, member, signed in", body = TokenResponse),
         (status = 404, description = "Unknown or replaced link (`invitation_unknown`)", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "Expired (`invitation_expired`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Accepted, declined or revoked, or the email already has a user (`email_taken`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Accepted (`invitation_accepted`), declined (`invitation_declined`) or revoked (`invitation_revoked`), or changed meanwhile (`invitation_changed`), or the email already has a user (`email_taken`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/invitations/register")]
@@ -122,7 +122,7 @@ pub async fn register_with_invitation(
         (status = 204, description = "Declined"),
         (status = 404, description = "Unknown or replaced link (`invitation_unknown`)", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "Expired (`invitation_expired`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Accepted, declined or revoked", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Accepted (`invitation_accepted`), declined (`invitation_declined`) or revoked (`invitation_revoked`), or changed meanwhile (`invitation_changed`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/invitations/decline")]

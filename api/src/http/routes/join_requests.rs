@@ -237,7 +237,7 @@ pub async fn list_my_join_requests(
     params(("request_id" = Uuid, Path, description = "The request")),
     responses(
         (status = 200, description = "The withdrawn request", body = JoinRequestView),
-        (status = 404, description = "No such request of yours", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such request of yours (`not_found`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already decided or withdrawn (`join_request_approved`, `join_request_denied`, `join_request_withdrawn`)", body = Problem, content_type = "application/problem+json"),
     )
 )]

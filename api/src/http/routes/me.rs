@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::flows::users as flows;
 use crate::flows::{Actor, Origin};
-use crate::http::caller::CurrentUser;
+use crate::http::caller::{CurrentUser, TokenUser};
 use crate::http::extract::JsonBody;
 use crate::http::pagination::{PageQuery, page_cursor};
 use crate::http::problem::{ApiError, ParseFields};
@@ -63,7 +63,8 @@ pub struct UpdateMeRequest {
 /// The signed-in user's profile.
 #[utoipa::path(tag = "me", operation_id = "get_me", security(("bearer" = [])), responses((status = 200, description = "The profile", body = UserProfile)))]
 #[get("/me")]
-pub async fn get_me(state: web::Data<AppState>, me: CurrentUser) -> Result<HttpResponse, ApiError> {
+pub async fn get_me(state: web::Data<AppState>, TokenUser(me): TokenUser) -> Result<HttpResponse, ApiError> {
+    // A token outliving its user is refused here, as CurrentUser would.
     let user = state.db(move |conn| Ok(users::find(conn, me.id)?)).await?.ok_or(ApiError::Unauthenticated)?;
     Ok(HttpResponse::Ok().json(UserProfile::from(user)))
 }

@@ -76,7 +76,7 @@ pub async fn list_sessions(state: web::Data<AppState>, me: CurrentUser) -> Resul
     params(("session_id" = Uuid, Path, description = "The session")),
     responses(
         (status = 204, description = "The session ended"),
-        (status = 404, description = "No such live session of yours", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such live session of yours (`not_found`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/me/sessions/{session_id}")]

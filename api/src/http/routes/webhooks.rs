@@ -151,7 +151,7 @@ fn description(raw: &str, errors: &mut Vec<FieldError>) -> Option<String> {
     params(("account_id" = Uuid, Path, description = "The account")),
     responses(
         (status = 201, description = "The endpoint with its secret; `Location` names it", body = WebhookView),
-        (status = 422, description = "Invalid URL (`invalid_url`, `https_required`, `private_address`), unknown event types or too long a description", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`, the field errors naming an invalid URL (`url`: `invalid_url`, `https_required`, `private_address`), unknown event types or too long a description", body = Problem, content_type = "application/problem+json"),
     ),
     extensions(("x-authorization" = json!(Requirement::account(Permission::WebhooksManage).needs(Feature::Webhooks))))
 )]
@@ -223,7 +223,7 @@ pub async fn get_webhook(
     params(("account_id" = Uuid, Path, description = "The account"), ("webhook_id" = Uuid, Path, description = "The endpoint")),
     responses(
         (status = 200, description = "The endpoint", body = WebhookView),
-        (status = 422, description = "Invalid URL (`invalid_url`, `https_required`, `private_address`), unknown event types or too long a description", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`, the field errors naming an invalid URL (`url`: `invalid_url`, `https_required`, `private_address`), unknown event types or too long a description", body = Problem, content_type = "application/problem+json"),
     ),
     extensions(("x-authorization" = json!(Requirement::account(Permission::WebhooksManage))))
 )]
