@@ -234,17 +234,30 @@ pub const REFUSALS_REMEMBERED_FOR: chrono::Duration = chrono::Duration::seconds(
 const RECENT_REFUSALS_TIDY_AT: usize = 10_000;
 
 impl RecentRefusals {
-    /// The refusal one of `hits` met lately and still meets at `now`.
+    /// The refusal one of `hits` met lately and still meets at `now`; none
+    /// when the database should be asked again.
+    ///
+    /// When a remembered refusal lapses, only the caller that notices asks
+    /// the database; the others keep the remembered answer until that
+    /// caller has the database's (at most one more [`REFUSALS_REMEMBERED_FOR`];
+    /// an allowed hit forgets it at once). Otherwise every request of a
+    /// flood would reach the database in the same instant each second and
+    /// take every pooled connection, stalling everyone else's requests.
     pub fn recall(&self, hits: &[Hit], now: DateTime<Utc>) -> Option<ApiError> {
         if self.0.lock().is_empty() {
             return None;
         }
         let keys: Vec<String> = hits.iter().filter_map(Hit::key).collect();
-        let remembered = self.0.lock();
-        keys.iter().find_map(|key| {
-            let entry = remembered.get(key)?;
-            (entry.ask_again_at > now && entry.refusal.until > now).then(|| entry.refusal.answer(now))
-        })
+        let mut remembered = self.0.lock();
+        for key in &keys {
+            let Some(entry) = remembered.get_mut(key).filter(|entry| entry.refusal.until > now) else { continue };
+            if entry.ask_again_at > now {
+                return Some(entry.refusal.answer(now));
+            }
+            entry.ask_again_at = now + REFUSALS_REMEMBERED_FOR;
+            return None;
+        }
+        None
     }
 
     /// Remembers `refusal`; returns the 429 it answers at `now`.
@@ -315,5 +328,44 @@ impl LocalCounters {
             Verdict::Allowed { .. } => Ok(()),
             Verdict::Refused { retry_after } => Err(refusal(bucket, quota, retry_after)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone};
+
+    use super::*;
+
+    #[test]
+    fn a_lapsed_refusal_sends_one_caller_to_the_database_not_the_whole_flood() {
+        let t0 = Utc.with_ymd_and_hms(2026, 12, 6, 12, 0, 0).unwrap();
+        let hit = Bucket::LoginIp.hit(Some("203.0.113.7"));
+        let quota = Quota { hits: 100, window: Duration::minutes(15) };
+        let recent = RecentRefusals::default();
+        assert!(recent.recall(std::slice::from_ref(&hit), t0).is_none(), "nothing remembered yet");
+        let refusal =
+            Refusal { key: hit.key().unwrap(), bucket: Bucket::LoginIp, quota, until: t0 + Duration::minutes(10) };
+        recent.remember(refusal, t0);
+        assert!(recent.recall(std::slice::from_ref(&hit), t0).is_some(), "answered from memory");
+
+        let lapsed = t0 + REFUSALS_REMEMBERED_FOR;
+        assert!(recent.recall(std::slice::from_ref(&hit), lapsed).is_none(), "the first to notice asks the database");
+        for _ in 0..100 {
+            assert!(recent.recall(std::slice::from_ref(&hit), lapsed).is_some(), "the rest wait for its answer");
+        }
+        recent.forget(&hit);
+        assert!(recent.recall(std::slice::from_ref(&hit), lapsed).is_none(), "an allowed hit forgets the refusal");
+    }
+
+    #[test]
+    fn a_refusal_past_its_end_is_not_recalled() {
+        let t0 = Utc.with_ymd_and_hms(2026, 12, 6, 12, 0, 0).unwrap();
+        let hit = Bucket::LoginIp.hit(Some("203.0.113.7"));
+        let quota = Quota { hits: 100, window: Duration::minutes(15) };
+        let recent = RecentRefusals::default();
+        let until = t0 + Duration::milliseconds(500);
+        recent.remember(Refusal { key: hit.key().unwrap(), bucket: Bucket::LoginIp, quota, until }, t0);
+        assert!(recent.recall(std::slice::from_ref(&hit), until).is_none());
     }
 }

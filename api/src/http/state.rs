@@ -76,8 +76,13 @@ impl AppState {
             Some(answer) => answer,
             None => {
                 let limits = self.settings.rate_limits.clone();
-                let counted = self.db(move |conn| Ok(rate_limit::count_all(conn, &limits, now, &hits)?)).await?;
-                let Err(refusal) = counted else { return Ok(()) };
+                let (counted, hits) =
+                    self.db(move |conn| Ok((rate_limit::count_all(conn, &limits, now, &hits)?, hits))).await?;
+                let Err(refusal) = counted else {
+                    // Allowed again: what this instance remembered is over.
+                    hits.iter().for_each(|hit| self.recent_refusals.forget(hit));
+                    return Ok(());
+                };
                 self.recent_refusals.remember(refusal, now)
             }
         };
