@@ -14,6 +14,7 @@ pub mod catalogue;
 pub mod clock;
 pub mod contact;
 pub mod email;
+pub mod email_domain;
 pub mod import;
 pub mod invitation;
 pub mod join;
