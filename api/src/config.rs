@@ -94,6 +94,11 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_METRICS_BIND", global = true)]
     pub metrics_bind: Option<SocketAddr>,
 
+    /// The DNS server (`IP:PORT`) that domain verification asks for TXT
+    /// records. Unset: the system's name servers (`/etc/resolv.conf`).
+    #[arg(long, env = "ROSTER_DNS_RESOLVER", global = true)]
+    pub dns_resolver: Option<SocketAddr>,
+
     /// Directory for generated files (signing key, and the SQLite default).
     #[arg(long, env = "ROSTER_DATA_DIR", default_value = "data", global = true)]
     pub data_dir: PathBuf,

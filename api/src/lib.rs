@@ -9,6 +9,7 @@ pub mod access_cache;
 pub mod auth;
 pub mod catalogue;
 pub mod config;
+pub mod dns;
 pub mod email;
 pub mod flows;
 pub mod http;

@@ -61,6 +61,8 @@ pub enum StartupError {
     Threads(std::io::Error),
     #[error("cannot start the authorization cache's listener thread: {0}")]
     Listener(std::io::Error),
+    #[error("DNS: {0}")]
+    Dns(String),
     #[error("cannot listen on {address}: {source}")]
     Bind { address: std::net::SocketAddr, source: std::io::Error },
 }
@@ -236,8 +238,10 @@ impl Application {
             AllowedOrigins::parse(&settings.public_url, &settings.cors_allowed_origins).map_err(StartupError::Cors)?;
         let run_jobs = settings.jobs;
         let database_url = settings.database_url.clone();
+        let dns = crate::dns::TxtResolver::new(settings.dns_resolver).map_err(StartupError::Dns)?;
         let state = web::Data::new(AppState {
             pool,
+            dns,
             deployment,
             clock,
             tokens,

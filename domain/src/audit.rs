@@ -52,6 +52,9 @@ actions! {
     AddressUpdated => "address.updated", "An address of the account changed.";
     AddressDeleted => "address.deleted", "An address of the account was removed.";
     ContactCreated => "contact.created", "A contact of the account was added.";
+    DomainAdded => "domain.added", "An email domain was claimed for the account, to be verified.";
+    DomainVerified => "domain.verified", "An email domain of the account was verified by its DNS record.";
+    DomainRemoved => "domain.removed", "An email domain was removed from the account.";
     ContactUpdated => "contact.updated", "A contact of the account changed.";
     ContactDeleted => "contact.deleted", "A contact of the account was removed.";
     UserRegistered => "user.registered", "Someone registered.";

@@ -38,8 +38,9 @@ impl EmailDomain {
                 && !label.starts_with('-')
                 && !label.ends_with('-')
         };
-        // A last label of digits only would make an IPv4 address.
-        let top_level_ok = labels.last().is_some_and(|top| top.bytes().any(|b| b.is_ascii_lowercase()));
+        // Top-level domains start with a letter (a last label of digits
+        // would make an IPv4 address).
+        let top_level_ok = labels.last().is_some_and(|top| top.starts_with(|c: char| c.is_ascii_lowercase()));
         if labels.len() < 2 || !labels.iter().all(label_ok) || !top_level_ok {
             return Err(invalid());
         }
@@ -160,6 +161,7 @@ mod tests {
             "acme..example",
             "acme.example..",
             "10.0.0.1",
+            "acme.1a",
             "münchen.de",
             "acme example.com",
             " acme.example",

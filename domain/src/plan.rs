@@ -38,6 +38,7 @@ features! {
     Webhooks => "webhooks";
     AuditExport => "audit_export";
     AccessReviews => "access_reviews";
+    VerifiedDomains => "verified_domains";
 }
 
 impl Feature {

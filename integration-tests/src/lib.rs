@@ -5,6 +5,7 @@
 //! [`on_both_backends!`], which runs it on SQLite and on PostgreSQL.
 
 pub mod contract;
+pub mod dns;
 mod postgres;
 mod smtp;
 mod webhooks;
@@ -44,6 +45,8 @@ pub struct TestApp {
     pub settings: Settings,
     /// The SMTP server the app delivers email to.
     pub mail: MailSink,
+    /// The DNS server the app looks domains' records up on.
+    pub dns: dns::DnsServer,
     /// The server's clock: it moves only when a test advances it.
     pub clock: Arc<ManualClock>,
     /// The server's background jobs, which run only when a test runs them.
@@ -148,6 +151,8 @@ impl TestApp {
         settings.db_pool_size = 5;
         let mail = MailSink::start().await;
         settings.email_transport = mail.url();
+        let dns = dns::DnsServer::start().await;
+        settings.dns_resolver = Some(dns.address);
         // Background work runs when a test says so (`run_jobs`), never on
         // its own: what a test asserts about it cannot depend on timing.
         settings.jobs = false;
@@ -178,6 +183,7 @@ impl TestApp {
             pool,
             settings,
             mail,
+            dns,
             clock,
             jobs,
             data_dir,

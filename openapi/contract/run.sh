@@ -78,6 +78,11 @@ for backend in $backends; do
     VERIFICATION_RESEND INVITATIONS_PER_ACCOUNT JOINS_PER_IP API_KEY; do
     export "ROSTER_RATE_LIMIT_$limit=1000000/1m"
   done
+  # Domain verification asks a DNS server on loopback that knows no name.
+  dns_port=$(free_port)
+  python3 openapi/contract/nxdomain.py "$dns_port" &
+  dns_server=$!
+  export ROSTER_DNS_RESOLVER=127.0.0.1:$dns_port
   ROSTER_DATABASE_URL=$url ROSTER_DATA_DIR=$dir ROSTER_EMAIL_TRANSPORT="file://$dir/mail" \
     ROSTER_BIND=127.0.0.1:$port ROSTER_LOG=warn target/debug/roster serve > "$dir/server.log" 2>&1 &
   server=$!
@@ -114,6 +119,7 @@ print(re.search(r"token=([A-Za-z0-9_-]+)", text).group(1))' "$dir")
     echo "contract: full report in target/contract/$backend.log"
   fi
   kill "$server"; wait "$server" 2>/dev/null || true; server=""
+  kill "$dns_server" 2>/dev/null; wait "$dns_server" 2>/dev/null || true
   if [ -n "$database" ]; then
     psql -q "$admin_url" -c "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null; database=""
   fi

@@ -605,10 +605,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    account_domains (id) {
+        id -> Text,
+        account_id -> Text,
+        domain -> Text,
+        token -> Text,
+        verified_at -> Nullable<Timestamp>,
+        missing_since -> Nullable<Timestamp>,
+        checked_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(access_review_reviewers -> access_reviews (review_id));
 diesel::joinable!(access_review_items -> access_reviews (review_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    account_domains,
     audit_checkpoints,
     users_search,
     invitations_search,

@@ -27,6 +27,15 @@ impl OpaqueToken {
     }
 }
 
+/// The random part of a domain's verification record: 24 random bytes,
+/// 32 URL-safe characters. Published in DNS, so no secret.
+pub fn domain_verification_token() -> domain::email_domain::VerificationToken {
+    let mut bytes = [0u8; 24];
+    OsRng.fill_bytes(&mut bytes);
+    domain::email_domain::VerificationToken::parse(&URL_SAFE_NO_PAD.encode(bytes))
+        .unwrap_or_else(|_| unreachable!("24 bytes encode to 32 URL-safe characters"))
+}
+
 impl std::fmt::Debug for OpaqueToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("OpaqueToken(***)")

@@ -11,6 +11,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod contacts;
 pub mod credentials;
+pub mod domains;
 pub mod groups;
 pub mod imports;
 pub mod invitations;

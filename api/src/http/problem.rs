@@ -438,6 +438,26 @@ impl From<actix_web::error::BlockingError> for ApiError {
     }
 }
 
+impl From<crate::flows::domains::DomainError> for ApiError {
+    fn from(error: crate::flows::domains::DomainError) -> Self {
+        use crate::flows::domains::DomainError;
+        match error {
+            DomainError::PublicMailDomain => ApiError::field(
+                "domain",
+                "public_email_domain",
+                "This is a public mail provider's domain, which no account can claim; claim your company's own.",
+            ),
+            DomainError::Taken => conflict("domain_taken", "Another account has verified this domain."),
+            DomainError::AlreadyClaimed => conflict("domain_exists", "The account has claimed this domain already."),
+            DomainError::RecordNotFound => conflict(
+                "verification_record_not_found",
+                "The TXT record was not found at its name: publish it as shown in `record`, wait for DNS, then verify again.",
+            ),
+            DomainError::Shared(shared) => shared.into(),
+        }
+    }
+}
+
 impl From<crate::auth::passwords::HashingError> for ApiError {
     fn from(error: crate::auth::passwords::HashingError) -> Self {
         match error {

@@ -171,6 +171,24 @@ pub fn email_schema() -> Object {
         .build()
 }
 
+/// What `domain::email_domain::EmailDomain` accepts: labels of letters,
+/// digits and inner hyphens, the last starting with a letter; a trailing
+/// dot is allowed.
+pub const DOMAIN_PATTERN: &str =
+    r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?$";
+
+/// An email domain (`domain::email_domain::EmailDomain`).
+pub fn domain_schema() -> Object {
+    text_schema(
+        DOMAIN_PATTERN,
+        domain::email_domain::EmailDomain::MAX_LEN,
+        "A domain name (`acme.example`; an internationalised one in its `xn--` form). Subdomains are domains of \
+         their own.",
+    )
+    .examples([serde_json::json!("acme.example")])
+    .build()
+}
+
 /// A postal code (`domain::address::PostalCode`).
 pub fn postal_code_schema() -> Object {
     text_schema(
@@ -403,6 +421,14 @@ mod tests {
                 Ok(_) => {}
                 Err(refused) => prop_assert_eq!(refused.code(), "private_address", "{:?}: {}", url, refused),
             }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn domain_pattern_matches_the_parser(domain in matching(DOMAIN_PATTERN)) {
+            prop_assume!(domain.len() <= domain::email_domain::EmailDomain::MAX_LEN);
+            prop_assert!(domain::email_domain::EmailDomain::parse(&domain).is_ok(), "{domain:?}");
         }
     }
 

@@ -20,6 +20,8 @@ use crate::outbound::Reach;
 /// What every handler shares: built once at start-up, read-only afterwards.
 pub struct AppState {
     pub pool: DbPool,
+    /// Looks up the TXT records that verify an account's domains.
+    pub dns: crate::dns::TxtResolver,
     /// The catalogue, plans and keys flows consult.
     pub deployment: Arc<Deployment>,
     pub clock: Arc<dyn Clock>,

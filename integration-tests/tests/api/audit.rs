@@ -211,6 +211,14 @@ async fn every_write_operation_records_an_event_by_its_actor(app: TestApp) {
     let tag = etag(&created);
     let replaced = s.call("replace_contact", M::PUT, &contact_path, t, Some(contact), Some(&tag)).await;
     s.call("delete_contact", M::DELETE, &contact_path, t, None, Some(&etag(&replaced))).await;
+    let claimed =
+        s.call("add_domain", M::POST, &format!("{a}/domains"), t, Some(json!({"domain": "acme.example"})), None).await;
+    let domain_path = format!("{a}/domains/{}", claimed.body["id"].as_str().unwrap());
+    s.read("get_domain", &domain_path, &token).await;
+    let record = &claimed.body["record"];
+    app.dns.publish_txt(record["name"].as_str().unwrap(), vec![vec![record["value"].as_str().unwrap().to_owned()]]);
+    s.call("verify_domain", M::POST, &format!("{domain_path}/verify"), t, None, None).await;
+    s.call("delete_domain", M::DELETE, &domain_path, t, None, None).await;
     let address = json!({"kind": "billing", "lines": ["Unter den Linden 1"], "city": "Berlin", "postal_code": "10117", "country": "DE"});
     let created = s.call("create_address", M::POST, &format!("{a}/addresses"), t, Some(address.clone()), None).await;
     let address_path = format!("{a}/addresses/{}", created.body["id"].as_str().unwrap());

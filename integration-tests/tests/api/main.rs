@@ -17,6 +17,8 @@ mod browsers;
 mod contacts;
 mod crash;
 mod credentials;
+mod dns;
+mod domains;
 mod errors;
 mod hardening;
 mod idempotency;

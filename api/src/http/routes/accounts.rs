@@ -128,6 +128,7 @@ pub enum PlanFeatureName {
     Webhooks,
     AuditExport,
     AccessReviews,
+    VerifiedDomains,
 }
 
 /// The account's plan: its features and the seats used against its limit.

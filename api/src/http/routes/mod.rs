@@ -9,6 +9,7 @@ pub mod audit;
 pub mod auth;
 pub mod contacts;
 pub mod credentials;
+pub mod domains;
 pub mod groups;
 pub mod health;
 pub mod imports;
@@ -112,6 +113,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
                     .service(contacts::get_contact)
                     .service(contacts::replace_contact)
                     .service(contacts::delete_contact)
+                    .service(domains::add_domain)
+                    .service(domains::list_domains)
+                    .service(domains::get_domain)
+                    .service(domains::verify_domain)
+                    .service(domains::delete_domain)
                     .service(links::request_account_link)
                     .service(links::list_linked_accounts)
                     .service(links::accept_account_link)

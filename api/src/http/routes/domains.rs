@@ -1,0 +1,214 @@
+//! An account's email domains: claim one, publish the DNS TXT record it
+//! answers with, then verify. A domain is verified by one account at most;
+//! public mail providers' domains cannot be claimed. Reading needs
+//! `settings:read`, changing `settings:manage`, and the plan's
+//! `verified_domains` feature.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, delete, get, post, web};
+use chrono::{DateTime, Utc};
+use domain::Permission;
+use domain::access::Requirement;
+use domain::email_domain::{EmailDomain, TxtRecord, VerificationToken};
+use domain::plan::Feature;
+use persistence::domains::{self as store, AccountDomain};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::flows::Origin;
+use crate::flows::domains as flows;
+use crate::http::access::AccountMember;
+use crate::http::extract::JsonBody;
+use crate::http::problem::{ApiError, Problem, field_error};
+use crate::http::schemas::domain_schema;
+use crate::http::state::{AppState, RunFlow};
+
+const READ: Requirement = Requirement::account(Permission::SettingsRead);
+const MANAGE: Requirement = Requirement::account(Permission::SettingsManage);
+
+/// Whether the domain's record has been found.
+#[derive(Serialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+#[schema(example = "verified")]
+pub enum DomainStatus {
+    /// Claimed; its record has not been found yet.
+    Pending,
+    Verified,
+}
+
+/// The DNS TXT record that proves control of a domain.
+#[derive(Serialize, ToSchema)]
+pub struct VerificationRecord {
+    /// Always `TXT`.
+    #[schema(example = "TXT")]
+    pub r#type: &'static str,
+    #[schema(example = "_roster-verification.acme.example")]
+    pub name: String,
+    #[schema(example = "roster-verification=3q2-7wEjR0bq1mLx9kZ2aVfT5nHcYp8u")]
+    pub value: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = Domain, example = json!({
+    "id": "01937a2e-e000-7000-8000-000000000001", "domain": "acme.example", "status": "pending",
+    "record": {"type": "TXT", "name": "_roster-verification.acme.example", "value": "roster-verification=3q2-7wEjR0bq1mLx9kZ2aVfT5nHcYp8u"},
+    "verified_at": null, "checked_at": null, "created_at": "2026-12-06T10:00:00Z"
+}))]
+pub struct DomainView {
+    pub id: Uuid,
+    pub domain: String,
+    pub status: DomainStatus,
+    /// What to publish; it stays the proof while the domain is verified.
+    pub record: VerificationRecord,
+    pub verified_at: Option<DateTime<Utc>>,
+    /// When the record was last looked up.
+    pub checked_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The record `claimed` is verified by.
+fn record_of(claimed: &AccountDomain) -> Result<TxtRecord, ApiError> {
+    let corrupt = |what: &str| ApiError::internal(format!("stored domain {} has an invalid {what}", claimed.id));
+    let domain = EmailDomain::parse(&claimed.domain).map_err(|_| corrupt("name"))?;
+    let token = VerificationToken::parse(&claimed.token).map_err(|_| corrupt("token"))?;
+    Ok(domain.verification_record(&token))
+}
+
+impl DomainView {
+    fn of(claimed: AccountDomain) -> Result<Self, ApiError> {
+        let TxtRecord { name, value } = record_of(&claimed)?;
+        Ok(DomainView {
+            id: claimed.id,
+            status: if claimed.verified_at.is_some() { DomainStatus::Verified } else { DomainStatus::Pending },
+            domain: claimed.domain,
+            record: VerificationRecord { r#type: "TXT", name, value },
+            verified_at: claimed.verified_at,
+            checked_at: claimed.checked_at,
+            created_at: claimed.created_at,
+        })
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DomainList {
+    /// Oldest first.
+    pub items: Vec<DomainView>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"domain": "acme.example"}))]
+pub struct AddDomainRequest {
+    #[schema(schema_with = domain_schema)]
+    pub domain: String,
+}
+
+/// Claim an email domain for the account. The answer names the DNS TXT
+/// record to publish; then `POST …/domains/{domain_id}/verify`.
+#[utoipa::path(
+    tag = "domains", operation_id = "add_domain", security(("bearer" = [])), request_body = AddDomainRequest,
+    params(("account_id" = Uuid, Path, description = "The account")),
+    responses(
+        (status = 201, description = "Claimed, pending verification; `Location` names it", body = DomainView),
+        (status = 409, description = "Another account verified the domain (`domain_taken`), or this one claimed it already (`domain_exists`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`, the field errors naming a domain that is not a domain name (`domain`: `invalid_domain`) or a public mail provider's (`public_email_domain`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    extensions(("x-authorization" = json!(MANAGE.needs(Feature::VerifiedDomains))))
+)]
+#[post("/domains")]
+pub async fn add_domain(
+    state: web::Data<AppState>,
+    member: AccountMember,
+    origin: Origin,
+    body: JsonBody<AddDomainRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let domain =
+        EmailDomain::parse(&body.0.domain).map_err(|e| ApiError::Validation(vec![field_error("domain", e)]))?;
+    let (account, token) = (member.account_id, crate::auth::secrets::domain_verification_token());
+    let claimed =
+        state.flow(member.actor(), origin, move |conn, ctx| flows::add(conn, ctx, account, &domain, &token)).await?;
+    let location = format!("/v1/accounts/{account}/domains/{}", claimed.id);
+    Ok(HttpResponse::Created().insert_header((header::LOCATION, location)).json(DomainView::of(claimed)?))
+}
+
+/// The account's email domains.
+#[utoipa::path(
+    tag = "domains", operation_id = "list_domains", security(("bearer" = [])),
+    params(("account_id" = Uuid, Path, description = "The account")),
+    responses((status = 200, description = "The domains", body = DomainList)),
+    extensions(("x-authorization" = json!(READ)))
+)]
+#[get("/domains")]
+pub async fn list_domains(state: web::Data<AppState>, member: AccountMember) -> Result<HttpResponse, ApiError> {
+    let account = member.account_id;
+    let found = state.db(move |conn| Ok(store::list(conn, account)?)).await?;
+    let items = found.into_iter().map(DomainView::of).collect::<Result<_, _>>()?;
+    Ok(HttpResponse::Ok().json(DomainList { items }))
+}
+
+/// One email domain of the account, with its record.
+#[utoipa::path(
+    tag = "domains", operation_id = "get_domain", security(("bearer" = [])),
+    params(("account_id" = Uuid, Path, description = "The account"), ("domain_id" = Uuid, Path, description = "The domain")),
+    responses((status = 200, description = "The domain", body = DomainView)),
+    extensions(("x-authorization" = json!(READ)))
+)]
+#[get("/domains/{domain_id}")]
+pub async fn get_domain(
+    state: web::Data<AppState>,
+    member: AccountMember,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let ((account, id), _) = (path.into_inner(), member);
+    let claimed = state.db(move |conn| store::find(conn, account, id)?.ok_or(ApiError::NotFound)).await?;
+    Ok(HttpResponse::Ok().json(DomainView::of(claimed)?))
+}
+
+/// Verify a domain: Roster looks up its TXT record now and, found, marks
+/// the domain verified.
+#[utoipa::path(
+    tag = "domains", operation_id = "verify_domain", security(("bearer" = [])),
+    params(("account_id" = Uuid, Path, description = "The account"), ("domain_id" = Uuid, Path, description = "The domain")),
+    responses(
+        (status = 200, description = "Verified", body = DomainView),
+        (status = 409, description = "The record is not published, or not yet visible (`verification_record_not_found`), or another account verified the domain first (`domain_taken`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The DNS lookup failed (`unavailable`): try again later", body = Problem, content_type = "application/problem+json"),
+    ),
+    extensions(("x-authorization" = json!(MANAGE.needs(Feature::VerifiedDomains))))
+)]
+#[post("/domains/{domain_id}/verify")]
+pub async fn verify_domain(
+    state: web::Data<AppState>,
+    member: AccountMember,
+    origin: Origin,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (account, id) = path.into_inner();
+    let claimed = state.db(move |conn| store::find(conn, account, id)?.ok_or(ApiError::NotFound)).await?;
+    let record = record_of(&claimed)?;
+    let published = state.dns.txt(&record.name).await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let found = record.found_in(&published);
+    let verified =
+        state.flow(member.actor(), origin, move |conn, ctx| flows::confirm(conn, ctx, account, id, found)).await?;
+    Ok(HttpResponse::Ok().json(DomainView::of(verified)?))
+}
+
+/// Remove a domain from the account: it is no longer verified for it.
+#[utoipa::path(
+    tag = "domains", operation_id = "delete_domain", security(("bearer" = [])),
+    params(("account_id" = Uuid, Path, description = "The account"), ("domain_id" = Uuid, Path, description = "The domain")),
+    responses((status = 204, description = "Removed")),
+    extensions(("x-authorization" = json!(MANAGE)))
+)]
+#[delete("/domains/{domain_id}")]
+pub async fn delete_domain(
+    state: web::Data<AppState>,
+    member: AccountMember,
+    origin: Origin,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (account, id) = path.into_inner();
+    state.flow(member.actor(), origin, move |conn, ctx| flows::remove(conn, ctx, account, id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

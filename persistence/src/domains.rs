@@ -1,0 +1,134 @@
+//! The email domains accounts claim and verify, scoped to one account on
+//! every query but the one that asks who verified a domain.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::schema::account_domains;
+use crate::{DbConnection, StoreError, ids, time};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountDomain {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    /// Canonical (`domain::email_domain::EmailDomain`).
+    pub domain: String,
+    /// The random part of the TXT record to publish.
+    pub token: String,
+    pub verified_at: Option<DateTime<Utc>>,
+    /// Since when a verified domain's record has been missing.
+    pub missing_since: Option<DateTime<Utc>>,
+    /// When the record was last looked up.
+    pub checked_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = account_domains)]
+struct DomainRow {
+    id: String,
+    account_id: String,
+    domain: String,
+    token: String,
+    verified_at: Option<NaiveDateTime>,
+    missing_since: Option<NaiveDateTime>,
+    checked_at: Option<NaiveDateTime>,
+    created_at: NaiveDateTime,
+}
+
+impl TryFrom<DomainRow> for AccountDomain {
+    type Error = StoreError;
+
+    fn try_from(row: DomainRow) -> Result<Self, StoreError> {
+        Ok(AccountDomain {
+            id: ids::from_db(&row.id)?,
+            account_id: ids::from_db(&row.account_id)?,
+            domain: row.domain,
+            token: row.token,
+            verified_at: row.verified_at.map(time::from_db),
+            missing_since: row.missing_since.map(time::from_db),
+            checked_at: row.checked_at.map(time::from_db),
+            created_at: time::from_db(row.created_at),
+        })
+    }
+}
+
+/// Claims `domain` for `account`. [`StoreError::Conflict`] when the
+/// account has claimed it already.
+pub fn insert(
+    conn: &mut DbConnection,
+    account: Uuid,
+    domain: &str,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<AccountDomain, StoreError> {
+    let id = Uuid::now_v7();
+    diesel::insert_into(account_domains::table)
+        .values((
+            account_domains::id.eq(ids::to_db(id)),
+            account_domains::account_id.eq(ids::to_db(account)),
+            account_domains::domain.eq(domain),
+            account_domains::token.eq(token),
+            account_domains::created_at.eq(time::to_db(now)),
+        ))
+        .execute(conn)?;
+    find(conn, account, id)?.ok_or_else(|| StoreError::Corrupt(format!("domain {id} vanished while written")))
+}
+
+pub fn find(conn: &mut DbConnection, account: Uuid, id: Uuid) -> Result<Option<AccountDomain>, StoreError> {
+    let row: Option<DomainRow> = account_domains::table
+        .find(ids::to_db(id))
+        .filter(account_domains::account_id.eq(ids::to_db(account)))
+        .select(DomainRow::as_select())
+        .first(conn)
+        .optional()?;
+    row.map(AccountDomain::try_from).transpose()
+}
+
+/// The account's domains, oldest first.
+pub fn list(conn: &mut DbConnection, account: Uuid) -> Result<Vec<AccountDomain>, StoreError> {
+    let rows: Vec<DomainRow> = account_domains::table
+        .filter(account_domains::account_id.eq(ids::to_db(account)))
+        .order(account_domains::id.asc())
+        .select(DomainRow::as_select())
+        .load(conn)?;
+    rows.into_iter().map(AccountDomain::try_from).collect()
+}
+
+/// The account that verified `domain`, if one did.
+pub fn verified_by(conn: &mut DbConnection, domain: &str) -> Result<Option<Uuid>, StoreError> {
+    let account: Option<String> = account_domains::table
+        .filter(account_domains::domain.eq(domain))
+        .filter(account_domains::verified_at.is_not_null())
+        .select(account_domains::account_id)
+        .first(conn)
+        .optional()?;
+    account.as_deref().map(ids::from_db).transpose()
+}
+
+/// Records a lookup of the domain's record at `now`: found, the domain is
+/// verified (from `now`, if it was not) and nothing is missing;
+/// [`StoreError::Conflict`] when another account verified the domain first.
+pub fn record_found(conn: &mut DbConnection, account: Uuid, id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+    let mine = account_domains::table.find(ids::to_db(id)).filter(account_domains::account_id.eq(ids::to_db(account)));
+    diesel::update(mine.clone().filter(account_domains::verified_at.is_null()))
+        .set(account_domains::verified_at.eq(time::to_db(now)))
+        .execute(conn)?;
+    diesel::update(mine)
+        .set((
+            account_domains::missing_since.eq(None::<NaiveDateTime>),
+            account_domains::checked_at.eq(time::to_db(now)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Removes the account's claim; whether there was one.
+pub fn delete(conn: &mut DbConnection, account: Uuid, id: Uuid) -> Result<bool, StoreError> {
+    let deleted = diesel::delete(
+        account_domains::table.find(ids::to_db(id)).filter(account_domains::account_id.eq(ids::to_db(account))),
+    )
+    .execute(conn)?;
+    Ok(deleted > 0)
+}
