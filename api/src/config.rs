@@ -241,6 +241,11 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_SCHEDULER_INTERVAL_MS", default_value_t = 60_000, global = true, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
     pub scheduler_interval_ms: u64,
 
+    /// How often a verified domain's DNS record is looked up again, in
+    /// hours; a record missing for 3 days makes the domain unverified.
+    #[arg(long, env = "ROSTER_DOMAIN_RECHECK_HOURS", default_value_t = 24, global = true, value_parser = clap::value_parser!(u32).range(1..=720))]
+    pub domain_recheck_hours: u32,
+
     /// Days audit events are kept (0: forever). Older events are purged by a
     /// job; each chain stays verifiable from the last purged event.
     #[arg(long, env = "ROSTER_AUDIT_RETENTION_DAYS", default_value_t = 0, global = true)]

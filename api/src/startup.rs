@@ -123,7 +123,9 @@ fn job_runner(
             invitation_interval: std::time::Duration::from_millis(settings.scheduler_interval_ms),
             audit_retention: (settings.audit_retention_days > 0)
                 .then(|| chrono::Duration::days(i64::from(settings.audit_retention_days))),
+            domain_recheck: chrono::Duration::hours(i64::from(settings.domain_recheck_hours)),
         },
+        crate::dns::TxtResolver::new(settings.dns_resolver).map_err(StartupError::Dns)?,
     )
     .map_err(StartupError::Jobs)
 }

@@ -55,6 +55,7 @@ actions! {
     DomainAdded => "domain.added", "An email domain was claimed for the account, to be verified.";
     DomainVerified => "domain.verified", "An email domain of the account was verified by its DNS record.";
     DomainRemoved => "domain.removed", "An email domain was removed from the account.";
+    DomainUnverified => "domain.unverified", "An email domain's DNS record stayed missing for 3 days: it is no longer verified.";
     ContactUpdated => "contact.updated", "A contact of the account changed.";
     ContactDeleted => "contact.deleted", "A contact of the account was removed.";
     UserRegistered => "user.registered", "Someone registered.";

@@ -124,6 +124,54 @@ pub fn record_found(conn: &mut DbConnection, account: Uuid, id: Uuid, now: DateT
     Ok(())
 }
 
+/// Verified domains, of every account, last checked before `checked_before`
+/// (or never since verified), at most `limit`, longest unchecked first.
+pub fn due_for_recheck(
+    conn: &mut DbConnection,
+    checked_before: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<AccountDomain>, StoreError> {
+    let rows: Vec<DomainRow> = account_domains::table
+        .filter(account_domains::verified_at.is_not_null())
+        .filter(account_domains::checked_at.lt(time::to_db(checked_before)))
+        .order(account_domains::checked_at.asc())
+        .limit(limit)
+        .select(DomainRow::as_select())
+        .load(conn)?;
+    rows.into_iter().map(AccountDomain::try_from).collect()
+}
+
+/// Records a lookup at `now` that did not find the verified domain's
+/// record, missing since `since`.
+pub fn record_missing(
+    conn: &mut DbConnection,
+    account: Uuid,
+    id: Uuid,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    diesel::update(
+        account_domains::table.find(ids::to_db(id)).filter(account_domains::account_id.eq(ids::to_db(account))),
+    )
+    .set((account_domains::missing_since.eq(time::to_db(since)), account_domains::checked_at.eq(time::to_db(now))))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// The domain is no longer verified (its record stayed missing).
+pub fn unverify(conn: &mut DbConnection, account: Uuid, id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+    diesel::update(
+        account_domains::table.find(ids::to_db(id)).filter(account_domains::account_id.eq(ids::to_db(account))),
+    )
+    .set((
+        account_domains::verified_at.eq(None::<NaiveDateTime>),
+        account_domains::missing_since.eq(None::<NaiveDateTime>),
+        account_domains::checked_at.eq(time::to_db(now)),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
 /// Removes the account's claim; whether there was one.
 pub fn delete(conn: &mut DbConnection, account: Uuid, id: Uuid) -> Result<bool, StoreError> {
     let deleted = diesel::delete(

@@ -244,6 +244,20 @@ pub fn join_request_decided(
 
 /// To an account's webhook administrators when Roster stops sending to an
 /// endpoint.
+pub fn domain_unverified(recipient: &str, account_name: &str, domain: &str, domain_url: &str) -> OutgoingEmail {
+    let lines = vec![
+        format!("{domain} is no longer a verified domain of {account_name}: its DNS record was missing for 3 days."),
+        "Publish the record again (the domain shows it), then verify the domain again.".to_owned(),
+    ];
+    OutgoingEmail {
+        recipient: recipient.to_owned(),
+        subject: format!("{domain} is no longer verified"),
+        text_body: format!("{}\n\nDomain: {domain_url}\n", lines.join("\n\n")),
+        html_body: html(&lines, (domain_url, "See the domain")),
+        unsubscribe_url: None,
+    }
+}
+
 pub fn webhook_disabled(
     recipient: &str,
     account_name: &str,

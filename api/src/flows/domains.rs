@@ -3,7 +3,7 @@
 //! [`confirm`], in the handler: no transaction waits on DNS.
 
 use domain::audit::AuditAction;
-use domain::email_domain::{EmailDomain, VerificationToken};
+use domain::email_domain::{EmailDomain, Recheck, TxtRecord, VerificationToken, recheck};
 use persistence::domains::{self, AccountDomain};
 use persistence::{DbConnection, StoreError, write_transaction};
 use uuid::Uuid;
@@ -87,6 +87,50 @@ pub fn confirm(
             ctx.record(conn, event(&verified, AuditAction::DomainVerified).set("status", "verified"))?;
         }
         Ok(verified)
+    })
+}
+
+/// The record `claimed` is verified by; none if what is stored is not a
+/// domain and token (it never is: both were parsed when claimed).
+pub fn record(claimed: &AccountDomain) -> Option<TxtRecord> {
+    let domain = EmailDomain::parse(&claimed.domain).ok()?;
+    let token = VerificationToken::parse(&claimed.token).ok()?;
+    Some(domain.verification_record(&token))
+}
+
+/// Records a re-check of a verified domain whose record was `found` or
+/// not: a record missing past the grace makes the domain unverified, in
+/// the audit log, and tells those who manage the account's settings.
+pub fn rechecked(
+    conn: &mut DbConnection,
+    ctx: &Ctx<'_>,
+    claimed: &AccountDomain,
+    found: bool,
+) -> Result<(), StoreError> {
+    let (account, id) = (claimed.account_id, claimed.id);
+    write_transaction(conn, |conn| match recheck(found, claimed.missing_since, ctx.now) {
+        Recheck::Holds => domains::record_found(conn, account, id, ctx.now),
+        Recheck::MissingSince(since) => domains::record_missing(conn, account, id, since, ctx.now),
+        Recheck::Lapsed => {
+            domains::unverify(conn, account, id, ctx.now)?;
+            let event = event(claimed, AuditAction::DomainUnverified)
+                .by(super::Actor::System)
+                .change("status", "verified", "pending");
+            ctx.record(conn, event)?;
+            let account_name = persistence::accounts::find(conn, account)?.map(|a| a.name).unwrap_or_default();
+            let url = ctx.link(&format!("/v1/accounts/{account}/domains/{id}"));
+            let manages = |role: &domain::HeldRole| {
+                ctx.catalogue.role_permissions(role).contains(domain::Permission::SettingsManage)
+            };
+            super::notifications::notify_holders(
+                conn,
+                ctx,
+                account,
+                domain::notification::Topic::SecurityNotices,
+                manages,
+                |recipient| crate::email::templates::domain_unverified(recipient, &account_name, &claimed.domain, &url),
+            )
+        }
     })
 }
 

@@ -74,6 +74,8 @@ pub struct JobRunner {
     pub poll: Duration,
     /// The periodic jobs' settings.
     pub schedule: periodic::Schedule,
+    /// Looks verified domains' records up again.
+    dns: crate::dns::TxtResolver,
     wake: [Notify; LANES.len()],
     wake_sealer: Notify,
     /// Told of the authorization changes jobs commit (expiry, reviews).
@@ -97,6 +99,7 @@ impl JobRunner {
         email_from: Mailbox,
         poll: Duration,
         schedule: periodic::Schedule,
+        dns: crate::dns::TxtResolver,
     ) -> Result<Self, String> {
         Ok(Self {
             pool,
@@ -108,6 +111,7 @@ impl JobRunner {
             email_from,
             poll,
             schedule,
+            dns,
             wake: Default::default(),
             wake_sealer: Notify::new(),
             access: Arc::default(),
@@ -276,12 +280,57 @@ impl JobRunner {
             email::JOB_KIND => self.deliver_email(job).await,
             imports::JOB_KIND => self.import_batch(job).await,
             crate::flows::webhooks::JOB_KIND => self.deliver_webhook(&job.payload, job.attempts).await,
+            periodic::DOMAIN_RECHECK => self.recheck_domains().await,
             kind if periodic::KINDS.contains(&kind) => {
                 let (kind, schedule) = (kind.to_owned(), self.schedule);
                 self.with_ctx(move |conn, ctx| periodic::run(conn, ctx, &kind, schedule)).await
             }
             other => Outcome::Retry(format!("no runner for jobs of kind {other:?}")),
         }
+    }
+
+    /// Looks the records of verified domains not checked for a while up
+    /// again, a batch at a time; a lookup that fails is not a missing
+    /// record and is tried at the next run.
+    async fn recheck_domains(&self) -> Outcome {
+        const BATCH: i64 = 100;
+        let every = self.schedule.domain_recheck;
+        loop {
+            let checked_before = self.clock.now() - every;
+            let due =
+                self.blocking(move |conn, _| persistence::domains::due_for_recheck(conn, checked_before, BATCH)).await;
+            let due = match due {
+                Ok(due) => due,
+                Err(error) => return Outcome::Retry(error),
+            };
+            let mut looked_up = 0;
+            for claimed in &due {
+                let Some(record) = crate::flows::domains::record(claimed) else { continue };
+                let found = match self.dns.txt(&record.name).await {
+                    Ok(published) => record.found_in(&published),
+                    Err(error) => {
+                        tracing::warn!(domain = %claimed.domain, %error, "a verified domain could not be checked");
+                        continue;
+                    }
+                };
+                looked_up += 1;
+                let claimed = claimed.clone();
+                let outcome = self
+                    .with_ctx(move |conn, ctx| match crate::flows::domains::rechecked(conn, ctx, &claimed, found) {
+                        Ok(()) => Outcome::Done,
+                        Err(error) => Outcome::Retry(error.to_string()),
+                    })
+                    .await;
+                if let Outcome::Retry(error) = outcome {
+                    return Outcome::Retry(error);
+                }
+            }
+            if due.len() < BATCH as usize || looked_up == 0 {
+                break;
+            }
+        }
+        // Hourly: each domain is due `every` after its last check.
+        Outcome::Again(self.clock.now() + chrono::Duration::hours(1).min(every))
     }
 
     async fn deliver_email(&self, job: &ClaimedJob) -> Outcome {

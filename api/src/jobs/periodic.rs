@@ -16,7 +16,10 @@ use crate::flows::invitations as flows;
 pub const INVITATION_CLOCK: &str = "invitation_clock";
 pub const CLEANUP: &str = "cleanup";
 pub const ACCESS_REVIEW_CLOCK: &str = "access_review_clock";
-pub const KINDS: &[&str] = &[INVITATION_CLOCK, ACCESS_REVIEW_CLOCK, CLEANUP];
+/// Verified domains' records looked up again: run by the runner itself,
+/// since the lookups are not database work ([`super::JobRunner`]).
+pub const DOMAIN_RECHECK: &str = "domain_recheck";
+pub const KINDS: &[&str] = &[INVITATION_CLOCK, ACCESS_REVIEW_CLOCK, CLEANUP, DOMAIN_RECHECK];
 
 /// Finished jobs are kept this long for operators, then forgotten.
 const KEEP_DONE_JOBS: Span = Span::days(7);
@@ -37,6 +40,8 @@ pub struct Schedule {
     pub invitation_interval: Duration,
     /// How long audit events are kept (`None`: forever).
     pub audit_retention: Option<Span>,
+    /// How long after its last check a verified domain is looked up again.
+    pub domain_recheck: Span,
 }
 
 pub fn run(conn: &mut DbConnection, ctx: &Ctx<'_>, kind: &str, schedule: Schedule) -> Outcome {

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 on_both_backends!(
     a_domain_is_verified_by_its_published_record,
     a_domain_verified_by_one_account_cannot_be_verified_by_another,
+    a_verified_domain_whose_record_stays_missing_for_three_days_falls_back,
     bad_domains_are_refused_and_change_nothing
 );
 
@@ -130,4 +131,57 @@ async fn bad_domains_are_refused_and_change_nothing(app: TestApp) {
     // An unknown domain is not found.
     let unknown = format!("{domains}/{}/verify", uuid::Uuid::now_v7());
     app.post(&unknown, t, json!({})).await.expect_problem(404, "not_found");
+}
+
+async fn a_verified_domain_whose_record_stays_missing_for_three_days_falls_back(app: TestApp) {
+    let owner = app.sign_up("owner@acme.example").await;
+    let account = app.create_account(&owner, "Acme").await;
+    let t = Some(owner.access_token.as_str());
+    let domains = format!("/v1/accounts/{account}/domains");
+    let claimed = app.post(&domains, t, json!({"domain": "acme.example"})).await.expect_status(201).clone();
+    let one = format!("{domains}/{}", claimed["id"].as_str().unwrap());
+    let (name, value) = record_of(&claimed);
+    app.dns.publish_txt(&name, vec![vec![value.clone()]]);
+    app.post(&format!("{one}/verify"), t, json!({})).await.expect_status(200);
+
+    // A day later the record is looked up again and still there.
+    app.advance(chrono::Duration::hours(25)).await;
+    let checked = read(&app, &one, t).await;
+    assert_eq!((&checked["status"], &checked["record_missing_since"]), (&json!("verified"), &Value::Null));
+    assert_ne!(checked["checked_at"], claimed["checked_at"], "looked up again");
+
+    // Gone: still verified within the grace, then back in time: forgotten.
+    app.dns.remove(&name);
+    app.advance(chrono::Duration::hours(25)).await;
+    let missing = read(&app, &one, t).await;
+    assert_eq!(missing["status"], "verified");
+    assert!(missing["record_missing_since"].is_string(), "{missing}");
+    app.dns.publish_txt(&name, vec![vec![value.clone()]]);
+    app.advance(chrono::Duration::hours(25)).await;
+    assert_eq!(read(&app, &one, t).await["record_missing_since"], Value::Null);
+
+    // Gone for three days: pending again, in the audit log by the system,
+    // and the owner is told.
+    app.dns.remove(&name);
+    for _ in 0..4 {
+        app.advance(chrono::Duration::hours(25)).await;
+    }
+    let lapsed = read(&app, &one, t).await;
+    assert_eq!((&lapsed["status"], &lapsed["verified_at"]), (&json!("pending"), &Value::Null), "{lapsed}");
+    let mail = app.emails_to("owner@acme.example", 2).await;
+    let subjects: Vec<String> = mail.iter().filter_map(|m| m.header("subject")).collect();
+    assert!(subjects.iter().any(|s| s == "acme.example is no longer verified"), "{subjects:?}");
+    let log = app.get(&format!("/v1/accounts/{account}/audit-events"), t).await;
+    let unverified: Vec<&Value> = log.expect_status(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "domain.unverified")
+        .collect();
+    assert_eq!(unverified.len(), 1, "{}", log.body);
+    assert_eq!(unverified[0]["actor"]["type"], "system", "{}", unverified[0]);
+}
+
+async fn read(app: &TestApp, path: &str, token: Option<&str>) -> Value {
+    app.get(path, token).await.expect_status(200).clone()
 }

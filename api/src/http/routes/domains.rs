@@ -9,7 +9,7 @@ use actix_web::{HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
 use domain::Permission;
 use domain::access::Requirement;
-use domain::email_domain::{EmailDomain, TxtRecord, VerificationToken};
+use domain::email_domain::{EmailDomain, TxtRecord};
 use domain::plan::Feature;
 use persistence::domains::{self as store, AccountDomain};
 use serde::{Deserialize, Serialize};
@@ -53,7 +53,7 @@ pub struct VerificationRecord {
 #[schema(as = Domain, example = json!({
     "id": "01937a2e-e000-7000-8000-000000000001", "domain": "acme.example", "status": "pending",
     "record": {"type": "TXT", "name": "_roster-verification.acme.example", "value": "roster-verification=3q2-7wEjR0bq1mLx9kZ2aVfT5nHcYp8u"},
-    "verified_at": null, "checked_at": null, "created_at": "2026-12-06T10:00:00Z"
+    "verified_at": null, "checked_at": null, "record_missing_since": null, "created_at": "2026-12-06T10:00:00Z"
 }))]
 pub struct DomainView {
     pub id: Uuid,
@@ -62,17 +62,19 @@ pub struct DomainView {
     /// What to publish; it stays the proof while the domain is verified.
     pub record: VerificationRecord,
     pub verified_at: Option<DateTime<Utc>>,
-    /// When the record was last looked up.
+    /// When the record was last looked up (verified domains are looked up
+    /// again every day, `ROSTER_DOMAIN_RECHECK_HOURS`).
     pub checked_at: Option<DateTime<Utc>>,
+    /// Since when a verified domain's record has been missing; after 3
+    /// days the domain falls back to `pending` and the account's settings
+    /// managers are emailed.
+    pub record_missing_since: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
 
 /// The record `claimed` is verified by.
 fn record_of(claimed: &AccountDomain) -> Result<TxtRecord, ApiError> {
-    let corrupt = |what: &str| ApiError::internal(format!("stored domain {} has an invalid {what}", claimed.id));
-    let domain = EmailDomain::parse(&claimed.domain).map_err(|_| corrupt("name"))?;
-    let token = VerificationToken::parse(&claimed.token).map_err(|_| corrupt("token"))?;
-    Ok(domain.verification_record(&token))
+    flows::record(claimed).ok_or_else(|| ApiError::internal(format!("stored domain {} is not a domain", claimed.id)))
 }
 
 impl DomainView {
@@ -85,6 +87,7 @@ impl DomainView {
             record: VerificationRecord { r#type: "TXT", name, value },
             verified_at: claimed.verified_at,
             checked_at: claimed.checked_at,
+            record_missing_since: claimed.missing_since,
             created_at: claimed.created_at,
         })
     }
