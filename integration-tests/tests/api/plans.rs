@@ -67,6 +67,11 @@ async fn a_plan_without_a_feature_names_the_plans_that_have_it(backend: Backend)
     assert_eq!((&refused.body["feature"], &refused.body["plans"]), (&json!("api_keys"), &json!(["professional"])));
     let hook = json!({"url": "https://hooks.example.com/x", "event_types": ["group.created"]});
     app.post(&format!("/v1/accounts/{account}/webhooks"), t, hook).await.expect_problem(403, "plan_upgrade_required");
+    let domain = json!({"domain": "acme.example"});
+    let refused = app.post(&format!("/v1/accounts/{account}/domains"), t, domain).await;
+    refused.expect_problem(403, "plan_upgrade_required");
+    // No plan of this deployment has it: none is named.
+    assert_eq!((&refused.body["feature"], &refused.body["plans"]), (&json!("verified_domains"), &json!(null)));
     // A member lacking the permission hears about the permission first.
     let analyst = app.sign_up("analyst@example.com").await;
     app.add_member(&account, &analyst.id, &["analyst"]);
