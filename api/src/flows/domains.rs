@@ -108,7 +108,23 @@ pub fn rechecked(
     found: bool,
 ) -> Result<(), StoreError> {
     let (account, id) = (claimed.account_id, claimed.id);
-    write_transaction(conn, |conn| match recheck(found, claimed.missing_since, ctx.now) {
+    write_transaction(conn, |conn| {
+        // Removed or unverified meanwhile: nothing to record.
+        let Some(claimed) = domains::find(conn, account, id)?.filter(|now| now.verified_at.is_some()) else {
+            return Ok(());
+        };
+        rechecked_in(conn, ctx, &claimed, found)
+    })
+}
+
+fn rechecked_in(
+    conn: &mut DbConnection,
+    ctx: &Ctx<'_>,
+    claimed: &AccountDomain,
+    found: bool,
+) -> Result<(), StoreError> {
+    let (account, id) = (claimed.account_id, claimed.id);
+    match recheck(found, claimed.missing_since, ctx.now) {
         Recheck::Holds => domains::record_found(conn, account, id, ctx.now),
         Recheck::MissingSince(since) => domains::record_missing(conn, account, id, since, ctx.now),
         Recheck::Lapsed => {
@@ -131,7 +147,7 @@ pub fn rechecked(
                 |recipient| crate::email::templates::domain_unverified(recipient, &account_name, &claimed.domain, &url),
             )
         }
-    })
+    }
 }
 
 /// Removes the account's claim of domain `id`.
