@@ -55,6 +55,7 @@ actions! {
     DomainAdded => "domain.added", "An email domain was claimed for the account, to be verified.";
     DomainVerified => "domain.verified", "An email domain of the account was verified by its DNS record.";
     DomainRemoved => "domain.removed", "An email domain was removed from the account.";
+    DomainEnrollmentUpdated => "domain.enrollment_updated", "Who with an email at a domain comes in by themselves, or what they receive, changed.";
     DomainUnverified => "domain.unverified", "An email domain's DNS record stayed missing for 3 days: it is no longer verified.";
     ContactUpdated => "contact.updated", "A contact of the account changed.";
     ContactDeleted => "contact.deleted", "A contact of the account was removed.";
@@ -96,7 +97,7 @@ actions! {
     JoinLinkCreated => "join_link.created", "A join link was published.";
     JoinLinkRotated => "join_link.rotated", "A join link was replaced by a new URL.";
     JoinLinkDisabled => "join_link.disabled", "A join link was disabled.";
-    JoinRequestCreated => "join_request.created", "Someone asked to join through a link.";
+    JoinRequestCreated => "join_request.created", "Someone asked to join, through a link or their suggested accounts (or by automatic enrollment with no seat left).";
     JoinRequestApproved => "join_request.approved", "A join request was approved.";
     JoinRequestDenied => "join_request.denied", "A join request was denied.";
     JoinRequestWithdrawn => "join_request.withdrawn", "A join request was withdrawn.";

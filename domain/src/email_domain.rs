@@ -116,6 +116,45 @@ impl TxtRecord {
     }
 }
 
+/// Who with a verified email at a verified domain comes into the account
+/// by themselves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Enrollment {
+    /// Nobody: they are invited or ask through a join link as anyone else.
+    #[default]
+    Manual,
+    /// They see the account among their suggestions and may ask to join.
+    Suggest,
+    /// They become members when their email is verified or at their next
+    /// sign-in, with the domain's default roles and groups.
+    Automatic,
+}
+
+impl Enrollment {
+    pub fn key(self) -> &'static str {
+        match self {
+            Enrollment::Manual => "manual",
+            Enrollment::Suggest => "suggest",
+            Enrollment::Automatic => "automatic",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        match raw {
+            "manual" => Ok(Enrollment::Manual),
+            "suggest" => Ok(Enrollment::Suggest),
+            "automatic" => Ok(Enrollment::Automatic),
+            _ => Err(InvalidValue::new("unknown_enrollment", "Use manual, suggest or automatic.")),
+        }
+    }
+}
+
+/// Whether an account that takes only emails at its `verified` domains
+/// (when `restricted`) refuses `email`. Subdomains are other domains.
+pub fn outside_allowed_domains(restricted: bool, email: &Email, verified: &[EmailDomain]) -> bool {
+    restricted && !verified.iter().any(|domain| domain.holds(email))
+}
+
 /// How long a verified domain's record may be missing before the domain
 /// falls back to unverified.
 pub const MISSING_GRACE: Duration = Duration::days(3);
@@ -146,6 +185,25 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
+
+    #[test]
+    fn restricted_accounts_take_emails_at_their_verified_domains_only() {
+        let verified = [EmailDomain::parse("acme.example").unwrap()];
+        let email = |raw: &str| Email::parse(raw).unwrap();
+        assert!(!outside_allowed_domains(true, &email("ada@acme.example"), &verified));
+        assert!(outside_allowed_domains(true, &email("ada@eu.acme.example"), &verified));
+        assert!(outside_allowed_domains(true, &email("ada@other.example"), &verified));
+        assert!(outside_allowed_domains(true, &email("ada@acme.example"), &[]));
+        assert!(!outside_allowed_domains(false, &email("ada@other.example"), &verified));
+    }
+
+    #[test]
+    fn enrollment_modes_round_trip() {
+        for mode in [Enrollment::Manual, Enrollment::Suggest, Enrollment::Automatic] {
+            assert_eq!(Enrollment::parse(mode.key()), Ok(mode));
+        }
+        assert!(Enrollment::parse("Automatic").is_err());
+    }
 
     #[test]
     fn domain_names_are_canonical_host_names() {

@@ -125,6 +125,8 @@ pub enum RowProblem {
         permission: String,
     },
     EmailPolicyRefused,
+    /// The account invites only emails at its verified domains.
+    EmailDomainNotAllowed,
     /// The row gives more roles than a member may hold.
     TooManyRoles,
     /// The uploader no longer holds `imports:manage` in the account.
@@ -140,6 +142,7 @@ impl From<crate::membership::AdmissionRefused> for RowProblem {
             AdmissionRefused::AlreadyMember => RowProblem::AlreadyMember,
             AdmissionRefused::AlreadyInvited => RowProblem::AlreadyInvited,
             AdmissionRefused::EmailPolicyRefused => RowProblem::EmailPolicyRefused,
+            AdmissionRefused::EmailDomainNotAllowed => RowProblem::EmailDomainNotAllowed,
         }
     }
 }
@@ -157,6 +160,7 @@ impl RowProblem {
             RowProblem::UnknownGroup(_) => "unknown_group",
             RowProblem::RoleNotGrantable { .. } => "role_not_grantable",
             RowProblem::EmailPolicyRefused => "email_policy_refused",
+            RowProblem::EmailDomainNotAllowed => "email_domain_not_allowed",
             RowProblem::TooManyRoles => "too_many_roles",
             RowProblem::UploaderLostAccess => "uploader_lost_access",
             RowProblem::SeatLimitReached(_) => "seat_limit_reached",
@@ -193,6 +197,10 @@ impl fmt::Display for RowProblem {
             RowProblem::RoleNotGrantable { role, permission } => write!(
                 f,
                 "You may not give the role {role:?}: it carries {permission:?}, which you do not hold where it would apply."
+            ),
+            RowProblem::EmailDomainNotAllowed => write!(
+                f,
+                "This account invites only emails at its verified domains (GET /v1/accounts/{{id}}/domains), and this one is at none of them."
             ),
             RowProblem::EmailPolicyRefused => write!(
                 f,

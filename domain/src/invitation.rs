@@ -345,6 +345,9 @@ pub struct InvitationPreferences {
     pub ttl: InvitationTtl,
     pub reminders: ReminderSchedule,
     pub email_policy: EmailPolicy,
+    /// Only emails at the account's verified domains may be invited or
+    /// join through a link.
+    pub restricted_to_domains: bool,
 }
 
 #[cfg(test)]

@@ -12,6 +12,9 @@ pub struct Candidate {
     pub has_pending_invitation: bool,
     /// A Roster user with this email exists.
     pub has_user: bool,
+    /// The account takes only emails at its verified domains, and this
+    /// one is at none of them.
+    pub outside_allowed_domains: bool,
 }
 
 /// How a person is brought in.
@@ -34,6 +37,8 @@ pub enum AdmissionRefused {
     AlreadyInvited,
     #[error("the account invites only people with no Roster user yet")]
     EmailPolicyRefused,
+    #[error("the account takes only emails at its verified domains")]
+    EmailDomainNotAllowed,
 }
 
 /// Whether `candidate` may be brought in `through` this admission.
@@ -48,6 +53,9 @@ pub fn check_admission(candidate: &Candidate, through: Admission) -> Result<(), 
         if !policy.allows(candidate.has_user) {
             return Err(AdmissionRefused::EmailPolicyRefused);
         }
+    }
+    if candidate.outside_allowed_domains {
+        return Err(AdmissionRefused::EmailDomainNotAllowed);
     }
     Ok(())
 }
@@ -113,6 +121,17 @@ mod tests {
             Err(AdmissionRefused::EmailPolicyRefused)
         );
         assert_eq!(check_admission(&user, Admission::JoinRequest), Ok(()));
+    }
+
+    #[test]
+    fn accounts_restricted_to_their_domains_take_no_one_from_elsewhere() {
+        let outsider = Candidate { outside_allowed_domains: true, ..Candidate::default() };
+        for through in [Admission::Invitation(EmailPolicy::Any), Admission::JoinRequest] {
+            assert_eq!(check_admission(&outsider, through), Err(AdmissionRefused::EmailDomainNotAllowed));
+        }
+        // Being a member already is the more useful thing to say.
+        let member = Candidate { is_member: true, ..outsider };
+        assert_eq!(check_admission(&member, Admission::JoinRequest), Err(AdmissionRefused::AlreadyMember));
     }
 
     proptest! {

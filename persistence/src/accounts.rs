@@ -161,12 +161,24 @@ pub fn invitation_preferences(conn: &mut DbConnection, id: Uuid) -> Result<Optio
     row.map(|row| preferences_of(id, row)).transpose()
 }
 
-type PreferencesRow = (i32, String, String);
+type PreferencesRow = (i32, String, String, bool);
 
-const PREFERENCE_COLUMNS: (accounts::invitation_ttl_days, accounts::reminder_days, accounts::invitation_email_policy) =
-    (accounts::invitation_ttl_days, accounts::reminder_days, accounts::invitation_email_policy);
+const PREFERENCE_COLUMNS: (
+    accounts::invitation_ttl_days,
+    accounts::reminder_days,
+    accounts::invitation_email_policy,
+    accounts::invitations_restricted_to_domains,
+) = (
+    accounts::invitation_ttl_days,
+    accounts::reminder_days,
+    accounts::invitation_email_policy,
+    accounts::invitations_restricted_to_domains,
+);
 
-fn preferences_of(id: Uuid, (ttl, reminders, policy): PreferencesRow) -> Result<InvitationPreferences, StoreError> {
+fn preferences_of(
+    id: Uuid,
+    (ttl, reminders, policy, restricted_to_domains): PreferencesRow,
+) -> Result<InvitationPreferences, StoreError> {
     let corrupt = |what: &str| StoreError::Corrupt(format!("account {id}: invalid {what}"));
     let days: Vec<i64> = reminders
         .split(',')
@@ -177,6 +189,7 @@ fn preferences_of(id: Uuid, (ttl, reminders, policy): PreferencesRow) -> Result<
         ttl: InvitationTtl::from_days(i64::from(ttl)).map_err(|_| corrupt("invitation_ttl_days"))?,
         reminders: ReminderSchedule::from_days(&days).map_err(|_| corrupt("reminder_days"))?,
         email_policy: EmailPolicy::parse(&policy).map_err(|_| corrupt("invitation_email_policy"))?,
+        restricted_to_domains,
     })
 }
 
@@ -259,6 +272,7 @@ pub fn set_invitation_preferences(
             accounts::invitation_ttl_days.eq(i32::from(preferences.ttl.days())),
             accounts::reminder_days.eq(reminder_days),
             accounts::invitation_email_policy.eq(preferences.email_policy.key()),
+            accounts::invitations_restricted_to_domains.eq(preferences.restricted_to_domains),
             accounts::updated_at.eq(time::to_db(now)),
         ))
         .execute(conn)?;

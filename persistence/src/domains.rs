@@ -5,7 +5,9 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::schema::account_domains;
+use domain::email_domain::Enrollment;
+
+use crate::schema::{account_domain_groups, account_domain_roles, account_domains, roles};
 use crate::{DbConnection, StoreError, ids, time};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +24,17 @@ pub struct AccountDomain {
     /// When the record was last looked up.
     pub checked_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// Who with an email at the domain comes in by themselves, once it is
+    /// verified.
+    pub enrollment: Enrollment,
+}
+
+/// What a person enrolled through a domain receives.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EnrollmentDefaults {
+    /// Account-wide roles, as (id, key), by key.
+    pub roles: Vec<(Uuid, String)>,
+    pub groups: Vec<Uuid>,
 }
 
 #[derive(Queryable, Selectable)]
@@ -35,6 +48,7 @@ struct DomainRow {
     missing_since: Option<NaiveDateTime>,
     checked_at: Option<NaiveDateTime>,
     created_at: NaiveDateTime,
+    enrollment: String,
 }
 
 impl TryFrom<DomainRow> for AccountDomain {
@@ -50,6 +64,8 @@ impl TryFrom<DomainRow> for AccountDomain {
             missing_since: row.missing_since.map(time::from_db),
             checked_at: row.checked_at.map(time::from_db),
             created_at: time::from_db(row.created_at),
+            enrollment: Enrollment::parse(&row.enrollment)
+                .map_err(|_| StoreError::Corrupt(format!("domain {}: enrollment {:?}", row.id, row.enrollment)))?,
         })
     }
 }
@@ -98,13 +114,86 @@ pub fn list(conn: &mut DbConnection, account: Uuid) -> Result<Vec<AccountDomain>
 
 /// The account that verified `domain`, if one did.
 pub fn verified_by(conn: &mut DbConnection, domain: &str) -> Result<Option<Uuid>, StoreError> {
-    let account: Option<String> = account_domains::table
+    Ok(verified_claim(conn, domain)?.map(|claimed| claimed.account_id))
+}
+
+/// The verified claim of `domain`, whichever account made it (one at most).
+pub fn verified_claim(conn: &mut DbConnection, domain: &str) -> Result<Option<AccountDomain>, StoreError> {
+    let row: Option<DomainRow> = account_domains::table
         .filter(account_domains::domain.eq(domain))
         .filter(account_domains::verified_at.is_not_null())
-        .select(account_domains::account_id)
+        .select(DomainRow::as_select())
         .first(conn)
         .optional()?;
-    account.as_deref().map(ids::from_db).transpose()
+    row.map(AccountDomain::try_from).transpose()
+}
+
+/// The account's verified domains (canonical names).
+pub fn verified_names(conn: &mut DbConnection, account: Uuid) -> Result<Vec<String>, StoreError> {
+    Ok(account_domains::table
+        .filter(account_domains::account_id.eq(ids::to_db(account)))
+        .filter(account_domains::verified_at.is_not_null())
+        .select(account_domains::domain)
+        .load(conn)?)
+}
+
+/// What people enrolled through domain `id` receive.
+pub fn enrollment_defaults(conn: &mut DbConnection, id: Uuid) -> Result<EnrollmentDefaults, StoreError> {
+    let roles: Vec<(String, String)> = account_domain_roles::table
+        .inner_join(roles::table)
+        .filter(account_domain_roles::domain_id.eq(ids::to_db(id)))
+        .order(roles::key.asc())
+        .select((roles::id, roles::key))
+        .load(conn)?;
+    let groups: Vec<String> = account_domain_groups::table
+        .filter(account_domain_groups::domain_id.eq(ids::to_db(id)))
+        .order(account_domain_groups::group_id.asc())
+        .select(account_domain_groups::group_id)
+        .load(conn)?;
+    Ok(EnrollmentDefaults {
+        roles: roles.into_iter().map(|(id, key)| Ok((ids::from_db(&id)?, key))).collect::<Result<_, StoreError>>()?,
+        groups: groups.iter().map(|id| ids::from_db(id)).collect::<Result<_, _>>()?,
+    })
+}
+
+/// Sets how people come in through the account's domain `id` and what they
+/// receive (the role and group ids are the account's, checked by the
+/// caller). Whether the domain exists.
+pub fn set_enrollment(
+    conn: &mut DbConnection,
+    account: Uuid,
+    id: Uuid,
+    enrollment: Enrollment,
+    roles: &[Uuid],
+    groups: &[Uuid],
+) -> Result<bool, StoreError> {
+    let updated = diesel::update(
+        account_domains::table.find(ids::to_db(id)).filter(account_domains::account_id.eq(ids::to_db(account))),
+    )
+    .set(account_domains::enrollment.eq(enrollment.key()))
+    .execute(conn)?;
+    if updated == 0 {
+        return Ok(false);
+    }
+    let domain = ids::to_db(id);
+    diesel::delete(account_domain_roles::table.filter(account_domain_roles::domain_id.eq(&domain))).execute(conn)?;
+    diesel::delete(account_domain_groups::table.filter(account_domain_groups::domain_id.eq(&domain))).execute(conn)?;
+    // One row at a time: batch inserts are not available through the
+    // multi-backend connection.
+    for role in roles {
+        diesel::insert_into(account_domain_roles::table)
+            .values((account_domain_roles::domain_id.eq(&domain), account_domain_roles::role_id.eq(ids::to_db(*role))))
+            .execute(conn)?;
+    }
+    for group in groups {
+        diesel::insert_into(account_domain_groups::table)
+            .values((
+                account_domain_groups::domain_id.eq(&domain),
+                account_domain_groups::group_id.eq(ids::to_db(*group)),
+            ))
+            .execute(conn)?;
+    }
+    Ok(true)
 }
 
 /// Records a lookup of the domain's record at `now`: found, the domain is

@@ -85,7 +85,9 @@ macro_rules! with_people {
 pub struct NewJoinRequest<'a> {
     pub account_id: Uuid,
     pub user_id: Uuid,
-    pub link_id: Uuid,
+    /// The join link used; none when the user asked from their suggested
+    /// accounts (an account that verified their email's domain).
+    pub link_id: Option<Uuid>,
     pub group_id: Option<Uuid>,
     pub message: &'a str,
 }
@@ -98,7 +100,7 @@ pub fn insert(conn: &mut DbConnection, new: NewJoinRequest<'_>, now: DateTime<Ut
         id: ids::to_db(id),
         account_id: ids::to_db(new.account_id),
         user_id: ids::to_db(new.user_id),
-        link_id: Some(ids::to_db(new.link_id)),
+        link_id: new.link_id.map(ids::to_db),
         group_id: new.group_id.map(ids::to_db),
         message: new.message.to_owned(),
         status: JoinRequestStatus::Pending.key().to_owned(),
@@ -128,6 +130,18 @@ pub fn find(conn: &mut DbConnection, account: Uuid, id: Uuid) -> Result<Option<J
 /// A request filed by `user`; other people's are not found.
 pub fn find_for_user(conn: &mut DbConnection, user: Uuid, id: Uuid) -> Result<Option<JoinRequest>, StoreError> {
     Ok(find_by_id(conn, id)?.filter(|request| request.requester.user_id == user))
+}
+
+/// The id of `user`'s request to `account` that waits for a decision.
+pub fn pending_of(conn: &mut DbConnection, account: Uuid, user: Uuid) -> Result<Option<Uuid>, StoreError> {
+    let id: Option<String> = join_requests::table
+        .filter(join_requests::account_id.eq(ids::to_db(account)))
+        .filter(join_requests::user_id.eq(ids::to_db(user)))
+        .filter(join_requests::status.eq(JoinRequestStatus::Pending.key()))
+        .select(join_requests::id)
+        .first(conn)
+        .optional()?;
+    id.as_deref().map(ids::from_db).transpose()
 }
 
 pub enum Scope {

@@ -37,6 +37,7 @@ diesel::table! {
         reminder_days -> Text,
         invitation_email_policy -> Text,
         plan -> Text,
+        invitations_restricted_to_domains -> Bool,
     }
 }
 
@@ -615,14 +616,32 @@ diesel::table! {
         missing_since -> Nullable<Timestamp>,
         checked_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        enrollment -> Text,
     }
 }
 
+diesel::table! {
+    account_domain_roles (domain_id, role_id) {
+        domain_id -> Text,
+        role_id -> Text,
+    }
+}
+
+diesel::table! {
+    account_domain_groups (domain_id, group_id) {
+        domain_id -> Text,
+        group_id -> Text,
+    }
+}
+
+diesel::joinable!(account_domain_roles -> roles (role_id));
 diesel::joinable!(access_review_reviewers -> access_reviews (review_id));
 diesel::joinable!(access_review_items -> access_reviews (review_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     account_domains,
+    account_domain_roles,
+    account_domain_groups,
     audit_checkpoints,
     users_search,
     invitations_search,

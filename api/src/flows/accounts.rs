@@ -56,10 +56,11 @@ pub fn account_tag(account: &Account) -> String {
 /// The version of an account's invitation preferences.
 pub fn preferences_tag(preferences: &InvitationPreferences) -> String {
     entity_tag(&format!(
-        "{}\n{:?}\n{}",
+        "{}\n{:?}\n{}\n{}",
         preferences.ttl.days(),
         preferences.reminders.days(),
-        preferences.email_policy.key()
+        preferences.email_policy.key(),
+        preferences.restricted_to_domains
     ))
 }
 
@@ -90,6 +91,7 @@ pub struct PreferencesChange {
     pub ttl: Option<InvitationTtl>,
     pub reminders: Option<ReminderSchedule>,
     pub email_policy: Option<EmailPolicy>,
+    pub restricted_to_domains: Option<bool>,
 }
 
 /// Changes the invitation preferences, if `if_match` names their current
@@ -109,12 +111,18 @@ pub fn update_preferences(
         preferences.ttl = change.ttl.unwrap_or(preferences.ttl);
         preferences.reminders = change.reminders.unwrap_or(preferences.reminders);
         preferences.email_policy = change.email_policy.unwrap_or(preferences.email_policy);
+        preferences.restricted_to_domains = change.restricted_to_domains.unwrap_or(preferences.restricted_to_domains);
         accounts::set_invitation_preferences(conn, account, &preferences, ctx.now)?;
         let event = Event::in_account(account, AuditAction::AccountPreferencesUpdated)
             .target("account", account, "preferences")
             .change("invitation_ttl_days", before.ttl.days(), preferences.ttl.days())
             .change("reminder_days", before.reminders.days(), preferences.reminders.days())
-            .change("invitation_email_policy", before.email_policy.key(), preferences.email_policy.key());
+            .change("invitation_email_policy", before.email_policy.key(), preferences.email_policy.key())
+            .change(
+                "invitations_restricted_to_domains",
+                before.restricted_to_domains,
+                preferences.restricted_to_domains,
+            );
         ctx.record(conn, event)?;
         Ok(preferences)
     })

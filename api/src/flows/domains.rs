@@ -2,8 +2,10 @@
 //! that the account's administrators publish. The lookup happens before
 //! [`confirm`], in the handler: no transaction waits on DNS.
 
+use domain::Email;
 use domain::audit::AuditAction;
-use domain::email_domain::{EmailDomain, Recheck, TxtRecord, VerificationToken, recheck};
+use domain::email_domain::{EmailDomain, Recheck, TxtRecord, VerificationToken, outside_allowed_domains, recheck};
+use domain::invitation::InvitationPreferences;
 use persistence::domains::{self, AccountDomain};
 use persistence::{DbConnection, StoreError, write_transaction};
 use uuid::Uuid;
@@ -33,6 +35,32 @@ fn event(claimed: &AccountDomain, action: AuditAction) -> Event {
 /// Whether another account than `account` verified `domain`.
 fn taken_by_another(conn: &mut DbConnection, account: Uuid, domain: &str) -> Result<bool, StoreError> {
     Ok(domains::verified_by(conn, domain)?.is_some_and(|owner| owner != account))
+}
+
+/// The account's verified domains, when it invites only emails at them
+/// (none to load otherwise).
+pub fn allowed_domains(
+    conn: &mut DbConnection,
+    account: Uuid,
+    preferences: &InvitationPreferences,
+) -> Result<Vec<EmailDomain>, StoreError> {
+    if !preferences.restricted_to_domains {
+        return Ok(Vec::new());
+    }
+    let names = domains::verified_names(conn, account)?;
+    Ok(names.iter().filter_map(|name| EmailDomain::parse(name).ok()).collect())
+}
+
+/// Whether the account, under its `preferences`, refuses `email` for not
+/// being at one of its verified domains.
+pub fn refuses(
+    conn: &mut DbConnection,
+    account: Uuid,
+    preferences: &InvitationPreferences,
+    email: &Email,
+) -> Result<bool, StoreError> {
+    let allowed = allowed_domains(conn, account, preferences)?;
+    Ok(outside_allowed_domains(preferences.restricted_to_domains, email, &allowed))
 }
 
 /// Claims `domain` for `account`, to be verified with `token`'s record.

@@ -7,6 +7,7 @@
 use std::collections::{HashMap, HashSet};
 
 use domain::audit::AuditAction;
+use domain::email_domain::{EmailDomain, outside_allowed_domains};
 use domain::import::{FileRefused, ImportRow, RowOutcome, RowProblem, RowRequest, outcome_of};
 use domain::invitation::{EmailPolicy, InvitationClock, InvitationPreferences};
 use domain::membership::{Admission, Candidate, check_admission};
@@ -88,6 +89,8 @@ fn report_url(ctx: &Ctx<'_>, import: &Import) -> String {
 struct Account {
     name: String,
     preferences: InvitationPreferences,
+    /// Its verified domains, when it invites only emails at them.
+    verified_domains: Vec<EmailDomain>,
     roles: HashMap<String, Role>,
     groups: HashMap<String, Uuid>,
 }
@@ -140,6 +143,11 @@ fn judge(
         is_member: known.members.contains(email),
         has_pending_invitation: known.invited.contains(email),
         has_user: known.users.contains(email),
+        outside_allowed_domains: outside_allowed_domains(
+            account.preferences.restricted_to_domains,
+            &request.email,
+            &account.verified_domains,
+        ),
     };
     check_admission(&candidate, Admission::Invitation(account.preferences.email_policy))?;
     let mut offer = Offer { assignments: Vec::new(), groups: Vec::new() };
@@ -176,7 +184,8 @@ fn load_account(conn: &mut DbConnection, id: Uuid) -> Result<Account, ImportErro
     let preferences = accounts::invitation_preferences(conn, id)?.ok_or(ImportError::Shared(Shared::NotFound))?;
     let roles = roles::list_visible(conn, id)?.into_iter().map(|role| (role.key.clone(), role)).collect();
     let groups = groups::ids_by_name(conn, id)?;
-    Ok(Account { name, preferences, roles, groups })
+    let verified_domains = super::domains::allowed_domains(conn, id, &preferences)?;
+    Ok(Account { name, preferences, verified_domains, roles, groups })
 }
 
 fn load_uploader(conn: &mut DbConnection, catalogue: &Catalogue, import: &Import) -> Result<Uploader, ImportError> {
@@ -358,6 +367,7 @@ mod tests {
         Account {
             name: "Acme".into(),
             preferences: InvitationPreferences { email_policy: policy, ..Default::default() },
+            verified_domains: Vec::new(),
             roles: roles.into_iter().map(|role| (role.key.clone(), role)).collect(),
             groups: HashMap::from([("design".to_owned(), Uuid::now_v7())]),
         }

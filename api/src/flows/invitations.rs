@@ -134,6 +134,12 @@ pub fn invite(
             is_member: standing.is_member,
             has_pending_invitation: standing.has_pending_invitation,
             has_user: standing.has_user,
+            outside_allowed_domains: super::domains::refuses(
+                conn,
+                by.account_id,
+                &standing.preferences,
+                &request.email,
+            )?,
         };
         let preferences = standing.preferences;
         check_admission(&candidate, Admission::Invitation(preferences.email_policy))?;

@@ -2,14 +2,14 @@
 //! transaction: the change, its membership effects and its emails (outbox
 //! rows) commit together or not at all.
 
-use domain::Permission;
 use domain::audit::AuditAction;
 use domain::join::{JoinLinkLimits, JoinRequestStatus, LinkUnusable};
 use domain::membership::{Admission, AdmissionRefused, Candidate, check_admission};
 use domain::notification::Topic;
+use domain::{Email, Permission};
 use persistence::join_links::{self, JoinLink, NewJoinLink};
 use persistence::join_requests::{self, JoinRequest, NewJoinRequest};
-use persistence::{DbConnection, StoreError, accounts, groups, memberships, write_transaction};
+use persistence::{DbConnection, StoreError, accounts, groups, memberships, users, write_transaction};
 use uuid::Uuid;
 
 use super::audit::Event;
@@ -114,6 +114,18 @@ fn request_event(request: &JoinRequest, action: AuditAction) -> Event {
     )
 }
 
+/// Whether `account` takes only emails at its verified domains and
+/// `user`'s is at none of them.
+fn outside_allowed(conn: &mut DbConnection, account: Uuid, user: Uuid) -> Result<bool, JoinError> {
+    let preferences = accounts::invitation_preferences(conn, account)?.ok_or(JoinError::Shared(Shared::NotFound))?;
+    if !preferences.restricted_to_domains {
+        return Ok(false);
+    }
+    let user = users::find(conn, user)?.ok_or(JoinError::Shared(Shared::UserGone))?;
+    let email = Email::parse(&user.email).map_err(|_| StoreError::Corrupt(format!("user {}: email", user.id)))?;
+    Ok(super::domains::refuses(conn, account, &preferences, &email)?)
+}
+
 /// What the public preview shows of a link.
 pub struct LinkPreview {
     pub link: JoinLink,
@@ -143,9 +155,12 @@ pub fn join(
     write_transaction(conn, |conn| {
         let token_hash = secrets::digest(token);
         let link = join_links::find_by_token_hash(conn, &token_hash)?.ok_or(JoinError::LinkUnknown)?;
-        if memberships::find(conn, link.account_id, user)?.is_some() {
-            return Err(AdmissionRefused::AlreadyMember.into());
-        }
+        let candidate = Candidate {
+            is_member: memberships::find(conn, link.account_id, user)?.is_some(),
+            outside_allowed_domains: outside_allowed(conn, link.account_id, user)?,
+            ..Candidate::default()
+        };
+        check_admission(&candidate, Admission::JoinRequest)?;
         if !join_links::use_once(conn, &token_hash, ctx.now)? {
             let refusal = join_links::find_by_token_hash(conn, &token_hash)?
                 .and_then(|link| link.state.check_usable(ctx.now).err())
@@ -155,23 +170,32 @@ pub fn join(
         let new = NewJoinRequest {
             account_id: link.account_id,
             user_id: user,
-            link_id: link.id,
+            link_id: Some(link.id),
             group_id: link.group_id,
             message,
         };
-        let request = join_requests::insert(conn, new, ctx.now).map_err(|error| match error {
-            StoreError::MissingReference => JoinError::Shared(Shared::UserGone),
-            StoreError::Conflict => JoinError::RequestPending,
-            other => other.into(),
-        })?;
-        notify_reviewers(conn, ctx, &request)?;
-        let event = request_event(&request, AuditAction::JoinRequestCreated)
-            .target("join_link", link.id, "join link")
-            .set("message", &request.message)
-            .set("group_id", request.group_id);
-        ctx.record(conn, event)?;
-        Ok(request)
+        file(conn, ctx, new)
     })
+}
+
+/// Files a join request and tells every reviewer; call inside the flow's
+/// transaction, after the admission checks.
+pub(crate) fn file(conn: &mut DbConnection, ctx: &Ctx<'_>, new: NewJoinRequest<'_>) -> Result<JoinRequest, JoinError> {
+    let link = new.link_id;
+    let request = join_requests::insert(conn, new, ctx.now).map_err(|error| match error {
+        StoreError::MissingReference => JoinError::Shared(Shared::UserGone),
+        StoreError::Conflict => JoinError::RequestPending,
+        other => other.into(),
+    })?;
+    notify_reviewers(conn, ctx, &request)?;
+    let mut event = request_event(&request, AuditAction::JoinRequestCreated)
+        .set("message", &request.message)
+        .set("group_id", request.group_id);
+    if let Some(link) = link {
+        event = event.target("join_link", link, "join link");
+    }
+    ctx.record(conn, event)?;
+    Ok(request)
 }
 
 /// One email to each member who may review the request (account-wide).
@@ -229,6 +253,7 @@ pub fn approve(
         let requester = request.requester.user_id;
         let candidate = Candidate {
             is_member: memberships::find(conn, by.account_id, requester)?.is_some(),
+            outside_allowed_domains: outside_allowed(conn, by.account_id, requester)?,
             ..Candidate::default()
         };
         check_admission(&candidate, Admission::JoinRequest)?;

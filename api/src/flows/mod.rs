@@ -12,6 +12,7 @@ pub mod audit;
 pub mod contacts;
 pub mod credentials;
 pub mod domains;
+pub mod enrollment;
 pub mod groups;
 pub mod imports;
 pub mod invitations;

@@ -63,6 +63,7 @@ pub fn start(
         })?;
         let session = issue(conn, ctx, policy, user, family)?;
         ctx.record(conn, about(user, family, AuditAction::SessionStarted))?;
+        super::enrollment::enroll(conn, ctx, user)?;
         Ok(session)
     })
 }

@@ -123,6 +123,7 @@ pub fn verify_email(conn: &mut DbConnection, ctx: &Ctx<'_>, token: &str) -> Resu
             .target("user", user, email)
             .change("email_verified", false, true);
         ctx.record(conn, event)?;
+        super::enrollment::enroll(conn, ctx, user)?;
         Ok(user)
     })
 }

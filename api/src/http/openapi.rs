@@ -59,6 +59,7 @@ use crate::http::schemas::{ApiKeyPermissionKey, PermissionKey};
         crate::http::routes::invitations::InvitationStatusName,
         crate::http::routes::join_requests::JoinRequestStatusName,
         crate::http::routes::preferences::EmailPolicyName,
+        crate::http::routes::domains::EnrollmentName,
     )),
 )]
 struct ApiDoc;

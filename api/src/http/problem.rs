@@ -520,6 +520,10 @@ impl From<AdmissionRefused> for ApiError {
                 "email_policy_refused",
                 "This account only invites people who have no Roster user yet (policy new_users_only).",
             ),
+            AdmissionRefused::EmailDomainNotAllowed => conflict(
+                "email_domain_not_allowed",
+                "This account takes only emails at its verified domains (invitations_restricted_to_domains), and this one is at none of them.",
+            ),
         }
     }
 }

@@ -218,6 +218,11 @@ async fn every_write_operation_records_an_event_by_its_actor(app: TestApp) {
     let record = &claimed.body["record"];
     app.dns.publish_txt(record["name"].as_str().unwrap(), vec![vec![record["value"].as_str().unwrap().to_owned()]]);
     s.call("verify_domain", M::POST, &format!("{domain_path}/verify"), t, None, None).await;
+    s.call("update_domain", M::PATCH, &domain_path, t, Some(json!({"enrollment": "suggest"})), None).await;
+    let colleague = app.sign_up("colleague@acme.example").await;
+    let suggested = format!("/v1/me/suggested-accounts/{account}/join-requests");
+    s.call("ask_to_join_suggested_account", M::POST, &suggested, Some(&colleague.access_token), Some(json!({})), None)
+        .await;
     s.call("delete_domain", M::DELETE, &domain_path, t, None, None).await;
     let address = json!({"kind": "billing", "lines": ["Unter den Linden 1"], "city": "Berlin", "postal_code": "10117", "country": "DE"});
     let created = s.call("create_address", M::POST, &format!("{a}/addresses"), t, Some(address.clone()), None).await;

@@ -185,3 +185,22 @@ async fn a_verified_domain_whose_record_stays_missing_for_three_days_falls_back(
 async fn read(app: &TestApp, path: &str, token: Option<&str>) -> Value {
     app.get(path, token).await.expect_status(200).clone()
 }
+
+/// Claims `domain` for `account`, publishes its record on the test DNS
+/// server and verifies it; the domain's id.
+pub(crate) async fn verified_domain(
+    app: &TestApp,
+    owner: &integration_tests::SignedIn,
+    account: &str,
+    domain: &str,
+) -> String {
+    let t = Some(owner.access_token.as_str());
+    let domains = format!("/v1/accounts/{account}/domains");
+    let added = app.post(&domains, t, json!({"domain": domain})).await.expect_status(201).clone();
+    let (name, value) = record_of(&added);
+    app.dns.publish_txt(&name, vec![vec![value]]);
+    let id = added["id"].as_str().unwrap().to_owned();
+    let verified = app.post(&format!("{domains}/{id}/verify"), t, json!({})).await;
+    assert_eq!(verified.expect_status(200)["status"], "verified");
+    id
+}

@@ -462,7 +462,7 @@ async fn the_email_policy_refuses_existing_users(app: TestApp) {
     let defaults = app.get(&preferences, Some(&owner.access_token)).await;
     assert_eq!(
         defaults.expect_status(200),
-        &json!({"invitation_ttl_days": 90, "reminder_days": [3, 14, 60], "invitation_email_policy": "any"})
+        &json!({"invitation_ttl_days": 90, "reminder_days": [3, 14, 60], "invitation_email_policy": "any", "invitations_restricted_to_domains": false})
     );
     let bad = app
         .patch(

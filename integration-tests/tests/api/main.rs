@@ -19,6 +19,7 @@ mod crash;
 mod credentials;
 mod dns;
 mod domains;
+mod enrollment;
 mod errors;
 mod hardening;
 mod idempotency;

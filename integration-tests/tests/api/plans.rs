@@ -33,7 +33,7 @@ seats = 50
 
 /// A server whose new accounts get `default` of `plans`, and the plans
 /// file (in a directory of its own, removed by the caller).
-async fn spawn_on_plan(backend: Backend, plans: &str, default: &str) -> Option<(TestApp, PathBuf)> {
+pub(crate) async fn spawn_on_plan(backend: Backend, plans: &str, default: &str) -> Option<(TestApp, PathBuf)> {
     let dir = std::env::temp_dir().join(format!("roster-plans-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("plans.toml");

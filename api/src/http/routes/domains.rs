@@ -5,19 +5,21 @@
 //! `verified_domains` feature.
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, delete, get, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
-use domain::Permission;
 use domain::access::Requirement;
-use domain::email_domain::{EmailDomain, TxtRecord};
+use domain::email_domain::{EmailDomain, Enrollment, TxtRecord};
 use domain::plan::Feature;
-use persistence::domains::{self as store, AccountDomain};
+use domain::{InvalidValue, Permission};
+use persistence::domains::{self as store, AccountDomain, EnrollmentDefaults};
+use persistence::{DbConnection, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::flows::Origin;
 use crate::flows::domains as flows;
+use crate::flows::enrollment::{self, EnrollmentChange};
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
 use crate::http::problem::{ApiError, Problem, field_error};
@@ -53,7 +55,8 @@ pub struct VerificationRecord {
 #[schema(as = Domain, example = json!({
     "id": "01937a2e-e000-7000-8000-000000000001", "domain": "acme.example", "status": "pending",
     "record": {"type": "TXT", "name": "_roster-verification.acme.example", "value": "roster-verification=3q2-7wEjR0bq1mLx9kZ2aVfT5nHcYp8u"},
-    "verified_at": null, "checked_at": null, "record_missing_since": null, "created_at": "2026-12-06T10:00:00Z"
+    "verified_at": null, "checked_at": null, "record_missing_since": null, "created_at": "2026-12-06T10:00:00Z",
+    "enrollment": "manual", "default_roles": [], "default_groups": []
 }))]
 pub struct DomainView {
     pub id: Uuid,
@@ -70,6 +73,35 @@ pub struct DomainView {
     /// managers are emailed.
     pub record_missing_since: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// Who with a verified email at the domain comes in by themselves
+    /// while it is verified: nobody (`manual`), they see the account in
+    /// `GET /v1/me/suggested-accounts` and may ask to join (`suggest`), or
+    /// they become members when their email is verified or at their next
+    /// sign-in (`automatic`; with no seat left they ask to join instead).
+    #[schema(value_type = EnrollmentName)]
+    pub enrollment: &'static str,
+    /// Keys of the account-wide roles people enrolled automatically get.
+    pub default_roles: Vec<String>,
+    /// The groups people enrolled automatically are put in.
+    pub default_groups: Vec<Uuid>,
+}
+
+/// How people with an email at a verified domain come in.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case", example = "suggest")]
+#[allow(dead_code)] // only its schema is used: requests parse the text
+pub enum EnrollmentName {
+    Manual,
+    Suggest,
+    Automatic,
+}
+
+/// A claimed domain with what people enrolled through it receive.
+struct Claimed(AccountDomain, EnrollmentDefaults);
+
+fn with_defaults(conn: &mut DbConnection, domain: AccountDomain) -> Result<Claimed, StoreError> {
+    let defaults = store::enrollment_defaults(conn, domain.id)?;
+    Ok(Claimed(domain, defaults))
 }
 
 /// The record `claimed` is verified by.
@@ -78,7 +110,7 @@ fn record_of(claimed: &AccountDomain) -> Result<TxtRecord, ApiError> {
 }
 
 impl DomainView {
-    fn of(claimed: AccountDomain) -> Result<Self, ApiError> {
+    fn of(Claimed(claimed, defaults): Claimed) -> Result<Self, ApiError> {
         let TxtRecord { name, value } = record_of(&claimed)?;
         Ok(DomainView {
             id: claimed.id,
@@ -89,6 +121,9 @@ impl DomainView {
             checked_at: claimed.checked_at,
             record_missing_since: claimed.missing_since,
             created_at: claimed.created_at,
+            enrollment: claimed.enrollment.key(),
+            default_roles: defaults.roles.into_iter().map(|(_, key)| key).collect(),
+            default_groups: defaults.groups,
         })
     }
 }
@@ -132,7 +167,8 @@ pub async fn add_domain(
     let claimed =
         state.flow(member.actor(), origin, move |conn, ctx| flows::add(conn, ctx, account, &domain, &token)).await?;
     let location = format!("/v1/accounts/{account}/domains/{}", claimed.id);
-    Ok(HttpResponse::Created().insert_header((header::LOCATION, location)).json(DomainView::of(claimed)?))
+    let view = DomainView::of(Claimed(claimed, EnrollmentDefaults::default()))?;
+    Ok(HttpResponse::Created().insert_header((header::LOCATION, location)).json(view))
 }
 
 /// The account's email domains.
@@ -145,7 +181,12 @@ pub async fn add_domain(
 #[get("/domains")]
 pub async fn list_domains(state: web::Data<AppState>, member: AccountMember) -> Result<HttpResponse, ApiError> {
     let account = member.account_id;
-    let found = state.db(move |conn| Ok(store::list(conn, account)?)).await?;
+    let found = state
+        .db(move |conn| {
+            let domains = store::list(conn, account)?;
+            Ok(domains.into_iter().map(|domain| with_defaults(conn, domain)).collect::<Result<Vec<_>, _>>()?)
+        })
+        .await?;
     let items = found.into_iter().map(DomainView::of).collect::<Result<_, _>>()?;
     Ok(HttpResponse::Ok().json(DomainList { items }))
 }
@@ -164,8 +205,94 @@ pub async fn get_domain(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let ((account, id), _) = (path.into_inner(), member);
-    let claimed = state.db(move |conn| store::find(conn, account, id)?.ok_or(ApiError::NotFound)).await?;
-    Ok(HttpResponse::Ok().json(DomainView::of(claimed)?))
+    Ok(HttpResponse::Ok().json(DomainView::of(load(&state, account, id).await?)?))
+}
+
+async fn load(state: &AppState, account: Uuid, id: Uuid) -> Result<Claimed, ApiError> {
+    state
+        .db(move |conn| {
+            let domain = store::find(conn, account, id)?.ok_or(ApiError::NotFound)?;
+            Ok(with_defaults(conn, domain)?)
+        })
+        .await
+}
+
+const MAX_DEFAULT_ROLES: usize = 10;
+const MAX_DEFAULT_GROUPS: usize = 20;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"enrollment": "automatic", "default_roles": ["developer"], "default_groups": []}))]
+pub struct UpdateDomainRequest {
+    /// `manual`, `suggest` or `automatic`; omitted keeps it.
+    #[schema(value_type = Option<EnrollmentName>)]
+    pub enrollment: Option<String>,
+    /// Keys of account-wide roles automatic members get, each one you may
+    /// give yourself; omitted keeps them.
+    #[schema(max_items = 10)] // MAX_DEFAULT_ROLES
+    pub default_roles: Option<Vec<String>>,
+    /// Groups automatic members are put in; omitted keeps them.
+    #[schema(max_items = 20)] // MAX_DEFAULT_GROUPS
+    pub default_groups: Option<Vec<Uuid>>,
+}
+
+/// Say who with an email at the domain comes in by themselves and what
+/// they receive. Takes effect while the domain is verified.
+#[utoipa::path(
+    tag = "domains", operation_id = "update_domain", security(("bearer" = [])), request_body = UpdateDomainRequest,
+    params(("account_id" = Uuid, Path, description = "The account"), ("domain_id" = Uuid, Path, description = "The domain")),
+    responses(
+        (status = 200, description = "Updated", body = DomainView),
+        (status = 403, description = "A default role carries a permission you do not hold yourself (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: an unknown enrollment (`enrollment`: `unknown_enrollment`), role (`default_roles`: `unknown_role`) or group (`default_groups`: `unknown_group`), or more than 10 roles or 20 groups (`too_many`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    extensions(("x-authorization" = json!(MANAGE.needs(Feature::VerifiedDomains))))
+)]
+#[patch("/domains/{domain_id}")]
+pub async fn update_domain(
+    state: web::Data<AppState>,
+    member: AccountMember,
+    origin: Origin,
+    path: web::Path<(Uuid, Uuid)>,
+    body: JsonBody<UpdateDomainRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (account, id) = path.into_inner();
+    let request = body.0;
+    let enrollment = request
+        .enrollment
+        .as_deref()
+        .map(Enrollment::parse)
+        .transpose()
+        .map_err(|e| ApiError::Validation(vec![field_error("enrollment", e)]))?;
+    let too_many = |field: &'static str, max: usize, given: Option<usize>| {
+        given
+            .filter(|count| *count > max)
+            .map(|_| field_error(field, InvalidValue::new("too_many", format!("At most {max}."))))
+    };
+    let errors: Vec<_> = [
+        too_many("default_roles", MAX_DEFAULT_ROLES, request.default_roles.as_ref().map(Vec::len)),
+        too_many("default_groups", MAX_DEFAULT_GROUPS, request.default_groups.as_ref().map(Vec::len)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let Claimed(current, defaults) = load(&state, account, id).await?;
+    let change = EnrollmentChange {
+        enrollment: enrollment.unwrap_or(current.enrollment),
+        roles: request.default_roles.unwrap_or_else(|| defaults.roles.into_iter().map(|(_, key)| key).collect()),
+        groups: request.default_groups.unwrap_or(defaults.groups),
+    };
+    let by = member.grantor();
+    let updated = state
+        .flow(member.actor(), origin, move |conn, ctx| {
+            let domain = enrollment::configure(conn, ctx, &by, id, &change)?;
+            Ok::<_, ApiError>(with_defaults(conn, domain)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(DomainView::of(updated)?))
 }
 
 /// Verify a domain: Roster looks up its TXT record now and, found, marks
@@ -192,8 +319,12 @@ pub async fn verify_domain(
     let record = record_of(&claimed)?;
     let published = state.dns.txt(&record.name).await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
     let found = record.found_in(&published);
-    let verified =
-        state.flow(member.actor(), origin, move |conn, ctx| flows::confirm(conn, ctx, account, id, found)).await?;
+    let verified = state
+        .flow(member.actor(), origin, move |conn, ctx| {
+            let domain = flows::confirm(conn, ctx, account, id, found)?;
+            Ok::<_, ApiError>(with_defaults(conn, domain)?)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(DomainView::of(verified)?))
 }
 

@@ -88,7 +88,8 @@ pub struct ReportEntry {
     pub outcome: &'static str,
     /// `invited`, or why not: `invalid_email`, `invalid_name`, `duplicate_row`, `already_member`,
     /// `already_invited`, `unknown_role`, `unknown_group`, `role_not_grantable`,
-    /// `email_policy_refused`, `malformed_row`, `uploader_lost_access`.
+    /// `email_policy_refused`, `email_domain_not_allowed`, `seat_limit_reached`, `too_many_roles`,
+    /// `malformed_row`, `uploader_lost_access`.
     pub code: String,
     /// What happened, or what to change in the row before uploading it again.
     pub message: String,

@@ -236,7 +236,9 @@ fn invitation_email_hits(member: &AccountMember, emails: u32) -> Vec<Hit> {
 ///
 /// A malformed item (see the schema) refuses the whole request with 422 and
 /// nothing is sent. Otherwise each item succeeds or fails on its own (already
-/// a member or invited, unknown role, role the caller cannot grant, …); the
+/// a member or invited, unknown role, role the caller cannot grant, an email
+/// outside the verified domains of an account that invites only at them
+/// (`email_domain_not_allowed`), …); the
 /// response reports every item in order. The batch is stored in one
 /// transaction: when the service fails (503 with `Retry-After`, or 500),
 /// nothing of it was stored or sent, and sending it again is safe; items a

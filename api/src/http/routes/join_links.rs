@@ -267,7 +267,7 @@ pub struct JoinRequestBody {
         (status = 429, description = "Too many attempts (`rate_limited`): wait the seconds in `Retry-After`", body = Problem, content_type = "application/problem+json"),
         (status = 201, description = "The pending join request", body = JoinRequestView),
         (status = 404, description = "Unknown or rotated link (`join_link_unknown`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already a member (`already_member`), or a request is pending (`join_request_pending`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already a member (`already_member`), a request is pending (`join_request_pending`), or the account takes only emails at its verified domains and mine is at none (`email_domain_not_allowed`)", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "Disabled, expired or used up (`join_link_disabled`, `join_link_expired`, `join_link_used_up`)", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -152,7 +152,7 @@ pub struct ApproveJoinRequest {
     params(("account_id" = Uuid, Path, description = "The account"), ("request_id" = Uuid, Path, description = "The request")),
     responses(
         (status = 200, description = "The approved request", body = JoinRequestView),
-        (status = 409, description = "Already decided or withdrawn (`join_request_approved`, `join_request_denied`, `join_request_withdrawn`), or already a member (`already_member`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already decided or withdrawn (`join_request_approved`, `join_request_denied`, `join_request_withdrawn`), already a member (`already_member`), or the account now takes only emails at its verified domains (`email_domain_not_allowed`)", body = Problem, content_type = "application/problem+json"),
     ),
     extensions(("x-authorization" = json!(Requirement::account(Permission::JoinRequestsReview))))
 )]

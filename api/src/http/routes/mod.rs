@@ -26,6 +26,7 @@ pub mod permissions;
 pub mod preferences;
 pub mod roles;
 pub mod sessions;
+pub mod suggested_accounts;
 pub mod versioned;
 pub mod webhooks;
 pub mod well_known;
@@ -116,6 +117,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                     .service(domains::add_domain)
                     .service(domains::list_domains)
                     .service(domains::get_domain)
+                    .service(domains::update_domain)
                     .service(domains::verify_domain)
                     .service(domains::delete_domain)
                     .service(links::request_account_link)
@@ -145,6 +147,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(me::get_me)
             .service(me::update_me)
             .service(me::list_my_accounts)
+            .service(suggested_accounts::list_suggested_accounts)
+            .service(suggested_accounts::ask_to_join_suggested_account)
             .service(credentials::change_password)
             .service(credentials::request_email_change)
             .service(sessions::list_sessions)

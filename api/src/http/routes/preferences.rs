@@ -15,7 +15,7 @@ use crate::http::problem::{ApiError, Problem, field_error};
 use crate::http::state::{AppState, RunFlow};
 
 #[derive(Serialize, ToSchema)]
-#[schema(example = json!({"invitation_ttl_days": 90, "reminder_days": [3, 14, 60], "invitation_email_policy": "any"}))]
+#[schema(example = json!({"invitation_ttl_days": 90, "reminder_days": [3, 14, 60], "invitation_email_policy": "any", "invitations_restricted_to_domains": false}))]
 pub struct PreferencesView {
     /// Days an invitation stays valid after it is sent (1 to 365).
     pub invitation_ttl_days: u16,
@@ -23,6 +23,10 @@ pub struct PreferencesView {
     pub reminder_days: Vec<u16>,
     /// `any`, or `new_users_only` (refuse emails that already have a user).
     pub invitation_email_policy: &'static str,
+    /// Only emails at the account's verified domains may be invited (by
+    /// batch or spreadsheet) or join through a link; others are refused
+    /// with `email_domain_not_allowed`.
+    pub invitations_restricted_to_domains: bool,
 }
 
 impl From<InvitationPreferences> for PreferencesView {
@@ -31,6 +35,7 @@ impl From<InvitationPreferences> for PreferencesView {
             invitation_ttl_days: preferences.ttl.days(),
             reminder_days: preferences.reminders.days().to_vec(),
             invitation_email_policy: preferences.email_policy.key(),
+            invitations_restricted_to_domains: preferences.restricted_to_domains,
         }
     }
 }
@@ -52,6 +57,8 @@ pub struct PreferencesPatch {
     /// Roster user yet).
     #[schema(value_type = Option<EmailPolicyName>)]
     pub invitation_email_policy: Option<String>,
+    /// Invite only emails at the account's verified domains.
+    pub invitations_restricted_to_domains: Option<bool>,
 }
 
 fn reminder_days_schema() -> utoipa::openapi::schema::Array {
@@ -143,7 +150,13 @@ pub async fn update_preferences(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let (account, change) = (member.account_id, PreferencesChange { ttl, reminders, email_policy: policy });
+    let change = PreferencesChange {
+        ttl,
+        reminders,
+        email_policy: policy,
+        restricted_to_domains: patch.invitations_restricted_to_domains,
+    };
+    let account = member.account_id;
     let tag = crate::http::headers::if_match(&request);
     let updated = state
         .flow(member.actor(), origin, move |conn, ctx| {
