@@ -5,6 +5,8 @@ PG_CLUSTER_DIR := $(shell dirname $$(mktemp -u))/roster-test-pg
 SPECTRAL := openapi/lint/node_modules/.bin/spectral
 REDOCLY := openapi/lint/node_modules/.bin/redocly
 OPENAPI_GENERATOR := target/lint-venv/bin/openapi-generator-cli
+# The OpenID providers the single sign-on tests start (needs Node.js and npm).
+TEST_OPENID_PROVIDER := integration-tests/oidc/node_modules/oidc-provider/package.json
 
 .PHONY: run test contract walkthrough lint spectral openapi-generator fmt openapi openapi-check bench clean-test-postgres
 
@@ -13,7 +15,7 @@ run:
 	$(CARGO) run -p api --bin roster -- serve
 
 ## Every test: unit and property tests, then the HTTP tests on SQLite and PostgreSQL.
-test:
+test: $(TEST_OPENID_PROVIDER)
 	$(CARGO) test --workspace --exclude integration-tests
 	$(CARGO) run -q -p openapi -- check
 	$(CARGO) build -p api --bin roster
@@ -56,6 +58,10 @@ $(OPENAPI_GENERATOR): openapi/lint/requirements.txt
 # Spectral and Redocly at the versions the lockfile pins (needs Node.js and npm).
 $(SPECTRAL): openapi/lint/package-lock.json
 	npm ci --prefix openapi/lint --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(TEST_OPENID_PROVIDER): integration-tests/oidc/package-lock.json
+	npm ci --prefix integration-tests/oidc --no-audit --no-fund --loglevel=error
 	@touch $@
 
 fmt:

@@ -246,6 +246,18 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_DOMAIN_RECHECK_HOURS", default_value_t = 24, global = true, value_parser = clap::value_parser!(u32).range(1..=720))]
     pub domain_recheck_hours: u32,
 
+    /// The frontend pages single sign-on may return to, comma-separated
+    /// and compared exactly: `GET /v1/sso/start` refuses any other
+    /// `redirect_uri`. None by default (single sign-on is off until set).
+    #[arg(long, env = "ROSTER_SSO_REDIRECT_URIS", value_delimiter = ',', global = true)]
+    pub sso_redirect_uris: Vec<String>,
+
+    /// Let single sign-on reach identity providers on private, loopback and
+    /// link-local addresses and over plain http. For local development and
+    /// tests only.
+    #[arg(long, env = "ROSTER_SSO_ALLOW_PRIVATE_NETWORKS", default_value_t = false, global = true, action = clap::ArgAction::Set)]
+    pub sso_allow_private_networks: bool,
+
     /// Days audit events are kept (0: forever). Older events are purged by a
     /// job; each chain stays verifiable from the last purged event.
     #[arg(long, env = "ROSTER_AUDIT_RETENTION_DAYS", default_value_t = 0, global = true)]

@@ -15,6 +15,7 @@ pub mod flows;
 pub mod http;
 pub mod jobs;
 pub mod metrics;
+pub mod oidc;
 pub mod outbound;
 pub mod plans;
 pub mod startup;

@@ -119,14 +119,15 @@ impl Resolve for PublicAddressesOnly {
     }
 }
 
-/// The client deliveries go through.
-pub fn client(reach: Reach) -> Result<reqwest::Client, reqwest::Error> {
+/// The client outbound requests go through (`user_agent` says which
+/// part of Roster sends them).
+pub fn client(reach: Reach, user_agent: &'static str) -> Result<reqwest::Client, reqwest::Error> {
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(5))
         .connect_timeout(Duration::from_secs(5))
         .no_proxy()
-        .user_agent(concat!("Roster-Webhooks/", env!("CARGO_PKG_VERSION")));
+        .user_agent(format!("{user_agent}/{}", env!("CARGO_PKG_VERSION")));
     if !reach.private_networks {
         builder = builder.dns_resolver(Arc::new(PublicAddressesOnly));
     }
@@ -182,7 +183,7 @@ pub async fn post(
 }
 
 /// A transport error with its causes, which say what actually failed.
-fn describe(error: &reqwest::Error) -> String {
+pub fn describe(error: &reqwest::Error) -> String {
     let mut text = error.to_string();
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {

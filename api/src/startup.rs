@@ -48,6 +48,8 @@ pub enum StartupError {
     Jobs(String),
     #[error("CORS: {0}")]
     Cors(String),
+    #[error("single sign-on: {0}")]
+    SingleSignOn(String),
     #[error(
         "the secrets key cannot open the webhook secrets stored in the database: set ROSTER_SECRETS_KEY_FILE \
          (--secrets-key-file) to the key they were sealed with"
@@ -241,6 +243,10 @@ impl Application {
         let run_jobs = settings.jobs;
         let database_url = settings.database_url.clone();
         let dns = crate::dns::TxtResolver::new(settings.dns_resolver).map_err(StartupError::Dns)?;
+        let identity_providers = Arc::new(
+            crate::oidc::Providers::new(Reach { private_networks: settings.sso_allow_private_networks })
+                .map_err(|e| StartupError::SingleSignOn(format!("the HTTP client: {e}")))?,
+        );
         let state = web::Data::new(AppState {
             pool,
             dns,
@@ -257,6 +263,7 @@ impl Application {
             access: access.clone(),
             local_limits: Default::default(),
             recent_refusals: Default::default(),
+            identity_providers,
         });
         let metrics = match state.settings.metrics_bind {
             Some(address) => Some(metrics_server(address, state.clone())?),

@@ -55,6 +55,9 @@ actions! {
     DomainAdded => "domain.added", "An email domain was claimed for the account, to be verified.";
     DomainVerified => "domain.verified", "An email domain of the account was verified by its DNS record.";
     DomainRemoved => "domain.removed", "An email domain was removed from the account.";
+    SsoConnectionCreated => "sso_connection.created", "An OpenID provider was connected for single sign-on.";
+    SsoConnectionUpdated => "sso_connection.updated", "A single sign-on connection changed (its secret is never recorded).";
+    SsoConnectionDeleted => "sso_connection.deleted", "A single sign-on connection was removed.";
     DomainEnrollmentUpdated => "domain.enrollment_updated", "Who with an email at a domain comes in by themselves, or what they receive, changed.";
     DomainUnverified => "domain.unverified", "An email domain's DNS record stayed missing for 3 days: it is no longer verified.";
     ContactUpdated => "contact.updated", "A contact of the account changed.";

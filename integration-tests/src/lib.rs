@@ -6,6 +6,7 @@
 
 pub mod contract;
 pub mod dns;
+pub mod oidc;
 mod postgres;
 mod smtp;
 mod webhooks;
@@ -159,6 +160,9 @@ impl TestApp {
         // The test receivers listen on 127.0.0.1; the SSRF guard is tested
         // on servers started with it on.
         settings.webhook_allow_private_networks = true;
+        // The test OpenID providers run on 127.0.0.1 over http too.
+        settings.sso_allow_private_networks = true;
+        settings.sso_redirect_uris = vec![oidc::FRONTEND.to_owned()];
         // Eight servers share two cores while the suite runs: sign-ins may
         // wait for a hashing thread far longer than in production.
         settings.password_hashing_wait_ms = 30_000;

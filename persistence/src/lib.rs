@@ -41,6 +41,7 @@ pub mod roles;
 pub mod schema;
 pub mod search;
 pub mod sessions;
+pub mod sso;
 pub mod time;
 pub mod user_tokens;
 pub mod users;

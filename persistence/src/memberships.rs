@@ -524,17 +524,35 @@ pub fn owner_count(conn: &mut DbConnection, account: Uuid) -> Result<i64, StoreE
         .get_result(conn)?)
 }
 
-/// Replaces every role `membership` holds. Call inside a transaction that
-/// also checked the version of the role set the caller saw.
+/// Makes `assignments` every role `membership` holds: the others are
+/// removed, the missing ones added; those it keeps stay as they were
+/// (since when, and whether a single sign-on mapping gave them). Call
+/// inside a transaction that also checked the version of the role set the
+/// caller saw.
 pub fn replace_assignments(
     conn: &mut DbConnection,
     membership: Uuid,
     assignments: &[(Uuid, Option<Uuid>)],
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    diesel::delete(role_assignments::table.filter(role_assignments::membership_id.eq(ids::to_db(membership))))
-        .execute(conn)?;
-    insert_assignments(conn, membership, assignments, now)?;
+    let held: Vec<(String, String, Option<String>)> = role_assignments::table
+        .filter(role_assignments::membership_id.eq(ids::to_db(membership)))
+        .select((role_assignments::id, role_assignments::role_id, role_assignments::group_id))
+        .load(conn)?;
+    let wanted: Vec<(String, Option<String>)> =
+        assignments.iter().map(|(role, group)| (ids::to_db(*role), group.map(ids::to_db))).collect();
+    for (id, role, group) in &held {
+        if !wanted.iter().any(|(r, g)| r == role && g == group) {
+            diesel::delete(role_assignments::table.find(id)).execute(conn)?;
+        }
+    }
+    let missing: Vec<(Uuid, Option<Uuid>)> = assignments
+        .iter()
+        .zip(&wanted)
+        .filter(|(_, (role, group))| !held.iter().any(|(_, r, g)| r == role && g == group))
+        .map(|(assignment, _)| *assignment)
+        .collect();
+    insert_assignments(conn, membership, &missing, now)?;
     let account_wide: Vec<Uuid> =
         assignments.iter().filter(|(_, group)| group.is_none()).map(|(role, _)| *role).collect();
     crate::account_links::prune_linked_roles(conn, membership, &account_wide)?;

@@ -72,6 +72,7 @@ diesel::table! {
         role_id -> Text,
         group_id -> Nullable<Text>,
         created_at -> Timestamp,
+        sso_connection_id -> Nullable<Text>,
     }
 }
 
@@ -254,6 +255,7 @@ diesel::table! {
         user_agent -> Nullable<Text>,
         client_ip -> Nullable<Text>,
         ended_at -> Nullable<Timestamp>,
+        sso_connection_id -> Nullable<Text>,
     }
 }
 
@@ -621,6 +623,55 @@ diesel::table! {
 }
 
 diesel::table! {
+    sso_connections (id) {
+        id -> Text,
+        account_id -> Text,
+        name -> Text,
+        issuer -> Text,
+        client_id -> Text,
+        client_secret -> Text,
+        scopes -> Text,
+        email_claim -> Text,
+        groups_claim -> Nullable<Text>,
+        group_rules -> Text,
+        default_roles -> Text,
+        enabled -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sso_identities (connection_id, subject) {
+        connection_id -> Text,
+        subject -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        last_sign_in_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sso_attempts (state_digest) {
+        state_digest -> Text,
+        connection_id -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        redirect_uri -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sso_grants (code_digest) {
+        code_digest -> Text,
+        user_id -> Text,
+        connection_id -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     account_domain_roles (domain_id, role_id) {
         domain_id -> Text,
         role_id -> Text,
@@ -642,6 +693,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     account_domains,
     account_domain_roles,
     account_domain_groups,
+    sso_connections,
+    sso_identities,
+    sso_attempts,
+    sso_grants,
     audit_checkpoints,
     users_search,
     invitations_search,

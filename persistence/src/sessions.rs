@@ -54,6 +54,8 @@ pub struct NewSession<'a> {
     pub expires_at: DateTime<Utc>,
     pub user_agent: Option<&'a str>,
     pub client_ip: Option<&'a str>,
+    /// The single sign-on connection the user signed in through, if any.
+    pub sso_connection_id: Option<Uuid>,
 }
 
 pub fn insert(conn: &mut DbConnection, new: NewSession<'_>) -> Result<(), StoreError> {
@@ -66,6 +68,7 @@ pub fn insert(conn: &mut DbConnection, new: NewSession<'_>) -> Result<(), StoreE
             sessions::expires_at.eq(time::to_db(new.expires_at)),
             sessions::user_agent.eq(new.user_agent),
             sessions::client_ip.eq(new.client_ip),
+            sessions::sso_connection_id.eq(new.sso_connection_id.map(ids::to_db)),
         ))
         .execute(conn)?;
     Ok(())

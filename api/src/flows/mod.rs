@@ -23,6 +23,7 @@ pub mod notifications;
 pub mod roles;
 pub mod seats;
 pub mod sessions;
+pub mod sso;
 pub mod users;
 pub mod versioned;
 pub mod webhooks;

@@ -40,12 +40,24 @@ pub struct SessionPolicy<'a> {
 }
 
 /// Starts a new session (a new token family) for a user who just proved
-/// who they are.
+/// who they are with their password or an invitation.
 pub fn start(
     conn: &mut DbConnection,
     ctx: &Ctx<'_>,
     policy: &SessionPolicy<'_>,
     user: Uuid,
+) -> Result<Session, SessionError> {
+    start_through(conn, ctx, policy, user, None)
+}
+
+/// Starts a new session for a user who just proved who they are, through
+/// the single sign-on connection `sso` if they did so there.
+pub fn start_through(
+    conn: &mut DbConnection,
+    ctx: &Ctx<'_>,
+    policy: &SessionPolicy<'_>,
+    user: Uuid,
+    sso: Option<Uuid>,
 ) -> Result<Session, SessionError> {
     write_transaction(conn, |conn| {
         let family = Uuid::now_v7();
@@ -56,13 +68,18 @@ pub fn start(
             expires_at: ctx.now + policy.refresh_ttl,
             user_agent: ctx.origin.user_agent.as_deref(),
             client_ip: ctx.origin.client_ip.as_deref(),
+            sso_connection_id: sso,
         };
         sessions::insert(conn, new).map_err(|error| match error {
             persistence::StoreError::MissingReference => SessionError::Shared(Shared::UserGone),
             other => other.into(),
         })?;
         let session = issue(conn, ctx, policy, user, family)?;
-        ctx.record(conn, about(user, family, AuditAction::SessionStarted))?;
+        let mut started = about(user, family, AuditAction::SessionStarted);
+        if let Some(connection) = sso {
+            started = started.set("sso_connection_id", connection);
+        }
+        ctx.record(conn, started)?;
         super::enrollment::enroll(conn, ctx, user)?;
         Ok(session)
     })

@@ -36,6 +36,7 @@ use crate::http::schemas::{ApiKeyPermissionKey, PermissionKey};
         (name = "accounts", description = "Company accounts and their preferences"),
         (name = "settings", description = "The account's contacts, addresses and notification defaults"),
         (name = "domains", description = "The account's email domains, verified by a DNS TXT record"),
+        (name = "sso", description = "Single sign-on through an account's own OpenID provider"),
         (name = "invitations", description = "Inviting people by email, and the invitee's side"),
         (name = "imports", description = "Inviting people from a spreadsheet, processed in the background"),
         (name = "join-links", description = "Shareable links through which people ask to join"),
@@ -519,6 +520,7 @@ const RESPONSE_HEADERS: &[(&str, &str, &[&str])] = &[
     ("create_api_key", "201", &["Location"]),
     ("create_webhook", "201", &["Location"]),
     ("add_domain", "201", &["Location"]),
+    ("create_sso_connection", "201", &["Location"]),
     ("create_invitation_import", "202", &["Location"]),
 ];
 

@@ -136,6 +136,10 @@ pub enum ApiError {
     Refused { code: &'static str, detail: String },
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// A single sign-on step refused (a bad state or code, an ID token that
+    /// fails validation, an untrusted email, the provider's own refusal).
+    #[error("{detail}")]
+    SignInRefused { status: StatusCode, code: &'static str, detail: String },
     /// Past the rate limit `name`; the other fields are the
     /// `RateLimit-Policy` and `RateLimit` header values and the seconds to
     /// wait.
@@ -310,6 +314,7 @@ impl ApiError {
                 (StatusCode::CONFLICT, code, "The request conflicts with the current state", detail.clone())
             }
             Refused { code, detail } => (StatusCode::FORBIDDEN, code, "Not yours to do", detail.clone()),
+            SignInRefused { status, code, detail } => (*status, code, "Single sign-on refused", detail.clone()),
             Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
@@ -503,6 +508,62 @@ impl From<Precondition> for ApiError {
         match error {
             Precondition::Required => ApiError::PreconditionRequired,
             Precondition::Failed => ApiError::PreconditionFailed,
+        }
+    }
+}
+
+fn sign_in_refused(status: StatusCode, code: &'static str, detail: impl Into<String>) -> ApiError {
+    ApiError::SignInRefused { status, code, detail: detail.into() }
+}
+
+impl From<crate::flows::sso::SsoError> for ApiError {
+    fn from(error: crate::flows::sso::SsoError) -> Self {
+        use crate::flows::sso::SsoError;
+        let detail = error.to_string();
+        match error {
+            SsoError::ConnectionNotFound => sign_in_refused(
+                StatusCode::NOT_FOUND,
+                "sso_connection_not_found",
+                "No account has single sign-on for this email's domain, or no such connection.",
+            ),
+            SsoError::ConnectionDisabled => {
+                conflict("sso_connection_disabled", "This single sign-on connection is disabled by its account.")
+            }
+            SsoError::StateInvalid => sign_in_refused(
+                StatusCode::BAD_REQUEST,
+                "sso_state_invalid",
+                "This sign-in is unknown, already finished or expired (10 minutes): start again.",
+            ),
+            SsoError::CodeInvalid => sign_in_refused(
+                StatusCode::UNAUTHORIZED,
+                "sso_code_invalid",
+                "The code is unknown, already used or expired (2 minutes): sign in again.",
+            ),
+            SsoError::EmailMissing(_) => sign_in_refused(StatusCode::UNAUTHORIZED, "sso_email_missing", detail),
+            SsoError::EmailNotTrusted => sign_in_refused(StatusCode::FORBIDDEN, "sso_email_not_trusted", detail),
+            SsoError::OwnerNotMappable => ApiError::field(
+                "group_rules",
+                "owner_not_mappable",
+                "A provider's groups cannot make owners: map them to other roles (owners hand ownership over themselves).",
+            ),
+            SsoError::Sealing => ApiError::internal("a stored single sign-on secret cannot be opened"),
+            SsoError::Session(session) => (*session).into(),
+            SsoError::Shared(shared) => shared.into(),
+        }
+    }
+}
+
+impl From<crate::oidc::OidcError> for ApiError {
+    fn from(error: crate::oidc::OidcError) -> Self {
+        use crate::oidc::OidcError;
+        match error {
+            OidcError::Unavailable(reason) => ApiError::Unavailable(reason),
+            OidcError::CodeRefused(_) => {
+                sign_in_refused(StatusCode::UNAUTHORIZED, "sso_code_refused", error.to_string())
+            }
+            OidcError::InvalidIdToken(_) => {
+                sign_in_refused(StatusCode::UNAUTHORIZED, "id_token_invalid", error.to_string())
+            }
         }
     }
 }

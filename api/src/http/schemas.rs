@@ -343,6 +343,55 @@ impl utoipa::PartialSchema for ApiKeyPermissionKey {
 
 impl utoipa::ToSchema for ApiKeyPermissionKey {}
 
+/// An identity provider's issuer URL: what the webhook URL check reads,
+/// the same SSRF guard.
+pub fn issuer_url_schema() -> Object {
+    text_schema(
+        WEBHOOK_URL_PATTERN,
+        crate::outbound::MAX_URL_CHARS,
+        "The provider's issuer URL, https, to a public address; its discovery document is at \
+         `{issuer}/.well-known/openid-configuration`.",
+    )
+    .examples([serde_json::json!("https://acme.okta.com")])
+    .build()
+}
+
+/// An OAuth client secret: 1 to 1,000 characters, not only white space, no
+/// control characters; null keeps the stored one.
+pub fn client_secret_or_null_schema() -> Object {
+    or_null(text_schema(LABEL_PATTERN, 1_000, "The client secret; sealed at rest, never shown again."))
+}
+
+/// What `domain::sso::Scopes` accepts per scope: an OAuth scope token.
+pub const SCOPE_PATTERN: &str = r"^[!#-\[\]-~]{1,100}$";
+
+/// What `domain::sso::ClaimName` accepts.
+pub const CLAIM_NAME_PATTERN: &str = "^[!-~]{1,100}$";
+
+/// The scopes asked of a provider (`domain::sso::Scopes`).
+pub fn scopes_or_null_schema() -> Array {
+    let scope = ObjectBuilder::new().schema_type(SchemaType::Type(Type::String)).pattern(Some(SCOPE_PATTERN));
+    ArrayBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+        .items(scope)
+        .max_items(Some(domain::sso::Scopes::MAX))
+        .unique_items(true)
+        .description(Some("OAuth scopes, once each; must include `openid`. Default `openid email profile`."))
+        .build()
+}
+
+/// An ID token claim's name (`domain::sso::ClaimName`), or null.
+pub fn claim_name_or_null_schema() -> Object {
+    or_null(text_schema(CLAIM_NAME_PATTERN, 100, "A claim name: 1 to 100 printable ASCII characters, no spaces."))
+}
+
+/// Up to `max` role keys.
+pub fn role_keys_up_to(max: usize) -> Array {
+    let mut keys = role_keys_schema();
+    keys.max_items = Some(max);
+    keys
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -425,6 +474,17 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn scope_and_claim_patterns_match_the_parsers(
+            scope in matching(SCOPE_PATTERN),
+            claim in matching(CLAIM_NAME_PATTERN),
+        ) {
+            let scopes = vec!["openid".to_owned(), scope.clone()];
+            prop_assume!(scope != "openid");
+            prop_assert!(domain::sso::Scopes::parse(&scopes).is_ok(), "{scope:?}");
+            prop_assert!(domain::sso::ClaimName::parse(&claim).is_ok(), "{claim:?}");
+        }
+
         #[test]
         fn domain_pattern_matches_the_parser(domain in matching(DOMAIN_PATTERN)) {
             prop_assume!(domain.len() <= domain::email_domain::EmailDomain::MAX_LEN);

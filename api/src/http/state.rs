@@ -43,6 +43,9 @@ pub struct AppState {
     pub local_limits: LocalCounters,
     /// Rate-limit refusals answered lately, answered again from memory.
     pub recent_refusals: RecentRefusals,
+    /// The identity providers of accounts' single sign-on, with their
+    /// cached metadata and keys.
+    pub identity_providers: Arc<crate::oidc::Providers>,
 }
 
 impl AppState {

@@ -105,7 +105,7 @@ impl JobRunner {
             pool,
             deployment,
             reach,
-            webhook_client: crate::outbound::client(reach).map_err(|e| e.to_string())?,
+            webhook_client: crate::outbound::client(reach, "Roster-Webhooks").map_err(|e| e.to_string())?,
             clock,
             email_transport,
             email_from,

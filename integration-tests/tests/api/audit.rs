@@ -224,6 +224,25 @@ async fn every_write_operation_records_an_event_by_its_actor(app: TestApp) {
     s.call("ask_to_join_suggested_account", M::POST, &suggested, Some(&colleague.access_token), Some(json!({})), None)
         .await;
     s.call("delete_domain", M::DELETE, &domain_path, t, None, None).await;
+    let idp = integration_tests::oidc::TestIdp::start(&app.settings.public_url);
+    let client = json!({"name": "IdP", "issuer": idp.issuer(), "client_id": integration_tests::oidc::CLIENT_ID});
+    let mut with_secret = client.clone();
+    with_secret["client_secret"] = json!(integration_tests::oidc::CLIENT_SECRET);
+    let created =
+        s.call("create_sso_connection", M::POST, &format!("{a}/sso-connections"), t, Some(with_secret), None).await;
+    let connection = created.body["id"].as_str().unwrap().to_owned();
+    let connection_path = format!("{a}/sso-connections/{connection}");
+    s.read("get_sso_connection", &connection_path, &token).await;
+    s.call("replace_sso_connection", M::PUT, &connection_path, t, Some(client), None).await;
+    idp.add_person("sso-person", json!({"email": "sso@idp.example", "email_verified": true})).await;
+    idp.log_in_as("sso-person").await;
+    let start = format!("/v1/sso/start?connection={connection}&redirect_uri={}", integration_tests::oidc::FRONTEND);
+    let code = app.browse(&start).await.code();
+    let signed_in =
+        s.call("exchange_sso_code", M::POST, "/v1/sso/token", None, Some(json!({"code": code})), None).await;
+    let sso_user = user_of(&app, signed_in.body["access_token"].as_str().unwrap()).await;
+    s.by(&sso_user);
+    s.call("delete_sso_connection", M::DELETE, &connection_path, t, None, None).await;
     let address = json!({"kind": "billing", "lines": ["Unter den Linden 1"], "city": "Berlin", "postal_code": "10117", "country": "DE"});
     let created = s.call("create_address", M::POST, &format!("{a}/addresses"), t, Some(address.clone()), None).await;
     let address_path = format!("{a}/addresses/{}", created.body["id"].as_str().unwrap());

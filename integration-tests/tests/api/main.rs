@@ -36,5 +36,6 @@ mod plans;
 mod rate_limits;
 mod roles;
 mod search;
+mod sso;
 mod storage;
 mod webhooks;

@@ -26,6 +26,7 @@ pub mod permissions;
 pub mod preferences;
 pub mod roles;
 pub mod sessions;
+pub mod sso;
 pub mod suggested_accounts;
 pub mod versioned;
 pub mod webhooks;
@@ -120,6 +121,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
                     .service(domains::update_domain)
                     .service(domains::verify_domain)
                     .service(domains::delete_domain)
+                    .service(sso::create_sso_connection)
+                    .service(sso::list_sso_connections)
+                    .service(sso::get_sso_connection)
+                    .service(sso::replace_sso_connection)
+                    .service(sso::delete_sso_connection)
                     .service(links::request_account_link)
                     .service(links::list_linked_accounts)
                     .service(links::accept_account_link)
@@ -135,6 +141,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
                     .service(webhooks::list_webhook_deliveries)
                     .service(webhooks::redeliver_webhook_delivery),
             )
+            .service(sso::start_sso)
+            .service(sso::sso_callback)
+            .service(sso::exchange_sso_code)
             .service(auth::register)
             .service(auth::login)
             .service(auth::refresh)
