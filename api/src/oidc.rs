@@ -121,6 +121,7 @@ pub struct Started {
 pub struct RelyingPartySettings<'a> {
     pub issuer: &'a str,
     pub client_id: &'a str,
+    /// Empty for a public client.
     pub client_secret: &'a str,
     pub redirect_uri: &'a str,
 }
@@ -225,10 +226,12 @@ impl Providers {
     ) -> Result<RelyingParty, OidcError> {
         let redirect = RedirectUrl::new(settings.redirect_uri.to_owned())
             .map_err(|e| OidcError::Unavailable(format!("the callback URL: {e}")))?;
+        // No secret: a public client, which PKCE alone protects.
+        let secret = Some(settings.client_secret).filter(|secret| !secret.is_empty());
         Ok(RelyingParty::from_provider_metadata(
             metadata,
             ClientId::new(settings.client_id.to_owned()),
-            Some(ClientSecret::new(settings.client_secret.to_owned())),
+            secret.map(|secret| ClientSecret::new(secret.to_owned())),
         )
         .set_redirect_uri(redirect))
     }

@@ -55,6 +55,7 @@ actions! {
     DomainAdded => "domain.added", "An email domain was claimed for the account, to be verified.";
     DomainVerified => "domain.verified", "An email domain of the account was verified by its DNS record.";
     DomainRemoved => "domain.removed", "An email domain was removed from the account.";
+    AccountSsoPolicyUpdated => "account.sso_policy_updated", "Whether the account requires single sign-on, or its break-glass owner, changed.";
     SsoConnectionCreated => "sso_connection.created", "An OpenID provider was connected for single sign-on.";
     SsoConnectionUpdated => "sso_connection.updated", "A single sign-on connection changed (its secret is never recorded).";
     SsoConnectionDeleted => "sso_connection.deleted", "A single sign-on connection was removed.";

@@ -145,6 +145,36 @@ pub fn email_trusted(email_verified: Option<bool>, email: &Email, verified_domai
     email_verified == Some(true) || verified_domains.iter().any(|domain| domain.holds(email))
 }
 
+/// Whether an account requires its people to sign in through its identity
+/// provider, and the owner who keeps password access (break-glass).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SsoPolicy {
+    pub required: bool,
+    pub break_glass_owner: Option<Uuid>,
+}
+
+/// Where a member stands under their account's policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordAccess {
+    /// Their email is at one of the account's verified domains.
+    pub at_verified_domain: bool,
+    pub is_owner: bool,
+    /// The policy's break-glass user is still an owner of the account.
+    pub break_glass_is_owner: bool,
+    /// The session signed in through one of the account's connections.
+    pub through_account_sso: bool,
+}
+
+impl SsoPolicy {
+    /// Whether `user` may act in the account in a session signed in as
+    /// `access` says. One owner always may: the break-glass owner, or,
+    /// when that user is no longer an owner, every owner.
+    pub fn allows(&self, user: Uuid, access: PasswordAccess) -> bool {
+        let break_glass = access.is_owner && (self.break_glass_owner == Some(user) || !access.break_glass_is_owner);
+        !self.required || !access.at_verified_domain || access.through_account_sso || break_glass
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -195,7 +225,50 @@ mod tests {
         assert!(!email_trusted(None, &at("ada@eu.acme.example"), &acme));
     }
 
+    #[test]
+    fn a_required_policy_refuses_password_sessions_of_people_at_its_domains() {
+        let (ada, owner) = (Uuid::now_v7(), Uuid::now_v7());
+        let policy = SsoPolicy { required: true, break_glass_owner: Some(owner) };
+        let member = PasswordAccess {
+            at_verified_domain: true,
+            is_owner: false,
+            break_glass_is_owner: true,
+            through_account_sso: false,
+        };
+        assert!(!policy.allows(ada, member));
+        assert!(policy.allows(ada, PasswordAccess { through_account_sso: true, ..member }));
+        assert!(policy.allows(ada, PasswordAccess { at_verified_domain: false, ..member }));
+        assert!(SsoPolicy { required: false, ..policy }.allows(ada, member));
+        // Owners other than the break-glass one are refused too...
+        assert!(!policy.allows(ada, PasswordAccess { is_owner: true, ..member }));
+        assert!(policy.allows(owner, PasswordAccess { is_owner: true, ..member }));
+        // ...unless the break-glass user is no longer an owner.
+        assert!(policy.allows(ada, PasswordAccess { is_owner: true, break_glass_is_owner: false, ..member }));
+        assert!(!policy.allows(owner, PasswordAccess { is_owner: false, break_glass_is_owner: false, ..member }));
+    }
+
     proptest! {
+        #[test]
+        fn some_owner_always_keeps_password_access(
+            required: bool, named: bool, is_owner: bool, break_glass_is_owner: bool, at_domain: bool,
+        ) {
+            let owner = Uuid::now_v7();
+            let policy = SsoPolicy { required, break_glass_owner: named.then_some(owner) };
+            let access = PasswordAccess {
+                at_verified_domain: at_domain, is_owner, break_glass_is_owner: break_glass_is_owner && named,
+                through_account_sso: false,
+            };
+            // The named owner, while an owner, always may.
+            if named && break_glass_is_owner {
+                let as_owner = PasswordAccess { is_owner: true, ..access };
+                prop_assert!(policy.allows(owner, as_owner));
+            }
+            // With no break-glass owner left, every owner may.
+            if !(named && break_glass_is_owner) && is_owner {
+                prop_assert!(policy.allows(Uuid::now_v7(), access));
+            }
+        }
+
         #[test]
         fn a_mapping_gives_only_roles_it_names(groups in proptest::collection::vec("[a-z]{1,4}", 0..6)) {
             let mapping = RoleMapping {

@@ -38,6 +38,8 @@ diesel::table! {
         invitation_email_policy -> Text,
         plan -> Text,
         invitations_restricted_to_domains -> Bool,
+        sso_required -> Bool,
+        sso_break_glass_user_id -> Nullable<Text>,
     }
 }
 

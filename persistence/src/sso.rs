@@ -6,10 +6,10 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use domain::sso::{GroupRule, RoleMapping};
+use domain::sso::{GroupRule, RoleMapping, SsoPolicy};
 use uuid::Uuid;
 
-use crate::schema::{role_assignments, sso_attempts, sso_connections, sso_grants, sso_identities};
+use crate::schema::{accounts, role_assignments, sessions, sso_attempts, sso_connections, sso_grants, sso_identities};
 use crate::{DbConnection, StoreError, ids, time};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -382,4 +382,40 @@ pub fn apply_mapped_roles(
         change.added.push(ids::from_db(role)?);
     }
     Ok(change)
+}
+
+/// The account's single sign-on policy, if the account exists.
+pub fn policy(conn: &mut DbConnection, account: Uuid) -> Result<Option<SsoPolicy>, StoreError> {
+    let row: Option<(bool, Option<String>)> = accounts::table
+        .find(ids::to_db(account))
+        .select((accounts::sso_required, accounts::sso_break_glass_user_id))
+        .first(conn)
+        .optional()?;
+    row.map(|(required, break_glass)| {
+        Ok(SsoPolicy { required, break_glass_owner: break_glass.as_deref().map(ids::from_db).transpose()? })
+    })
+    .transpose()
+}
+
+pub fn set_policy(
+    conn: &mut DbConnection,
+    account: Uuid,
+    policy: &SsoPolicy,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    diesel::update(accounts::table.find(ids::to_db(account)))
+        .set((
+            accounts::sso_required.eq(policy.required),
+            accounts::sso_break_glass_user_id.eq(policy.break_glass_owner.map(ids::to_db)),
+            accounts::updated_at.eq(time::to_db(now)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The connection a session signed in through, if any.
+pub fn connection_of_session(conn: &mut DbConnection, session: Uuid) -> Result<Option<Uuid>, StoreError> {
+    let found: Option<Option<String>> =
+        sessions::table.find(ids::to_db(session)).select(sessions::sso_connection_id).first(conn).optional()?;
+    found.flatten().as_deref().map(ids::from_db).transpose()
 }

@@ -52,6 +52,19 @@ pub struct Claims {
     /// in tokens issued before sessions were listed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<Uuid>,
+    /// The account where this session may not act, because it requires
+    /// single sign-on through its provider of the user (at most one: an
+    /// email's domain is verified by one account).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sso: Option<SsoRequired>,
+}
+
+/// An account that requires the user to sign in through its identity
+/// provider, and the connection to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsoRequired {
+    pub account: Uuid,
+    pub connection: Uuid,
 }
 
 /// Who a verified access token speaks for.
@@ -59,6 +72,7 @@ pub struct Claims {
 pub struct Bearer {
     pub user: Uuid,
     pub session: Option<Uuid>,
+    pub sso_required: Option<SsoRequired>,
 }
 
 /// A published public key, in JWK form (RFC 8037 OKP).
@@ -140,10 +154,12 @@ impl TokenKeys {
         &self,
         user: Uuid,
         session: Option<Uuid>,
+        sso_required: Option<SsoRequired>,
         now: DateTime<Utc>,
     ) -> Result<AccessToken, jsonwebtoken::errors::Error> {
         let claims = Claims {
             sid: session,
+            sso: sso_required,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             sub: user,
@@ -166,7 +182,7 @@ impl TokenKeys {
             return Some(bearer);
         }
         let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?.claims;
-        let bearer = Bearer { user: claims.sub, session: claims.sid };
+        let bearer = Bearer { user: claims.sub, session: claims.sid, sso_required: claims.sso };
         self.verified.remember(digest, bearer, claims.exp, now);
         Some(bearer)
     }
@@ -251,18 +267,21 @@ mod tests {
     }
 
     #[test]
-    fn tokens_name_the_session_they_were_issued_in() {
+    fn tokens_name_the_session_they_were_issued_in_and_where_it_may_not_act() {
         let keys = keys();
         let (user, session) = (Uuid::new_v4(), Uuid::new_v4());
-        let token = keys.issue(user, Some(session), Utc::now()).unwrap();
-        assert_eq!(keys.verify(&token.token), Some(Bearer { user, session: Some(session) }));
+        let token = keys.issue(user, Some(session), None, Utc::now()).unwrap();
+        assert_eq!(keys.verify(&token.token), Some(Bearer { user, session: Some(session), sso_required: None }));
+        let required = SsoRequired { account: Uuid::new_v4(), connection: Uuid::new_v4() };
+        let token = keys.issue(user, Some(session), Some(required), Utc::now()).unwrap();
+        assert_eq!(keys.verify(&token.token).and_then(|bearer| bearer.sso_required), Some(required));
     }
 
     #[test]
     fn issued_tokens_verify_and_carry_the_key_id() {
         let keys = keys();
         let user = Uuid::new_v4();
-        let token = keys.issue(user, None, Utc::now()).unwrap();
+        let token = keys.issue(user, None, None, Utc::now()).unwrap();
         assert_eq!(keys.verify(&token.token).map(|bearer| bearer.user), Some(user));
         let header = jsonwebtoken::decode_header(&token.token).unwrap();
         assert_eq!(header.alg, Algorithm::EdDSA);
@@ -272,10 +291,10 @@ mod tests {
     #[test]
     fn expired_tampered_and_foreign_tokens_are_refused() {
         let keys = keys();
-        let expired = keys.issue(Uuid::new_v4(), None, Utc::now() - chrono::Duration::hours(2)).unwrap();
+        let expired = keys.issue(Uuid::new_v4(), None, None, Utc::now() - chrono::Duration::hours(2)).unwrap();
         assert_eq!(keys.verify(&expired.token).map(|bearer| bearer.user), None);
 
-        let token = keys.issue(Uuid::new_v4(), None, Utc::now()).unwrap().token;
+        let token = keys.issue(Uuid::new_v4(), None, None, Utc::now()).unwrap().token;
         let mut tampered = token.clone();
         tampered.pop();
         tampered.push(if token.ends_with('A') { 'B' } else { 'A' });
@@ -283,7 +302,7 @@ mod tests {
 
         let other = TokenKeys::from_signing_key(&SigningKey::from_bytes(&[9u8; 32]), &Settings::defaults()).unwrap();
         assert_eq!(
-            keys.verify(&other.issue(Uuid::new_v4(), None, Utc::now()).unwrap().token).map(|bearer| bearer.user),
+            keys.verify(&other.issue(Uuid::new_v4(), None, None, Utc::now()).unwrap().token).map(|bearer| bearer.user),
             None
         );
     }
@@ -292,7 +311,7 @@ mod tests {
     fn verified_tokens_are_remembered_only_until_they_expire() {
         let keys = keys();
         let user = Uuid::new_v4();
-        let token = keys.issue(user, None, Utc::now()).unwrap().token;
+        let token = keys.issue(user, None, None, Utc::now()).unwrap().token;
         assert_eq!(keys.verify(&token).map(|bearer| bearer.user), Some(user));
         assert_eq!(keys.verify(&token).map(|bearer| bearer.user), Some(user), "answered from the cache");
         let mut tampered = token.clone();
@@ -300,7 +319,7 @@ mod tests {
         assert_eq!(keys.verify(&tampered).map(|bearer| bearer.user), None, "a cached neighbour proves nothing");
 
         let cache = VerifiedTokens::default();
-        let bearer = Bearer { user, session: Some(Uuid::new_v4()) };
+        let bearer = Bearer { user, session: Some(Uuid::new_v4()), sso_required: None };
         cache.remember([1; 32], bearer, 100, 50);
         assert_eq!(cache.lookup(&[1; 32], 99), Some(bearer));
         assert_eq!(cache.lookup(&[1; 32], 100), None, "expired entries are not used");
@@ -319,6 +338,7 @@ mod tests {
             exp: Utc::now().timestamp() + 60,
             jti: Uuid::new_v4(),
             sid: None,
+            sso: None,
         };
         let hs256 =
             jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(b"guessable"))

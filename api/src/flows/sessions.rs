@@ -199,6 +199,14 @@ fn issue(
         persistence::StoreError::MissingReference => SessionError::Shared(Shared::UserGone),
         other => other.into(),
     })?;
-    let access = policy.keys.issue(user, Some(family), ctx.now).map_err(|e| SessionError::Signing(e.to_string()))?;
+    // Where this session may not act is decided when its tokens are issued:
+    // a policy change applies at the next sign-in or refresh.
+    let holder = persistence::users::find(conn, user)?.ok_or(SessionError::Shared(Shared::UserGone))?;
+    let through = persistence::sso::connection_of_session(conn, family)?;
+    let sso_required = super::sso::required_of(conn, &holder, through)?;
+    let access = policy
+        .keys
+        .issue(user, Some(family), sso_required, ctx.now)
+        .map_err(|e| SessionError::Signing(e.to_string()))?;
     Ok(Session { access, refresh })
 }

@@ -8,17 +8,18 @@
 
 use domain::audit::AuditAction;
 use domain::email_domain::EmailDomain;
-use domain::sso::{ClaimName, RoleMapping, Scopes, email_trusted};
+use domain::sso::{ClaimName, PasswordAccess, RoleMapping, Scopes, SsoPolicy, email_trusted};
 use domain::{Email, PersonName};
 use persistence::sso::{self, Attempt, Connection, ConnectionFields};
 use persistence::users::NewUser;
-use persistence::{DbConnection, domains, groups, memberships, roles, users, write_transaction};
+use persistence::{DbConnection, StoreError, domains, groups, memberships, roles, users, write_transaction};
 use uuid::Uuid;
 
 use super::audit::Event;
 use super::seats::Seats;
 use super::sessions::{self, Session, SessionError, SessionPolicy};
 use super::{Actor, Ctx, Grantor, Shared, family_error};
+use crate::auth::jwt::SsoRequired;
 use crate::auth::secrets::{self, OpaqueToken};
 
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +36,12 @@ pub enum SsoError {
     EmailMissing(String),
     #[error("the provider does not vouch for this email and it is at none of the account's verified domains")]
     EmailNotTrusted,
+    #[error("requiring single sign-on needs an enabled connection")]
+    ConnectionRequired,
+    #[error("requiring single sign-on needs a verified domain")]
+    VerifiedDomainRequired,
+    #[error("the break-glass user is not an owner of the account")]
+    BreakGlassNotOwner,
     #[error("the owner role cannot be given by a provider")]
     OwnerNotMappable,
     #[error("cannot seal or open a stored secret")]
@@ -355,6 +362,82 @@ pub fn complete(
         sso::insert_grant(conn, &code.digest(), user.id, connection.id, ctx.now + domain::sso::GRANT_TTL)?;
         Ok(code)
     })
+}
+
+/// Sets whether the account requires its people to sign in through its
+/// provider. Requiring it needs an enabled connection, a verified domain
+/// and an owner who keeps password access (break-glass): the one named,
+/// or the caller.
+pub fn set_policy(
+    conn: &mut DbConnection,
+    ctx: &Ctx<'_>,
+    by: &Grantor,
+    wanted: SsoPolicy,
+) -> Result<SsoPolicy, SsoError> {
+    let account = by.account_id;
+    write_transaction(conn, |conn| {
+        let before = sso::policy(conn, account)?.ok_or(Shared::NotFound)?;
+        let mut policy = wanted;
+        if policy.required {
+            if !sso::list(conn, account)?.iter().any(|connection| connection.enabled) {
+                return Err(SsoError::ConnectionRequired);
+            }
+            if domains::verified_names(conn, account)?.is_empty() {
+                return Err(SsoError::VerifiedDomainRequired);
+            }
+            let owner = policy.break_glass_owner.unwrap_or(by.user_id);
+            if !memberships::find(conn, account, owner)?.is_some_and(|held| is_owner(&held)) {
+                return Err(SsoError::BreakGlassNotOwner);
+            }
+            policy.break_glass_owner = Some(owner);
+        }
+        sso::set_policy(conn, account, &policy, ctx.now)?;
+        let event = Event::in_account(account, AuditAction::AccountSsoPolicyUpdated)
+            .target("account", account, "single sign-on policy")
+            .change("sso_required", before.required, policy.required)
+            .change("break_glass_owner_id", before.break_glass_owner, policy.break_glass_owner);
+        ctx.record(conn, event)?;
+        Ok(policy)
+    })
+}
+
+fn is_owner(membership: &memberships::Membership) -> bool {
+    let owner = domain::role::BuiltInRole::Owner.key();
+    membership.assignments.iter().any(|held| held.group_id.is_none() && held.role.key == owner)
+}
+
+/// The account that requires `user` to sign in through its identity
+/// provider, in a session signed in through the connection `through` (if
+/// any), with the connection to use: the account that verified their
+/// email's domain, when it requires single sign-on, they are its member,
+/// not its break-glass owner, and the session did not come through one of
+/// its connections. None while the account has no enabled connection.
+pub fn required_of(
+    conn: &mut DbConnection,
+    user: &persistence::users::User,
+    through: Option<Uuid>,
+) -> Result<Option<SsoRequired>, StoreError> {
+    let Some(domain) = Email::parse(&user.email).ok().as_ref().and_then(EmailDomain::of) else { return Ok(None) };
+    let Some(account) = domains::verified_by(conn, domain.as_str())? else { return Ok(None) };
+    let policy = sso::policy(conn, account)?.unwrap_or_default();
+    if !policy.required {
+        return Ok(None);
+    }
+    let Some(membership) = memberships::find(conn, account, user.id)? else { return Ok(None) };
+    let connections = sso::list(conn, account)?;
+    let Some(to_use) = connections.iter().find(|connection| connection.enabled) else { return Ok(None) };
+    let break_glass_is_owner = match policy.break_glass_owner {
+        Some(named) if named == user.id => is_owner(&membership),
+        Some(named) => memberships::find(conn, account, named)?.is_some_and(|held| is_owner(&held)),
+        None => false,
+    };
+    let access = PasswordAccess {
+        at_verified_domain: true,
+        is_owner: is_owner(&membership),
+        break_glass_is_owner,
+        through_account_sso: through.is_some_and(|id| connections.iter().any(|connection| connection.id == id)),
+    };
+    Ok((!policy.allows(user.id, access)).then_some(SsoRequired { account, connection: to_use.id }))
 }
 
 /// Exchanges the one-time code for a session, which counts as signed in

@@ -184,10 +184,19 @@ impl AccountCaller {
         let credential = crate::http::caller::credential(req)?;
         let account_id = path_id(req, "account_id")?
             .ok_or_else(|| ApiError::internal("an account guard used on a route without {account_id}"))?;
-        let requirement = req
-            .app_data::<web::Data<AppState>>()
+        let state = req.app_data::<web::Data<AppState>>();
+        let requirement = state
             .and_then(|state| state.requirements.of(req))
             .ok_or_else(|| ApiError::internal("an account-scoped route declares no requirement"))?;
+        // Decided when the token was issued: no lookup per request.
+        if let Credential::User(user) = &credential
+            && let Some(required) = user.sso_required.filter(|required| required.account == account_id)
+        {
+            let public_url = state.map(|state| state.settings.public_url.as_str()).unwrap_or_default();
+            return Err(ApiError::SsoRequired {
+                start_url: crate::http::routes::sso::start_url(public_url, required.connection),
+            });
+        }
         Ok(AccountCaller { account_id, credential, requirement })
     }
 

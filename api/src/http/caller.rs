@@ -24,6 +24,9 @@ pub struct CurrentUser {
     /// The session the token was issued in (`GET /v1/me/sessions` marks it
     /// current).
     pub session: Option<Uuid>,
+    /// The account this session may not act in: it requires the user to
+    /// sign in through its identity provider.
+    pub sso_required: Option<crate::auth::jwt::SsoRequired>,
 }
 
 impl FromRequest for CurrentUser {
@@ -116,7 +119,13 @@ pub(crate) fn credential(req: &HttpRequest) -> Result<Credential, ApiError> {
     state
         .tokens
         .verify(token)
-        .map(|bearer| Credential::User(CurrentUser { id: bearer.user, session: bearer.session }))
+        .map(|bearer| {
+            Credential::User(CurrentUser {
+                id: bearer.user,
+                session: bearer.session,
+                sso_required: bearer.sso_required,
+            })
+        })
         .ok_or(ApiError::Unauthenticated)
 }
 

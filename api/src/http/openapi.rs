@@ -163,7 +163,7 @@ fn add_standard_errors(api: &mut OpenApi) {
         ("Unauthenticated", "Missing, invalid or expired access token", ApiError::Unauthenticated),
         (
             "Forbidden",
-            "The caller is a member but lacks the permission (`forbidden`), or the account's plan lacks the feature (`plan_upgrade_required`, naming `feature` and the `plans` that include it), or, where the operation adds a member or a pending invitation, every seat of the plan is taken (`seat_limit_reached`)",
+            "The caller is a member but lacks the permission (`forbidden`), or the account's plan lacks the feature (`plan_upgrade_required`, naming `feature` and the `plans` that include it), or, where the operation adds a member or a pending invitation, every seat of the plan is taken (`seat_limit_reached`), or the account requires the caller to sign in through its identity provider (`sso_required`, naming `sso_start_url`)",
             ApiError::Forbidden(domain::Permission::SettingsManage.key().to_owned()),
         ),
         ("NotFound", "No such resource, or the caller cannot see it", ApiError::NotFound),
@@ -365,7 +365,7 @@ fn add_problem_examples(api: &mut OpenApi) {
 const SHARED_CODES: &[(&str, &[&str])] = &[
     ("BadRequest", &["malformed_body", "invalid_path_parameter", "invalid_query"]),
     ("Unauthenticated", &["unauthenticated"]),
-    ("Forbidden", &["forbidden", "plan_upgrade_required", "seat_limit_reached"]),
+    ("Forbidden", &["forbidden", "plan_upgrade_required", "seat_limit_reached", "sso_required"]),
     ("NotFound", &["not_found"]),
     ("PayloadTooLarge", &["payload_too_large"]),
     ("UnsupportedMediaType", &["unsupported_media_type"]),
@@ -401,7 +401,9 @@ fn enumerate_problem_codes(api: &mut OpenApi) {
                 let RefOr::T(response) = response else { continue };
                 let implied: &[&str] = match status.as_str() {
                     "401" if secured => &["unauthenticated"],
-                    "403" if account_scoped => &["forbidden", "plan_upgrade_required", "seat_limit_reached"],
+                    "403" if account_scoped => {
+                        &["forbidden", "plan_upgrade_required", "seat_limit_reached", "sso_required"]
+                    }
                     "404" if account_scoped => &["not_found"],
                     "409" if takes_idempotency_key => &["idempotency_key_reused", "idempotency_key_in_progress"],
                     _ => &[],

@@ -65,6 +65,9 @@ pub struct Problem {
     /// The plans that include it (`plan_upgrade_required`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub plans: Vec<String>,
+    /// Where single sign-on starts (`sso_required`); add `redirect_uri`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sso_start_url: Option<String>,
 }
 
 /// One invalid field of a request.
@@ -136,6 +139,10 @@ pub enum ApiError {
     Refused { code: &'static str, detail: String },
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// The account requires this person to sign in through its identity
+    /// provider, which starts at `start_url`.
+    #[error("single sign-on required")]
+    SsoRequired { start_url: String },
     /// A single sign-on step refused (a bad state or code, an ID token that
     /// fails validation, an untrusted email, the provider's own refusal).
     #[error("{detail}")]
@@ -315,6 +322,15 @@ impl ApiError {
             }
             Refused { code, detail } => (StatusCode::FORBIDDEN, code, "Not yours to do", detail.clone()),
             SignInRefused { status, code, detail } => (*status, code, "Single sign-on refused", detail.clone()),
+            SsoRequired { start_url } => (
+                StatusCode::FORBIDDEN,
+                "sso_required",
+                "Sign in through the account's identity provider",
+                format!(
+                    "This account requires its people to sign in through its identity provider: start at {start_url} \
+                     (add redirect_uri), then use the tokens that sign-in gives."
+                ),
+            ),
             Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
@@ -384,6 +400,10 @@ impl ApiError {
             plans: match self {
                 ApiError::PlanUpgradeRequired { plans, .. } => plans.clone(),
                 _ => Vec::new(),
+            },
+            sso_start_url: match self {
+                ApiError::SsoRequired { start_url } => Some(start_url.clone()),
+                _ => None,
             },
         }
     }
@@ -541,6 +561,19 @@ impl From<crate::flows::sso::SsoError> for ApiError {
             ),
             SsoError::EmailMissing(_) => sign_in_refused(StatusCode::UNAUTHORIZED, "sso_email_missing", detail),
             SsoError::EmailNotTrusted => sign_in_refused(StatusCode::FORBIDDEN, "sso_email_not_trusted", detail),
+            SsoError::ConnectionRequired => conflict(
+                "sso_connection_required",
+                "Connect and enable an identity provider first: people must have a way to sign in.",
+            ),
+            SsoError::VerifiedDomainRequired => conflict(
+                "verified_domain_required",
+                "Verify an email domain first: single sign-on is required of the people at the account's verified domains.",
+            ),
+            SsoError::BreakGlassNotOwner => ApiError::field(
+                "break_glass_owner_id",
+                "not_an_owner",
+                "Name an owner of the account (or be one): one owner keeps password access in case the provider fails.",
+            ),
             SsoError::OwnerNotMappable => ApiError::field(
                 "group_rules",
                 "owner_not_mappable",

@@ -234,6 +234,9 @@ async fn every_write_operation_records_an_event_by_its_actor(app: TestApp) {
     let connection_path = format!("{a}/sso-connections/{connection}");
     s.read("get_sso_connection", &connection_path, &token).await;
     s.call("replace_sso_connection", M::PUT, &connection_path, t, Some(client), None).await;
+    let policy = format!("{a}/sso-policy");
+    s.read("get_sso_policy", &policy, &token).await;
+    s.call("set_sso_policy", M::PUT, &policy, t, Some(json!({"sso_required": false})), None).await;
     idp.add_person("sso-person", json!({"email": "sso@idp.example", "email_verified": true})).await;
     idp.log_in_as("sso-person").await;
     let start = format!("/v1/sso/start?connection={connection}&redirect_uri={}", integration_tests::oidc::FRONTEND);

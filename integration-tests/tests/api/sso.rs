@@ -14,6 +14,7 @@ on_both_backends!(
     sign_in_is_refused_for_bad_starts_and_disabled_connections,
     forged_and_replayed_answers_are_refused_and_create_nothing,
     an_unknown_key_is_looked_up_again_at_most_once_a_minute,
+    sso_can_be_required_of_the_people_at_the_accounts_domains,
 );
 
 fn start(query: &str) -> String {
@@ -147,11 +148,11 @@ async fn connections_are_managed_and_never_show_their_secret(app: TestApp) {
         let refused = app.post(&format!("/v1/accounts/{account}/sso-connections"), t, body).await;
         assert!(refused.status == 422 || refused.status == 403, "{field}: {} {}", refused.status, refused.body);
     }
-    let missing_secret = json!({"name": "Okta", "issuer": "https://idp.acme.example", "client_id": "x"});
-    let refused = app.post(&format!("/v1/accounts/{account}/sso-connections"), t, missing_secret).await;
-    refused.expect_problem(422, "validation_failed");
+    // Without a secret: a public client, protected by PKCE alone.
+    let public = json!({"name": "Public", "issuer": "https://idp.acme.example", "client_id": "spa"});
+    app.post(&format!("/v1/accounts/{account}/sso-connections"), t, public).await.expect_status(201);
     let list = app.get(&format!("/v1/accounts/{account}/sso-connections"), t).await;
-    assert_eq!(list.expect_status(200)["items"].as_array().unwrap().len(), 1);
+    assert_eq!(list.expect_status(200)["items"].as_array().unwrap().len(), 2);
 
     // Mapping to roles beyond one's own is refused.
     let settings_role =
@@ -271,4 +272,80 @@ async fn an_unknown_key_is_looked_up_again_at_most_once_a_minute(app: TestApp) {
     app.advance(chrono::Duration::minutes(2)).await;
     let arrival = app.browse(&by_id).await;
     tokens(&app, &arrival).await;
+}
+
+async fn refreshed(app: &TestApp, user: &SignedIn) -> String {
+    let reply = app.post("/v1/auth/refresh", None, json!({"refresh_token": user.refresh_token})).await;
+    reply.expect_status(200)["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn password_sign_in(app: &TestApp, email: &str) -> integration_tests::Reply {
+    app.post("/v1/auth/login", None, json!({"email": email, "password": integration_tests::PASSWORD})).await
+}
+
+async fn sso_can_be_required_of_the_people_at_the_accounts_domains(app: TestApp) {
+    let idp = TestIdp::start(&app.settings.public_url);
+    let owner = app.sign_up("owner@acme.example").await;
+    let account = app.create_account(&owner, "Acme").await;
+    let (second_owner, ada) = (app.sign_up("second@acme.example").await, app.sign_up("ada@acme.example").await);
+    let contractor = app.sign_up("bob@partner.example").await;
+    app.add_member(&account, &second_owner.id, &["owner"]);
+    app.add_member(&account, &ada.id, &["developer"]);
+    app.add_member(&account, &contractor.id, &["developer"]);
+    let elsewhere = app.create_account(&contractor, "Partner").await;
+    app.add_member(&elsewhere, &ada.id, &["developer"]);
+    let policy = format!("/v1/accounts/{account}/sso-policy");
+    let t = Some(owner.access_token.as_str());
+    let require = json!({"sso_required": true});
+
+    // It needs a way to sign in, and people it applies to.
+    app.put(&policy, t, require.clone()).await.expect_problem(409, "sso_connection_required");
+    let connection = connect(&app, &owner, &account, idp.issuer(), json!({})).await;
+    app.put(&policy, t, require.clone()).await.expect_problem(409, "verified_domain_required");
+    verified_domain(&app, &owner, &account, "acme.example").await;
+    let stranger = json!({"sso_required": true, "break_glass_owner_id": ada.id});
+    let refused = app.put(&policy, t, stranger).await;
+    refused.expect_problem(422, "validation_failed");
+    assert_eq!(refused.body["errors"][0]["code"], "not_an_owner");
+    assert_eq!(app.get(&policy, t).await.body, json!({"sso_required": false, "break_glass_owner_id": null}));
+    let set = app.put(&policy, t, require).await;
+    assert_eq!(set.expect_status(200)["break_glass_owner_id"], json!(owner.id), "the caller keeps password access");
+
+    // A password session of someone at the domain no longer acts there...
+    let ada_token = refreshed(&app, &ada).await;
+    let here = format!("/v1/accounts/{account}");
+    let blocked = app.get(&here, Some(&ada_token)).await;
+    blocked.expect_problem(403, "sso_required");
+    let start_url = blocked.body["sso_start_url"].as_str().unwrap().to_owned();
+    assert!(
+        start_url.ends_with(&format!("/v1/sso/start?connection={}", connection["id"].as_str().unwrap())),
+        "{start_url}"
+    );
+    // ...but elsewhere, and as a user, it does.
+    app.get(&format!("/v1/accounts/{elsewhere}"), Some(&ada_token)).await.expect_status(200);
+    app.get("/v1/me", Some(&ada_token)).await.expect_status(200);
+    let login = password_sign_in(&app, "ada@acme.example").await;
+    login.expect_problem(403, "sso_required");
+    assert_eq!(login.body["sso_start_url"], json!(start_url));
+    password_sign_in(&app, "second@acme.example").await.expect_problem(403, "sso_required");
+
+    // Through the provider, Ada acts in the account.
+    idp.add_person("ada-at-idp", json!({"email": "ada@acme.example", "email_verified": true})).await;
+    idp.log_in_as("ada-at-idp").await;
+    let through_idp = tokens(&app, &app.browse(&start("email=ada%40acme.example")).await).await;
+    let me = app.get("/v1/me", Some(&through_idp)).await;
+    assert_eq!(me.body["id"], json!(ada.id), "linked to her user by the vouched email");
+    app.get(&here, Some(&through_idp)).await.expect_status(200);
+
+    // The break-glass owner and people at other domains keep passwords.
+    let owner_login = password_sign_in(&app, "owner@acme.example").await;
+    let owner_token = owner_login.expect_status(200)["access_token"].as_str().unwrap().to_owned();
+    app.get(&here, Some(&owner_token)).await.expect_status(200);
+    let bob = password_sign_in(&app, "bob@partner.example").await;
+    app.get(&here, Some(bob.expect_status(200)["access_token"].as_str().unwrap())).await.expect_status(200);
+
+    // Not required any more: passwords work again.
+    app.put(&policy, Some(&owner_token), json!({"sso_required": false})).await.expect_status(200);
+    let ada_again = password_sign_in(&app, "ada@acme.example").await;
+    app.get(&here, Some(ada_again.expect_status(200)["access_token"].as_str().unwrap())).await.expect_status(200);
 }

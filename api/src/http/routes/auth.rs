@@ -148,6 +148,7 @@ pub async fn register(
         (status = 429, description = "Too many attempts (`rate_limited`): wait the seconds in `Retry-After`", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "Signed in", body = TokenResponse),
         (status = 401, description = "Wrong email or password (`invalid_credentials`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Right password, but the account that verified this email's domain requires its people to sign in through its identity provider (`sso_required`); `sso_start_url` says where", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/login")]
@@ -170,6 +171,13 @@ pub async fn login(
     let verified = state.passwords.verify(password, stored_hash).await?;
     let user = user.filter(|_| verified).ok_or(ApiError::InvalidCredentials)?;
     state.signed_in(&typed, origin.client_ip.as_deref()).await?;
+    let holder = user.clone();
+    let required = state.db(move |conn| Ok(crate::flows::sso::required_of(conn, &holder, None)?)).await?;
+    if let Some(required) = required {
+        return Err(ApiError::SsoRequired {
+            start_url: super::sso::start_url(&state.settings.public_url, required.connection),
+        });
+    }
     let shared = state.clone();
     let session = state
         .flow(Actor::User(user.id), origin, move |conn, ctx| {

@@ -126,6 +126,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                     .service(sso::get_sso_connection)
                     .service(sso::replace_sso_connection)
                     .service(sso::delete_sso_connection)
+                    .service(sso::get_sso_policy)
+                    .service(sso::set_sso_policy)
                     .service(links::request_account_link)
                     .service(links::list_linked_accounts)
                     .service(links::accept_account_link)

@@ -69,8 +69,9 @@ pub struct ConnectionBody {
     pub issuer: String,
     #[schema(schema_with = label_schema)]
     pub client_id: String,
-    /// Required when creating; omitted on replace keeps the stored one.
-    /// Sealed at rest, never shown again.
+    /// Sealed at rest, never shown again. Omitted when creating: a public
+    /// client (PKCE only, no secret); omitted on replace: the stored one
+    /// stays.
     #[schema(schema_with = client_secret_or_null_schema)]
     pub client_secret: Option<String>,
     #[schema(schema_with = scopes_or_null_schema)]
@@ -126,7 +127,7 @@ pub struct ConnectionView {
 impl ConnectionView {
     fn of(connection: Connection, public_url: &str) -> Self {
         ConnectionView {
-            start_url: format!("{public_url}/v1/sso/start?connection={}", connection.id),
+            start_url: start_url(public_url, connection.id),
             callback_url: callback_url(public_url),
             id: connection.id,
             name: connection.name,
@@ -155,6 +156,11 @@ pub struct ConnectionList {
     pub items: Vec<ConnectionView>,
 }
 
+/// Where a sign-in through `connection` starts (add `redirect_uri`).
+pub fn start_url(public_url: &str, connection: Uuid) -> String {
+    format!("{public_url}/v1/sso/start?connection={connection}")
+}
+
 fn callback_url(public_url: &str) -> String {
     format!("{public_url}/v1/sso/callback")
 }
@@ -178,8 +184,8 @@ fn parsed<T>(errors: &mut Vec<FieldError>, field: &'static str, result: Result<T
     result.map_err(|e| errors.push(field_error(field, e))).ok()
 }
 
-/// Reads a connection body; a secret is required when `creating`.
-fn draft_of(body: ConnectionBody, reach: Reach, creating: bool) -> Result<ConnectionDraft, ApiError> {
+/// Reads a connection body.
+fn draft_of(body: ConnectionBody, reach: Reach) -> Result<ConnectionDraft, ApiError> {
     let mut errors: Vec<FieldError> = Vec::new();
     let mut take = |field: &'static str, result: Result<(), (&'static str, String)>| {
         if let Err((code, message)) = result {
@@ -193,10 +199,8 @@ fn draft_of(body: ConnectionBody, reach: Reach, creating: bool) -> Result<Connec
     take("name", bounded(&body.name, 200));
     take("client_id", bounded(&body.client_id, 200));
     take("issuer", check_url_shape(&body.issuer, reach).map(|_| ()).map_err(|e| (e.code(), e.to_string())));
-    match &body.client_secret {
-        Some(secret) => take("client_secret", bounded(secret, 1000)),
-        None if creating => take("client_secret", Err(("required", "Give the client secret.".into()))),
-        None => {}
+    if let Some(secret) = &body.client_secret {
+        take("client_secret", bounded(secret, 1000));
     }
     let scopes = body.scopes.as_deref().map(Scopes::parse).transpose();
     let email_claim = body.email_claim.as_deref().map(ClaimName::parse).transpose();
@@ -254,7 +258,7 @@ fn draft_of(body: ConnectionBody, reach: Reach, creating: bool) -> Result<Connec
     responses(
         (status = 201, description = "Connected; `Location` names it. The secret is never shown again", body = ConnectionView),
         (status = 403, description = "A mapped role carries a permission you do not hold yourself (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`: the field errors say which (`issuer`: `invalid_url`, `https_required`, `private_address`; `scopes`: `openid_required`; `group_rules`: `unknown_role`, `unknown_group`; `client_secret`: `required`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: the field errors say which (`issuer`: `invalid_url`, `https_required`, `private_address`; `scopes`: `openid_required`; `group_rules`: `unknown_role`, `unknown_group`, `owner_not_mappable`)", body = Problem, content_type = "application/problem+json"),
     ),
     extensions(("x-authorization" = json!(MANAGE)))
 )]
@@ -265,7 +269,7 @@ pub async fn create_sso_connection(
     origin: Origin,
     body: JsonBody<ConnectionBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let draft = draft_of(body.0, reach(&state), true)?;
+    let draft = draft_of(body.0, reach(&state))?;
     let by = member.grantor();
     let created = state.flow(member.actor(), origin, move |conn, ctx| flows::create(conn, ctx, &by, &draft)).await?;
     let location = format!("/v1/accounts/{}/sso-connections/{}", created.account_id, created.id);
@@ -314,7 +318,7 @@ pub async fn get_sso_connection(
     responses(
         (status = 200, description = "Replaced", body = ConnectionView),
         (status = 403, description = "A mapped role carries a permission you do not hold yourself (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`: the field errors say which (`issuer`: `invalid_url`, `https_required`, `private_address`; `scopes`: `openid_required`; `group_rules`: `unknown_role`, `unknown_group`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: the field errors say which (`issuer`: `invalid_url`, `https_required`, `private_address`; `scopes`: `openid_required`; `group_rules`: `unknown_role`, `unknown_group`, `owner_not_mappable`)", body = Problem, content_type = "application/problem+json"),
     ),
     extensions(("x-authorization" = json!(MANAGE)))
 )]
@@ -327,7 +331,7 @@ pub async fn replace_sso_connection(
     body: JsonBody<ConnectionBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (_, id) = path.into_inner();
-    let draft = draft_of(body.0, reach(&state), false)?;
+    let draft = draft_of(body.0, reach(&state))?;
     let by = member.grantor();
     let updated =
         state.flow(member.actor(), origin, move |conn, ctx| flows::update(conn, ctx, &by, id, &draft)).await?;
@@ -351,6 +355,69 @@ pub async fn delete_sso_connection(
     let (account, id) = path.into_inner();
     state.flow(member.actor(), origin, move |conn, ctx| flows::remove(conn, ctx, account, id)).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Whether the account requires its people to sign in through its
+/// identity provider.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = SsoPolicy, example = json!({"sso_required": true, "break_glass_owner_id": "01937a2e-5000-7000-8000-000000000002"}))]
+pub struct PolicyBody {
+    /// Members whose email is at one of the account's verified domains may
+    /// act in it only in sessions signed in through one of its connections
+    /// (403 `sso_required` otherwise, and their password sign-in answers the
+    /// same). API keys are unaffected. Applies from each person's next
+    /// sign-in or token refresh.
+    pub sso_required: bool,
+    /// The owner who keeps password access (break-glass); default the
+    /// caller. Should they stop being an owner, every owner keeps it.
+    pub break_glass_owner_id: Option<Uuid>,
+}
+
+impl From<domain::sso::SsoPolicy> for PolicyBody {
+    fn from(policy: domain::sso::SsoPolicy) -> Self {
+        PolicyBody { sso_required: policy.required, break_glass_owner_id: policy.break_glass_owner }
+    }
+}
+
+/// The account's single sign-on policy.
+#[utoipa::path(
+    tag = "sso", operation_id = "get_sso_policy", security(("bearer" = [])),
+    params(("account_id" = Uuid, Path, description = "The account")),
+    responses((status = 200, description = "The policy", body = PolicyBody)),
+    extensions(("x-authorization" = json!(READ)))
+)]
+#[get("/sso-policy")]
+pub async fn get_sso_policy(state: web::Data<AppState>, member: AccountMember) -> Result<HttpResponse, ApiError> {
+    let account = member.account_id;
+    let policy = state.db(move |conn| store::policy(conn, account)?.ok_or(ApiError::NotFound)).await?;
+    Ok(HttpResponse::Ok().json(PolicyBody::from(policy)))
+}
+
+/// Require single sign-on of the account's people, or stop requiring it.
+/// Requiring it needs an enabled connection and a verified domain.
+#[utoipa::path(
+    tag = "sso", operation_id = "set_sso_policy", security(("bearer" = [])), request_body = PolicyBody,
+    params(("account_id" = Uuid, Path, description = "The account")),
+    responses(
+        (status = 200, description = "The policy now", body = PolicyBody),
+        (status = 409, description = "No enabled connection (`sso_connection_required`) or no verified domain (`verified_domain_required`) yet", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: the break-glass user is not an owner (`break_glass_owner_id`: `not_an_owner`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    extensions(("x-authorization" = json!(MANAGE)))
+)]
+#[put("/sso-policy")]
+pub async fn set_sso_policy(
+    state: web::Data<AppState>,
+    member: AccountMember,
+    origin: Origin,
+    body: JsonBody<PolicyBody>,
+) -> Result<HttpResponse, ApiError> {
+    let wanted =
+        domain::sso::SsoPolicy { required: body.0.sso_required, break_glass_owner: body.0.break_glass_owner_id };
+    let by = member.grantor();
+    let policy = state.flow(member.actor(), origin, move |conn, ctx| flows::set_policy(conn, ctx, &by, wanted)).await?;
+    Ok(HttpResponse::Ok().json(PolicyBody::from(policy)))
 }
 
 #[derive(Deserialize, IntoParams)]
