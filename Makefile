@@ -27,7 +27,7 @@ contract:
 	openapi/contract/run.sh
 
 ## The README's walkthrough, run as written against a fresh server.
-walkthrough:
+walkthrough: $(TEST_OPENID_PROVIDER)
 	.ci/walkthrough
 
 ## rustfmt and clippy, warnings are errors; Spectral and Redocly on the contract.

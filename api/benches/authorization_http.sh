@@ -5,6 +5,7 @@
 #
 #   cargo build --release -p api --bin roster --example bare_json
 #   api/benches/authorization_http.sh [sqlite|postgres] [seconds] [connections]
+#   SSO_REQUIRED=1 api/benches/authorization_http.sh …   # the account requires single sign-on
 #
 # The check asks about a member other than the caller (a developer), so each
 # request verifies a JWT, loads the caller's and the developer's roles from
@@ -23,6 +24,25 @@ until curl -fs -o /dev/null -X POST -H 'content-type: application/json' -d '{"us
 
 sign_in_owner
 add_developer
+if [ "${SSO_REQUIRED:-}" = 1 ]; then
+  # The account requires single sign-on of its people at example.com: its
+  # verified domain (written directly, no DNS here), a connection, the
+  # policy. The owner signs in again as its break-glass owner; the
+  # developer's password sign-in is refused.
+  insert="INSERT INTO account_domains (id, account_id, domain, token, verified_at, checked_at, created_at, enrollment)
+    VALUES ('$(cat /proc/sys/kernel/random/uuid)', '$account', 'example.com', 'bench', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 'manual')"
+  case $backend in
+    sqlite) sqlite3 "$dir/roster.db" "$insert" ;;
+    postgres) psql -q -h 127.0.0.1 -U postgres -d "$db" -c "$insert" ;;
+  esac
+  json "$api/accounts/$account/sso-connections" -H "authorization: Bearer $token" \
+    -d '{"name":"IdP","issuer":"https://idp.example.org","client_id":"roster","client_secret":"s"}' >/dev/null
+  curl -fs -X PUT "$api/accounts/$account/sso-policy" -H "authorization: Bearer $token" -H 'content-type: application/json' \
+    -d '{"sso_required":true}' | grep -q '"sso_required":true'
+  token=$(json "$api/auth/login" -d '{"email":"owner@example.com","password":"correct horse battery"}' | jq -r .access_token)
+  curl -s -X POST -H 'content-type: application/json' -d '{"email":"dev@example.com","password":"correct horse battery"}' \
+    "$api/auth/login" | grep -q '"code":"sso_required"'
+fi
 body="{\"user_id\":\"$developer\",\"permissions\":[\"certifications:apply\",\"members:manage\"]}"
 curl -fs -X POST "$api/accounts/$account/authorization-checks" -H "authorization: Bearer $token" -H 'content-type: application/json' -d "$body" | grep -q '"allowed":false'
 

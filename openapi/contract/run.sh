@@ -78,9 +78,10 @@ for backend in $backends; do
     VERIFICATION_RESEND INVITATIONS_PER_ACCOUNT JOINS_PER_IP API_KEY; do
     export "ROSTER_RATE_LIMIT_$limit=1000000/1m"
   done
-  # Domain verification asks a DNS server on loopback that knows no name.
+  # Domain verification asks a DNS server on loopback that knows no name
+  # (no records file).
   dns_port=$(free_port)
-  python3 openapi/contract/nxdomain.py "$dns_port" &
+  python3 .ci/txt_dns.py "$dns_port" &
   dns_server=$!
   export ROSTER_DNS_RESOLVER=127.0.0.1:$dns_port
   ROSTER_DATABASE_URL=$url ROSTER_DATA_DIR=$dir ROSTER_EMAIL_TRANSPORT="file://$dir/mail" \

@@ -385,11 +385,12 @@ pub fn set_policy(
             if domains::verified_names(conn, account)?.is_empty() {
                 return Err(SsoError::VerifiedDomainRequired);
             }
-            let owner = policy.break_glass_owner.unwrap_or(by.user_id);
-            if !memberships::find(conn, account, owner)?.is_some_and(|held| is_owner(&held)) {
-                return Err(SsoError::BreakGlassNotOwner);
-            }
-            policy.break_glass_owner = Some(owner);
+            policy.break_glass_owner = Some(policy.break_glass_owner.unwrap_or(by.user_id));
+        }
+        if let Some(owner) = policy.break_glass_owner
+            && !memberships::find(conn, account, owner)?.is_some_and(|held| is_owner(&held))
+        {
+            return Err(SsoError::BreakGlassNotOwner);
         }
         sso::set_policy(conn, account, &policy, ctx.now)?;
         let event = Event::in_account(account, AuditAction::AccountSsoPolicyUpdated)

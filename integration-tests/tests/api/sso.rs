@@ -307,6 +307,8 @@ async fn sso_can_be_required_of_the_people_at_the_accounts_domains(app: TestApp)
     let refused = app.put(&policy, t, stranger).await;
     refused.expect_problem(422, "validation_failed");
     assert_eq!(refused.body["errors"][0]["code"], "not_an_owner");
+    let not_required = json!({"sso_required": false, "break_glass_owner_id": "01937a2e-5000-7000-8000-000000000002"});
+    app.put(&policy, t, not_required).await.expect_problem(422, "validation_failed");
     assert_eq!(app.get(&policy, t).await.body, json!({"sso_required": false, "break_glass_owner_id": null}));
     let set = app.put(&policy, t, require).await;
     assert_eq!(set.expect_status(200)["break_glass_owner_id"], json!(owner.id), "the caller keeps password access");
