@@ -84,6 +84,8 @@ actions! {
     InvitationExpired => "invitation.expired", "An invitation expired.";
     MemberJoined => "member.joined", "Someone became a member (by invitation or approved join request).";
     MemberRemoved => "member.removed", "A member was removed.";
+    MemberSuspended => "member.suspended", "A member was suspended: refused everywhere in the account, roles kept on record.";
+    MemberReactivated => "member.reactivated", "A suspended member was restored, with what they had.";
     MemberLeft => "member.left", "A member left the account.";
     MemberLinkedRolesUpdated => "member.linked_roles_updated", "The roles a member holds in every linked account changed.";
     MemberNotificationPreferencesUpdated => "member.notification_preferences_updated", "A member chose which emails they get (or followed an unsubscribe link).";

@@ -60,6 +60,29 @@ pub fn check_admission(candidate: &Candidate, through: Admission) -> Result<(), 
     Ok(())
 }
 
+/// Whether a member may act in the account. A suspended member (by an
+/// administrator or a directory) keeps their roles and groups on record and
+/// their seat, and is refused everywhere in the account until restored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MembershipStatus {
+    #[default]
+    Active,
+    Suspended,
+}
+
+impl MembershipStatus {
+    pub fn key(self) -> &'static str {
+        match self {
+            MembershipStatus::Active => "active",
+            MembershipStatus::Suspended => "suspended",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [MembershipStatus::Active, MembershipStatus::Suspended].into_iter().find(|status| status.key() == raw)
+    }
+}
+
 /// A change would leave the account without an owner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("the account's last owner cannot leave, be removed or be demoted")]

@@ -184,6 +184,8 @@ pub(crate) fn inherited_roles(
         .inner_join(roles::table)
         .filter(linked_roles::account_id.eq_any(parent))
         .filter(memberships::user_id.eq_any(&user_ids))
+        // A member suspended in the parent holds nothing through it either.
+        .filter(memberships::status.eq(domain::membership::MembershipStatus::Active.key()))
         .filter(diesel::dsl::exists(still_held))
         .select((memberships::user_id, RoleRow::as_select()))
         .load(conn)?;

@@ -2,6 +2,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use domain::membership::MembershipStatus;
 use domain::{BuiltInRole, HeldRole, RoleKind};
 
 use crate::roles::{Role, RoleRow};
@@ -20,6 +21,7 @@ pub struct Membership {
     pub assignments: Vec<Assignment>,
     /// When the member last made an authenticated request in the account.
     pub last_active_at: Option<DateTime<Utc>>,
+    pub status: MembershipStatus,
 }
 
 /// One role held by a member, account-wide or inside one group.
@@ -142,7 +144,7 @@ fn access_of(
             .filter(account_links::status.eq(domain::account_link::LinkStatus::Active.key()))
             .filter(with_inherited.into_sql::<diesel::sql_types::Bool>()),
     );
-    type Row = (String, String, Option<chrono::NaiveDateTime>, Option<String>, RoleRow, bool);
+    type Row = (String, String, Option<chrono::NaiveDateTime>, String, Option<String>, RoleRow, bool);
     let rows: Vec<Row> = role_assignments::table
         .inner_join(memberships::table)
         .inner_join(roles::table)
@@ -152,16 +154,20 @@ fn access_of(
             memberships::id,
             memberships::user_id,
             memberships::last_active_at,
+            memberships::status,
             role_assignments::group_id,
             RoleRow::as_select(),
             is_child,
         ))
         .load(conn)?;
+    let status_of = |raw: &str| {
+        MembershipStatus::parse(raw).ok_or_else(|| StoreError::Corrupt(format!("membership status {raw:?}")))
+    };
     let mut linked_child = false;
     let mut found: HashMap<Uuid, Access> = HashMap::new();
     let mut holders = Vec::with_capacity(rows.len());
     let mut role_rows = Vec::with_capacity(rows.len());
-    for (membership, user, last_active_at, group, role, is_child) in rows {
+    for (membership, user, last_active_at, status, group, role, is_child) in rows {
         linked_child |= is_child;
         let user = ids::from_db(&user)?;
         let access = found.entry(user).or_default();
@@ -172,6 +178,7 @@ fn access_of(
                 user_id: user,
                 assignments: Vec::new(),
                 last_active_at: last_active_at.map(time::from_db),
+                status: status_of(&status)?,
             });
         }
         holders.push((user, group.as_deref().map(ids::from_db).transpose()?));
@@ -185,12 +192,12 @@ fn access_of(
     let without_roles: Vec<&String> =
         user_ids.iter().zip(users).filter(|(_, user)| !found.contains_key(user)).map(|(id, _)| id).collect();
     if !without_roles.is_empty() {
-        let bare: Vec<(String, String, Option<chrono::NaiveDateTime>)> = memberships::table
+        let bare: Vec<(String, String, Option<chrono::NaiveDateTime>, String)> = memberships::table
             .filter(memberships::account_id.eq(&account_id))
             .filter(memberships::user_id.eq_any(without_roles))
-            .select((memberships::id, memberships::user_id, memberships::last_active_at))
+            .select((memberships::id, memberships::user_id, memberships::last_active_at, memberships::status))
             .load(conn)?;
-        for (membership, user, last_active_at) in bare {
+        for (membership, user, last_active_at, status) in bare {
             let user = ids::from_db(&user)?;
             found.entry(user).or_default().membership = Some(Membership {
                 id: ids::from_db(&membership)?,
@@ -198,6 +205,7 @@ fn access_of(
                 user_id: user,
                 assignments: Vec::new(),
                 last_active_at: last_active_at.map(time::from_db),
+                status: status_of(&status)?,
             });
         }
     }
@@ -268,6 +276,7 @@ pub struct Member {
     /// The parent account whose member this is, when the access here is
     /// inherited through a link rather than a membership.
     pub inherited_from: Option<Uuid>,
+    pub status: MembershipStatus,
 }
 
 type MemberRow = (
@@ -280,6 +289,7 @@ type MemberRow = (
     chrono::NaiveDateTime,
     Option<chrono::NaiveDateTime>,
     Option<chrono::NaiveDateTime>,
+    String,
 );
 
 fn members_from_rows(
@@ -304,6 +314,7 @@ fn members_from_rows(
                 joined_at,
                 last_active_at,
                 reviewed,
+                status,
             )| {
                 let mut assignments = roles.remove(&membership_id).unwrap_or_default();
                 let inherited_from = if account_id == own_account {
@@ -323,6 +334,8 @@ fn members_from_rows(
                     last_active_at: last_active_at.filter(|_| inherited_from.is_none()).map(time::from_db),
                     last_reviewed_at: reviewed.filter(|_| inherited_from.is_none()).map(time::from_db),
                     inherited_from,
+                    status: MembershipStatus::parse(&status)
+                        .ok_or_else(|| StoreError::Corrupt(format!("membership {membership_id}: status {status:?}")))?,
                 };
                 Ok((membership_id, member))
             },
@@ -340,6 +353,7 @@ pub fn find_member(conn: &mut DbConnection, account: Uuid, user: Uuid) -> Result
         role: None,
         group: None,
         inactive_since: None,
+        status: None,
     };
     Ok(load_members(conn, account, filter)?.pop().map(|(_, member)| member))
 }
@@ -355,6 +369,8 @@ pub struct MemberFilter<'a> {
     pub group: Option<Uuid>,
     /// Only members not active since then (or never recorded active).
     pub inactive_since: Option<DateTime<Utc>>,
+    /// Only members in this state.
+    pub status: Option<MembershipStatus>,
 }
 
 /// Members in join order (membership ids are UUIDv7), filtered; the cursor
@@ -382,6 +398,7 @@ pub fn load_members(
             memberships::created_at,
             memberships::last_active_at,
             memberships::last_reviewed_at,
+            memberships::status,
         ))
         .order(memberships::id.asc())
         .limit(filter.limit)
@@ -416,6 +433,9 @@ pub fn load_members(
     }
     if let Some(user) = filter.user {
         query = query.filter(memberships::user_id.eq(ids::to_db(user)));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(memberships::status.eq(status.key()));
     }
     if let Some(group) = filter.group {
         use crate::schema::group_members;
@@ -510,6 +530,34 @@ pub fn admit(
         crate::groups::add_member(conn, group, membership, now)?;
     }
     Ok(membership)
+}
+
+/// Suspends or restores a membership; its roles and groups stay on record.
+pub fn set_status(
+    conn: &mut DbConnection,
+    membership: Uuid,
+    status: MembershipStatus,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let suspended_at = (status == MembershipStatus::Suspended).then(|| time::to_db(now));
+    diesel::update(memberships::table.find(ids::to_db(membership)))
+        .set((memberships::status.eq(status.key()), memberships::suspended_at.eq(suspended_at)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Owners of the account who are not suspended.
+pub fn active_owner_count(conn: &mut DbConnection, account: Uuid) -> Result<i64, StoreError> {
+    Ok(role_assignments::table
+        .inner_join(memberships::table)
+        .inner_join(roles::table)
+        .filter(memberships::account_id.eq(ids::to_db(account)))
+        .filter(memberships::status.eq(MembershipStatus::Active.key()))
+        .filter(roles::key.eq(BuiltInRole::Owner.key()))
+        .filter(roles::account_id.is_null())
+        .filter(role_assignments::group_id.is_null())
+        .count()
+        .get_result(conn)?)
 }
 
 pub fn owner_count(conn: &mut DbConnection, account: Uuid) -> Result<i64, StoreError> {

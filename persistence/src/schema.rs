@@ -64,6 +64,8 @@ diesel::table! {
         created_at -> Timestamp,
         last_active_at -> Nullable<Timestamp>,
         last_reviewed_at -> Nullable<Timestamp>,
+        status -> Text,
+        suspended_at -> Nullable<Timestamp>,
     }
 }
 

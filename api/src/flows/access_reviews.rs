@@ -83,6 +83,7 @@ fn members_of(
             role: None,
             group,
             inactive_since: None,
+            status: None,
         };
         let page = memberships::load_members(conn, account, filter)?;
         let full = page.len() as i64 == PAGE;

@@ -4,7 +4,7 @@
 //! owners ([`domain::may_remove`]) and nobody grants what they lack.
 
 use domain::audit::AuditAction;
-use domain::membership::{LastOwner, check_owner_kept};
+use domain::membership::{LastOwner, MembershipStatus, check_owner_kept};
 use domain::notification::Topic;
 use domain::{BuiltInRole, Permission, RoleKind, check_grant, check_role_count, may_remove};
 use persistence::memberships::{self, Membership};
@@ -28,6 +28,9 @@ pub enum MemberError {
     TransferToNonMember,
     #[error(transparent)]
     Precondition(#[from] Precondition),
+    /// Suspending oneself would lock oneself out.
+    #[error("members do not suspend themselves")]
+    SuspendSelf,
     #[error(transparent)]
     Shared(Shared),
 }
@@ -100,6 +103,50 @@ pub fn remove(
             .target("user", user, &email)
             .unset("assignments", assignments_of(&membership))
             .change("pending_invitations_revoked", 0, revoked);
+        ctx.record(conn, event)?;
+        Ok(())
+    })
+}
+
+/// Suspends `user`'s membership (`to` suspended) or restores it (`to`
+/// active): while suspended they keep their roles, groups and seat on
+/// record and are refused everywhere in the account; restoring gives back
+/// exactly what they had. Only owners suspend owners, and the account
+/// keeps an active owner. Setting the state it has already is no change.
+pub fn set_status(
+    conn: &mut DbConnection,
+    ctx: &Ctx<'_>,
+    by: &Grantor,
+    user: Uuid,
+    to: MembershipStatus,
+) -> Result<(), MemberError> {
+    let account = by.account_id;
+    if user == by.user_id && to == MembershipStatus::Suspended {
+        return Err(MemberError::SuspendSelf);
+    }
+    write_transaction(conn, |conn| {
+        accounts::lock(conn, account)?;
+        let membership = memberships::find(conn, account, user)?.ok_or(MemberError::Shared(Shared::NotFound))?;
+        if membership.status == to {
+            return Ok(());
+        }
+        if !may_remove(&by.holds_in(ctx.catalogue, None), membership.is_owner()) {
+            return Err(MemberError::OwnershipRequired);
+        }
+        if membership.is_owner() && to == MembershipStatus::Suspended {
+            check_owner_kept(memberships::active_owner_count(conn, account)?, true)?;
+        }
+        memberships::set_status(conn, membership.id, to, ctx.now)?;
+        let action = match to {
+            MembershipStatus::Suspended => AuditAction::MemberSuspended,
+            MembershipStatus::Active => AuditAction::MemberReactivated,
+        };
+        let email = user_label(conn, user)?;
+        let event = Event::in_account(account, action).target("user", user, &email).change(
+            "status",
+            membership.status.key(),
+            to.key(),
+        );
         ctx.record(conn, event)?;
         Ok(())
     })

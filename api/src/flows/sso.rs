@@ -44,6 +44,8 @@ pub enum SsoError {
     BreakGlassNotOwner,
     #[error("the owner role cannot be given by a provider")]
     OwnerNotMappable,
+    #[error("a user with this email exists, and it is at none of the account's verified domains")]
+    EmailInUse,
     #[error("cannot seal or open a stored secret")]
     Sealing,
     #[error(transparent)]
@@ -277,8 +279,13 @@ fn user_of(
     if !email_trusted(identity.email_verified, &email, &verified) {
         return Err(SsoError::EmailNotTrusted);
     }
+    // Only a domain the account proved it controls lets its provider speak
+    // for an existing user: any provider can claim `email_verified` for
+    // anyone's address, and linking on that would hand the provider's
+    // administrators the user's other accounts.
+    let at_verified_domain = verified.iter().any(|domain| domain.holds(&email));
     if let Some(user) = users::find_by_email(conn, &email)? {
-        return Ok(user);
+        return if at_verified_domain { Ok(user) } else { Err(SsoError::EmailInUse) };
     }
     let local = email.as_str().split('@').next().unwrap_or_default().to_owned();
     let name = |given: Option<&String>| {
@@ -294,7 +301,8 @@ fn user_of(
         first_name: &first_name,
         last_name: &last_name,
         password_hash: None,
-        email_verified: true,
+        // Verified for Roster only where the account controls the domain.
+        email_verified: at_verified_domain,
         now: ctx.now,
     };
     let user = users::insert(conn, new)?;

@@ -20,6 +20,7 @@ use actix_web::http::Method;
 use actix_web::{FromRequest, HttpRequest, web};
 use domain::access::{Requirement, Scope, Target};
 use domain::api_key::IpAllowList;
+use domain::membership::MembershipStatus;
 use domain::plan::Plans;
 use domain::{Catalogue, HeldRole};
 use persistence::{api_keys, memberships};
@@ -137,6 +138,12 @@ pub async fn account_access(
             let catalogue = &shared.deployment.catalogue;
             let members = memberships::access_in(conn, account, &asked)?
                 .into_iter()
+                // A suspended member holds nothing in the account: their
+                // requests, their API keys and checks about them are
+                // answered as for someone who is not a member.
+                .filter(|(_, access)| {
+                    access.membership.as_ref().is_none_or(|membership| membership.status == MembershipStatus::Active)
+                })
                 .map(|(user, access)| {
                     let membership = access.membership.as_ref().map(|m| (m.id, m.last_active_at));
                     let roles = held_roles(catalogue, access);

@@ -61,6 +61,7 @@ use crate::http::schemas::{ApiKeyPermissionKey, PermissionKey};
         crate::http::routes::join_requests::JoinRequestStatusName,
         crate::http::routes::preferences::EmailPolicyName,
         crate::http::routes::domains::EnrollmentName,
+        crate::http::routes::members::MembershipStatusName,
     )),
 )]
 struct ApiDoc;

@@ -561,6 +561,10 @@ impl From<crate::flows::sso::SsoError> for ApiError {
             ),
             SsoError::EmailMissing(_) => sign_in_refused(StatusCode::UNAUTHORIZED, "sso_email_missing", detail),
             SsoError::EmailNotTrusted => sign_in_refused(StatusCode::FORBIDDEN, "sso_email_not_trusted", detail),
+            SsoError::EmailInUse => conflict(
+                "sso_email_in_use",
+                "A Roster user already has this email, which is at none of the domains this account verified: its provider cannot sign in as them. They sign in with their password, or the account verifies the domain.",
+            ),
             SsoError::ConnectionRequired => conflict(
                 "sso_connection_required",
                 "Connect and enable an identity provider first: people must have a way to sign in.",
@@ -792,6 +796,9 @@ impl From<MemberError> for ApiError {
                 conflict("not_a_member", "Only members of the account can become owners; invite them first.")
             }
             MemberError::Precondition(precondition) => precondition.into(),
+            MemberError::SuspendSelf => {
+                conflict("same_user", "You cannot suspend yourself; another member who manages members can.")
+            }
             MemberError::Shared(shared) => shared.into(),
         }
     }

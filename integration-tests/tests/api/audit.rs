@@ -409,7 +409,10 @@ async fn every_write_operation_records_an_event_by_its_actor(app: TestApp) {
     let keep = json!({"decision": "keep", "comment": "Still on the team"});
     s.call("decide_access_review_item", M::PUT, &format!("{review}/decisions/{carol_id}"), t, Some(keep), None).await;
     s.call("complete_access_review", M::POST, &format!("{review}/complete"), t, None, None).await;
-    s.call("remove_member", M::DELETE, &format!("{a}/members/{}", frank.id), t, None, None).await;
+    let frank_path = format!("{a}/members/{}", frank.id);
+    s.call("suspend_member", M::POST, &format!("{frank_path}/suspend"), t, None, None).await;
+    s.call("reactivate_member", M::POST, &format!("{frank_path}/reactivate"), t, None, None).await;
+    s.call("remove_member", M::DELETE, &frank_path, t, None, None).await;
     s.call("leave_account", M::DELETE, &format!("/v1/me/accounts/{account}"), Some(&dave.access_token), None, None)
         .await;
     s.call("delete_role", M::DELETE, &role, t, None, None).await;

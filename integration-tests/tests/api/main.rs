@@ -38,4 +38,5 @@ mod roles;
 mod search;
 mod sso;
 mod storage;
+mod suspension;
 mod webhooks;

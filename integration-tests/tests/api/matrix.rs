@@ -123,6 +123,13 @@ async fn every_operation_allows_exactly_the_personas_it_should(app: TestApp) {
                             )
                             .await;
                         checked += 1;
+                        if id == "suspend_member" && reply.status.is_success() {
+                            // The target is a persona the rest of the matrix acts as.
+                            let restore = url.replace("/suspend", "/reactivate");
+                            app.request(Method::POST, &restore, Some(&owner.access_token), None)
+                                .await
+                                .expect_status(200);
+                        }
                         let expected = match (&persona.user, &persona.roles) {
                             (None, _) => Expect::Status(401),
                             (Some(_), None) => Expect::Status(404),

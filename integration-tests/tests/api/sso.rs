@@ -214,6 +214,7 @@ async fn forged_and_replayed_answers_are_refused_and_create_nothing(app: TestApp
     verified_domain(&app, &owner, &account, "acme.example").await;
     let connection = connect(&app, &owner, &account, forger.issuer(), json!({})).await;
     let by_id = start(&format!("connection={}", connection["id"].as_str().unwrap()));
+    app.sign_up("victim@elsewhere.example").await;
     let users_before = user_count(&app);
     let long_ago = chrono::Utc::now().timestamp() - 3600;
 
@@ -229,6 +230,9 @@ async fn forged_and_replayed_answers_are_refused_and_create_nothing(app: TestApp
         (json!({"key": "second"}), "id_token_invalid"),
         (json!({"claims": {"email": "mallory@elsewhere.example", "email_verified": false}}), "sso_email_not_trusted"),
         (json!({"claims": {"email": null}}), "sso_email_missing"),
+        // A provider vouching for someone else's address outside the
+        // account's domains does not become them.
+        (json!({"claims": {"email": "victim@elsewhere.example", "email_verified": true}}), "sso_email_in_use"),
     ] {
         forger.plan(plan.clone()).await;
         let refused = app.browse(&by_id).await.refusal();

@@ -233,6 +233,7 @@ pub async fn list_group_members(
                 role: None,
                 group: Some(group),
                 inactive_since: None,
+                status: None,
             };
             Ok(memberships::load_members(conn, account, filter)?)
         })

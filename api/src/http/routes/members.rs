@@ -2,6 +2,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
 use chrono::{DateTime, Utc};
 use domain::access::Requirement;
+use domain::membership::MembershipStatus;
 use domain::{Permission, SearchText};
 use persistence::memberships::{self, Member, MemberFilter};
 use serde::{Deserialize, Serialize};
@@ -24,7 +25,7 @@ use crate::http::state::{AppState, RunFlow};
     "user_id": "01937a2e-4c1d-7b6a-9f3e-2a1b0c9d8e7f", "email": "grace@example.com", "first_name": "Grace", "last_name": "Hopper",
     "roles": ["analyst"],
     "assignments": [{"role": "analyst", "group_id": null}, {"role": "developer", "group_id": "01937a2e-7000-7000-8000-000000000001"}],
-    "joined_at": "2026-11-22T10:00:00Z"
+    "joined_at": "2026-11-22T10:00:00Z", "status": "active"
 }))]
 pub struct MemberView {
     pub user_id: Uuid,
@@ -50,6 +51,8 @@ pub struct MemberView {
     /// them): the parent's id. Their access ends when the link or the role
     /// does; it is changed in the parent, not here.
     pub inherited_from: Option<Uuid>,
+    #[schema(value_type = MembershipStatusName)]
+    pub status: &'static str,
 }
 
 impl From<Member> for MemberView {
@@ -65,6 +68,7 @@ impl From<Member> for MemberView {
             last_active_at: member.last_active_at,
             last_reviewed_at: member.last_reviewed_at,
             inherited_from: member.inherited_from,
+            status: member.status.key(),
         }
     }
 }
@@ -87,6 +91,22 @@ pub struct MemberSearch {
     /// recorded).
     #[param(minimum = 1, maximum = 3650)]
     pub inactive_for_days: Option<u32>,
+    /// Only members in this state (`active` or `suspended`).
+    #[param(value_type = Option<MembershipStatusName>)]
+    pub status: Option<String>,
+}
+
+/// Whether a member may act in the account.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case", example = "active")]
+#[allow(dead_code)] // only its schema is used: views and filters carry the text
+pub enum MembershipStatusName {
+    /// May act, within their roles.
+    Active,
+    /// Refused everywhere in the account (their requests, their API keys,
+    /// checks about them) until restored; roles, groups and the seat are
+    /// kept.
+    Suspended,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -121,6 +141,14 @@ pub async fn list_members(
         Some(_) => return Err(ApiError::field("inactive_for_days", "out_of_range", "Give 1 to 3650 days.")),
         None => None,
     };
+    let status = search
+        .status
+        .as_deref()
+        .map(|raw| {
+            MembershipStatus::parse(raw)
+                .ok_or_else(|| ApiError::field("status", "unknown_status", "Use active or suspended."))
+        })
+        .transpose()?;
     let mut rows = state
         .db(move |conn| {
             let filter = MemberFilter {
@@ -131,6 +159,7 @@ pub async fn list_members(
                 role: search.role.as_deref(),
                 group: search.group_id,
                 inactive_since,
+                status,
             };
             Ok(memberships::load_members(conn, account, filter)?)
         })
@@ -195,6 +224,65 @@ pub async fn remove_member(
         .flow(member.actor(), origin, move |conn, ctx| flows::remove(conn, ctx, account, user, Removal::By(&by)))
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Suspend a member: every request they make in this account, every API
+/// key they created and every authorization check about them is refused
+/// from now on (on every instance within the authorization cache's bound),
+/// while their roles, groups and seat stay on record. Needs
+/// `members:manage`; suspending an owner also needs `ownership:transfer`,
+/// and the account keeps an active owner.
+#[utoipa::path(
+    tag = "members", operation_id = "suspend_member", security(("bearer" = [])),
+    params(("account_id" = Uuid, Path, description = "The account"), ("user_id" = Uuid, Path, description = "The member's user id")),
+    responses(
+        (status = 200, description = "Suspended (also when they were already)", body = MemberView),
+        (status = 409, description = "The last active owner cannot be suspended (`last_owner`), nor can you suspend yourself (`same_user`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    extensions(("x-authorization" = json!(Requirement::account(Permission::MembersManage))))
+)]
+#[post("/members/{user_id}/suspend")]
+pub async fn suspend_member(
+    state: web::Data<AppState>,
+    member: AccountMember,
+    origin: Origin,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    set_status(state, member, origin, path.into_inner().1, MembershipStatus::Suspended).await
+}
+
+/// Restore a suspended member, with exactly the roles and groups they had.
+#[utoipa::path(
+    tag = "members", operation_id = "reactivate_member", security(("bearer" = [])),
+    params(("account_id" = Uuid, Path, description = "The account"), ("user_id" = Uuid, Path, description = "The member's user id")),
+    responses((status = 200, description = "Active (also when they were already)", body = MemberView)),
+    extensions(("x-authorization" = json!(Requirement::account(Permission::MembersManage))))
+)]
+#[post("/members/{user_id}/reactivate")]
+pub async fn reactivate_member(
+    state: web::Data<AppState>,
+    member: AccountMember,
+    origin: Origin,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    set_status(state, member, origin, path.into_inner().1, MembershipStatus::Active).await
+}
+
+async fn set_status(
+    state: web::Data<AppState>,
+    member: AccountMember,
+    origin: Origin,
+    user: Uuid,
+    to: MembershipStatus,
+) -> Result<HttpResponse, ApiError> {
+    let (account, by) = (member.account_id, member.grantor());
+    let found = state
+        .flow(member.actor(), origin, move |conn, ctx| {
+            flows::set_status(conn, ctx, &by, user, to)?;
+            memberships::find_member(conn, account, user)?.ok_or(ApiError::NotFound)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(MemberView::from(found)))
 }
 
 /// Leave an account. The last owner cannot leave.

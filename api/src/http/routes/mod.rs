@@ -58,6 +58,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                     .service(invitations::revoke_invitation)
                     .service(members::list_members)
                     .service(members::get_member)
+                    .service(members::suspend_member)
+                    .service(members::reactivate_member)
                     .service(members::remove_member)
                     .service(members::set_member_roles)
                     .service(members::transfer_ownership)

@@ -530,7 +530,7 @@ pub struct CallbackQuery {
         (status = 400, description = "Unknown, used or expired state (`sso_state_invalid`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "The provider refused (`sso_provider_refused`) or refused the code (`sso_code_refused`), the ID token is not valid (`id_token_invalid`: signature, issuer, audience, expiry, nonce), or it carries no email (`sso_email_missing`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The email is neither verified by the provider nor at a domain the account verified (`sso_email_not_trusted`), or no seat is left (`seat_limit_reached`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The connection was disabled meanwhile (`sso_connection_disabled`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The connection was disabled meanwhile (`sso_connection_disabled`), or a Roster user has the email and it is at none of the account's verified domains (`sso_email_in_use`)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The identity provider cannot be reached (`unavailable`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
