@@ -384,6 +384,15 @@ pub struct RateLimitSettings {
     )]
     pub joins_per_ip: Limit,
 
+    /// Single sign-ons started per client address.
+    #[arg(
+        long = "rate-limit-sso-starts-per-ip",
+        env = "ROSTER_RATE_LIMIT_SSO_STARTS_PER_IP",
+        default_value = "60/10m",
+        global = true
+    )]
+    pub sso_starts_per_ip: Limit,
+
     /// Requests per partner API key, shared by every instance.
     #[arg(long = "rate-limit-api-key", env = "ROSTER_RATE_LIMIT_API_KEY", default_value = "6000/1m", global = true)]
     pub api_key: Limit,
@@ -417,6 +426,7 @@ impl RateLimitSettings {
             invitations_per_sender: off,
             accounts_per_user: off,
             joins_per_ip: off,
+            sso_starts_per_ip: off,
             api_key: off,
         }
     }

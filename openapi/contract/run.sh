@@ -75,7 +75,7 @@ for backend in $backends; do
   # Rate limits high enough that the fuzzer reaches the logic behind them
   # (integration-tests covers the 429s).
   for limit in LOGIN_PER_EMAIL LOGIN_PER_IP REGISTER_PER_IP PASSWORD_RESET_PER_EMAIL PASSWORD_RESET_PER_IP \
-    VERIFICATION_RESEND INVITATIONS_PER_ACCOUNT JOINS_PER_IP API_KEY; do
+    VERIFICATION_RESEND INVITATIONS_PER_ACCOUNT JOINS_PER_IP SSO_STARTS_PER_IP API_KEY; do
     export "ROSTER_RATE_LIMIT_$limit=1000000/1m"
   done
   # Domain verification asks a DNS server on loopback that knows no name

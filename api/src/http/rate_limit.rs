@@ -47,6 +47,9 @@ pub enum Bucket {
     AccountsCreated,
     /// Joins through links, by client address.
     Joins,
+    /// Single sign-ons started, by client address (each writes a pending
+    /// sign-in and may call the provider).
+    SsoStarts,
     /// Requests made with a partner API key, by key.
     ApiKey,
 }
@@ -66,6 +69,7 @@ impl Bucket {
             Bucket::InvitationsBySender => "invitations-sender",
             Bucket::AccountsCreated => "accounts-created",
             Bucket::Joins => "joins",
+            Bucket::SsoStarts => "sso-starts",
             Bucket::ApiKey => "api-key",
         }
     }
@@ -83,6 +87,7 @@ impl Bucket {
             Bucket::InvitationsBySender => limits.invitations_per_sender.0,
             Bucket::AccountsCreated => limits.accounts_per_user.0,
             Bucket::Joins => limits.joins_per_ip.0,
+            Bucket::SsoStarts => limits.sso_starts_per_ip.0,
             Bucket::ApiKey => limits.api_key.0,
         }
     }

@@ -18,6 +18,7 @@ for_both_backends!(
     invitation_emails_are_limited_per_account,
     invitation_emails_are_limited_per_sender_across_accounts,
     accounts_made_are_limited_per_user,
+    single_sign_on_starts_are_limited_per_client_address,
 );
 
 async fn server(backend: Backend, adjust: impl FnOnce(&mut api::Settings)) -> Option<TestApp> {
@@ -297,4 +298,14 @@ async fn accounts_made_are_limited_per_user(backend: Backend) {
     // Someone else is not held up.
     let other = app.sign_up("other@example.com").await;
     app.create_account(&other, "Other").await;
+}
+
+async fn single_sign_on_starts_are_limited_per_client_address(backend: Backend) {
+    let Some(app) = server(backend, |s| s.rate_limits.sso_starts_per_ip = limit("2/10m")).await else { return };
+    // Refused starts count too: each one is work an address asks for.
+    let start = format!("/v1/sso/start?email=ada%40acme.example&redirect_uri={}", integration_tests::oidc::FRONTEND);
+    for _ in 0..2 {
+        app.get(&start, None).await.expect_problem(404, "sso_connection_not_found");
+    }
+    expect_limited(&app.get(&start, None).await, "\"sso-starts\";q=2;w=600", 600);
 }

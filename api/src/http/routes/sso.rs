@@ -22,6 +22,7 @@ use crate::flows::{Actor, Origin};
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
 use crate::http::problem::{ApiError, FieldError, Problem, field_error};
+use crate::http::rate_limit::Bucket;
 use crate::http::schemas::{
     claim_name_or_null_schema, client_secret_or_null_schema, issuer_url_schema, label_schema, role_keys_up_to,
     scopes_or_null_schema,
@@ -443,6 +444,7 @@ pub struct StartQuery {
 #[utoipa::path(
     tag = "sso", operation_id = "start_sso", params(StartQuery),
     responses(
+        (status = 429, description = "Too many attempts (`rate_limited`): wait the seconds in `Retry-After`", body = Problem, content_type = "application/problem+json"),
         (status = 302, description = "On to the identity provider", headers(("Location" = String, description = "The provider's authorization URL"))),
         (status = 404, description = "No connection for this email's domain, or no such connection (`sso_connection_not_found`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The connection is disabled (`sso_connection_disabled`)", body = Problem, content_type = "application/problem+json"),
@@ -457,6 +459,7 @@ pub async fn start_sso(
     query: web::Query<StartQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let StartQuery { email, connection, redirect_uri } = query.into_inner();
+    state.limit(vec![Bucket::SsoStarts.hit(origin.client_ip.clone())]).await?;
     if !state.settings.sso_redirect_uris.contains(&redirect_uri) {
         return Err(ApiError::field(
             "redirect_uri",
