@@ -56,6 +56,8 @@ actions! {
     DomainVerified => "domain.verified", "An email domain of the account was verified by its DNS record.";
     DomainRemoved => "domain.removed", "An email domain was removed from the account.";
     AccountSsoPolicyUpdated => "account.sso_policy_updated", "Whether the account requires single sign-on, or its break-glass owner, changed.";
+    ScimTokenCreated => "scim_token.created", "A token for the account's directory (SCIM) was made.";
+    ScimTokenRevoked => "scim_token.revoked", "A token for the account's directory (SCIM) was revoked.";
     SsoConnectionCreated => "sso_connection.created", "An OpenID provider was connected for single sign-on.";
     SsoConnectionUpdated => "sso_connection.updated", "A single sign-on connection changed (its secret is never recorded).";
     SsoConnectionDeleted => "sso_connection.deleted", "A single sign-on connection was removed.";

@@ -39,6 +39,7 @@ features! {
     AuditExport => "audit_export";
     AccessReviews => "access_reviews";
     VerifiedDomains => "verified_domains";
+    DirectorySync => "directory_sync";
 }
 
 impl Feature {

@@ -39,6 +39,7 @@ pub mod rate_limits;
 pub mod refresh_tokens;
 pub mod roles;
 pub mod schema;
+pub mod scim_tokens;
 pub mod search;
 pub mod sessions;
 pub mod sso;

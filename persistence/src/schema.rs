@@ -676,6 +676,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    scim_tokens (id) {
+        id -> Text,
+        account_id -> Text,
+        name -> Text,
+        token_digest -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     account_domain_roles (domain_id, role_id) {
         domain_id -> Text,
         role_id -> Text,
@@ -699,6 +712,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     account_domain_groups,
     sso_connections,
     sso_identities,
+    scim_tokens,
     sso_attempts,
     sso_grants,
     audit_checkpoints,

@@ -21,6 +21,7 @@ pub mod links;
 pub mod members;
 pub mod notifications;
 pub mod roles;
+pub mod scim_tokens;
 pub mod seats;
 pub mod sessions;
 pub mod sso;

@@ -37,6 +37,7 @@ use crate::http::schemas::{ApiKeyPermissionKey, PermissionKey};
         (name = "settings", description = "The account's contacts, addresses and notification defaults"),
         (name = "domains", description = "The account's email domains, verified by a DNS TXT record"),
         (name = "sso", description = "Single sign-on through an account's own OpenID provider"),
+        (name = "directory-sync", description = "Tokens for the account's directory to provision it over SCIM 2.0"),
         (name = "invitations", description = "Inviting people by email, and the invitee's side"),
         (name = "imports", description = "Inviting people from a spreadsheet, processed in the background"),
         (name = "join-links", description = "Shareable links through which people ask to join"),
@@ -524,6 +525,7 @@ const RESPONSE_HEADERS: &[(&str, &str, &[&str])] = &[
     ("create_webhook", "201", &["Location"]),
     ("add_domain", "201", &["Location"]),
     ("create_sso_connection", "201", &["Location"]),
+    ("create_scim_token", "201", &["Location"]),
     ("create_invitation_import", "202", &["Location"]),
 ];
 

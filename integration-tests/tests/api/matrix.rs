@@ -214,6 +214,7 @@ fn fill_path(path: &str, method: &Method, account: &str, group: &str, user: &str
         .replace("{review_id}", &Uuid::new_v4().to_string())
         .replace("{domain_id}", &Uuid::new_v4().to_string())
         .replace("{connection_id}", &Uuid::new_v4().to_string())
+        .replace("{token_id}", &Uuid::new_v4().to_string())
 }
 
 /// The documented example of the operation's request body: valid input, so

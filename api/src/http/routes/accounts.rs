@@ -129,6 +129,7 @@ pub enum PlanFeatureName {
     AuditExport,
     AccessReviews,
     VerifiedDomains,
+    DirectorySync,
 }
 
 /// The account's plan: its features and the seats used against its limit.

@@ -25,6 +25,7 @@ pub mod operator;
 pub mod permissions;
 pub mod preferences;
 pub mod roles;
+pub mod scim_tokens;
 pub mod sessions;
 pub mod sso;
 pub mod suggested_accounts;
@@ -128,6 +129,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
                     .service(sso::get_sso_connection)
                     .service(sso::replace_sso_connection)
                     .service(sso::delete_sso_connection)
+                    .service(scim_tokens::create_scim_token)
+                    .service(scim_tokens::list_scim_tokens)
+                    .service(scim_tokens::revoke_scim_token)
                     .service(sso::get_sso_policy)
                     .service(sso::set_sso_policy)
                     .service(links::request_account_link)
