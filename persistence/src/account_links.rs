@@ -275,6 +275,8 @@ pub fn inherited_accounts(
         .inner_join(memberships::table)
         .inner_join(roles::table)
         .filter(memberships::user_id.eq(ids::to_db(user)))
+        // Suspended in the parent: nothing through it either.
+        .filter(memberships::status.eq(domain::membership::MembershipStatus::Active.key()))
         .filter(diesel::dsl::exists(
             role_assignments::table
                 .filter(role_assignments::membership_id.eq(linked_roles::membership_id))

@@ -111,6 +111,8 @@ pub struct MemberAccount {
     /// The parent account, when the access here is inherited through a
     /// link (the roles are the parent's that apply in linked accounts).
     pub inherited_from: Option<Uuid>,
+    /// Whether they may act there (inherited access is always active).
+    pub status: domain::membership::MembershipStatus,
 }
 
 /// The accounts `user` belongs to or reaches through a parent account, in
@@ -125,28 +127,35 @@ pub fn list_for_member(
     let mut query = memberships::table
         .inner_join(accounts::table)
         .filter(memberships::user_id.eq(ids::to_db(user)))
-        .select((memberships::id, AccountRow::as_select()))
+        .select((memberships::id, memberships::status, AccountRow::as_select()))
         .order(accounts::id.asc())
         .limit(limit)
         .into_boxed();
     if let Some(after) = after {
         query = query.filter(accounts::id.gt(ids::to_db(after)));
     }
-    let rows: Vec<(String, AccountRow)> = query.load(conn)?;
-    let membership_ids: Vec<&str> = rows.iter().map(|(id, _)| id.as_str()).collect();
+    let rows: Vec<(String, String, AccountRow)> = query.load(conn)?;
+    let membership_ids: Vec<&str> = rows.iter().map(|(id, ..)| id.as_str()).collect();
     let mut roles = membership_repo::assignments_of(conn, &membership_ids)?;
     let mut found: Vec<MemberAccount> = rows
         .into_iter()
-        .map(|(membership_id, row)| {
+        .map(|(membership_id, status, row)| {
             let assignments = roles.remove(&membership_id).unwrap_or_default();
-            Ok(MemberAccount { account: row.try_into()?, assignments, inherited_from: None })
+            let status = domain::membership::MembershipStatus::parse(&status)
+                .ok_or_else(|| StoreError::Corrupt(format!("membership {membership_id}: status {status:?}")))?;
+            Ok(MemberAccount { account: row.try_into()?, assignments, inherited_from: None, status })
         })
         .collect::<Result<_, StoreError>>()?;
     for (account, parent, keys) in crate::account_links::inherited_accounts(conn, user, after, limit)? {
         if found.iter().all(|member| member.account.id != account.id) {
             let assignments =
                 keys.into_iter().map(|role_key| membership_repo::HeldAssignment { role_key, group_id: None }).collect();
-            found.push(MemberAccount { account, assignments, inherited_from: Some(parent) });
+            found.push(MemberAccount {
+                account,
+                assignments,
+                inherited_from: Some(parent),
+                status: domain::membership::MembershipStatus::Active,
+            });
         }
     }
     found.sort_by_key(|member| member.account.id);

@@ -93,8 +93,10 @@ async fn a_suspended_member_is_refused_everywhere_until_restored_with_what_they_
         )
         .await;
     assert_eq!(invited.expect_status(200)["results"][0]["problem"]["code"], "already_member");
-    // Elsewhere and as a user they go on.
+    // Elsewhere and as a user they go on, and they see why.
     app.get("/v1/me", Some(&admin.access_token)).await.expect_status(200);
+    let mine = app.get("/v1/me/accounts", Some(&admin.access_token)).await;
+    assert_eq!(mine.expect_status(200)["items"][0]["status"], "suspended");
 
     let restored = suspend(&app, &owner, &account, &admin.id, "reactivate").await;
     assert_eq!(restored.expect_status(200)["status"], "active");

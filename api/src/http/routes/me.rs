@@ -104,6 +104,10 @@ pub struct MyAccount {
     /// Set when I am no member there but hold roles of its parent account
     /// that apply in linked accounts: the parent's id.
     pub inherited_from: Option<Uuid>,
+    /// `suspended`: my membership there is suspended, and the account
+    /// refuses my requests until it is restored.
+    #[schema(value_type = crate::http::routes::members::MembershipStatusName)]
+    pub status: &'static str,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -134,6 +138,7 @@ pub async fn list_my_accounts(
             roles: persistence::memberships::account_role_keys(&row.assignments),
             assignments: AssignmentView::all(row.assignments),
             inherited_from: row.inherited_from,
+            status: row.status.key(),
         })
         .collect();
     Ok(HttpResponse::Ok().json(MyAccountsPage { items, next_cursor }))
