@@ -149,10 +149,15 @@ impl Enrollment {
     }
 }
 
+/// Whether `email` is at one of `domains` (a subdomain is another domain).
+pub fn at_any(domains: &[EmailDomain], email: &Email) -> bool {
+    domains.iter().any(|domain| domain.holds(email))
+}
+
 /// Whether an account that takes only emails at its `verified` domains
-/// (when `restricted`) refuses `email`. Subdomains are other domains.
+/// (when `restricted`) refuses `email`.
 pub fn outside_allowed_domains(restricted: bool, email: &Email, verified: &[EmailDomain]) -> bool {
-    restricted && !verified.iter().any(|domain| domain.holds(email))
+    restricted && !at_any(verified, email)
 }
 
 /// How long a verified domain's record may be missing before the domain

@@ -142,7 +142,7 @@ impl RoleMapping {
 /// verified (the account controls that domain's mail, so its provider
 /// speaks for it).
 pub fn email_trusted(email_verified: Option<bool>, email: &Email, verified_domains: &[EmailDomain]) -> bool {
-    email_verified == Some(true) || verified_domains.iter().any(|domain| domain.holds(email))
+    email_verified == Some(true) || crate::email_domain::at_any(verified_domains, email)
 }
 
 /// Whether an account requires its people to sign in through its identity

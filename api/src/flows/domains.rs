@@ -47,6 +47,11 @@ pub fn allowed_domains(
     if !preferences.restricted_to_domains {
         return Ok(Vec::new());
     }
+    verified(conn, account)
+}
+
+/// The account's verified domains.
+pub fn verified(conn: &mut DbConnection, account: Uuid) -> Result<Vec<EmailDomain>, StoreError> {
     let names = domains::verified_names(conn, account)?;
     Ok(names.iter().filter_map(|name| EmailDomain::parse(name).ok()).collect())
 }

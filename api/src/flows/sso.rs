@@ -272,10 +272,7 @@ fn user_of(
         .as_deref()
         .and_then(|raw| Email::parse(raw).ok())
         .ok_or_else(|| SsoError::EmailMissing(connection.email_claim.clone()))?;
-    let verified: Vec<EmailDomain> = domains::verified_names(conn, connection.account_id)?
-        .iter()
-        .filter_map(|name| EmailDomain::parse(name).ok())
-        .collect();
+    let verified = super::domains::verified(conn, connection.account_id)?;
     if !email_trusted(identity.email_verified, &email, &verified) {
         return Err(SsoError::EmailNotTrusted);
     }
@@ -283,7 +280,7 @@ fn user_of(
     // for an existing user: any provider can claim `email_verified` for
     // anyone's address, and linking on that would hand the provider's
     // administrators the user's other accounts.
-    let at_verified_domain = verified.iter().any(|domain| domain.holds(&email));
+    let at_verified_domain = domain::email_domain::at_any(&verified, &email);
     if let Some(user) = users::find_by_email(conn, &email)? {
         return if at_verified_domain { Ok(user) } else { Err(SsoError::EmailInUse) };
     }
@@ -396,7 +393,7 @@ pub fn set_policy(
             policy.break_glass_owner = Some(policy.break_glass_owner.unwrap_or(by.user_id));
         }
         if let Some(owner) = policy.break_glass_owner
-            && !memberships::find(conn, account, owner)?.is_some_and(|held| is_owner(&held))
+            && !memberships::find(conn, account, owner)?.is_some_and(|held| held.is_owner())
         {
             return Err(SsoError::BreakGlassNotOwner);
         }
@@ -408,11 +405,6 @@ pub fn set_policy(
         ctx.record(conn, event)?;
         Ok(policy)
     })
-}
-
-fn is_owner(membership: &memberships::Membership) -> bool {
-    let owner = domain::role::BuiltInRole::Owner.key();
-    membership.assignments.iter().any(|held| held.group_id.is_none() && held.role.key == owner)
 }
 
 /// The account that requires `user` to sign in through its identity
@@ -436,13 +428,13 @@ pub fn required_of(
     let connections = sso::list(conn, account)?;
     let Some(to_use) = connections.iter().find(|connection| connection.enabled) else { return Ok(None) };
     let break_glass_is_owner = match policy.break_glass_owner {
-        Some(named) if named == user.id => is_owner(&membership),
-        Some(named) => memberships::find(conn, account, named)?.is_some_and(|held| is_owner(&held)),
+        Some(named) if named == user.id => membership.is_owner(),
+        Some(named) => memberships::find(conn, account, named)?.is_some_and(|held| held.is_owner()),
         None => false,
     };
     let access = PasswordAccess {
         at_verified_domain: true,
-        is_owner: is_owner(&membership),
+        is_owner: membership.is_owner(),
         break_glass_is_owner,
         through_account_sso: through.is_some_and(|id| connections.iter().any(|connection| connection.id == id)),
     };
