@@ -26,7 +26,7 @@ pub mod person_name;
 pub mod plan;
 pub mod rate_limit;
 pub mod role;
-pub mod scim_filter;
+pub mod scim;
 pub mod sso;
 pub mod text;
 pub mod webhook;

@@ -278,6 +278,7 @@ diesel::table! {
         description -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        external_id -> Nullable<Text>,
     }
 }
 
@@ -702,11 +703,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    scim_users (membership_id) {
+        membership_id -> Text,
+        account_id -> Text,
+        external_id -> Nullable<Text>,
+        given_name -> Nullable<Text>,
+        family_name -> Nullable<Text>,
+        display_name -> Nullable<Text>,
+        made_user -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    directory_default_roles (account_id, role_id) {
+        account_id -> Text,
+        role_id -> Text,
+    }
+}
+
+diesel::joinable!(scim_users -> memberships (membership_id));
+diesel::joinable!(directory_default_roles -> roles (role_id));
 diesel::joinable!(account_domain_roles -> roles (role_id));
 diesel::joinable!(access_review_reviewers -> access_reviews (review_id));
 diesel::joinable!(access_review_items -> access_reviews (review_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    scim_users,
+    directory_default_roles,
     account_domains,
     account_domain_roles,
     account_domain_groups,

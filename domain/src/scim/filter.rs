@@ -127,6 +127,67 @@ pub fn parse(text: &str) -> Result<Filter, InvalidFilter> {
     Ok(filter)
 }
 
+/// A PATCH operation's target (RFC 7644 §3.5.2): an attribute, or the
+/// elements of a multi-valued one that a filter selects, optionally one
+/// sub-attribute of them (`emails[type eq "work"].value`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatchPath {
+    pub attr: AttrPath,
+    pub filter: Option<Filter>,
+    /// The sub-attribute after a value filter; without a filter it is
+    /// `attr.sub`.
+    pub sub: Option<String>,
+}
+
+impl PatchPath {
+    /// The sub-attribute targeted, however it was written.
+    pub fn sub(&self) -> Option<&str> {
+        self.sub.as_deref().or(self.attr.sub.as_deref())
+    }
+}
+
+/// Parses a PATCH path: `PATH = attrPath / valuePath [subAttr]`.
+pub fn parse_path(text: &str) -> Result<PatchPath, InvalidFilter> {
+    if text.len() > MAX_LEN {
+        return Err(InvalidFilter { at: MAX_LEN, reason: format!("longer than {MAX_LEN} bytes") });
+    }
+    let mut parser = Parser { text, at: 0, depth: 0 };
+    let attr = parser.attr_path()?;
+    let mut path = PatchPath { attr, filter: None, sub: None };
+    if parser.rest().starts_with('[') {
+        if path.attr.sub.is_some() {
+            return Err(parser.error("a value filter follows an attribute, not a sub-attribute"));
+        }
+        parser.at += 1;
+        path.filter = Some(parser.nested(Parser::or)?);
+        parser.skip_spaces();
+        if !parser.rest().starts_with(']') {
+            return Err(parser.error("expected ]"));
+        }
+        parser.at += 1;
+        if parser.rest().starts_with('.') {
+            parser.at += 1;
+            let sub = parser.peek_word().to_owned();
+            if !valid_name(&sub) {
+                return Err(parser.error("not a sub-attribute name"));
+            }
+            parser.at += sub.len();
+            path.sub = Some(sub);
+        }
+    }
+    if parser.at < text.len() {
+        return Err(parser.error("unexpected text after the path"));
+    }
+    Ok(path)
+}
+
+/// An attribute name: a letter (or `$`, as `$ref`), then letters, digits,
+/// `-` and `_`.
+fn valid_name(part: &str) -> bool {
+    part.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '$')
+        && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '$')
+}
+
 struct Parser<'a> {
     text: &'a str,
     at: usize,
@@ -268,11 +329,7 @@ impl Parser<'_> {
             Some((name, sub)) => (name, Some(sub)),
             None => (path, None),
         };
-        let valid = |part: &str| {
-            part.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '$')
-                && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '$')
-        };
-        if !valid(name) || sub.is_some_and(|sub| !valid(sub)) {
+        if !valid_name(name) || sub.is_some_and(|sub| !valid_name(sub)) {
             return Err(self.error("not an attribute name"));
         }
         Ok(AttrPath { urn, name: name.to_owned(), sub: sub.map(str::to_owned) })
@@ -461,6 +518,25 @@ mod tests {
                     .prop_map(|(path, f)| Filter::ValuePath(path, Box::new(f))),
             ]
         })
+    }
+
+    #[test]
+    fn patch_paths_as_directories_send_them() {
+        let work = parse_path(r#"emails[type eq "work"].value"#).unwrap();
+        assert!(work.attr.matches("emails", None));
+        assert_eq!(work.filter, Some(eq("type", "work")));
+        assert_eq!(work.sub(), Some("value"));
+        let member = parse_path(r#"members[value eq "2819c223"]"#).unwrap();
+        assert_eq!(member.filter, Some(eq("value", "2819c223")));
+        assert_eq!(member.sub(), None);
+        let given = parse_path("name.givenName").unwrap();
+        assert_eq!((given.attr.name.as_str(), given.sub()), ("name", Some("givenName")));
+        let department = parse_path("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department").unwrap();
+        assert_eq!(department.attr.urn.as_deref(), Some("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"));
+        assert_eq!(department.attr.name, "department");
+        for bad in ["", "emails[", r#"emails[type eq "work"]x"#, r#"name.givenName[value eq "x"]"#, "a b"] {
+            assert!(parse_path(bad).is_err(), "{bad:?} parsed");
+        }
     }
 
     proptest! {
