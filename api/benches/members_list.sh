@@ -18,41 +18,7 @@ source "$(dirname "$0")/roster_server.sh"
 start_roster 18310
 sign_in_owner
 
-started=$(date +%s)
-case $backend in
-  postgres) psql -q -h 127.0.0.1 -U postgres "$db" <<SQL
-INSERT INTO users (id, email, first_name, last_name, email_verified, created_at, updated_at)
-  SELECT 'a0000000-0000-4000-8000-' || lpad(to_hex(i), 12, '0'), 'user' || i || '@example.com', 'First' || i, 'Last' || i, true, now(), now()
-  FROM generate_series(1, $members) i;
-INSERT INTO memberships (id, account_id, user_id, created_at)
-  SELECT 'b0000000-0000-7000-8000-' || lpad(to_hex(i), 12, '0'), '$account', 'a0000000-0000-4000-8000-' || lpad(to_hex(i), 12, '0'), now()
-  FROM generate_series(1, $members) i;
-INSERT INTO role_assignments (id, membership_id, role_id, created_at)
-  SELECT 'c0000000-0000-7000-8000-' || lpad(to_hex(i), 12, '0'), 'b0000000-0000-7000-8000-' || lpad(to_hex(i), 12, '0'),
-         (SELECT id FROM roles WHERE key = 'developer' AND account_id IS NULL), now()
-  FROM generate_series(1, $members) i;
-ANALYZE;
-SQL
-  ;;
-  sqlite) python3 - "$dir/roster.db" "$members" "$account" <<'PY'
-import sqlite3, sys
-path, n, account = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-db = sqlite3.connect(path)
-series = "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ?) "
-now = "strftime('%Y-%m-%d %H:%M:%f', 'now')"
-db.execute(series + f"INSERT INTO users (id, email, first_name, last_name, email_verified, created_at, updated_at) "
-           f"SELECT printf('a0000000-0000-4000-8000-%012x', i), 'user' || i || '@example.com', 'First' || i, 'Last' || i, 1, {now}, {now} FROM s", (n,))
-db.execute(series + f"INSERT INTO memberships (id, account_id, user_id, created_at) "
-           f"SELECT printf('b0000000-0000-7000-8000-%012x', i), ?, printf('a0000000-0000-4000-8000-%012x', i), {now} FROM s", (n, account))
-db.execute(series + f"INSERT INTO role_assignments (id, membership_id, role_id, created_at) "
-           f"SELECT printf('c0000000-0000-7000-8000-%012x', i), printf('b0000000-0000-7000-8000-%012x', i), "
-           f"(SELECT id FROM roles WHERE key = 'developer' AND account_id IS NULL), {now} FROM s", (n,))
-db.commit()
-db.execute("ANALYZE")
-PY
-  ;;
-esac
-echo "seeded $members members in $(( $(date +%s) - started )) s"
+seed_members "$members"
 middle=$(printf 'b0000000-0000-7000-8000-%012x' $(( members / 2 )))
 first=$(curl -fs "$api/accounts/$account/members?limit=50" -H "authorization: Bearer $token" | jq '.items | length')
 deep=$(curl -fs "$api/accounts/$account/members?limit=50&cursor=$middle" -H "authorization: Bearer $token" | jq '.items | length')

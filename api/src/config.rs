@@ -396,6 +396,15 @@ pub struct RateLimitSettings {
     /// Requests per partner API key, shared by every instance.
     #[arg(long = "rate-limit-api-key", env = "ROSTER_RATE_LIMIT_API_KEY", default_value = "6000/1m", global = true)]
     pub api_key: Limit,
+
+    /// Requests per directory (SCIM) token, counted by each instance.
+    #[arg(
+        long = "rate-limit-scim-token",
+        env = "ROSTER_RATE_LIMIT_SCIM_TOKEN",
+        default_value = "3000/1m",
+        global = true
+    )]
+    pub scim_token: Limit,
 }
 
 /// A sign-in limit: its window is the longest the right password can be
@@ -428,6 +437,7 @@ impl RateLimitSettings {
             joins_per_ip: off,
             sso_starts_per_ip: off,
             api_key: off,
+            scim_token: off,
         }
     }
 }

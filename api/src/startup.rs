@@ -278,6 +278,7 @@ impl Application {
                 .app_data(extract::path_config())
                 .app_data(extract::query_config())
                 .configure(|cfg| docs.configure(cfg))
+                .configure(crate::http::scim::configure)
                 .default_service(web::to(unmatched_route))
                 .wrap(from_fn(idempotency::idempotency_middleware))
                 .wrap(from_fn(extract::refuse_undecodable_query))
@@ -380,7 +381,11 @@ async fn unmatched_route(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
 /// Error responses made outside our handlers (actix's router and extractors)
 /// get the problem format too; ours already have it.
 fn problem_for_bare_errors<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_problem = response.headers().get(header::CONTENT_TYPE).is_some_and(|value| value == PROBLEM_JSON);
+    // SCIM answers its own errors in its own format.
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value == PROBLEM_JSON || value == crate::http::scim::SCIM_JSON);
     if is_problem {
         return Ok(ErrorHandlerResponse::Response(response.map_into_left_body()));
     }

@@ -58,6 +58,7 @@ actions! {
     AccountSsoPolicyUpdated => "account.sso_policy_updated", "Whether the account requires single sign-on, or its break-glass owner, changed.";
     ScimTokenCreated => "scim_token.created", "A token for the account's directory (SCIM) was made.";
     ScimTokenRevoked => "scim_token.revoked", "A token for the account's directory (SCIM) was revoked.";
+    DirectorySettingsUpdated => "directory.settings_updated", "The roles people the account's directory adds start with changed.";
     SsoConnectionCreated => "sso_connection.created", "An OpenID provider was connected for single sign-on.";
     SsoConnectionUpdated => "sso_connection.updated", "A single sign-on connection changed (its secret is never recorded).";
     SsoConnectionDeleted => "sso_connection.deleted", "A single sign-on connection was removed.";
@@ -92,6 +93,7 @@ actions! {
     MemberLinkedRolesUpdated => "member.linked_roles_updated", "The roles a member holds in every linked account changed.";
     MemberNotificationPreferencesUpdated => "member.notification_preferences_updated", "A member chose which emails they get (or followed an unsubscribe link).";
     MemberRolesUpdated => "member.roles_updated", "A member's roles changed.";
+    MemberDirectoryProfileUpdated => "member.directory_profile_updated", "What the account's directory says about a member changed (its id for them, the names it sent).";
     RoleCreated => "role.created", "A custom role was defined.";
     RoleUpdated => "role.updated", "A custom role changed.";
     RoleDeleted => "role.deleted", "A custom role was deleted.";

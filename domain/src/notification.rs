@@ -18,14 +18,22 @@ pub enum Topic {
     AccessReviewReminders,
     /// New API keys, account links, ownership changes, disabled webhooks.
     SecurityNotices,
+    /// The account's directory added someone: sent to them, saying how to
+    /// sign in.
+    Welcome,
 }
 
 /// Emails that cannot be turned off: what a person asked for or must act on.
 const TRANSACTIONAL: [&str; 4] = ["invitations", "email_verification", "password_reset", "email_change"];
 
 impl Topic {
-    pub const ALL: [Topic; 4] =
-        [Topic::JoinRequests, Topic::ImportReports, Topic::AccessReviewReminders, Topic::SecurityNotices];
+    pub const ALL: [Topic; 5] = [
+        Topic::JoinRequests,
+        Topic::ImportReports,
+        Topic::AccessReviewReminders,
+        Topic::SecurityNotices,
+        Topic::Welcome,
+    ];
 
     pub fn key(self) -> &'static str {
         match self {
@@ -33,6 +41,7 @@ impl Topic {
             Topic::ImportReports => "import_reports",
             Topic::AccessReviewReminders => "access_review_reminders",
             Topic::SecurityNotices => "security_notices",
+            Topic::Welcome => "welcome",
         }
     }
 
@@ -50,7 +59,7 @@ impl Topic {
         }
         Err(InvalidValue::new(
             "unknown_topic",
-            "Use join_requests, import_reports, access_review_reminders or security_notices.",
+            "Use join_requests, import_reports, access_review_reminders, security_notices or welcome.",
         ))
     }
 }

@@ -8,6 +8,7 @@ pub mod contract;
 pub mod dns;
 pub mod oidc;
 mod postgres;
+pub mod scim;
 mod smtp;
 mod webhooks;
 

@@ -23,6 +23,7 @@ pub mod audit;
 pub mod authorization_changes;
 pub mod contacts;
 mod db;
+pub mod directory;
 pub mod domains;
 mod error;
 pub mod groups;

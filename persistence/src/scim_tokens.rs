@@ -80,6 +80,13 @@ pub fn find(conn: &mut DbConnection, account: Uuid, id: Uuid) -> Result<Option<S
     row.map(ScimToken::try_from).transpose()
 }
 
+/// Token `id`, of whichever account (naming an audit event's actor).
+pub fn find_any(conn: &mut DbConnection, id: Uuid) -> Result<Option<ScimToken>, StoreError> {
+    let row: Option<TokenRow> =
+        scim_tokens::table.find(ids::to_db(id)).select(TokenRow::as_select()).first(conn).optional()?;
+    row.map(ScimToken::try_from).transpose()
+}
+
 /// The account's tokens, oldest first, revoked ones included.
 pub fn list(conn: &mut DbConnection, account: Uuid) -> Result<Vec<ScimToken>, StoreError> {
     let rows: Vec<TokenRow> = scim_tokens::table

@@ -242,6 +242,43 @@ pub fn join_request_decided(
     }
 }
 
+/// How someone the account's directory added signs in.
+pub enum SignIn<'a> {
+    /// Through the account's identity provider, starting here.
+    SingleSignOn { start_url: &'a str },
+    /// They have no password yet: this link sets one.
+    SetPassword { url: &'a str },
+    /// With the password they already have.
+    Password { url: &'a str },
+}
+
+/// To someone the account's directory (SCIM) made a member: that they are
+/// one, and how to sign in. The account's name stands in quotes, as what
+/// somebody wrote.
+pub fn directory_welcome(recipient: &str, account_name: &str, sign_in: SignIn<'_>) -> OutgoingEmail {
+    let (how, url, label) = match sign_in {
+        SignIn::SingleSignOn { start_url } => ("Sign in with your company's identity provider.", start_url, "Sign in"),
+        SignIn::SetPassword { url } => (
+            "Choose a password to sign in; the link works for 7 days (after that, use \"Forgot password\").",
+            url,
+            "Choose a password",
+        ),
+        SignIn::Password { url } => ("Sign in with your email and the password you already use.", url, "Sign in"),
+    };
+    let lines = vec![
+        format!("Your organisation's directory added you to the account “{account_name}” on Roster."),
+        how.to_owned(),
+        "If you did not expect it, ask your organisation's administrator.".to_owned(),
+    ];
+    OutgoingEmail {
+        recipient: recipient.to_owned(),
+        subject: "You were added to an account on Roster".to_owned(),
+        text_body: format!("{}\n\n{label}: {url}\n", lines.join("\n\n")),
+        html_body: html(&lines, (url, label)),
+        unsubscribe_url: None,
+    }
+}
+
 /// To an account's webhook administrators when Roster stops sending to an
 /// endpoint.
 pub fn domain_unverified(recipient: &str, account_name: &str, domain: &str, domain_url: &str) -> OutgoingEmail {

@@ -120,6 +120,10 @@ fn actor_name(conn: &mut DbConnection, actor: Actor) -> Result<String, StoreErro
         Actor::Anonymous => "anonymous".to_owned(),
         Actor::Operator => "operator".to_owned(),
         Actor::System => "Roster".to_owned(),
+        Actor::Directory(id) => match persistence::scim_tokens::find_any(conn, id)? {
+            Some(token) => format!("{} (directory)", token.name),
+            None => "directory".to_owned(),
+        },
     })
 }
 
@@ -137,6 +141,7 @@ fn actor_parts(actor: Actor) -> (&'static str, Option<Uuid>) {
         Actor::Anonymous => ("anonymous", None),
         Actor::Operator => ("operator", None),
         Actor::System => ("system", None),
+        Actor::Directory(id) => ("directory", Some(id)),
     }
 }
 

@@ -68,6 +68,8 @@ pub enum Removal<'a> {
     /// A completed access review removes them, as its reviewers decided
     /// (who were held to the same rule when deciding).
     Review,
+    /// The account's directory deprovisions them (SCIM `DELETE`).
+    Directory,
 }
 
 /// Removes `user` from the account and revokes their pending invitations
@@ -97,7 +99,7 @@ pub fn remove(
         let revoked = invitations::revoke_pending_for(conn, account, &email, ctx.now)?;
         let action = match how {
             Removal::Leaving => AuditAction::MemberLeft,
-            Removal::By(_) | Removal::Review => AuditAction::MemberRemoved,
+            Removal::By(_) | Removal::Review | Removal::Directory => AuditAction::MemberRemoved,
         };
         let event = Event::in_account(account, action)
             .target("user", user, &email)
@@ -111,17 +113,19 @@ pub fn remove(
 /// Suspends `user`'s membership (`to` suspended) or restores it (`to`
 /// active): while suspended they keep their roles, groups and seat on
 /// record and are refused everywhere in the account; restoring gives back
-/// exactly what they had. Only owners suspend owners, and the account
-/// keeps an active owner. Setting the state it has already is no change.
+/// exactly what they had. A member (`by`) suspends only others, and only
+/// owners suspend owners; the account's directory (`by` none) suspends
+/// whom it deactivates. The account keeps an active owner. Setting the
+/// state it has already is no change.
 pub fn set_status(
     conn: &mut DbConnection,
     ctx: &Ctx<'_>,
-    by: &Grantor,
+    account: Uuid,
+    by: Option<&Grantor>,
     user: Uuid,
     to: MembershipStatus,
 ) -> Result<(), MemberError> {
-    let account = by.account_id;
-    if user == by.user_id && to == MembershipStatus::Suspended {
+    if by.is_some_and(|by| user == by.user_id) && to == MembershipStatus::Suspended {
         return Err(MemberError::SuspendSelf);
     }
     write_transaction(conn, |conn| {
@@ -130,7 +134,9 @@ pub fn set_status(
         if membership.status == to {
             return Ok(());
         }
-        if !may_remove(&by.holds_in(ctx.catalogue, None), membership.is_owner()) {
+        if let Some(by) = by
+            && !may_remove(&by.holds_in(ctx.catalogue, None), membership.is_owner())
+        {
             return Err(MemberError::OwnershipRequired);
         }
         if membership.is_owner() && to == MembershipStatus::Suspended {

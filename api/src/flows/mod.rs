@@ -11,6 +11,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod contacts;
 pub mod credentials;
+pub mod directory;
 pub mod domains;
 pub mod enrollment;
 pub mod groups;
@@ -50,6 +51,8 @@ pub enum Actor {
     Anonymous,
     /// Roster itself: background jobs.
     System,
+    /// The account's directory provisioning over SCIM, by its token.
+    Directory(Uuid),
 }
 
 /// Where a request came from.

@@ -369,6 +369,11 @@ pub fn complete(
     })
 }
 
+/// Where a sign-in through `connection` starts (add `redirect_uri`).
+pub fn start_url(public_url: &str, connection: Uuid) -> String {
+    format!("{public_url}/v1/sso/start?connection={connection}")
+}
+
 /// Sets whether the account requires its people to sign in through its
 /// provider. Requiring it needs an enabled connection, a verified domain
 /// and an owner who keeps password access (break-glass): the one named,

@@ -21,7 +21,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use domain::access::{Requirement, Scope, Target};
 use domain::api_key::IpAllowList;
 use domain::membership::MembershipStatus;
-use domain::plan::Plans;
+use domain::plan::{Feature, Plans};
 use domain::{Catalogue, HeldRole};
 use persistence::{api_keys, memberships};
 use uuid::Uuid;
@@ -201,7 +201,7 @@ impl AccountCaller {
         {
             let public_url = state.map(|state| state.settings.public_url.as_str()).unwrap_or_default();
             return Err(ApiError::SsoRequired {
-                start_url: crate::http::routes::sso::start_url(public_url, required.connection),
+                start_url: crate::flows::sso::start_url(public_url, required.connection),
             });
         }
         Ok(AccountCaller { account_id, credential, requirement })
@@ -308,7 +308,15 @@ impl AccountCaller {
 /// 403 `plan_upgrade_required` when the route belongs to a feature the
 /// account's plan (`stored`) lacks, naming the plans that include it.
 fn check_plan(plans: &Plans, stored: Option<String>, requirement: Requirement) -> Result<(), ApiError> {
-    let Some(feature) = requirement.feature else { return Ok(()) };
+    match requirement.feature {
+        Some(feature) => check_feature(plans, stored, feature),
+        None => Ok(()),
+    }
+}
+
+/// 403 `plan_upgrade_required` when the account's plan (`stored`) lacks
+/// `feature`, naming the plans that include it.
+pub(crate) fn check_feature(plans: &Plans, stored: Option<String>, feature: Feature) -> Result<(), ApiError> {
     if plans.of_account(&stored.unwrap_or_default()).includes(feature) {
         return Ok(());
     }

@@ -17,5 +17,6 @@ pub mod problem;
 pub mod rate_limit;
 pub mod routes;
 pub mod schemas;
+pub mod scim;
 pub mod spreadsheet;
 pub mod state;

@@ -605,6 +605,24 @@ impl From<crate::oidc::OidcError> for ApiError {
     }
 }
 
+/// The JSON API's side of the directory's flows (its settings); the SCIM
+/// side maps them in [`crate::http::scim`].
+impl From<crate::flows::directory::DirectoryError> for ApiError {
+    fn from(error: crate::flows::directory::DirectoryError) -> Self {
+        use crate::flows::directory::DirectoryError;
+        match error {
+            DirectoryError::OwnerNotGiven => ApiError::field(
+                "default_roles",
+                "owner_not_mappable",
+                "The directory's people cannot start as owners (owners hand ownership over themselves).",
+            ),
+            DirectoryError::Shared(shared) => shared.into(),
+            DirectoryError::Precondition(precondition) => precondition.into(),
+            other => ApiError::internal(format!("a SCIM refusal reached the JSON API: {other}")),
+        }
+    }
+}
+
 impl From<AdmissionRefused> for ApiError {
     fn from(error: AdmissionRefused) -> Self {
         match error {

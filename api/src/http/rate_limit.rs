@@ -52,6 +52,8 @@ pub enum Bucket {
     SsoStarts,
     /// Requests made with a partner API key, by key.
     ApiKey,
+    /// Requests made by an account's directory (SCIM), by token.
+    ScimToken,
 }
 
 impl Bucket {
@@ -71,6 +73,7 @@ impl Bucket {
             Bucket::Joins => "joins",
             Bucket::SsoStarts => "sso-starts",
             Bucket::ApiKey => "api-key",
+            Bucket::ScimToken => "scim-token",
         }
     }
 
@@ -89,6 +92,7 @@ impl Bucket {
             Bucket::Joins => limits.joins_per_ip.0,
             Bucket::SsoStarts => limits.sso_starts_per_ip.0,
             Bucket::ApiKey => limits.api_key.0,
+            Bucket::ScimToken => limits.scim_token.0,
         }
     }
 
@@ -292,7 +296,7 @@ impl RecentRefusals {
 }
 
 /// Counters kept in this instance's memory, for the bucket hit on every
-/// request ([`Bucket::ApiKey`]): a database write per request would cost
+/// request ([`Bucket::ApiKey`], [`Bucket::ScimToken`]): a database write per request would cost
 /// more than the request itself. Each instance counts the requests it
 /// serves, so behind N instances a key may make up to N times its quota.
 #[derive(Debug, Default)]

@@ -9,6 +9,7 @@ pub mod eval;
 pub mod filter;
 pub mod group;
 pub mod patch;
+pub mod projection;
 pub mod user;
 
 use serde_json::{Map, Value};

@@ -250,6 +250,8 @@ async fn every_write_operation_records_an_event_by_its_actor(app: TestApp) {
         s.call("create_scim_token", M::POST, &format!("{a}/scim-tokens"), t, Some(json!({"name": "Okta"})), None).await;
     let scim_path = format!("{a}/scim-tokens/{}", scim.body["id"].as_str().unwrap());
     s.call("revoke_scim_token", M::DELETE, &scim_path, t, None, None).await;
+    let directory = json!({"default_roles": ["developer"]});
+    s.call("update_directory_settings", M::PUT, &format!("{a}/directory-settings"), t, Some(directory), None).await;
     let address = json!({"kind": "billing", "lines": ["Unter den Linden 1"], "city": "Berlin", "postal_code": "10117", "country": "DE"});
     let created = s.call("create_address", M::POST, &format!("{a}/addresses"), t, Some(address.clone()), None).await;
     let address_path = format!("{a}/addresses/{}", created.body["id"].as_str().unwrap());

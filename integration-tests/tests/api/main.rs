@@ -35,6 +35,7 @@ mod permissions;
 mod plans;
 mod rate_limits;
 mod roles;
+mod scim;
 mod scim_tokens;
 mod search;
 mod sso;

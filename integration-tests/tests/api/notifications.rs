@@ -21,7 +21,7 @@ async fn preferences_and_defaults_decide_who_is_emailed(app: TestApp) {
     app.add_member(&account, &admin.id, &["administrator"]);
     let (o, a) = (Some(owner.access_token.as_str()), Some(admin.access_token.as_str()));
     let mine = format!("/v1/me/accounts/{account}/notification-preferences");
-    let all_on = json!({"join_requests": true, "import_reports": true, "access_review_reminders": true, "security_notices": true});
+    let all_on = json!({"join_requests": true, "import_reports": true, "access_review_reminders": true, "security_notices": true, "welcome": true});
     assert_eq!(app.get(&mine, o).await.expect_status(200), &all_on);
 
     // Transactional emails cannot be turned off; unknown topics are refused
@@ -142,7 +142,7 @@ async fn the_one_click_link_turns_off_one_topic_only_when_unaltered(app: TestApp
     let now = app.get(&mine, a).await;
     assert_eq!(
         now.expect_status(200),
-        &json!({"join_requests": true, "import_reports": true, "access_review_reminders": true, "security_notices": false})
+        &json!({"join_requests": true, "import_reports": true, "access_review_reminders": true, "security_notices": false, "welcome": true})
     );
     app.run_jobs().await;
     let trail = app

@@ -69,6 +69,8 @@ pub enum AuditActorTypeName {
     Operator,
     System,
     Anonymous,
+    /// An account's directory (SCIM); `id` is its token's.
+    Directory,
 }
 
 /// What a change was about.

@@ -175,7 +175,7 @@ pub async fn login(
     let required = state.db(move |conn| Ok(crate::flows::sso::required_of(conn, &holder, None)?)).await?;
     if let Some(required) = required {
         return Err(ApiError::SsoRequired {
-            start_url: super::sso::start_url(&state.settings.public_url, required.connection),
+            start_url: crate::flows::sso::start_url(&state.settings.public_url, required.connection),
         });
     }
     let shared = state.clone();

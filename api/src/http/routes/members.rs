@@ -278,7 +278,7 @@ async fn set_status(
     let (account, by) = (member.account_id, member.grantor());
     let found = state
         .flow(member.actor(), origin, move |conn, ctx| {
-            flows::set_status(conn, ctx, &by, user, to)?;
+            flows::set_status(conn, ctx, by.account_id, Some(&by), user, to)?;
             memberships::find_member(conn, account, user)?.ok_or(ApiError::NotFound)
         })
         .await?;

@@ -132,6 +132,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                     .service(scim_tokens::create_scim_token)
                     .service(scim_tokens::list_scim_tokens)
                     .service(scim_tokens::revoke_scim_token)
+                    .service(scim_tokens::get_directory_settings)
+                    .service(scim_tokens::update_directory_settings)
                     .service(sso::get_sso_policy)
                     .service(sso::set_sso_policy)
                     .service(links::request_account_link)

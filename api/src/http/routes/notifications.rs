@@ -24,7 +24,7 @@ use crate::http::state::{AppState, RunFlow};
 /// Whether each kind of non-transactional email is sent. Invitations,
 /// address verification and password emails are always sent.
 #[derive(Serialize, ToSchema)]
-#[schema(example = json!({"join_requests": true, "import_reports": true, "access_review_reminders": true, "security_notices": false}))]
+#[schema(example = json!({"join_requests": true, "import_reports": true, "access_review_reminders": true, "security_notices": false, "welcome": true}))]
 pub struct NotificationPreferences {
     /// Someone asked to join through a join link (to those who review).
     pub join_requests: bool,
@@ -34,6 +34,8 @@ pub struct NotificationPreferences {
     pub access_review_reminders: bool,
     /// New API keys, account links, ownership changes, disabled webhooks.
     pub security_notices: bool,
+    /// The account's directory added me (how to sign in).
+    pub welcome: bool,
 }
 
 impl From<Choices> for NotificationPreferences {
@@ -44,6 +46,7 @@ impl From<Choices> for NotificationPreferences {
             import_reports: on(Topic::ImportReports),
             access_review_reminders: on(Topic::AccessReviewReminders),
             security_notices: on(Topic::SecurityNotices),
+            welcome: on(Topic::Welcome),
         }
     }
 }
@@ -59,6 +62,7 @@ pub struct NotificationPreferencesPatch {
     pub import_reports: Option<bool>,
     pub access_review_reminders: Option<bool>,
     pub security_notices: Option<bool>,
+    pub welcome: Option<bool>,
     // Transactional emails: named only to be refused by name.
     #[schema(ignore)]
     pub invitations: Option<Value>,
@@ -91,6 +95,7 @@ impl NotificationPreferencesPatch {
             (Topic::ImportReports, self.import_reports),
             (Topic::AccessReviewReminders, self.access_review_reminders),
             (Topic::SecurityNotices, self.security_notices),
+            (Topic::Welcome, self.welcome),
         ];
         Ok(named.into_iter().filter_map(|(topic, on)| on.map(|on| (topic, on))).collect())
     }

@@ -4,7 +4,7 @@
 //! `directory_sync`; a token is shown once and works for SCIM only.
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, delete, get, post, web};
+use actix_web::{HttpResponse, delete, get, post, put, web};
 use chrono::{DateTime, Utc};
 use domain::Permission;
 use domain::access::Requirement;
@@ -18,7 +18,7 @@ use crate::flows::Origin;
 use crate::flows::scim_tokens as flows;
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
-use crate::http::problem::{ApiError, field_error};
+use crate::http::problem::{ApiError, Problem, field_error};
 use crate::http::schemas::label_schema;
 use crate::http::state::{AppState, RunFlow};
 
@@ -140,4 +140,61 @@ pub async fn revoke_scim_token(
     let (account, id) = path.into_inner();
     state.flow(member.actor(), origin, move |conn, ctx| flows::revoke(conn, ctx, account, id)).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// What the account's directory does with the people it adds.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"default_roles": ["developer"]}))]
+pub struct DirectorySettings {
+    /// The roles (keys) people the directory adds start with, account-wide;
+    /// none until set. Each must be one the person setting them may give,
+    /// and never `owner`.
+    #[schema(max_items = 50)]
+    pub default_roles: Vec<String>,
+}
+
+/// How the account's directory adds people.
+#[utoipa::path(
+    tag = "directory-sync", operation_id = "get_directory_settings", security(("bearer" = [])),
+    params(("account_id" = Uuid, Path, description = "The account")),
+    responses((status = 200, description = "The settings", body = DirectorySettings)),
+    extensions(("x-authorization" = json!(MANAGE)))
+)]
+#[get("/directory-settings")]
+pub async fn get_directory_settings(
+    state: web::Data<AppState>,
+    member: AccountMember,
+) -> Result<HttpResponse, ApiError> {
+    let account = member.account_id;
+    let default_roles = state.db(move |conn| Ok(persistence::directory::default_role_keys(conn, account)?)).await?;
+    Ok(HttpResponse::Ok().json(DirectorySettings { default_roles }))
+}
+
+/// Set the roles people the account's directory adds start with.
+#[utoipa::path(
+    tag = "directory-sync", operation_id = "update_directory_settings", security(("bearer" = [])),
+    request_body = DirectorySettings,
+    params(("account_id" = Uuid, Path, description = "The account")),
+    responses(
+        (status = 200, description = "Set", body = DirectorySettings),
+        (status = 403, description = "The caller lacks `members:manage`, or a permission of a role named (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    extensions(("x-authorization" = json!(MANAGE.needs(Feature::DirectorySync))))
+)]
+#[put("/directory-settings")]
+pub async fn update_directory_settings(
+    state: web::Data<AppState>,
+    member: AccountMember,
+    origin: Origin,
+    body: JsonBody<DirectorySettings>,
+) -> Result<HttpResponse, ApiError> {
+    let keys = body.0.default_roles;
+    let by = member.grantor();
+    let default_roles = state
+        .flow(member.actor(), origin, move |conn, ctx| {
+            crate::flows::directory::set_default_roles(conn, ctx, &by, &keys)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(DirectorySettings { default_roles }))
 }

@@ -128,7 +128,7 @@ pub struct ConnectionView {
 impl ConnectionView {
     fn of(connection: Connection, public_url: &str) -> Self {
         ConnectionView {
-            start_url: start_url(public_url, connection.id),
+            start_url: flows::start_url(public_url, connection.id),
             callback_url: callback_url(public_url),
             id: connection.id,
             name: connection.name,
@@ -155,11 +155,6 @@ impl ConnectionView {
 pub struct ConnectionList {
     /// Oldest first.
     pub items: Vec<ConnectionView>,
-}
-
-/// Where a sign-in through `connection` starts (add `redirect_uri`).
-pub fn start_url(public_url: &str, connection: Uuid) -> String {
-    format!("{public_url}/v1/sso/start?connection={connection}")
 }
 
 fn callback_url(public_url: &str) -> String {
