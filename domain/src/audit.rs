@@ -100,6 +100,7 @@ actions! {
     GroupCreated => "group.created", "A group was created.";
     GroupUpdated => "group.updated", "A group was renamed or described.";
     GroupDeleted => "group.deleted", "A group was deleted.";
+    GroupRolesUpdated => "group.roles_updated", "The roles a group gives the people in it changed.";
     GroupMemberAdded => "group.member_added", "A member was put into a group.";
     GroupMemberRemoved => "group.member_removed", "A member was taken out of a group.";
     ImportCreated => "import.created", "A spreadsheet was uploaded for import.";

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::schema::{group_members, groups, role_assignments};
+use crate::schema::{group_members, group_roles, groups, role_assignments};
 use crate::{DbConnection, StoreError, ids, time};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,6 +140,7 @@ pub fn add_member(
     if is_member(conn, group, membership)? {
         return Ok(());
     }
+    grant_roles(conn, group, membership, now)?;
     match diesel::insert_into(group_members::table)
         .values((
             group_members::group_id.eq(ids::to_db(group)),
@@ -163,12 +164,18 @@ pub fn is_member(conn: &mut DbConnection, group: Uuid, membership: Uuid) -> Resu
     Ok(count > 0)
 }
 
-/// Removes a membership from a group, with the roles it held inside it.
-/// Returns false when it was not in the group.
-pub fn remove_member(conn: &mut DbConnection, group: Uuid, membership: Uuid) -> Result<bool, StoreError> {
+/// Removes a membership from a group, with the roles it held inside it
+/// and those the group gave it. Returns false when it was not in the group.
+pub fn remove_member(
+    conn: &mut DbConnection,
+    group: Uuid,
+    membership: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let key = ids::to_db(group);
     diesel::delete(
         role_assignments::table
-            .filter(role_assignments::group_id.eq(ids::to_db(group)))
+            .filter(role_assignments::group_id.eq(&key).or(role_assignments::via_group_id.eq(&key)))
             .filter(role_assignments::membership_id.eq(ids::to_db(membership))),
     )
     .execute(conn)?;
@@ -178,6 +185,10 @@ pub fn remove_member(conn: &mut DbConnection, group: Uuid, membership: Uuid) -> 
             .filter(group_members::membership_id.eq(ids::to_db(membership))),
     )
     .execute(conn)?;
+    // What another of its groups gives too, it keeps.
+    for other in of_membership(conn, membership)?.into_iter().filter(|other| *other != group) {
+        grant_roles(conn, other, membership, now)?;
+    }
     Ok(removed == 1)
 }
 
@@ -188,4 +199,78 @@ pub fn of_membership(conn: &mut DbConnection, membership: Uuid) -> Result<Vec<Uu
         .select(group_members::group_id)
         .load(conn)?;
     groups.iter().map(|id| ids::from_db(id)).collect()
+}
+
+/// The roles `group` gives its members: (role, held inside the group).
+pub fn roles(conn: &mut DbConnection, group: Uuid) -> Result<Vec<(Uuid, bool)>, StoreError> {
+    let rows: Vec<(String, bool)> = group_roles::table
+        .filter(group_roles::group_id.eq(ids::to_db(group)))
+        .select((group_roles::role_id, group_roles::in_group))
+        .order((group_roles::role_id.asc(), group_roles::in_group.asc()))
+        .load(conn)?;
+    rows.into_iter().map(|(role, in_group)| Ok((ids::from_db(&role)?, in_group))).collect()
+}
+
+/// Makes `wanted` the roles `group` gives, and brings its members in line:
+/// what it no longer gives is taken back (unless another of their groups
+/// gives it), what it newly gives is granted.
+pub fn set_roles(
+    conn: &mut DbConnection,
+    group: Uuid,
+    wanted: &[(Uuid, bool)],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let key = ids::to_db(group);
+    diesel::delete(group_roles::table.filter(group_roles::group_id.eq(&key))).execute(conn)?;
+    for (role, in_group) in wanted {
+        diesel::insert_into(group_roles::table)
+            .values((
+                group_roles::group_id.eq(&key),
+                group_roles::role_id.eq(ids::to_db(*role)),
+                group_roles::in_group.eq(*in_group),
+            ))
+            .execute(conn)?;
+    }
+    let members: Vec<String> = group_members::table
+        .filter(group_members::group_id.eq(&key))
+        .select(group_members::membership_id)
+        .load(conn)?;
+    diesel::delete(role_assignments::table.filter(role_assignments::via_group_id.eq(&key))).execute(conn)?;
+    for membership in &members {
+        let membership = ids::from_db(membership)?;
+        for other in of_membership(conn, membership)? {
+            grant_roles(conn, other, membership, now)?;
+        }
+    }
+    Ok(())
+}
+
+/// Gives `membership` the roles `group` gives that it does not hold yet,
+/// marked as the group's.
+fn grant_roles(conn: &mut DbConnection, group: Uuid, membership: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+    for (role, in_group) in roles(conn, group)? {
+        let scope = in_group.then(|| ids::to_db(group));
+        let mut held = role_assignments::table
+            .filter(role_assignments::membership_id.eq(ids::to_db(membership)))
+            .filter(role_assignments::role_id.eq(ids::to_db(role)))
+            .into_boxed();
+        held = match &scope {
+            Some(group) => held.filter(role_assignments::group_id.eq(group.clone())),
+            None => held.filter(role_assignments::group_id.is_null()),
+        };
+        let count: i64 = held.count().get_result(conn)?;
+        if count == 0 {
+            diesel::insert_into(role_assignments::table)
+                .values((
+                    role_assignments::id.eq(ids::to_db(Uuid::now_v7())),
+                    role_assignments::membership_id.eq(ids::to_db(membership)),
+                    role_assignments::role_id.eq(ids::to_db(role)),
+                    role_assignments::group_id.eq(scope),
+                    role_assignments::via_group_id.eq(ids::to_db(group)),
+                    role_assignments::created_at.eq(time::to_db(now)),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
 }

@@ -77,6 +77,7 @@ diesel::table! {
         group_id -> Nullable<Text>,
         created_at -> Timestamp,
         sso_connection_id -> Nullable<Text>,
+        via_group_id -> Nullable<Text>,
     }
 }
 
@@ -718,6 +719,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    group_roles (group_id, role_id, in_group) {
+        group_id -> Text,
+        role_id -> Text,
+        in_group -> Bool,
+    }
+}
+
+diesel::table! {
     directory_default_roles (account_id, role_id) {
         account_id -> Text,
         role_id -> Text,
@@ -725,12 +734,14 @@ diesel::table! {
 }
 
 diesel::joinable!(scim_users -> memberships (membership_id));
+diesel::joinable!(group_roles -> roles (role_id));
 diesel::joinable!(directory_default_roles -> roles (role_id));
 diesel::joinable!(account_domain_roles -> roles (role_id));
 diesel::joinable!(access_review_reviewers -> access_reviews (review_id));
 diesel::joinable!(access_review_items -> access_reviews (review_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    group_roles,
     scim_users,
     directory_default_roles,
     account_domains,

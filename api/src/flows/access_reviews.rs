@@ -402,7 +402,7 @@ fn apply(
         (Outcome::Removed | Outcome::Revoked, _) => match review.group_id {
             None => super::members::remove(conn, ctx, account, item.user_id, Removal::Review)?,
             Some(group) => {
-                if groups::remove_member(conn, group, membership.id)? {
+                if groups::remove_member(conn, group, membership.id, ctx.now)? {
                     let dropped = covered(membership, Some(group));
                     let keep: Vec<(Uuid, Option<Uuid>)> = membership
                         .assignments

@@ -67,6 +67,7 @@ impl From<GroupError> for DirectoryError {
                 DirectoryError::Refused(Refusal::new(ScimType::InvalidValue, "members are users of this account"))
             }
             GroupError::Shared(shared) => DirectoryError::Shared(shared),
+            GroupError::OwnerNotGiven => DirectoryError::OwnerNotGiven,
         }
     }
 }
@@ -420,7 +421,7 @@ pub fn create_group(
         let made = super::groups::create(conn, ctx, account, wanted.display_name.as_str(), "")?;
         directory::set_group_external_id(conn, account, made.id, wanted.external_id.as_deref(), ctx.now)?;
         for user in users {
-            super::groups::add_member(conn, ctx, account, made.id, user)?;
+            super::groups::add_member(conn, ctx, account, made.id, user, None)?;
         }
         group(conn, account, made.id, true)
     })
@@ -461,7 +462,7 @@ pub fn replace_group(
             super::groups::remove_member(conn, ctx, account, id, *user)?;
         }
         for user in next.iter().filter(|user| !current_members.contains(user)) {
-            super::groups::add_member(conn, ctx, account, id, *user)?;
+            super::groups::add_member(conn, ctx, account, id, *user, None)?;
         }
         if next != current_members {
             directory::touch_group(conn, id, ctx.now)?;

@@ -4,12 +4,13 @@
 //! route's declared requirement).
 
 use domain::audit::AuditAction;
+use domain::{BuiltInRole, check_grant};
 use persistence::groups::{self, Group};
-use persistence::{DbConnection, StoreError, memberships, write_transaction};
+use persistence::{DbConnection, StoreError, memberships, roles, write_transaction};
 use uuid::Uuid;
 
 use super::audit::{Event, user_label};
-use super::{Ctx, Shared, family_error};
+use super::{Ctx, Grantor, Shared, family_error};
 
 #[derive(Debug, thiserror::Error)]
 pub enum GroupError {
@@ -17,6 +18,9 @@ pub enum GroupError {
     NameTaken(String),
     #[error("only members of the account join its groups")]
     NotAMember,
+    /// A group never makes owners.
+    #[error("a group cannot give the owner role")]
+    OwnerNotGiven,
     #[error(transparent)]
     Shared(Shared),
 }
@@ -94,15 +98,89 @@ pub fn delete(conn: &mut DbConnection, ctx: &Ctx<'_>, account: Uuid, group: Uuid
     })
 }
 
+/// The roles `group` gives its members, with their keys: (role, key,
+/// held inside the group), by key.
+pub fn roles_given(
+    conn: &mut DbConnection,
+    account: Uuid,
+    group: Uuid,
+) -> Result<Vec<(Uuid, String, bool)>, StoreError> {
+    let visible = roles::list_visible(conn, account)?;
+    let mut given: Vec<(Uuid, String, bool)> = groups::roles(conn, group)?
+        .into_iter()
+        .filter_map(|(id, in_group)| visible.iter().find(|r| r.id == id).map(|r| (id, r.key.clone(), in_group)))
+        .collect();
+    given.sort_by(|a, b| (&a.1, a.2).cmp(&(&b.1, b.2)));
+    Ok(given)
+}
+
+/// Refuses unless `by` may give every role `group` gives, where it applies:
+/// putting someone in the group gives them those roles.
+fn check_gives(conn: &mut DbConnection, ctx: &Ctx<'_>, by: &Grantor, group: Uuid) -> Result<(), GroupError> {
+    let visible = roles::list_visible(conn, by.account_id)?;
+    for (role, in_group) in groups::roles(conn, group)? {
+        let Some(role) = visible.iter().find(|r| r.id == role) else { continue };
+        let scope = in_group.then_some(group);
+        check_grant(&by.holds_in(ctx.catalogue, scope), &ctx.catalogue.role_permissions(&role.held(scope)))?;
+    }
+    Ok(())
+}
+
+/// Makes the roles `group` gives its members (role key, held inside the
+/// group) `wanted`, for its members now and those who join it later: each
+/// one `by` may give where it applies, never owner.
+pub fn set_roles(
+    conn: &mut DbConnection,
+    ctx: &Ctx<'_>,
+    by: &Grantor,
+    group: Uuid,
+    wanted: &[(String, bool)],
+) -> Result<Vec<(Uuid, String, bool)>, GroupError> {
+    if wanted.iter().any(|(key, _)| key == BuiltInRole::Owner.key()) {
+        return Err(GroupError::OwnerNotGiven);
+    }
+    write_transaction(conn, |conn| {
+        let found = existing(conn, by.account_id, group)?;
+        let scoped: Vec<(String, Option<Uuid>)> =
+            wanted.iter().map(|(key, in_group)| (key.clone(), in_group.then_some(group))).collect();
+        let granted = super::roles::grantable(conn, ctx, by, &scoped).map_err(|refused| match refused {
+            Shared::UnknownRole { key, .. } => Shared::UnknownRole { field: "roles", key },
+            other => other,
+        })?;
+        let before = roles_given(conn, by.account_id, group)?;
+        let rows: Vec<(Uuid, bool)> = granted.iter().map(|role| (role.role_id, role.group_id.is_some())).collect();
+        groups::set_roles(conn, group, &rows, ctx.now)?;
+        let after = roles_given(conn, by.account_id, group)?;
+        let shown = |given: &[(Uuid, String, bool)]| -> Vec<serde_json::Value> {
+            given.iter().map(|(_, key, in_group)| serde_json::json!({"role": key, "in_group": in_group})).collect()
+        };
+        if before != after {
+            let event = about(&found, by.account_id, AuditAction::GroupRolesUpdated).change(
+                "roles",
+                shown(&before),
+                shown(&after),
+            );
+            ctx.record(conn, event)?;
+        }
+        Ok(after)
+    })
+}
+
+/// Puts `user` in the group; a member adding them (`by`) must be able to
+/// give the roles the group gives.
 pub fn add_member(
     conn: &mut DbConnection,
     ctx: &Ctx<'_>,
     account: Uuid,
     group: Uuid,
     user: Uuid,
+    by: Option<&Grantor>,
 ) -> Result<(), GroupError> {
     write_transaction(conn, |conn| {
         let found = existing(conn, account, group)?;
+        if let Some(by) = by {
+            check_gives(conn, ctx, by, group)?;
+        }
         let membership = memberships::find(conn, account, user)?.ok_or(GroupError::NotAMember)?;
         groups::add_member(conn, group, membership.id, ctx.now)?;
         let event = about(&found, account, AuditAction::GroupMemberAdded).target("user", user, user_label(conn, user)?);
@@ -123,7 +201,7 @@ pub fn remove_member(
     write_transaction(conn, |conn| {
         let found = existing(conn, account, group)?;
         let membership = memberships::find(conn, account, user)?.ok_or(GroupError::Shared(Shared::NotFound))?;
-        if !groups::remove_member(conn, group, membership.id)? {
+        if !groups::remove_member(conn, group, membership.id, ctx.now)? {
             return Err(GroupError::Shared(Shared::NotFound));
         }
         let dropped: Vec<&str> =

@@ -93,6 +93,8 @@ struct Account {
     verified_domains: Vec<EmailDomain>,
     roles: HashMap<String, Role>,
     groups: HashMap<String, Uuid>,
+    /// The roles each group gives its members (role, held inside it).
+    group_roles: HashMap<Uuid, Vec<(Uuid, bool)>>,
 }
 
 /// Who uploaded, and what they may hand out.
@@ -129,6 +131,21 @@ fn grant(
     Ok(InvitedRole { role_id: role.id, role_key: role.key.clone(), group_id: group })
 }
 
+/// Putting someone in `group` gives them its roles: the uploader must be
+/// able to give those too.
+fn check_group_gives(
+    catalogue: &Catalogue,
+    holder: &[HeldRole],
+    account: &Account,
+    group: Uuid,
+) -> Result<(), RowProblem> {
+    for (role_id, in_group) in account.group_roles.get(&group).into_iter().flatten() {
+        let Some(role) = account.roles.values().find(|role| role.id == *role_id) else { continue };
+        grant(catalogue, holder, account, &role.key, in_group.then_some(group))?;
+    }
+    Ok(())
+}
+
 /// Decides one row that passed the upload checks.
 fn judge(
     catalogue: &Catalogue,
@@ -159,6 +176,7 @@ fn judge(
             .groups
             .get(&entry.name.to_lowercase())
             .ok_or_else(|| RowProblem::UnknownGroup(entry.name.clone()))?;
+        check_group_gives(catalogue, holder, account, group)?;
         match &entry.role {
             Some(key) => offer.assignments.push(grant(catalogue, holder, account, key, Some(group))?),
             None => offer.groups.push(group),
@@ -185,7 +203,11 @@ fn load_account(conn: &mut DbConnection, id: Uuid) -> Result<Account, ImportErro
     let roles = roles::list_visible(conn, id)?.into_iter().map(|role| (role.key.clone(), role)).collect();
     let groups = groups::ids_by_name(conn, id)?;
     let verified_domains = super::domains::allowed_domains(conn, id, &preferences)?;
-    Ok(Account { name, preferences, verified_domains, roles, groups })
+    let mut group_roles = HashMap::new();
+    for group in groups.values() {
+        group_roles.insert(*group, groups::roles(conn, *group)?);
+    }
+    Ok(Account { name, preferences, verified_domains, roles, groups, group_roles })
 }
 
 fn load_uploader(conn: &mut DbConnection, catalogue: &Catalogue, import: &Import) -> Result<Uploader, ImportError> {
@@ -370,6 +392,7 @@ mod tests {
             verified_domains: Vec::new(),
             roles: roles.into_iter().map(|role| (role.key.clone(), role)).collect(),
             groups: HashMap::from([("design".to_owned(), Uuid::now_v7())]),
+            group_roles: HashMap::new(),
         }
     }
 

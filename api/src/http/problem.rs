@@ -854,6 +854,11 @@ impl From<GroupError> for ApiError {
             GroupError::NotAMember => {
                 conflict("not_a_member", "Only members of the account can join its groups; invite them first.")
             }
+            GroupError::OwnerNotGiven => ApiError::field(
+                "roles",
+                "owner_not_mappable",
+                "A group cannot make owners (owners hand ownership over themselves).",
+            ),
             GroupError::Shared(shared) => shared.into(),
         }
     }

@@ -292,6 +292,8 @@ async fn every_write_operation_records_an_event_by_its_actor(app: TestApp) {
     let group = s.call("create_group", M::POST, &format!("{a}/groups"), t, Some(json!({"name": "Design"})), None).await;
     let group = format!("{a}/groups/{}", group.body["id"].as_str().unwrap());
     s.call("update_group", M::PATCH, &group, t, Some(json!({"description": "Makers"})), None).await;
+    let gives = json!({"roles": [{"role": "developer", "scope": "group"}]});
+    s.call("set_group_roles", M::PUT, &format!("{group}/roles"), t, Some(gives), None).await;
 
     let invite = |email: &str| json!({"invitations": [{"email": email, "send_email": false}]});
     let invitations = format!("{a}/invitations");

@@ -15,6 +15,7 @@ on_both_backends!(
     lists_page_and_filter_over_more_than_250_users,
     the_same_person_created_twice_at_once_is_one_member,
     discovery_says_what_is_supported,
+    a_group_gives_its_roles_to_the_people_in_it,
 );
 
 for_both_backends!(seats_plans_and_rate_limits_answer_in_scim_form);
@@ -487,4 +488,89 @@ async fn seats_plans_and_rate_limits_answer_in_scim_form(backend: Backend) {
     }
     directory.get("/Users?count=0").await.expect_scim_error(403, None);
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+async fn a_group_gives_its_roles_to_the_people_in_it(app: TestApp) {
+    let f = fixture(&app).await;
+    let t = Some(f.owner.access_token.as_str());
+    let directory = Directory::connect(&app, &f.owner, &f.account).await;
+    let person = directory.create_user("ravi@acme.test", "Ravi", "P").await;
+    let group_of = |name: &str| json!({"schemas": [GROUP_SCHEMA], "displayName": name});
+    let analysts =
+        directory.post("/Groups", group_of("Analysts")).await.expect_status(201)["id"].as_str().unwrap().to_owned();
+    let both = directory.post("/Groups", group_of("Both")).await.expect_status(201)["id"].as_str().unwrap().to_owned();
+    let roles_of = |group: &str| format!("/v1/accounts/{}/groups/{group}/roles", f.account);
+    let gives = json!({"roles": [{"role": "analyst", "scope": "account"}, {"role": "marketer", "scope": "group"}]});
+    let set = app.put(&roles_of(&analysts), t, gives.clone()).await;
+    assert_eq!(set.expect_status(200), &gives);
+    app.put(&roles_of(&both), t, json!({"roles": [{"role": "analyst", "scope": "account"}]})).await.expect_status(200);
+    let owner_given = app.put(&roles_of(&both), t, json!({"roles": [{"role": "owner", "scope": "account"}]})).await;
+    owner_given.expect_problem(422, "validation_failed");
+
+    let held = |member: &Value| {
+        let mut held: Vec<String> = member["assignments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| format!("{}@{}", a["role"].as_str().unwrap(), a["group_id"].as_str().unwrap_or("account")))
+            .collect();
+        held.sort();
+        held
+    };
+    let add = |group: &str| {
+        let group = group.to_owned();
+        let person = person.clone();
+        let directory = &directory;
+        async move {
+            let op = json!([{"op": "add", "path": "members", "value": [{"value": person}]}]);
+            directory.patch(&format!("/Groups/{group}"), op).await.expect_status(200);
+        }
+    };
+    let remove = |group: &str| {
+        let group = group.to_owned();
+        let person = person.clone();
+        let directory = &directory;
+        async move {
+            let op = json!([{"op": "remove", "path": format!("members[value eq \"{person}\"]")}]);
+            directory.patch(&format!("/Groups/{group}"), op).await.expect_status(200);
+        }
+    };
+    add(&analysts).await;
+    let member = f.member(&app, &person).await.1;
+    assert_eq!(
+        held(&member),
+        ["analyst@account".to_owned(), "developer@account".into(), format!("marketer@{analysts}")]
+    );
+    add(&both).await;
+    remove(&analysts).await;
+    let member = f.member(&app, &person).await.1;
+    assert_eq!(held(&member), ["analyst@account", "developer@account"], "Both still gives analyst");
+    remove(&both).await;
+    assert_eq!(held(&f.member(&app, &person).await.1), ["developer@account"], "the directory's own role stays");
+    // A change of what a group gives reaches the people in it.
+    add(&both).await;
+    app.put(&roles_of(&both), t, json!({"roles": [{"role": "marketer", "scope": "account"}]})).await.expect_status(200);
+    assert_eq!(held(&f.member(&app, &person).await.1), ["developer@account", "marketer@account"]);
+    app.run_jobs().await;
+    assert_eq!(f.audit(&app, "group.roles_updated").await.len(), 3);
+
+    // Someone who manages the group only cannot put people in it when it
+    // gives roles they could not give themselves.
+    let lead = app.sign_up("lead@acme.test").await;
+    app.add_member(&f.account, &lead.id, &[]);
+    let lead_roles = format!("/v1/accounts/{}/members/{}", f.account, lead.id);
+    let tag = app.etag_of(&lead_roles, &f.owner.access_token).await;
+    let body = json!({"assignments": [{"role": "administrator", "group_id": analysts}]});
+    let assigned = app
+        .request_if_match(Method::PUT, &format!("{lead_roles}/roles"), &f.owner.access_token, Some(&tag), Some(body))
+        .await;
+    assigned.expect_status(200);
+    let into = |group: &str| format!("/v1/accounts/{}/groups/{group}/members/{person}", f.account);
+    let refused = app.request(Method::PUT, &into(&analysts), Some(&lead.access_token), None).await;
+    refused.expect_problem(403, "forbidden");
+    app.put(&roles_of(&analysts), t, json!({"roles": [{"role": "marketer", "scope": "group"}]}))
+        .await
+        .expect_status(200);
+    app.request(Method::PUT, &into(&analysts), Some(&lead.access_token), None).await.expect_status(204);
+    assert!(held(&f.member(&app, &person).await.1).contains(&format!("marketer@{analysts}")));
 }

@@ -261,7 +261,10 @@ pub async fn add_group_member(
     path: web::Path<(Uuid, Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (account, group, user) = path.into_inner();
-    state.flow(member.actor(), origin, move |conn, ctx| flows::add_member(conn, ctx, account, group, user)).await?;
+    let by = member.grantor();
+    state
+        .flow(member.actor(), origin, move |conn, ctx| flows::add_member(conn, ctx, account, group, user, Some(&by)))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -282,4 +285,97 @@ pub async fn remove_group_member(
     let (account, group, user) = path.into_inner();
     state.flow(member.actor(), origin, move |conn, ctx| flows::remove_member(conn, ctx, account, group, user)).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Where a role a group gives is held.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+#[schema(example = "account")]
+pub enum GivenRoleScope {
+    /// Account-wide.
+    Account,
+    /// Inside the group only.
+    Group,
+}
+
+/// A role a group gives the people in it.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GivenRole {
+    /// The role's key.
+    pub role: String,
+    pub scope: GivenRoleScope,
+}
+
+/// The roles a group gives the people in it, for as long as they are in
+/// it, whoever puts them there (the account's directory included).
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"roles": [{"role": "developer", "scope": "account"}, {"role": "analyst", "scope": "group"}]}))]
+pub struct GroupRoles {
+    #[schema(max_items = 50)]
+    pub roles: Vec<GivenRole>,
+}
+
+impl GroupRoles {
+    fn of(given: Vec<(Uuid, String, bool)>) -> Self {
+        let scope = |in_group| if in_group { GivenRoleScope::Group } else { GivenRoleScope::Account };
+        GroupRoles {
+            roles: given.into_iter().map(|(_, role, in_group)| GivenRole { role, scope: scope(in_group) }).collect(),
+        }
+    }
+}
+
+/// The roles a group gives the people in it.
+#[utoipa::path(
+    tag = "groups", operation_id = "get_group_roles", security(("bearer" = [])),
+    params(("account_id" = Uuid, Path, description = "The account"), ("group_id" = Uuid, Path, description = "The group")),
+    responses((status = 200, description = "The roles", body = GroupRoles)),
+    extensions(("x-authorization" = json!(Requirement::account(Permission::MembersRead))))
+)]
+#[get("/groups/{group_id}/roles")]
+pub async fn get_group_roles(
+    state: web::Data<AppState>,
+    _member: AccountMember,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (account, group) = path.into_inner();
+    let given = state
+        .db(move |conn| {
+            flows::existing(conn, account, group).map_err(ApiError::from)?;
+            Ok(flows::roles_given(conn, account, group)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(GroupRoles::of(given)))
+}
+
+/// Set the roles a group gives the people in it (needs `roles:manage`):
+/// its members get them now, those who join later when they join, and
+/// leaving the group takes them back. Each must be a role the caller may
+/// give where it applies, never `owner`; from then on, putting someone in
+/// the group needs the same.
+#[utoipa::path(
+    tag = "groups", operation_id = "set_group_roles", security(("bearer" = [])), request_body = GroupRoles,
+    params(("account_id" = Uuid, Path, description = "The account"), ("group_id" = Uuid, Path, description = "The group")),
+    responses(
+        (status = 200, description = "The roles the group gives", body = GroupRoles),
+        (status = 403, description = "The caller lacks `roles:manage`, or a permission of a role named (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    extensions(("x-authorization" = json!(Requirement::account(Permission::RolesManage).needs(Feature::Groups))))
+)]
+#[put("/groups/{group_id}/roles")]
+pub async fn set_group_roles(
+    state: web::Data<AppState>,
+    member: AccountMember,
+    origin: Origin,
+    path: web::Path<(Uuid, Uuid)>,
+    body: JsonBody<GroupRoles>,
+) -> Result<HttpResponse, ApiError> {
+    let (_, group) = path.into_inner();
+    let wanted: Vec<(String, bool)> =
+        body.0.roles.into_iter().map(|given| (given.role, given.scope == GivenRoleScope::Group)).collect();
+    let by = member.grantor();
+    let given =
+        state.flow(member.actor(), origin, move |conn, ctx| flows::set_roles(conn, ctx, &by, group, &wanted)).await?;
+    Ok(HttpResponse::Ok().json(GroupRoles::of(given)))
 }

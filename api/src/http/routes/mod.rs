@@ -77,6 +77,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                     .service(groups::list_group_members)
                     .service(groups::add_group_member)
                     .service(groups::remove_group_member)
+                    .service(groups::get_group_roles)
+                    .service(groups::set_group_roles)
                     .service(imports::create_invitation_import)
                     .service(imports::list_invitation_imports)
                     .service(imports::get_invitation_import)
