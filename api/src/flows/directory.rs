@@ -184,16 +184,17 @@ pub fn create_user(
     account: Uuid,
     wanted: &UserAttributes,
 ) -> Result<DirectoryMember, DirectoryError> {
-    write_transaction(conn, |conn| {
+    let taken = || DirectoryError::Taken(format!("a member has the userName {}", wanted.user_name));
+    // Two requests for one person: the second one's insert of the user or
+    // the membership waits for the first to commit, then breaks a unique
+    // index (nothing serialises the account's other creates).
+    let created = write_transaction(conn, |conn| {
         let seats = Seats::hold(conn, ctx, account)?;
-        // Two requests for one person: the second waits here for the
-        // first to commit, then finds the member.
-        accounts::lock(conn, account)?;
         let existing = users::find_by_email(conn, &wanted.user_name)?;
         if let Some(user) = &existing
             && memberships::find(conn, account, user.id)?.is_some()
         {
-            return Err(DirectoryError::Taken(format!("a member has the userName {}", wanted.user_name)));
+            return Err(taken());
         }
         seats.take_one(conn, ctx.now)?;
         let made_user = existing.is_none();
@@ -216,7 +217,11 @@ pub fn create_user(
         }
         welcome(conn, ctx, account, &user, made_user)?;
         member(conn, account, user.id)
-    })
+    });
+    match created {
+        Err(DirectoryError::Shared(Shared::Store(StoreError::Conflict))) => Err(taken()),
+        other => other,
+    }
 }
 
 fn profile_of(wanted: &UserAttributes, made_user: bool, ctx: &Ctx<'_>) -> Profile {
