@@ -301,18 +301,18 @@ pub fn touch_group(conn: &mut DbConnection, group: Uuid, now: DateTime<Utc>) -> 
     Ok(())
 }
 
-/// The ids of the roles the directory's people start with, as configured
-/// (none configured: empty).
-pub fn default_role_ids(conn: &mut DbConnection, account: Uuid) -> Result<Vec<Uuid>, StoreError> {
-    let found: Vec<String> = directory_default_roles::table
+/// The roles the directory's people start with, as (id, key).
+pub fn default_roles(conn: &mut DbConnection, account: Uuid) -> Result<Vec<(Uuid, String)>, StoreError> {
+    let found: Vec<(String, String)> = directory_default_roles::table
+        .inner_join(roles::table)
         .filter(directory_default_roles::account_id.eq(ids::to_db(account)))
-        .select(directory_default_roles::role_id)
-        .order(directory_default_roles::role_id.asc())
+        .select((roles::id, roles::key))
+        .order(roles::key.asc())
         .load(conn)?;
-    found.iter().map(|id| ids::from_db(id)).collect()
+    found.into_iter().map(|(id, key)| Ok((ids::from_db(&id)?, key))).collect()
 }
 
-/// The keys of [`default_role_ids`]'s roles.
+/// The keys of [`default_roles`].
 pub fn default_role_keys(conn: &mut DbConnection, account: Uuid) -> Result<Vec<String>, StoreError> {
     Ok(directory_default_roles::table
         .inner_join(roles::table)

@@ -734,6 +734,7 @@ diesel::table! {
 }
 
 diesel::joinable!(scim_users -> memberships (membership_id));
+diesel::joinable!(scim_tokens -> accounts (account_id));
 diesel::joinable!(group_roles -> roles (role_id));
 diesel::joinable!(directory_default_roles -> roles (role_id));
 diesel::joinable!(account_domain_roles -> roles (role_id));

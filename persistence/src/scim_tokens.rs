@@ -97,15 +97,17 @@ pub fn list(conn: &mut DbConnection, account: Uuid) -> Result<Vec<ScimToken>, St
     rows.into_iter().map(ScimToken::try_from).collect()
 }
 
-/// The live token with this digest, of whichever account.
-pub fn by_digest(conn: &mut DbConnection, digest: &str) -> Result<Option<ScimToken>, StoreError> {
-    let row: Option<TokenRow> = scim_tokens::table
+/// The live token with this digest and its account's plan, in one read
+/// (every SCIM request asks both).
+pub fn live_with_plan(conn: &mut DbConnection, digest: &str) -> Result<Option<(ScimToken, String)>, StoreError> {
+    let row: Option<(TokenRow, String)> = scim_tokens::table
+        .inner_join(crate::schema::accounts::table)
         .filter(scim_tokens::token_digest.eq(digest))
         .filter(scim_tokens::revoked_at.is_null())
-        .select(TokenRow::as_select())
+        .select((TokenRow::as_select(), crate::schema::accounts::plan))
         .first(conn)
         .optional()?;
-    row.map(ScimToken::try_from).transpose()
+    row.map(|(token, plan)| Ok((ScimToken::try_from(token)?, plan))).transpose()
 }
 
 /// Revokes the account's token `id`; whether it was live.

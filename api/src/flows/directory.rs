@@ -127,9 +127,9 @@ pub fn member(conn: &mut DbConnection, account: Uuid, user: Uuid) -> Result<Dire
 }
 
 /// The roles a person the directory adds starts with, account-wide: those
-/// the account configured (none until it does).
-fn starting_roles(conn: &mut DbConnection, account: Uuid) -> Result<Vec<(Uuid, Option<Uuid>)>, StoreError> {
-    Ok(directory::default_role_ids(conn, account)?.into_iter().map(|role| (role, None)).collect())
+/// the account configured (none until it does), as (id, key).
+fn starting_roles(conn: &mut DbConnection, account: Uuid) -> Result<Vec<(Uuid, String)>, StoreError> {
+    directory::default_roles(conn, account)
 }
 
 /// Sets the roles people the directory adds start with (account-wide):
@@ -198,25 +198,43 @@ pub fn create_user(
         }
         seats.take_one(conn, ctx.now)?;
         let made_user = existing.is_none();
-        let user = match existing {
-            Some(user) => user,
-            None => new_user(conn, ctx, account, wanted)?,
+        let (user, registered) = match existing {
+            Some(user) => (user, None),
+            None => {
+                let (user, registered) = new_user(conn, ctx, account, wanted)?;
+                (user, Some(registered))
+            }
         };
         let starting = starting_roles(conn, account)?;
-        let membership = memberships::admit(conn, account, user.id, &starting, &[], ctx.now)?;
+        let assignments: Vec<(Uuid, Option<Uuid>)> = starting.iter().map(|(id, _)| (*id, None)).collect();
+        let membership = memberships::admit(conn, account, user.id, &assignments, &[], ctx.now)?;
         let profile = profile_of(wanted, made_user, ctx);
         directory::save_profile(conn, account, membership, &profile)?;
-        let keys = memberships::find(conn, account, user.id)?.map(|m| m.account_role_keys()).unwrap_or_default();
+        let keys: Vec<&String> = starting.iter().map(|(_, key)| key).collect();
         let joined = Event::in_account(account, AuditAction::MemberJoined)
             .target("user", user.id, &user.email)
             .set("roles", keys)
             .set("external_id", &wanted.external_id);
-        ctx.record(conn, joined)?;
+        ctx.record_all(conn, registered.into_iter().chain([joined]).collect())?;
+        let mut status = MembershipStatus::Active;
         if !wanted.active {
             super::members::set_status(conn, ctx, account, None, user.id, MembershipStatus::Suspended)?;
+            status = MembershipStatus::Suspended;
         }
-        welcome(conn, ctx, account, &user, made_user)?;
-        member(conn, account, user.id)
+        welcome(conn, ctx, account, membership, &user, made_user)?;
+        // As `member` would read it back, without the reads.
+        Ok(DirectoryMember {
+            membership_id: membership,
+            user_id: user.id,
+            email: user.email,
+            first_name: user.first_name,
+            last_name: user.last_name,
+            status,
+            created_at: ctx.now,
+            last_modified: ctx.now,
+            profile: Some(profile),
+            groups: Vec::new(),
+        })
     });
     match created {
         Err(DirectoryError::Shared(Shared::Store(StoreError::Conflict))) => Err(taken()),
@@ -235,12 +253,14 @@ fn profile_of(wanted: &UserAttributes, made_user: bool, ctx: &Ctx<'_>) -> Profil
     }
 }
 
+/// A Roster user for `wanted`, and the event that records it (for the
+/// caller to record with its own).
 fn new_user(
     conn: &mut DbConnection,
     ctx: &Ctx<'_>,
     account: Uuid,
     wanted: &UserAttributes,
-) -> Result<users::User, DirectoryError> {
+) -> Result<(users::User, Event), DirectoryError> {
     let email = &wanted.user_name;
     let local = email.as_str().split('@').next().unwrap_or_default();
     let fallback = PersonName::parse(local)
@@ -263,8 +283,7 @@ fn new_user(
         },
     )?;
     let registered = super::users::registered(&user).by(ctx.actor).set("account_id", account);
-    ctx.record(conn, registered)?;
-    Ok(user)
+    Ok((user, registered))
 }
 
 /// Tells someone the directory added how to sign in: through the
@@ -274,6 +293,7 @@ fn welcome(
     conn: &mut DbConnection,
     ctx: &Ctx<'_>,
     account: Uuid,
+    membership: Uuid,
     user: &users::User,
     made_user: bool,
 ) -> Result<(), StoreError> {
@@ -295,7 +315,12 @@ fn welcome(
         (None, None) => SignIn::Password { url: &sign_in_url },
     };
     let email = templates::directory_welcome(&user.email, &account_name, sign_in);
-    super::notifications::notify_members(conn, ctx, account, &[user.id], Topic::Welcome, |_| email.clone())
+    let recipient = persistence::notifications::Recipient {
+        membership_id: membership,
+        user_id: user.id,
+        email: user.email.clone(),
+    };
+    super::notifications::notify_new_member(conn, ctx, account, recipient, Topic::Welcome, |_| email.clone())
 }
 
 /// Replaces what the directory says about member `user` with `wanted`

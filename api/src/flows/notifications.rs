@@ -64,6 +64,19 @@ pub(crate) fn notify_members(
     notify(conn, ctx, account, topic, recipients, build)
 }
 
+/// Queues `build`'s email to `recipient`, a membership the flow has just
+/// made, unless the account turned `topic` off.
+pub(crate) fn notify_new_member(
+    conn: &mut DbConnection,
+    ctx: &Ctx<'_>,
+    account: Uuid,
+    recipient: store::Recipient,
+    topic: Topic,
+    build: impl Fn(&str) -> OutgoingEmail,
+) -> Result<(), StoreError> {
+    notify(conn, ctx, account, topic, vec![recipient], build)
+}
+
 fn notify(
     conn: &mut DbConnection,
     ctx: &Ctx<'_>,

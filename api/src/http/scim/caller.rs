@@ -9,7 +9,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use chrono::Duration;
 use domain::plan::Feature;
-use persistence::{accounts, scim_tokens};
+use persistence::scim_tokens;
 use uuid::Uuid;
 
 use super::error::ScimError;
@@ -47,14 +47,10 @@ impl FromRequest for Directory {
             let state = state.ok_or_else(|| ApiError::internal("application state is not registered"))?;
             let digest = presented.ok_or(ApiError::Unauthenticated)?;
             let (token, plan) = state
-                .db(move |conn| {
-                    let Some(token) = scim_tokens::by_digest(conn, &digest)? else { return Ok(None) };
-                    let plan = accounts::plan_of(conn, token.account_id)?;
-                    Ok(Some((token, plan)))
-                })
+                .db(move |conn| Ok(scim_tokens::live_with_plan(conn, &digest)?))
                 .await?
                 .ok_or(ApiError::Unauthenticated)?;
-            crate::http::access::check_feature(&state.deployment.plans, plan, Feature::DirectorySync)?;
+            crate::http::access::check_feature(&state.deployment.plans, Some(plan), Feature::DirectorySync)?;
             let now = state.clock.now();
             let limits = &state.settings.rate_limits;
             let subject = token.id.to_string();
