@@ -48,3 +48,32 @@ probe="$scim/Users?filter=userName%20eq%20%22user$(( members / 2 ))%40example.co
 wrk -t2 -c"${BENCH_CONNECTIONS:-8}" -d10s --latency -H "authorization: Bearer $SCIM_TOKEN" "$probe" | report "GET userName eq (of $members)"
 external="$scim/Users?filter=externalId%20eq%20%22t1-$(( created / 4 ))%22"
 wrk -t2 -c"${BENCH_CONNECTIONS:-8}" -d10s --latency -H "authorization: Bearer $SCIM_TOKEN" "$external" | report "GET externalId eq"
+
+# Deactivation → refusal on another instance: the directory deactivates a
+# member on the first instance; how long until the second instance's
+# authorization check about them answers false (its cache hears of the
+# change through PostgreSQL's NOTIFY; SQLite instances poll). 20 rounds.
+first=$api
+start_sibling 18421
+sibling=$api
+api=$first
+person=$(curl -fs -X POST -H 'content-type: application/scim+json' -H "authorization: Bearer $SCIM_TOKEN" "$scim/Users" \
+  -d '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"leaver@bench.test","active":true}' | jq -r .id)
+allowed() {
+  curl -fs -X POST -H 'content-type: application/json' -H "authorization: Bearer $token" "$sibling/accounts/$account/authorization-checks" \
+    -d "{\"user_id\":\"$person\",\"permissions\":[\"certifications:apply\"]}" | jq -r .allowed
+}
+set_active() {
+  curl -fs -o /dev/null -X PATCH -H 'content-type: application/scim+json' -H "authorization: Bearer $SCIM_TOKEN" "$scim/Users/$person" \
+    -d "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],\"Operations\":[{\"op\":\"replace\",\"value\":{\"active\":$1}}]}"
+}
+: > "$dir/refusals"
+for _ in $(seq 20); do
+  until [ "$(allowed)" = true ]; do :; done
+  started=$(date +%s%N)
+  set_active false
+  until [ "$(allowed)" = false ]; do :; done
+  echo $(( ($(date +%s%N) - started) / 1000 )) >> "$dir/refusals"
+  set_active true
+done
+sort -n "$dir/refusals" | awk '{v[NR] = $1} END {printf "%-28s p50 %.1f ms  max %.1f ms (20 rounds, PATCH included)\n", "deactivated → refused there", v[int(NR / 2 + 0.5)] / 1000, v[NR] / 1000}'

@@ -303,6 +303,7 @@ pub enum GivenRoleScope {
 #[serde(deny_unknown_fields)]
 pub struct GivenRole {
     /// The role's key.
+    #[schema(pattern = "^[a-z][a-z0-9_-]{0,63}$")] // ROLE_KEY_PATTERN
     pub role: String,
     pub scope: GivenRoleScope,
 }

@@ -19,7 +19,7 @@ use crate::flows::scim_tokens as flows;
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
 use crate::http::problem::{ApiError, Problem, field_error};
-use crate::http::schemas::label_schema;
+use crate::http::schemas::{label_schema, role_keys_schema};
 use crate::http::state::{AppState, RunFlow};
 
 const MANAGE: Requirement = Requirement::account(Permission::MembersManage);
@@ -150,7 +150,7 @@ pub struct DirectorySettings {
     /// The roles (keys) people the directory adds start with, account-wide;
     /// none until set. Each must be one the person setting them may give,
     /// and never `owner`.
-    #[schema(max_items = 50)]
+    #[schema(schema_with = role_keys_schema)]
     pub default_roles: Vec<String>,
 }
 
