@@ -85,7 +85,8 @@ pub fn attributes_of(member: &DirectoryMember) -> UserAttributes {
         None => (roster_name(&member.first_name), roster_name(&member.last_name), None, None),
     };
     UserAttributes {
-        // Stored emails were parsed before; a corrupt one shows as is.
+        // Stored emails were parsed when stored; a corrupt one is logged
+        // and shows as an address that cannot receive mail.
         user_name: Email::parse(&member.email).unwrap_or_else(|_| unreachable_email(&member.email)),
         external_id: external,
         given_name: given,
