@@ -147,10 +147,7 @@ pub fn set_default_roles(
     }
     write_transaction(conn, |conn| {
         let wanted: Vec<(String, Option<Uuid>)> = keys.iter().map(|key| (key.clone(), None)).collect();
-        let granted = super::roles::grantable(conn, ctx, by, &wanted).map_err(|refused| match refused {
-            Shared::UnknownRole { key, .. } => Shared::UnknownRole { field: "default_roles", key },
-            other => other,
-        })?;
+        let granted = super::roles::grantable(conn, ctx, by, &wanted, "default_roles")?;
         let before = directory::default_role_keys(conn, by.account_id)?;
         let ids: Vec<Uuid> = granted.iter().map(|role| role.role_id).collect();
         directory::set_default_roles(conn, by.account_id, &ids)?;

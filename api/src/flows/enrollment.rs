@@ -44,10 +44,7 @@ pub fn configure(
         let before = domains::find(conn, by.account_id, id)?.ok_or(Shared::NotFound)?;
         let old = domains::enrollment_defaults(conn, id)?;
         let wanted: Vec<(String, Option<Uuid>)> = change.roles.iter().map(|key| (key.clone(), None)).collect();
-        let roles = super::roles::grantable(conn, ctx, by, &wanted).map_err(|refused| match refused {
-            Shared::UnknownRole { key, .. } => Shared::UnknownRole { field: "default_roles", key },
-            other => other,
-        })?;
+        let roles = super::roles::grantable(conn, ctx, by, &wanted, "default_roles")?;
         for group in &change.groups {
             groups::find(conn, by.account_id, *group)?.ok_or(Shared::UnknownGroup { field: "default_groups" })?;
         }

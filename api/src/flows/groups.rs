@@ -143,10 +143,7 @@ pub fn set_roles(
         let found = existing(conn, by.account_id, group)?;
         let scoped: Vec<(String, Option<Uuid>)> =
             wanted.iter().map(|(key, in_group)| (key.clone(), in_group.then_some(group))).collect();
-        let granted = super::roles::grantable(conn, ctx, by, &scoped).map_err(|refused| match refused {
-            Shared::UnknownRole { key, .. } => Shared::UnknownRole { field: "roles", key },
-            other => other,
-        })?;
+        let granted = super::roles::grantable(conn, ctx, by, &scoped, "roles")?;
         let before = roles_given(conn, by.account_id, group)?;
         let rows: Vec<(Uuid, bool)> = granted.iter().map(|role| (role.role_id, role.group_id.is_some())).collect();
         groups::set_roles(conn, group, &rows, ctx.now)?;

@@ -125,7 +125,7 @@ pub fn invite(
             return Err(InvitationError::SenderUnverified);
         }
         let seats = Seats::hold(conn, ctx, by.account_id)?;
-        let assignments = super::roles::grantable(conn, ctx, by, &request.assignments)?;
+        let assignments = super::roles::grantable(conn, ctx, by, &request.assignments, "assignments")?;
         if standing.has_lapsed_invitation {
             let lapsed = invitations::expire_lapsed_for(conn, by.account_id, &request.email, ctx.now)?;
             record_expired(conn, ctx, &lapsed)?;

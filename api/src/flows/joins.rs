@@ -249,7 +249,7 @@ pub fn approve(
         let seats = Seats::hold(conn, ctx, by.account_id)?;
         let request = join_requests::find(conn, by.account_id, id)?.ok_or(JoinError::Shared(Shared::NotFound))?;
         request.status.decide(JoinRequestStatus::Approved).map_err(JoinError::AlreadyDecided)?;
-        let granted = super::roles::grantable(conn, ctx, by, wanted)?;
+        let granted = super::roles::grantable(conn, ctx, by, wanted, "assignments")?;
         let requester = request.requester.user_id;
         let candidate = Candidate {
             is_member: memberships::find(conn, by.account_id, requester)?.is_some(),

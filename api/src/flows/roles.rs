@@ -165,12 +165,14 @@ pub fn delete(
 /// Resolves wanted assignments (role key, group: `None` account-wide) to
 /// roles the account has, inside groups it has, each one the grantor may
 /// give where it applies; duplicates collapse, and the result respects the
-/// role cap. What invitations and join approvals offer.
+/// role cap. What invitations and join approvals offer, and what default
+/// and mapped roles name; an unknown key is reported in `field`.
 pub fn grantable(
     conn: &mut DbConnection,
     ctx: &Ctx<'_>,
     by: &Grantor,
     wanted: &[(String, Option<Uuid>)],
+    field: &'static str,
 ) -> Result<Vec<InvitedRole>, Shared> {
     let keys: Vec<&str> = wanted.iter().map(|(key, _)| key.as_str()).collect();
     let found = roles::list_visible_by_keys(conn, by.account_id, &keys)?;
@@ -179,7 +181,7 @@ pub fn grantable(
         let role = found
             .iter()
             .find(|role| &role.key == key)
-            .ok_or_else(|| Shared::UnknownRole { field: "assignments", key: key.clone() })?;
+            .ok_or_else(|| Shared::UnknownRole { field, key: key.clone() })?;
         if let Some(group) = group {
             groups::find(conn, by.account_id, *group)?.ok_or(Shared::UnknownGroup { field: "assignments" })?;
         }

@@ -90,10 +90,7 @@ fn check_mapping(conn: &mut DbConnection, ctx: &Ctx<'_>, by: &Grantor, mapping: 
     }
     let wanted: Vec<(String, Option<Uuid>)> =
         mapping.role_keys().into_iter().map(|key| (key.to_owned(), None)).collect();
-    super::roles::grantable(conn, ctx, by, &wanted).map_err(|refused| match refused {
-        Shared::UnknownRole { key, .. } => Shared::UnknownRole { field: "group_rules", key },
-        other => other,
-    })?;
+    super::roles::grantable(conn, ctx, by, &wanted, "group_rules")?;
     for group in mapping.rules.iter().flat_map(|rule| &rule.groups) {
         groups::find(conn, by.account_id, *group)?.ok_or(Shared::UnknownGroup { field: "group_rules" })?;
     }
