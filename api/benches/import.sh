@@ -7,6 +7,9 @@
 #   api/benches/import.sh sqlite 10000 3     # backend, rows, runs
 #   api/benches/import.sh postgres 10000 3
 #
+# After each run: how long the per-row report takes to download as CSV;
+# at the end, the server's peak resident memory (VmHWM).
+#
 # Every row is a new person with an account-wide role; every other row
 # also gets a role inside a group. Each run imports new emails into the
 # same account, so later runs also check against earlier invitations.
@@ -35,6 +38,10 @@ for run in $(seq 1 "$runs"); do
   finished=$(now)
   invited=$(curl -fs "$api/accounts/$account/invitation-imports/$id" -H "$auth" | jq .invited)
   [ "$invited" = "$rows" ] || { echo "run $run invited $invited of $rows" >&2; exit 1; }
-  awk -v r="$rows" -v s="$started" -v u="$uploaded" -v f="$finished" -v run="$run" -v b="$backend" 'BEGIN {
-    printf "%-8s run %d: %d rows in %.2f s (upload %.2f s) = %6.0f rows/s\n", b, run, r, f - s, u - s, r / (f - s) }'
+  report=$(curl -fs -o "$dir/report.csv" -w '%{time_total}' "$api/accounts/$account/invitation-imports/$id/report" -H "$auth" -H 'accept: text/csv')
+  [ "$(wc -l < "$dir/report.csv")" -gt "$rows" ] || { echo "run $run: the report has too few lines" >&2; exit 1; }
+  awk -v r="$rows" -v s="$started" -v u="$uploaded" -v f="$finished" -v run="$run" -v b="$backend" -v rep="$report" 'BEGIN {
+    printf "%-8s run %d: %d rows in %.2f s (upload %.2f s) = %6.0f rows/s; report CSV %.2f s\n", b, run, r, f - s, u - s, r / (f - s), rep }'
 done
+echo "peak RSS of the server: $(awk '/VmHWM/ {printf "%.0f MiB", $2 / 1024}' /proc/$roster_pid/status)"
+

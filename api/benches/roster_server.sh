@@ -33,6 +33,7 @@ start_roster() { # $1: port
 start_sibling() { # $1: port. Another instance on the database start_roster made; sets $api.
   ROSTER_DATABASE_URL=$url ROSTER_DATA_DIR=$dir ROSTER_BIND=127.0.0.1:$1 ROSTER_WORKERS=2 ROSTER_LOG=warn \
     ROSTER_EMAIL_TRANSPORT="file://$dir/mail" "$target/roster" serve >/dev/null 2>${BENCH_STDERR:-/dev/null} &
+  roster_pid=${roster_pid:-$!} # the first instance's
   until curl -fs "localhost:$1/readyz" >/dev/null; do sleep 0.1; done
   api=http://127.0.0.1:$1/v1
 }

@@ -39,13 +39,19 @@ fn incoming_request_id(req: &ServiceRequest) -> Option<HeaderValue> {
     sane.then(|| value.clone())
 }
 
+/// A random UUID from the thread's generator: `Uuid::new_v4` asks the
+/// operating system, a system call on every request.
+fn new_request_id() -> HeaderValue {
+    let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
+    let mut text = uuid::Uuid::encode_buffer();
+    HeaderValue::from_str(id.hyphenated().encode_lower(&mut text)).unwrap_or(HeaderValue::from_static("invalid"))
+}
+
 pub async fn request_id_middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let id = incoming_request_id(&req).unwrap_or_else(|| {
-        HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()).unwrap_or(HeaderValue::from_static("invalid"))
-    });
+    let id = incoming_request_id(&req).unwrap_or_else(new_request_id);
     req.extensions_mut().insert(RequestId(id.to_str().unwrap_or_default().to_owned()));
     let span = tracing::info_span!(
         "request",

@@ -12,9 +12,9 @@ use crate::catalogue::check_role_key;
 use crate::{Email, PersonName};
 
 /// At most this many data rows per file.
-pub const MAX_ROWS: usize = 10_000;
+pub const MAX_ROWS: usize = 100_000;
 /// At most this many bytes per file.
-pub const MAX_BYTES: usize = 5 * 1024 * 1024;
+pub const MAX_BYTES: usize = 32 * 1024 * 1024;
 /// The columns, in order.
 pub const COLUMNS: [&str; 5] = ["email", "first_name", "last_name", "roles", "groups"];
 

@@ -183,7 +183,15 @@ impl TestApp {
         Some(TestApp {
             address,
             metrics_address,
-            client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("a client"),
+            // Idle connections are dropped before the server's keep-alive
+            // (5 s) ends them: a connection the server is closing, reused
+            // for the next request, fails as IncompleteMessage (seen when
+            // fifty parallel sign-ups outlast it on a loaded machine).
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .pool_idle_timeout(std::time::Duration::from_secs(2))
+                .build()
+                .expect("a client"),
             backend,
             pool,
             settings,

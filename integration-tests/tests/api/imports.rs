@@ -197,13 +197,13 @@ async fn files_are_checked_whole_before_anything_is_kept(app: TestApp) {
     let response = upload(&app, &owner, &account, b"email,first_name,last_name,roles,groups\n".to_vec()).await;
     expect(TestApp::read(response).await, 422, "validation_failed", Some("no_rows"));
     let mut many = b"email,first_name,last_name,roles,groups\n".to_vec();
-    for i in 0..=10_000 {
+    for i in 0..=domain::import::MAX_ROWS {
         many.extend_from_slice(format!("p{i}@example.com,,,,\n").as_bytes());
     }
     let response = upload(&app, &owner, &account, many).await;
     let reply = TestApp::read(response).await;
     expect(reply, 422, "validation_failed", Some("too_many_rows"));
-    let response = upload(&app, &owner, &account, vec![b'a'; 5 * 1024 * 1024 + 1]).await;
+    let response = upload(&app, &owner, &account, vec![b'a'; domain::import::MAX_BYTES + 1]).await;
     expect(TestApp::read(response).await, 413, "payload_too_large", None);
     let json = app.post(&imports, Some(&owner.access_token), json!({"rows": []})).await;
     expect(json, 415, "unsupported_media_type", None);

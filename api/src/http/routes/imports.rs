@@ -202,7 +202,7 @@ async fn read_upload(req: &HttpRequest, mut payload: web::Payload) -> Result<(Op
 /// Invite people from a spreadsheet.
 ///
 /// Send the CSV as the body (`text/csv`) or as the `file` part of a
-/// multipart form: at most 10,000 rows and 5 MiB. The file is checked as a
+/// multipart form: at most 100,000 rows and 32 MiB. The file is checked as a
 /// whole at once (size, row count, header: 413 or 422); each row is then
 /// processed in the background, and `GET …/invitation-imports/{import_id}`
 /// shows the progress. The uploader receives a summary by email at the end.
@@ -223,7 +223,7 @@ async fn read_upload(req: &HttpRequest, mut payload: web::Payload) -> Result<(Op
     responses(
         (status = 202, description = "Accepted; `Location` names the import", body = ImportView),
         (status = 403, description = "Missing permission (`forbidden`), or the caller's email is not verified (`email_unverified`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`: the file is not the template filled in: its first row is not the header (`file`: `invalid_header`), it has no rows below it (`no_rows`), more than 10,000 (`too_many_rows`), or it is not CSV (`unreadable_file`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: the file is not the template filled in: its first row is not the header (`file`: `invalid_header`), it has no rows below it (`no_rows`), more than 100,000 (`too_many_rows`), or it is not CSV (`unreadable_file`)", body = Problem, content_type = "application/problem+json"),
     ),
     extensions(("x-authorization" = json!(Requirement::account(Permission::ImportsManage).needs(Feature::SpreadsheetImport))))
 )]
