@@ -58,6 +58,10 @@ async fn main() {
         // Setup registers and signs in 21 users from one address.
         .env("ROSTER_RATE_LIMIT_REGISTER_PER_IP", "1000000/1m")
         .env("ROSTER_RATE_LIMIT_LOGIN_PER_IP", "1000000/1m")
+        // … and measures flows, not the limits on accounts and invitations.
+        .env("ROSTER_RATE_LIMIT_ACCOUNTS_PER_USER", "1000000/1m")
+        .env("ROSTER_RATE_LIMIT_INVITATIONS_PER_ACCOUNT", "1000000/1m")
+        .env("ROSTER_RATE_LIMIT_INVITATIONS_PER_SENDER", "1000000/1m")
         .spawn()
         .expect("roster starts");
     let server = KillOnDrop(server);
