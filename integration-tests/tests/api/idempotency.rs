@@ -2,7 +2,11 @@ use futures_util::future::join_all;
 use integration_tests::{SignedIn, TestApp, on_both_backends};
 use serde_json::{Value, json};
 
-on_both_backends!(a_retried_create_is_answered_once, keys_are_per_user_per_request_and_expire);
+on_both_backends!(
+    a_retried_create_is_answered_once,
+    keys_are_per_user_per_request_and_expire,
+    only_a_spreadsheet_under_a_key_may_pass_the_body_limit
+);
 
 async fn post_with_key(app: &TestApp, user: &SignedIn, path: &str, key: &str, body: Value) -> integration_tests::Reply {
     let request = app.client.post(app.url(path)).bearer_auth(&user.access_token).header("idempotency-key", key);
@@ -87,4 +91,33 @@ async fn keys_are_per_user_per_request_and_expire(app: TestApp) {
     assert!(rerun.headers.get("idempotent-replayed").is_none());
     let listed = app.get(&groups, Some(&owner.access_token)).await;
     assert_eq!(listed.body["items"].as_array().unwrap().len(), 1);
+}
+
+/// The middleware holds a keyed body to fingerprint it: up to the body
+/// limit (1 MiB here), and up to the spreadsheet limit only for uploads.
+async fn only_a_spreadsheet_under_a_key_may_pass_the_body_limit(app: TestApp) {
+    let owner = app.sign_up("owner@example.com").await;
+    let account = app.create_account(&owner, "Acme").await;
+    let large = json!({"name": "x".repeat(1_200_000)});
+    post_with_key(&app, &owner, "/v1/accounts", "large-json", large).await.expect_problem(413, "payload_too_large");
+
+    let mut csv = b"email,first_name,last_name,roles,groups\n".to_vec();
+    for i in 0.. {
+        if csv.len() > 1_200_000 {
+            break;
+        }
+        csv.extend_from_slice(format!("person{i}@example.com,Person,{i},,\n").as_bytes());
+    }
+    let upload = app
+        .client
+        .post(app.url(&format!("/v1/accounts/{account}/invitation-imports")))
+        .bearer_auth(&owner.access_token)
+        .header("content-type", "text/csv")
+        .header("idempotency-key", "large-spreadsheet")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    let reply = TestApp::read(upload).await;
+    assert_eq!(reply.status, 202, "{}", reply.body);
 }
