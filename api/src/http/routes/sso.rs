@@ -599,8 +599,9 @@ fn identity_of(claims: &Claims, connection: &Connection) -> ProviderIdentity {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"code": "Xq1vB7nM3kL9pR2sT5wY8zA0cD4fG6hJ1eI3oU5yT7r"}))]
 pub struct SsoTokenRequest {
-    /// The `code` the callback put on the frontend's redirect URI.
-    #[schema(min_length = 1, max_length = 200)]
+    /// The `code` the callback put on the frontend's redirect URI (URL-safe
+    /// base64, as Roster wrote it).
+    #[schema(min_length = 1, max_length = 200, pattern = "^[A-Za-z0-9_-]+$")]
     pub code: String,
 }
 
