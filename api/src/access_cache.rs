@@ -16,9 +16,13 @@
 //! - while an instance's listener is down, the cache answers nothing and
 //!   every decision reads through to the database; once it is back, the
 //!   cache starts empty;
-//! - an answer read from the database is kept only if its account was not
-//!   forgotten while it was being read ([`Ticket`]): a change committed
-//!   meanwhile would otherwise be overwritten by what it replaced.
+//! - an answer read from the database is kept only if what it is about was
+//!   not forgotten while it was being read ([`Ticket`]): a change committed
+//!   meanwhile would otherwise be overwritten by what it replaced. A change
+//!   to one member voids what was being read about that member only, so
+//!   the echo of an accepted invitation (the instance hears its own
+//!   `NOTIFY` a moment later) does not stop the inviter's roles from being
+//!   kept.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -39,6 +43,10 @@ const CAPACITY: usize = 200_000;
 
 /// How often the listener checks that its connection still answers.
 const PING: Duration = Duration::from_secs(1);
+
+/// How many of an account's member changes are remembered for
+/// [`Ticket`]s; a ticket older than that keeps nothing.
+const RECENT_MEMBER_CHANGES: usize = 64;
 
 /// A member's roles in an account, as decisions need them.
 #[derive(Debug)]
@@ -151,6 +159,7 @@ pub struct Ticket {
     account: Uuid,
     epoch: u64,
     generation: u64,
+    member_generation: u64,
 }
 
 #[derive(Debug, Default)]
@@ -175,8 +184,13 @@ struct Entries {
 
 #[derive(Debug, Default)]
 struct AccountEntry {
-    /// Moves on each time the account is forgotten.
+    /// Moves on each time the whole account is forgotten.
     generation: u64,
+    /// Moves on each time one member of the account is forgotten.
+    member_generation: u64,
+    /// The latest member changes, oldest first, each with the
+    /// `member_generation` it moved to.
+    recent_member_changes: std::collections::VecDeque<(u64, Uuid)>,
     plan: Option<Option<String>>,
     /// `None`: known to hold nothing there.
     members: HashMap<Uuid, Option<Arc<MemberAccess>>>,
@@ -212,24 +226,33 @@ impl AccessCache {
 
     pub fn ticket(&self, account: Uuid) -> Ticket {
         let entries = self.entries.read();
-        let generation = entries.accounts.get(&account).map_or(0, |entry| entry.generation);
-        Ticket { account, epoch: entries.epoch, generation }
+        let (generation, member_generation) =
+            entries.accounts.get(&account).map_or((0, 0), |entry| (entry.generation, entry.member_generation));
+        Ticket { account, epoch: entries.epoch, generation, member_generation }
     }
 
     /// Keeps what was read about `asked` under `ticket`: the plan, and each
-    /// user's access (or that they hold nothing).
+    /// user's access (or that they hold nothing) unless that user was
+    /// forgotten since the ticket was taken.
     pub fn keep_account(&self, ticket: Ticket, asked: &[Uuid], read: &AccountAccess) {
         self.keep(ticket, asked.len(), |entries| {
             let entry = entries.accounts.entry(ticket.account).or_default();
+            let Some(changed_since) = entry.members_changed_since(ticket.member_generation) else { return 0 };
             entry.plan = Some(read.plan.clone());
-            asked.iter().filter(|user| entry.members.insert(**user, read.members.get(user).cloned()).is_none()).count()
+            asked
+                .iter()
+                .filter(|user| !changed_since.contains(user))
+                .filter(|user| entry.members.insert(**user, read.members.get(user).cloned()).is_none())
+                .count()
         });
     }
 
-    /// Keeps a key read under `ticket`, by the digest it was presented with.
+    /// Keeps a key read under `ticket`, by the digest it was presented with:
+    /// only if no member changed meanwhile (a key's roles are its creator's).
     pub fn keep_key(&self, ticket: Ticket, digest: &str, key: Arc<KeyAccess>) {
         self.keep(ticket, 1, |entries| {
-            if entries.keys.insert(digest.to_owned(), key).is_some() {
+            let member_generation = entries.accounts.get(&ticket.account).map_or(0, |entry| entry.member_generation);
+            if member_generation != ticket.member_generation || entries.keys.insert(digest.to_owned(), key).is_some() {
                 return 0;
             }
             entries.accounts.entry(ticket.account).or_default().key_digests.push(digest.to_owned());
@@ -237,8 +260,9 @@ impl AccessCache {
         });
     }
 
-    /// Runs `update`, unless the ticket is void or the cache is not
-    /// answering; `update` returns how many entries it added.
+    /// Runs `update`, unless the ticket is void (the cache forgot
+    /// everything, or the whole account, since it was taken) or the cache is
+    /// not answering; `update` returns how many entries it added.
     fn keep(&self, ticket: Ticket, adding: usize, update: impl FnOnce(&mut Entries) -> usize) {
         if !self.answering() {
             return;
@@ -276,11 +300,18 @@ impl AccessCache {
                 entries.size += 1;
             }
             let entry = entries.accounts.entry(change.account).or_default();
-            entry.generation += 1;
             let mut dropped = entry.key_digests.len();
             match change.member {
-                Some(member) => dropped += usize::from(entry.members.remove(&member).is_some()),
+                Some(member) => {
+                    entry.member_generation += 1;
+                    entry.recent_member_changes.push_back((entry.member_generation, member));
+                    if entry.recent_member_changes.len() > RECENT_MEMBER_CHANGES {
+                        entry.recent_member_changes.pop_front();
+                    }
+                    dropped += usize::from(entry.members.remove(&member).is_some());
+                }
                 None => {
+                    entry.generation += 1;
                     entry.plan = None;
                     dropped += entry.members.len();
                     entry.members.clear();
@@ -311,6 +342,27 @@ impl AccessCache {
     /// Whether the listener is up, so the cache answers (metrics, tests).
     pub fn listening(&self) -> bool {
         self.answering()
+    }
+}
+
+impl AccountEntry {
+    /// The members forgotten after `member_generation`; `None` when the
+    /// changes since then are too many to have been remembered.
+    fn members_changed_since(&self, member_generation: u64) -> Option<Vec<Uuid>> {
+        if self.member_generation == member_generation {
+            return Some(Vec::new());
+        }
+        let oldest = self.recent_member_changes.front().map_or(u64::MAX, |(generation, _)| *generation);
+        if oldest > member_generation + 1 {
+            return None;
+        }
+        Some(
+            self.recent_member_changes
+                .iter()
+                .filter(|(at, _)| *at > member_generation)
+                .map(|(_, user)| *user)
+                .collect(),
+        )
     }
 }
 
@@ -443,6 +495,29 @@ mod tests {
     }
 
     #[test]
+    fn a_members_change_voids_only_what_was_being_read_about_them() {
+        let cache = answering();
+        let (account, inviter, invitee) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let before = cache.ticket(account);
+        cache.forget(&[Changed { account, member: Some(invitee) }]);
+        cache.keep_account(before, &[inviter, invitee], &read("free", &[inviter, invitee]));
+        assert!(cache.account(account, &[inviter]).is_some(), "the inviter's roles are kept");
+        assert!(cache.account(account, &[invitee]).is_none(), "the invitee's, read while they changed, are not");
+        let key = Arc::new(KeyAccess::new(api_key(account), None));
+        cache.keep_key(before, "digest", key.clone());
+        assert!(cache.key("digest").is_none(), "a key's roles are its creator's: any member's change voids it");
+        cache.keep_key(cache.ticket(account), "digest", key);
+        assert!(cache.key("digest").is_some());
+
+        let before = cache.ticket(account);
+        for _ in 0..=RECENT_MEMBER_CHANGES {
+            cache.forget(&[Changed { account, member: Some(Uuid::new_v4()) }]);
+        }
+        cache.keep_account(before, &[invitee], &read("free", &[invitee]));
+        assert!(cache.account(account, &[invitee]).is_none(), "more changes than remembered: nothing kept");
+    }
+
+    #[test]
     fn what_was_read_before_a_change_is_not_kept() {
         let cache = answering();
         let (account, member) = (Uuid::new_v4(), Uuid::new_v4());
@@ -458,12 +533,9 @@ mod tests {
         assert!(cache.account(account, &[member]).is_some());
     }
 
-    #[test]
-    fn keys_are_forgotten_with_their_account() {
-        let cache = answering();
-        let account = Uuid::new_v4();
+    fn api_key(account: Uuid) -> ApiKey {
         let now = Utc::now();
-        let key = ApiKey {
+        ApiKey {
             id: Uuid::new_v4(),
             account_id: account,
             partner_id: Uuid::new_v4(),
@@ -480,8 +552,14 @@ mod tests {
             last_used_at: None,
             last_used_ip: None,
             shown: "roster_Ab12Cd".into(),
-        };
-        cache.keep_key(cache.ticket(account), "digest", Arc::new(KeyAccess::new(key, None)));
+        }
+    }
+
+    #[test]
+    fn keys_are_forgotten_with_their_account() {
+        let cache = answering();
+        let account = Uuid::new_v4();
+        cache.keep_key(cache.ticket(account), "digest", Arc::new(KeyAccess::new(api_key(account), None)));
         assert!(cache.key("digest").is_some());
         assert!(cache.key("another").is_none());
         cache.forget(&[whole(Uuid::new_v4())]);
