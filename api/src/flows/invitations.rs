@@ -92,8 +92,19 @@ pub fn invite_batch(
     conn: &mut DbConnection,
     ctx: &Ctx<'_>,
     by: &Grantor,
-    requests: Vec<InviteRequest>,
+    mut requests: Vec<InviteRequest>,
 ) -> Result<Vec<Result<Invited, InvitationError>>, InvitationError> {
+    if requests.len() == 1 {
+        // One item is its own transaction: no savepoint to keep others.
+        let request = requests.remove(0);
+        return match invite(conn, ctx, by, request) {
+            Err(InvitationError::SenderUnverified) => Err(InvitationError::SenderUnverified),
+            Err(InvitationError::Shared(Shared::Store(error))) if error.is_infrastructure() => {
+                Err(InvitationError::Shared(Shared::Store(error)))
+            }
+            outcome => Ok(vec![outcome]),
+        };
+    }
     write_transaction(conn, |conn| {
         let mut results = Vec::with_capacity(requests.len());
         for request in requests {

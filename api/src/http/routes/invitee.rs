@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use crate::flows::invitations as flows;
 use crate::flows::sessions;
 use crate::flows::{Actor, Origin};
-use crate::http::caller::CurrentUser;
+use crate::http::caller::{CurrentUser, TokenUser};
 use crate::http::extract::JsonBody;
 use crate::http::problem::{ApiError, ParseFields, Problem};
 use crate::http::routes::auth::{TokenResponse, session_policy};
@@ -62,10 +62,11 @@ pub struct AcceptedInvitation {
 #[post("/invitations/accept")]
 pub async fn accept_invitation(
     state: web::Data<AppState>,
-    me: CurrentUser,
+    TokenUser(me): TokenUser,
     origin: Origin,
     body: JsonBody<InvitationTokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    // The flow reads the user with the invitation (401 when they are gone).
     let token = body.0.token;
     let invitation =
         state.flow(Actor::User(me.id), origin, move |conn, ctx| flows::accept(conn, ctx, &token, me.id)).await?;
