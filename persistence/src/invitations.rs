@@ -196,15 +196,12 @@ pub fn pending_among(
     emails: &[&str],
     now: DateTime<Utc>,
 ) -> Result<HashSet<String>, StoreError> {
-    let found: Vec<String> = invitations::table
-        .filter(invitations::account_id.eq(ids::to_db(account)))
-        .filter(invitations::email.eq_any(emails))
-        .filter(invitations::status.eq(InvitationStatus::Pending.key()))
-        .filter(invitations::expires_at.gt(time::to_db(now)))
-        .filter(planned_per_call())
-        .select(invitations::email)
-        .load(conn)?;
-    Ok(found.into_iter().collect())
+    let now = time::to_db(now);
+    Ok(pending_by_email(conn, account, emails)?
+        .into_iter()
+        .filter(|pending| pending.expires_at > now)
+        .map(|pending| pending.email)
+        .collect())
 }
 
 /// Records as expired the lapsed pending invitations of `emails` to
@@ -215,21 +212,71 @@ pub fn expire_lapsed_among(
     emails: &[&str],
     now: DateTime<Utc>,
 ) -> Result<Vec<Lapsed>, StoreError> {
+    let now = time::to_db(now);
+    let lapsed: Vec<String> = pending_by_email(conn, account, emails)?
+        .into_iter()
+        .filter(|pending| pending.expires_at <= now)
+        .map(|pending| pending.id)
+        .collect();
+    if lapsed.is_empty() {
+        return Ok(Vec::new());
+    }
     let rows: Vec<(String, String, String)> = diesel::update(
         invitations::table
-            .filter(invitations::account_id.eq(ids::to_db(account)))
-            .filter(invitations::email.eq_any(emails))
+            .filter(invitations::id.eq_any(&lapsed))
             .filter(invitations::status.eq(InvitationStatus::Pending.key()))
-            .filter(invitations::expires_at.le(time::to_db(now))),
+            .filter(invitations::expires_at.le(now)),
     )
     .set((
         invitations::status.eq(InvitationStatus::Expired.key()),
-        invitations::decided_at.eq(time::to_db(now)),
+        invitations::decided_at.eq(now),
         invitations::next_reminder_at.eq(None::<NaiveDateTime>),
     ))
     .returning((invitations::id, invitations::account_id, invitations::email))
     .get_results(conn)?;
     Lapsed::from_rows(rows)
+}
+
+#[derive(QueryableByName, Queryable)]
+struct PendingRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    email: String,
+    #[diesel(sql_type = diesel::sql_types::Timestamp)]
+    expires_at: NaiveDateTime,
+}
+
+/// The pending invitations (lapsed or not) of `emails` to `account`.
+///
+/// On PostgreSQL each email is looked up on its own in the index of pending
+/// invitations. Written as `email = ANY(…)`, or as a plain `LATERAL` join
+/// (which the planner flattens into the same thing), the plan went by the
+/// statistics of the moment: during a large import they call the account
+/// small, so PostgreSQL read every pending invitation of the account and
+/// filtered them against the list — 6 ms per 500-row batch at 50,000
+/// pending and 18–26 ms at 100,000, growing with every batch (measured).
+/// `OFFSET 0` keeps the subquery from being flattened, so each email is one
+/// descent of `invitations_one_pending_idx` (0.1 ms for the batch) whatever
+/// the statistics say.
+fn pending_by_email(conn: &mut DbConnection, account: Uuid, emails: &[&str]) -> Result<Vec<PendingRow>, StoreError> {
+    let account = ids::to_db(account);
+    Ok(match conn {
+        DbConnection::Pg(pg) => diesel::sql_query(
+            "SELECT pending.id, pending.email, pending.expires_at FROM unnest($1::text[]) AS asked(email) \
+             CROSS JOIN LATERAL (SELECT id, email, expires_at FROM invitations \
+             WHERE account_id = $2 AND email = asked.email AND status = 'pending' OFFSET 0) AS pending",
+        )
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(emails)
+        .bind::<diesel::sql_types::Text, _>(&account)
+        .load(pg)?,
+        DbConnection::Sqlite(_) => invitations::table
+            .filter(invitations::account_id.eq(&account))
+            .filter(invitations::email.eq_any(emails))
+            .filter(invitations::status.eq(InvitationStatus::Pending.key()))
+            .select((invitations::id, invitations::email, invitations::expires_at))
+            .load(conn)?,
+    })
 }
 
 /// An invitation just recorded as expired.
