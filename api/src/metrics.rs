@@ -4,11 +4,7 @@
 //! the job queue, and rate-limit refusals.
 
 use std::sync::atomic::AtomicU64;
-use std::time::Instant;
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::middleware::Next;
 use actix_web::{HttpResponse, web};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -104,27 +100,11 @@ impl Metrics {
         self.rate_limited.get_or_create(&LimitLabel { limit: limit.to_owned() }).inc();
     }
 
-    fn observe(&self, method: &str, route: String, status: u16, seconds: f64) {
+    /// Times one request of the API (not of the metrics endpoint itself).
+    pub fn observe(&self, method: &str, route: String, status: u16, seconds: f64) {
         let labels = RequestLabels { method: method.to_owned(), route, status };
         self.requests.get_or_create(&labels).observe(seconds);
     }
-}
-
-/// Times every request of the API (not of the metrics endpoint itself).
-pub async fn record_requests(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let started = Instant::now();
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let method = req.method().clone();
-    let response = next.call(req).await?;
-    if let Some(state) = state {
-        let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
-        let seconds = started.elapsed().as_secs_f64();
-        state.metrics.observe(method.as_str(), route, response.status().as_u16(), seconds);
-    }
-    Ok(response)
 }
 
 /// `GET /metrics`: reads the pool and the job queue, then encodes.

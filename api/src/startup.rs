@@ -1,10 +1,9 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use actix_web::body::EitherBody;
-use actix_web::dev::{Server, ServiceResponse};
+use actix_web::dev::Server;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, from_fn};
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
 use domain::Clock;
 use persistence::{DbPool, connect_pool, run_migrations};
@@ -24,13 +23,12 @@ use crate::http::cors::AllowedOrigins;
 use crate::http::docs::Docs;
 use crate::http::extract::{self, BodyLimit};
 use crate::http::methods::RouteMethods;
-use crate::http::problem::{ApiError, PROBLEM_JSON};
+use crate::http::problem::ApiError;
 use crate::http::state::AppState;
-use crate::http::{headers, idempotency, openapi, routes};
+use crate::http::{edge, idempotency, openapi, routes};
 use crate::jobs::JobRunner;
 use crate::metrics::{self, Metrics};
 use crate::outbound::Reach;
-use crate::telemetry;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -283,13 +281,10 @@ impl Application {
                 .wrap(from_fn(idempotency::idempotency_middleware))
                 .wrap(from_fn(extract::refuse_undecodable_query))
                 // Outside the handlers and idempotency, so that errors and
-                // replays carry CORS headers too; inside the problem mapper,
-                // so that a refused preflight is a problem document.
+                // replays carry CORS headers too; inside the edge, so that a
+                // refused preflight is a problem document.
                 .wrap(origins.middleware())
-                .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
-                .wrap(from_fn(headers::security_headers))
-                .wrap(from_fn(telemetry::request_id_middleware))
-                .wrap(from_fn(metrics::record_requests))
+                .wrap(from_fn(edge::edge))
         })
         .shutdown_timeout(30);
         if workers > 0 {
@@ -376,28 +371,4 @@ async fn unmatched_route(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
         }
         None => ApiError::RouteNotFound.error_response(),
     }
-}
-
-/// Error responses made outside our handlers (actix's router and extractors)
-/// get the problem format too; ours already have it.
-fn problem_for_bare_errors<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    // SCIM answers its own errors in its own format.
-    let is_problem = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|value| value == PROBLEM_JSON || value == crate::http::scim::SCIM_JSON);
-    if is_problem {
-        return Ok(ErrorHandlerResponse::Response(response.map_into_left_body()));
-    }
-    let status = response.status();
-    let (request, original) = response.into_parts();
-    let mut problem = ApiError::from_status(status).error_response();
-    // Keep what the layers inside said about the response (CORS, Allow, …).
-    for (name, value) in original.headers() {
-        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            problem.headers_mut().append(name.clone(), value.clone());
-        }
-    }
-    let response: ServiceResponse<EitherBody<B>> = ServiceResponse::new(request, problem).map_into_right_body();
-    Ok(ErrorHandlerResponse::Response(response))
 }

@@ -6,11 +6,9 @@
 use std::time::Instant;
 
 use actix_web::HttpMessage;
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::middleware::Next;
-use tracing::Instrument;
+use actix_web::dev::ServiceRequest;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{LogFormat, Settings};
@@ -47,27 +45,38 @@ fn new_request_id() -> HeaderValue {
     HeaderValue::from_str(id.hyphenated().encode_lower(&mut text)).unwrap_or(HeaderValue::from_static("invalid"))
 }
 
-pub async fn request_id_middleware(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let id = incoming_request_id(&req).unwrap_or_else(new_request_id);
-    req.extensions_mut().insert(RequestId(id.to_str().unwrap_or_default().to_owned()));
-    let span = tracing::info_span!(
-        "request",
-        request_id = id.to_str().unwrap_or_default(),
-        method = %req.method(),
-        path = req.path(),
-    );
-    let started = Instant::now();
-    let mut response = next.call(req).instrument(span.clone()).await?;
-    span.in_scope(|| {
-        tracing::info!(
-            status = response.status().as_u16(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "request finished"
+/// A request's id and span, from its start to its response
+/// ([`crate::http::edge`]).
+pub struct RequestTrace {
+    id: HeaderValue,
+    pub span: tracing::Span,
+    started: Instant,
+}
+
+impl RequestTrace {
+    /// Takes the caller's id or makes one, and leaves it in the request's
+    /// extensions for handlers.
+    pub fn begin(req: &ServiceRequest) -> Self {
+        let id = incoming_request_id(req).unwrap_or_else(new_request_id);
+        req.extensions_mut().insert(RequestId(id.to_str().unwrap_or_default().to_owned()));
+        let span = tracing::info_span!(
+            "request",
+            request_id = id.to_str().unwrap_or_default(),
+            method = %req.method(),
+            path = req.path(),
         );
-    });
-    response.headers_mut().insert(REQUEST_ID, id);
-    Ok(response)
+        RequestTrace { id, span, started: Instant::now() }
+    }
+
+    /// Logs the outcome and returns the id to the caller.
+    pub fn finish(self, status: StatusCode, headers: &mut HeaderMap) {
+        self.span.in_scope(|| {
+            tracing::info!(
+                status = status.as_u16(),
+                elapsed_ms = self.started.elapsed().as_millis() as u64,
+                "request finished"
+            );
+        });
+        headers.insert(REQUEST_ID, self.id);
+    }
 }

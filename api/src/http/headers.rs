@@ -5,13 +5,7 @@
 //! refresh, join-link and webhook secrets), which must not sit in a browser
 //! or proxy cache. A handler that knows better sets its own.
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::middleware::Next;
-use actix_web::web;
-
-use crate::http::state::AppState;
+use actix_web::http::header::{self, HeaderMap, HeaderValue};
 
 /// Marks a response that carries a secret shown once (a webhook's signing
 /// secret, an API key) `no-store` itself, whatever the default above
@@ -42,17 +36,11 @@ const DOCS_CSP: HeaderValue = HeaderValue::from_static(
 /// A year, as browsers expect for HSTS.
 const HSTS: HeaderValue = HeaderValue::from_static("max-age=31536000; includeSubDomains");
 
-pub async fn security_headers(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    // Strict-Transport-Security only means something over https; sent over
-    // http it would be ignored, and it would be wrong for local development.
-    let https =
-        req.app_data::<web::Data<AppState>>().is_some_and(|state| state.settings.public_url.starts_with("https://"));
-    let docs = req.path().starts_with("/docs");
-    let mut response = next.call(req).await?;
-    let headers = response.headers_mut();
+/// Sets the headers every response carries. `https`: the deployment is
+/// served over https (Strict-Transport-Security means nothing over http, and
+/// would be wrong for local development); `docs`: the response is Swagger
+/// UI's.
+pub fn secure(headers: &mut HeaderMap, https: bool, docs: bool) {
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(header::CONTENT_SECURITY_POLICY, if docs { DOCS_CSP } else { API_CSP });
@@ -63,5 +51,4 @@ pub async fn security_headers(
     if https {
         headers.insert(header::STRICT_TRANSPORT_SECURITY, HSTS);
     }
-    Ok(response)
 }

@@ -7,6 +7,7 @@ pub mod access;
 pub mod caller;
 pub mod cors;
 pub mod docs;
+pub mod edge;
 pub mod extract;
 pub mod headers;
 pub mod idempotency;
