@@ -128,7 +128,7 @@ struct Pending {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = audit_event_targets)]
+#[diesel(table_name = audit_event_targets, treat_none_as_default_value = false)]
 struct TargetRow {
     chain: String,
     seq: i64,

@@ -330,8 +330,14 @@ pub(crate) fn planned_per_call() -> diesel::expression::SqlLiteral<diesel::sql_t
 /// 32,766 bound parameters (PostgreSQL allows 65,535).
 pub(crate) const BATCH_ROWS: usize = 1_000;
 
+/// From this many rows, PostgreSQL gets them by `COPY … FROM STDIN`
+/// (binary) rather than as a multi-row `INSERT`, which it parses and plans
+/// with a bound parameter per value.
+pub(crate) const COPY_ROWS: usize = 64;
+
 /// Inserts a slice of `Insertable` rows with one multi-row statement per
-/// [`BATCH_ROWS`]. `MultiConnection` cannot express batch inserts, so this is
+/// [`BATCH_ROWS`], or on PostgreSQL one `COPY` from [`COPY_ROWS`] rows.
+/// `MultiConnection` cannot express batch inserts, so this is
 /// the one place that matches on the backend for them. Row structs must use
 /// `#[diesel(treat_none_as_default_value = false)]`: SQLite has no
 /// `DEFAULT` inside a multi-row `VALUES`. A single row (what most flows
@@ -339,16 +345,30 @@ pub(crate) const BATCH_ROWS: usize = 1_000;
 /// parses a multi-row one every time.
 macro_rules! insert_all {
     ($conn:expr, $table:expr, $rows:expr) => {{
-        let mut inserted = 0usize;
-        for chunk in $rows.chunks($crate::db::BATCH_ROWS) {
-            inserted += match (&mut *$conn, chunk) {
-                ($crate::DbConnection::Pg(conn), [row]) => diesel::insert_into($table).values(row).execute(conn),
-                ($crate::DbConnection::Pg(conn), _) => diesel::insert_into($table).values(chunk).execute(conn),
-                ($crate::DbConnection::Sqlite(conn), [row]) => diesel::insert_into($table).values(row).execute(conn),
-                ($crate::DbConnection::Sqlite(conn), _) => diesel::insert_into($table).values(chunk).execute(conn),
-            }?;
+        let rows = &$rows[..];
+        match &mut *$conn {
+            $crate::DbConnection::Pg(conn) if rows.len() >= $crate::db::COPY_ROWS => {
+                diesel::copy_from($table).from_insertable(rows).execute(conn)
+            }
+            _ => {
+                let mut inserted = 0usize;
+                for chunk in rows.chunks($crate::db::BATCH_ROWS) {
+                    inserted += match (&mut *$conn, chunk) {
+                        ($crate::DbConnection::Pg(conn), [row]) => {
+                            diesel::insert_into($table).values(row).execute(conn)
+                        }
+                        ($crate::DbConnection::Pg(conn), _) => diesel::insert_into($table).values(chunk).execute(conn),
+                        ($crate::DbConnection::Sqlite(conn), [row]) => {
+                            diesel::insert_into($table).values(row).execute(conn)
+                        }
+                        ($crate::DbConnection::Sqlite(conn), _) => {
+                            diesel::insert_into($table).values(chunk).execute(conn)
+                        }
+                    }?;
+                }
+                Ok::<usize, diesel::result::Error>(inserted)
+            }
         }
-        Ok::<usize, diesel::result::Error>(inserted)
     }};
 }
 pub(crate) use insert_all;

@@ -122,7 +122,7 @@ struct AssignmentRow {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = invitation_groups)]
+#[diesel(table_name = invitation_groups, treat_none_as_default_value = false)]
 struct GroupRow {
     invitation_id: String,
     group_id: String,

@@ -72,7 +72,7 @@ pub struct NewEndpoint<'a> {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = webhook_subscriptions)]
+#[diesel(table_name = webhook_subscriptions, treat_none_as_default_value = false)]
 struct SubscriptionRow<'a> {
     endpoint_id: &'a str,
     account_id: &'a str,

@@ -3,7 +3,11 @@ use serde_json::{Value, json};
 
 use crate::invitations::invite;
 
-on_both_backends!(every_row_gets_an_outcome_with_its_own_code, files_are_checked_whole_before_anything_is_kept);
+on_both_backends!(
+    every_row_gets_an_outcome_with_its_own_code,
+    files_are_checked_whole_before_anything_is_kept,
+    a_batch_meeting_an_invitation_made_meanwhile_fails_whole_as_a_conflict,
+);
 
 /// Uploads `body` as `text/csv` and returns the import's id.
 pub(crate) async fn upload(app: &TestApp, admin: &SignedIn, account: &str, body: Vec<u8>) -> reqwest::Response {
@@ -260,4 +264,45 @@ async fn files_are_checked_whole_before_anything_is_kept(app: TestApp) {
     app.get(&format!("{imports}/{}", uuid::Uuid::new_v4()), Some(&owner.access_token))
         .await
         .expect_problem(404, "not_found");
+}
+
+/// An import batch's insert that meets a pending invitation made meanwhile
+/// (the race its job retries on) fails whole, as a conflict: on
+/// PostgreSQL a batch of 64 rows or more goes by `COPY`, which must keep
+/// both promises.
+async fn a_batch_meeting_an_invitation_made_meanwhile_fails_whole_as_a_conflict(app: TestApp) {
+    use domain::Email;
+    use domain::invitation::{InvitationClock, InvitationTtl};
+    use persistence::invitations::{NewInvitation, insert_many};
+
+    let owner = app.sign_up("owner@example.com").await;
+    let account: uuid::Uuid = app.create_account(&owner, "Acme").await.parse().unwrap();
+    let emails: Vec<Email> = (0..100).map(|i| Email::parse(&format!("person{i}@example.com")).unwrap()).collect();
+    let hashes: Vec<String> = (0..=100).map(|i| format!("digest-{i}")).collect();
+    let clock = InvitationClock::new(chrono::Utc::now(), InvitationTtl::from_days(30).unwrap());
+    let invited_by: uuid::Uuid = owner.id.parse().unwrap();
+    let new = |email, hash| NewInvitation {
+        account_id: account,
+        email,
+        first_name: "Person",
+        last_name: "Imported",
+        assignments: &[],
+        groups: &[],
+        invited_by,
+        token_hash: hash,
+        clock,
+        next_reminder_at: None,
+    };
+    let mut conn = app.db();
+    insert_many(&mut conn, &[new(&emails[50], hashes[100].as_str())]).expect("one invitation made meanwhile");
+    let batch: Vec<NewInvitation<'_>> =
+        emails.iter().zip(&hashes).map(|(email, hash)| new(email, hash.as_str())).collect();
+    assert!(matches!(insert_many(&mut conn, &batch), Err(persistence::StoreError::Conflict)));
+    let listed = app.get(&format!("/v1/accounts/{account}/invitations"), Some(&owner.access_token)).await;
+    assert_eq!(listed.expect_status(200)["items"].as_array().unwrap().len(), 1, "nothing of the batch was kept");
+
+    let fresh: Vec<Email> = (0..100).map(|i| Email::parse(&format!("other{i}@example.com")).unwrap()).collect();
+    let batch: Vec<NewInvitation<'_>> =
+        fresh.iter().zip(&hashes).map(|(email, hash)| new(email, hash.as_str())).collect();
+    assert_eq!(insert_many(&mut conn, &batch).unwrap().len(), 100, "the same batch without the clash goes in");
 }
