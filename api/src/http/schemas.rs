@@ -292,11 +292,20 @@ pub const ROLE_KEY_PATTERN: &str = "^[a-z][a-z0-9_-]{0,63}$";
 
 /// A list of role keys (`domain::catalogue::check_role_key`).
 pub fn role_keys_schema() -> Array {
+    role_keys().build()
+}
+
+/// [`role_keys_schema`] of at most `max` keys, or null (what is set stays).
+pub fn optional_role_keys_schema(max: usize) -> Array {
+    role_keys().schema_type(SchemaType::from_iter([Type::Array, Type::Null])).max_items(Some(max)).build()
+}
+
+fn role_keys() -> ArrayBuilder {
     let key = ObjectBuilder::new()
         .schema_type(SchemaType::Type(Type::String))
         .pattern(Some(ROLE_KEY_PATTERN))
         .description(Some("A role key."));
-    ArrayBuilder::new().items(key).build()
+    ArrayBuilder::new().items(key)
 }
 
 /// What `domain::permission::check_key` accepts: `area:action`.

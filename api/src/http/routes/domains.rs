@@ -23,7 +23,7 @@ use crate::flows::enrollment::{self, EnrollmentChange};
 use crate::http::access::AccountMember;
 use crate::http::extract::JsonBody;
 use crate::http::problem::{ApiError, Problem, field_error};
-use crate::http::schemas::domain_schema;
+use crate::http::schemas::{domain_schema, optional_role_keys_schema};
 use crate::http::state::{AppState, RunFlow};
 
 const READ: Requirement = Requirement::account(Permission::SettingsRead);
@@ -218,6 +218,14 @@ async fn load(state: &AppState, account: Uuid, id: Uuid) -> Result<Claimed, ApiE
 }
 
 const MAX_DEFAULT_ROLES: usize = 10;
+
+fn default_roles_schema() -> utoipa::openapi::Array {
+    let mut schema = optional_role_keys_schema(MAX_DEFAULT_ROLES);
+    schema.description = Some(
+        "Keys of account-wide roles automatic members get, each one you may\ngive yourself; omitted keeps them.".into(),
+    );
+    schema
+}
 const MAX_DEFAULT_GROUPS: usize = 20;
 
 #[derive(Deserialize, ToSchema)]
@@ -227,9 +235,9 @@ pub struct UpdateDomainRequest {
     /// `manual`, `suggest` or `automatic`; omitted keeps it.
     #[schema(value_type = Option<EnrollmentName>)]
     pub enrollment: Option<String>,
-    /// Keys of account-wide roles automatic members get, each one you may
-    /// give yourself; omitted keeps them.
-    #[schema(max_items = 10)] // MAX_DEFAULT_ROLES
+    /// Keys of account-wide roles automatic members get (described in
+    /// `default_roles_schema`, which `schema_with` makes the only source).
+    #[schema(schema_with = default_roles_schema)]
     pub default_roles: Option<Vec<String>>,
     /// Groups automatic members are put in; omitted keeps them.
     #[schema(max_items = 20)] // MAX_DEFAULT_GROUPS
