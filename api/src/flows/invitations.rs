@@ -81,8 +81,9 @@ fn is_verified_sender(ctx: &Ctx<'_>, sender: Option<&User>) -> Result<bool, Shar
     Ok(sender.email_verified)
 }
 
-/// Sends a batch as one transaction: each item in a savepoint of its own,
-/// so that an item refused for its content (already a member, a role the
+/// Sends a batch as one transaction: each item in a savepoint of its own
+/// (a batch of one is simply its own transaction), so that an item refused
+/// for its content (already a member, a role the
 /// sender cannot grant) leaves the others, while a failure of the database
 /// fails the whole request and stores nothing. An unverified sender is
 /// refused by the first item, before anything is written, and so the whole
@@ -96,30 +97,33 @@ pub fn invite_batch(
 ) -> Result<Vec<Result<Invited, InvitationError>>, InvitationError> {
     if requests.len() == 1 {
         // One item is its own transaction: no savepoint to keep others.
-        let request = requests.remove(0);
-        return match invite(conn, ctx, by, request) {
-            Err(InvitationError::SenderUnverified) => Err(InvitationError::SenderUnverified),
-            Err(InvitationError::Shared(Shared::Store(error))) if error.is_infrastructure() => {
-                Err(InvitationError::Shared(Shared::Store(error)))
-            }
-            outcome => Ok(vec![outcome]),
-        };
+        let outcome = invite(conn, ctx, by, requests.remove(0));
+        return Ok(vec![within_batch(outcome, true)?]);
     }
     write_transaction(conn, |conn| {
         let mut results = Vec::with_capacity(requests.len());
         for request in requests {
-            match invite(conn, ctx, by, request) {
-                Err(InvitationError::SenderUnverified) if results.is_empty() => {
-                    return Err(InvitationError::SenderUnverified);
-                }
-                Err(InvitationError::Shared(Shared::Store(error))) if error.is_infrastructure() => {
-                    return Err(InvitationError::Shared(Shared::Store(error)));
-                }
-                outcome => results.push(outcome),
-            }
+            let first = results.is_empty();
+            results.push(within_batch(invite(conn, ctx, by, request), first)?);
         }
         Ok(results)
     })
+}
+
+/// An item's outcome as its batch reports it, or the error that fails the
+/// whole batch: an unverified sender (found by the first item) or the
+/// database failing.
+fn within_batch(
+    outcome: Result<Invited, InvitationError>,
+    first: bool,
+) -> Result<Result<Invited, InvitationError>, InvitationError> {
+    match outcome {
+        Err(InvitationError::SenderUnverified) if first => Err(InvitationError::SenderUnverified),
+        Err(InvitationError::Shared(Shared::Store(error))) if error.is_infrastructure() => {
+            Err(InvitationError::Shared(Shared::Store(error)))
+        }
+        outcome => Ok(outcome),
+    }
 }
 
 /// Creates one invitation of a batch.
