@@ -189,37 +189,31 @@ pub fn insert(conn: &mut DbConnection, new: NewInvitation<'_>) -> Result<Invitat
     row.into_invitation(assignments, new.groups.to_vec())
 }
 
-/// Of `emails`, those with a pending, unexpired invitation to `account`.
-pub fn pending_among(
-    conn: &mut DbConnection,
-    account: Uuid,
-    emails: &[&str],
-    now: DateTime<Utc>,
-) -> Result<HashSet<String>, StoreError> {
-    let now = time::to_db(now);
-    Ok(pending_by_email(conn, account, emails)?
-        .into_iter()
-        .filter(|pending| pending.expires_at > now)
-        .map(|pending| pending.email)
-        .collect())
+/// Where the invitations of `emails` to `account` stand, read once for a
+/// batch of them.
+pub struct PendingAmong {
+    /// The emails with a pending invitation still open.
+    pub open: HashSet<String>,
+    /// The pending invitations whose window had closed, now recorded as
+    /// expired so that they no longer block new ones.
+    pub lapsed: Vec<Lapsed>,
 }
 
-/// Records as expired the lapsed pending invitations of `emails` to
-/// `account`, so that they no longer block new ones.
-pub fn expire_lapsed_among(
+/// Reads the pending invitations of `emails` to `account` and records the
+/// lapsed ones as expired.
+pub fn settle_pending_among(
     conn: &mut DbConnection,
     account: Uuid,
     emails: &[&str],
     now: DateTime<Utc>,
-) -> Result<Vec<Lapsed>, StoreError> {
+) -> Result<PendingAmong, StoreError> {
     let now = time::to_db(now);
-    let lapsed: Vec<String> = pending_by_email(conn, account, emails)?
-        .into_iter()
-        .filter(|pending| pending.expires_at <= now)
-        .map(|pending| pending.id)
-        .collect();
+    let (open, lapsed): (Vec<PendingRow>, Vec<PendingRow>) =
+        pending_by_email(conn, account, emails)?.into_iter().partition(|pending| pending.expires_at > now);
+    let open = open.into_iter().map(|pending| pending.email).collect();
+    let lapsed: Vec<String> = lapsed.into_iter().map(|pending| pending.id).collect();
     if lapsed.is_empty() {
-        return Ok(Vec::new());
+        return Ok(PendingAmong { open, lapsed: Vec::new() });
     }
     let rows: Vec<(String, String, String)> = diesel::update(
         invitations::table
@@ -234,7 +228,7 @@ pub fn expire_lapsed_among(
     ))
     .returning((invitations::id, invitations::account_id, invitations::email))
     .get_results(conn)?;
-    Lapsed::from_rows(rows)
+    Ok(PendingAmong { open, lapsed: Lapsed::from_rows(rows)? })
 }
 
 #[derive(QueryableByName, Queryable)]
@@ -305,7 +299,7 @@ pub fn expire_lapsed_for(
     email: &Email,
     now: DateTime<Utc>,
 ) -> Result<Vec<Lapsed>, StoreError> {
-    expire_lapsed_among(conn, account, &[email.as_str()], now)
+    Ok(settle_pending_among(conn, account, &[email.as_str()], now)?.lapsed)
 }
 
 fn with_roles(conn: &mut DbConnection, rows: Vec<InvitationRow>) -> Result<Vec<Invitation>, StoreError> {

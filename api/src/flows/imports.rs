@@ -236,11 +236,11 @@ pub fn process_batch(conn: &mut DbConnection, ctx: &Ctx<'_>, id: Uuid) -> Result
         let requests: Vec<Option<Result<RowRequest, RowProblem>>> =
             rows.iter().map(|row| row.rejection.is_none().then(|| row.cells.parse())).collect();
         let emails: Vec<&str> = requests.iter().flatten().flatten().map(|request| request.email.as_str()).collect();
-        let lapsed = invitations::expire_lapsed_among(conn, import.account_id, &emails, now)?;
-        super::invitations::record_expired(conn, ctx, &lapsed)?;
+        let pending = invitations::settle_pending_among(conn, import.account_id, &emails, now)?;
+        super::invitations::record_expired(conn, ctx, &pending.lapsed)?;
         let known = Known {
             members: memberships::member_emails_among(conn, import.account_id, &emails)?,
-            invited: invitations::pending_among(conn, import.account_id, &emails, now)?,
+            invited: pending.open,
             // Only the new_users_only policy asks who has a user already.
             users: if account.preferences.email_policy == EmailPolicy::Any {
                 HashSet::new()
