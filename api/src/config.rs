@@ -35,6 +35,11 @@ pub enum Command {
         #[command(subcommand)]
         command: AccountsCommand,
     },
+    /// Look at the emails Roster sends.
+    Emails {
+        #[command(subcommand)]
+        command: EmailsCommand,
+    },
     /// Make an operator token: prints the token (give it to the billing
     /// system) and the digest to set as ROSTER_OPERATOR_TOKEN_SHA256.
     OperatorToken,
@@ -56,6 +61,24 @@ pub enum AccountsCommand {
         account: uuid::Uuid,
         /// The plan's key.
         plan: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EmailsCommand {
+    /// Name every email template.
+    List,
+    /// Render an email template with sample data, as configured (brand,
+    /// ROSTER_EMAIL_TEMPLATES_DIR), without sending anything.
+    Preview {
+        /// The template's name (`invitation`, `password_reset`, …).
+        name: String,
+        /// The reader's language (BCP 47); the default language without it.
+        #[arg(long)]
+        locale: Option<String>,
+        /// Print the HTML part (the text part otherwise).
+        #[arg(long)]
+        html: bool,
     },
 }
 
@@ -221,9 +244,42 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_EMAIL_TRANSPORT", default_value = "file://data/mail", global = true)]
     pub email_transport: String,
 
-    /// Sender address of every email.
-    #[arg(long, env = "ROSTER_EMAIL_FROM", default_value = "Roster <roster@localhost>", global = true)]
+    /// Sender address of every email. Without a display name of its own
+    /// (`Name <address>`), emails come from the product's name.
+    #[arg(long, env = "ROSTER_EMAIL_FROM", default_value = "roster@localhost", global = true)]
     pub email_from: String,
+
+    /// The product's name, as every email and the API documentation's title
+    /// give it: name it after the product Roster is part of.
+    #[arg(long, env = "ROSTER_PRODUCT_NAME", default_value = "Roster", global = true)]
+    pub product_name: String,
+
+    /// Where the people who get emails can ask for help: an email address
+    /// shown at the foot of every email.
+    #[arg(long, env = "ROSTER_SUPPORT_EMAIL", global = true)]
+    pub support_email: Option<String>,
+
+    /// A help page shown at the foot of every email (http or https).
+    #[arg(long, env = "ROSTER_SUPPORT_URL", global = true)]
+    pub support_url: Option<String>,
+
+    /// The product's logo at the top of every HTML email (an https URL the
+    /// reader's mail client loads).
+    #[arg(long, env = "ROSTER_LOGO_URL", global = true)]
+    pub logo_url: Option<String>,
+
+    /// The language of emails to readers nobody knows more about (no
+    /// language of their own, of their invitation or of their account): a
+    /// BCP 47 tag of a shipped language (en, de, fr, es, ja) or one that
+    /// falls back to it (de-AT).
+    #[arg(long, env = "ROSTER_DEFAULT_LOCALE", default_value = "en", global = true)]
+    pub default_locale: String,
+
+    /// A directory of email templates that replace the built-in ones of
+    /// the same file name (`invitation.html`, `layout.txt`, …; see `roster
+    /// emails list`). Each is rendered with sample data at start-up.
+    #[arg(long, env = "ROSTER_EMAIL_TEMPLATES_DIR", global = true)]
+    pub email_templates_dir: Option<PathBuf>,
 
     /// Run background jobs (email delivery, imports, reminders, clean-up) in
     /// this instance. Instances that only serve requests can turn it off.

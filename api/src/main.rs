@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use api::config::{AccountsCommand, AuditCommand, Cli, Command};
+use api::config::{AccountsCommand, AuditCommand, Cli, Command, EmailsCommand};
 use api::startup::{Application, open_database};
 use api::{openapi, telemetry};
 use clap::Parser;
@@ -21,6 +21,7 @@ fn main() -> ExitCode {
             api::startup::set_account_plan(&cli.settings, Arc::new(SystemClock), account, &plan)
                 .map(|()| println!("account {account} is on plan {plan}"))
         }
+        Command::Emails { command } => emails(&cli.settings, command),
         Command::OperatorToken => {
             let (token, digest) = api::auth::operator::generate();
             println!("token:  {}\ndigest: {}", token.expose(), digest.to_hex());
@@ -37,6 +38,32 @@ fn main() -> ExitCode {
             tracing::error!(%reason, "roster stopped");
             eprintln!("roster: {reason}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Lists the email templates, or prints one rendered with sample data.
+fn emails(settings: &api::Settings, command: EmailsCommand) -> Result<(), String> {
+    let renderer = api::startup::load_emails(settings).map_err(|e| e.to_string())?;
+    match command {
+        EmailsCommand::List => {
+            api::email::render::EmailRenderer::names().iter().for_each(|name| println!("{name}"));
+            Ok(())
+        }
+        EmailsCommand::Preview { name, locale, html } => {
+            let locale = locale.as_deref().map(domain::Locale::parse).transpose().map_err(|e| e.message)?;
+            let rendered = renderer
+                .preview(&name, locale.as_ref())
+                .ok_or_else(|| format!("no email template {name:?}; `roster emails list` names them"))?
+                .map_err(|e| e.to_string())?;
+            println!(
+                "Subject: {}
+Language: {}
+",
+                rendered.subject, rendered.language
+            );
+            println!("{}", if html { &rendered.html } else { &rendered.text });
+            Ok(())
         }
     }
 }

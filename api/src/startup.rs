@@ -15,6 +15,7 @@ use crate::auth::jwt::{KeyError, TokenKeys};
 use crate::auth::passwords::{self, PasswordHasher};
 use crate::auth::sealing::SealingKey;
 use crate::config::Settings;
+use crate::email::render::{Brand, EmailRenderer};
 use crate::email::transport::EmailTransport;
 use crate::flows::accounts::AccountError;
 use crate::flows::{Actor, Ctx, Deployment, Origin};
@@ -91,7 +92,56 @@ pub fn load_deployment(settings: &Settings) -> Result<Deployment, StartupError> 
         plans: crate::plans::load(settings).map_err(StartupError::Plans)?,
         secrets: SealingKey::load(settings)?,
         public_url: settings.public_url.clone(),
+        emails: load_emails(settings)?,
     })
+}
+
+/// The email templates and words, with the operator's brand; every
+/// template (built-in or overridden) has rendered every sample.
+pub fn load_emails(settings: &Settings) -> Result<EmailRenderer, StartupError> {
+    let invalid = |setting: &str, reason: String| StartupError::Email(format!("invalid {setting}: {reason}"));
+    let product_name = settings.product_name.trim();
+    if product_name.is_empty() || product_name.chars().count() > 100 || product_name.chars().any(char::is_control) {
+        return Err(invalid("ROSTER_PRODUCT_NAME", "give a name of 1 to 100 characters on one line".into()));
+    }
+    let support_email = match settings.support_email.as_deref() {
+        Some(address) => Some(
+            address.parse::<lettre::Address>().map_err(|e| invalid("ROSTER_SUPPORT_EMAIL", e.to_string()))?.to_string(),
+        ),
+        None => None,
+    };
+    let web_address = |setting: &str, value: Option<&str>, schemes: &[&str]| match value {
+        Some(text) => match url::Url::parse(text) {
+            Ok(url) if schemes.contains(&url.scheme()) && url.host().is_some() => Ok(Some(url.to_string())),
+            _ => Err(invalid(setting, format!("give an absolute {} URL", schemes.join(" or ")))),
+        },
+        None => Ok(None),
+    };
+    let brand = Brand {
+        product_name: product_name.to_owned(),
+        support_email,
+        support_url: web_address("ROSTER_SUPPORT_URL", settings.support_url.as_deref(), &["https", "http"])?,
+        logo_url: web_address("ROSTER_LOGO_URL", settings.logo_url.as_deref(), &["https"])?,
+    };
+    let locale =
+        domain::Locale::parse(&settings.default_locale).map_err(|e| invalid("ROSTER_DEFAULT_LOCALE", e.message))?;
+    let renderer = EmailRenderer::new(brand, &locale, settings.email_templates_dir.as_deref())
+        .map_err(|e| StartupError::Email(e.to_string()))?;
+    if !renderer.overridden().is_empty() {
+        tracing::info!(templates = ?renderer.overridden(), "email templates overridden");
+    }
+    Ok(renderer)
+}
+
+/// The sender of every email: the configured address, under the product's
+/// name unless the address has a name of its own.
+fn email_sender(settings: &Settings, brand: &Brand) -> Result<lettre::message::Mailbox, StartupError> {
+    let mut from: lettre::message::Mailbox =
+        settings.email_from.parse().map_err(|e| StartupError::Email(format!("invalid ROSTER_EMAIL_FROM: {e}")))?;
+    if from.name.as_deref().is_none_or(str::is_empty) {
+        from.name = Some(brand.product_name.clone());
+    }
+    Ok(from)
 }
 
 /// Refuses a sealing key that cannot open the stored secrets (a key file
@@ -111,13 +161,14 @@ fn job_runner(
     deployment: Arc<Deployment>,
     clock: Arc<dyn Clock>,
 ) -> Result<JobRunner, StartupError> {
+    let sender = email_sender(settings, deployment.emails.brand())?;
     JobRunner::new(
         pool,
         deployment,
         Reach { private_networks: settings.webhook_allow_private_networks },
         clock,
         EmailTransport::from_url(&settings.email_transport).map_err(StartupError::Email)?,
-        settings.email_from.parse().map_err(|e| StartupError::Email(format!("invalid ROSTER_EMAIL_FROM: {e}")))?,
+        sender,
         std::time::Duration::from_millis(settings.jobs_poll_ms),
         crate::jobs::periodic::Schedule {
             invitation_interval: std::time::Duration::from_millis(settings.scheduler_interval_ms),
@@ -235,7 +286,8 @@ impl Application {
         let document = openapi::document_for(&deployment.catalogue);
         let requirements = RouteRequirements::from_document(&document).map_err(StartupError::Routes)?;
         let methods = RouteMethods::from_document(&document);
-        let docs = Docs::new(&document, &settings.public_url).map_err(StartupError::Document)?;
+        let docs = Docs::new(&document, &settings.public_url, deployment.emails.brand().product_name.as_str())
+            .map_err(StartupError::Document)?;
         let origins =
             AllowedOrigins::parse(&settings.public_url, &settings.cors_allowed_origins).map_err(StartupError::Cors)?;
         let run_jobs = settings.jobs;

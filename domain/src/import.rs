@@ -204,7 +204,7 @@ impl fmt::Display for RowProblem {
             ),
             RowProblem::EmailPolicyRefused => write!(
                 f,
-                "This account only invites people who have no Roster user yet (policy new_users_only), and this email has one."
+                "This account only invites people who have no user yet (policy new_users_only), and this email has one."
             ),
             RowProblem::TooManyRoles => write!(
                 f,

@@ -35,7 +35,7 @@ pub enum AdmissionRefused {
     AlreadyMember,
     #[error("already has a pending invitation to the account")]
     AlreadyInvited,
-    #[error("the account invites only people with no Roster user yet")]
+    #[error("the account invites only people with no user yet")]
     EmailPolicyRefused,
     #[error("the account takes only emails at its verified domains")]
     EmailDomainNotAllowed,

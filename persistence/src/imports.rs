@@ -346,18 +346,33 @@ pub fn results(conn: &mut DbConnection, import: Uuid) -> Result<Vec<RowResult>, 
         .order(invitation_import_results::row_number.asc())
         .select(ResultRecord::as_select())
         .load(conn)?;
-    records
-        .into_iter()
-        .map(|record| {
-            Ok(RowResult {
-                number: record.row_number,
-                email: record.email,
-                outcome: RowOutcome::parse(&record.outcome)
-                    .ok_or_else(|| StoreError::Corrupt(format!("import outcome {:?}", record.outcome)))?,
-                code: record.code,
-                message: record.message,
-                invitation_id: record.invitation_id.as_deref().map(ids::from_db).transpose()?,
-            })
+    records.into_iter().map(RowResult::try_from).collect()
+}
+
+/// The first `limit` failed rows of an import, in file order.
+pub fn first_failures(conn: &mut DbConnection, import: Uuid, limit: i64) -> Result<Vec<RowResult>, StoreError> {
+    let records: Vec<ResultRecord> = invitation_import_results::table
+        .filter(invitation_import_results::import_id.eq(ids::to_db(import)))
+        .filter(invitation_import_results::outcome.eq(RowOutcome::Failed.key()))
+        .order(invitation_import_results::row_number.asc())
+        .limit(limit)
+        .select(ResultRecord::as_select())
+        .load(conn)?;
+    records.into_iter().map(RowResult::try_from).collect()
+}
+
+impl TryFrom<ResultRecord> for RowResult {
+    type Error = StoreError;
+
+    fn try_from(record: ResultRecord) -> Result<Self, StoreError> {
+        Ok(RowResult {
+            number: record.row_number,
+            email: record.email,
+            outcome: RowOutcome::parse(&record.outcome)
+                .ok_or_else(|| StoreError::Corrupt(format!("import outcome {:?}", record.outcome)))?,
+            code: record.code,
+            message: record.message,
+            invitation_id: record.invitation_id.as_deref().map(ids::from_db).transpose()?,
         })
-        .collect()
+    }
 }

@@ -1,8 +1,27 @@
 use std::path::{Path, PathBuf};
 
-use super::OutgoingEmail;
-use lettre::message::{Mailbox, MultiPart, header::HeaderName, header::HeaderValue};
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Attachment, Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+/// An email as it is sent: rendered, addressed, perhaps with a file.
+#[derive(Debug, Clone, Copy)]
+pub struct Letter<'a> {
+    pub recipient: &'a str,
+    pub subject: &'a str,
+    pub text: &'a str,
+    pub html: &'a str,
+    pub unsubscribe_url: Option<&'a str>,
+    pub attachment: Option<&'a FileAttachment>,
+}
+
+/// A file sent with an email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileAttachment {
+    pub file_name: String,
+    pub content_type: &'static str,
+    pub bytes: Vec<u8>,
+}
 
 /// Where emails are delivered.
 #[derive(Clone)]
@@ -30,20 +49,31 @@ impl EmailTransport {
 
     /// Sends one email job. The job id travels as `Message-ID` and
     /// `X-Roster-Outbox-Id`, the key for de-duplicating redeliveries.
-    pub async fn send(&self, from: &Mailbox, id: &str, email: &OutgoingEmail) -> Result<(), String> {
-        let to: Mailbox = email.recipient.parse().map_err(|e| format!("bad recipient: {e}"))?;
+    pub async fn send(&self, from: &Mailbox, id: &str, letter: Letter<'_>) -> Result<(), String> {
+        let to: Mailbox = letter.recipient.parse().map_err(|e| format!("bad recipient: {e}"))?;
         let host = from.email.domain();
+        let body = MultiPart::alternative_plain_html(letter.text.to_owned(), letter.html.to_owned());
+        let body = match letter.attachment {
+            None => body,
+            Some(file) => {
+                let content_type =
+                    ContentType::parse(file.content_type).map_err(|e| format!("bad content type: {e}"))?;
+                MultiPart::mixed()
+                    .multipart(body)
+                    .singlepart(Attachment::new(file.file_name.clone()).body(file.bytes.clone(), content_type))
+            }
+        };
         let mut message = Message::builder()
             .from(from.clone())
             .to(to)
-            .subject(&email.subject)
+            .subject(letter.subject)
             .message_id(Some(format!("<{id}@{host}>")))
-            .multipart(MultiPart::alternative_plain_html(email.text_body.clone(), email.html_body.clone()))
+            .multipart(body)
             .map_err(|e| format!("cannot build email: {e}"))?;
         message
             .headers_mut()
             .insert_raw(HeaderValue::new(HeaderName::new_from_ascii_str("X-Roster-Outbox-Id"), id.to_owned()));
-        if let Some(url) = &email.unsubscribe_url {
+        if let Some(url) = letter.unsubscribe_url {
             // RFC 8058: mail clients POST `List-Unsubscribe=One-Click` to the URL.
             let headers = message.headers_mut();
             headers

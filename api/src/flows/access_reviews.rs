@@ -20,7 +20,8 @@ use uuid::Uuid;
 use super::audit::{Event, user_label};
 use super::members::{MemberError, Removal};
 use super::{Ctx, Grantor, Precondition, Shared, check_precondition, entity_tag, family_error};
-use crate::email::templates::{self, AccessReviewEmail, ReviewNotice};
+use crate::email::Message;
+use crate::email::kinds::AccessReview;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReviewError {
@@ -215,6 +216,14 @@ fn about(review: &Review, action: AuditAction) -> Event {
     }
 }
 
+/// Why reviewers hear of an access review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReviewNotice {
+    Started,
+    DueSoon,
+    Overdue,
+}
+
 /// Emails the reviewers (those who did not turn these emails off).
 fn remind(
     conn: &mut DbConnection,
@@ -228,15 +237,19 @@ fn remind(
     let reviewers: Vec<Uuid> = review.reviewers.iter().map(|r| r.user_id).collect();
     let topic = Topic::AccessReviewReminders;
     super::notifications::notify_members(conn, ctx, review.account_id, &reviewers, topic, |recipient| {
-        templates::access_review(&AccessReviewEmail {
-            recipient,
-            account_name: &account,
-            group_name: review.group_name.as_deref(),
+        let said = AccessReview {
+            account_name: account.clone(),
+            group_name: review.group_name.clone(),
             due_at: review.due_at,
             undecided,
-            notice,
-            review_url: &url,
-        })
+            review_url: url.clone(),
+        };
+        let message = match notice {
+            ReviewNotice::Started => Message::AccessReviewStarted(said),
+            ReviewNotice::DueSoon => Message::AccessReviewDueSoon(said),
+            ReviewNotice::Overdue => Message::AccessReviewOverdue(said),
+        };
+        message.to(recipient)
     })
 }
 

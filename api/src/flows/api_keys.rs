@@ -132,16 +132,16 @@ fn tell_administrators(conn: &mut DbConnection, ctx: &Ctx<'_>, key: &ApiKey, par
     let administers = super::notifications::administers;
     let topic = domain::notification::Topic::SecurityNotices;
     Ok(super::notifications::notify_holders(conn, ctx, key.account_id, topic, administers, |recipient| {
-        crate::email::templates::api_key_created(&crate::email::templates::ApiKeyCreatedEmail {
-            recipient,
-            account_name: &account,
-            key_name: &key.name,
-            partner_name: &partner.name,
-            created_by: &key.created_by_email,
-            permissions: &key.permissions,
+        let said = crate::email::kinds::ApiKeyCreated {
+            account_name: account.clone(),
+            key_name: key.name.clone(),
+            partner_name: partner.name.clone(),
+            created_by: key.created_by_email.clone(),
+            permissions: key.permissions.clone(),
             expires_at: key.expires_at,
-            key_url: &keys_url,
-        })
+            key_url: keys_url.clone(),
+        };
+        crate::email::Message::ApiKeyCreated(said).to(recipient)
     })?)
 }
 

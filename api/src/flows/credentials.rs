@@ -16,7 +16,8 @@ use super::audit::Event;
 use super::sessions;
 use super::{Actor, Ctx, Shared, family_error};
 use crate::auth::secrets::{self, OpaqueToken};
-use crate::email::{self, templates};
+use crate::email::kinds::{EmailChanged, Link};
+use crate::email::{self, Message};
 
 /// How long a password reset link works.
 pub const RESET_LINK_LIFETIME: Duration = Duration::hours(1);
@@ -55,7 +56,7 @@ pub fn change_password(
         let found = users::find(conn, user)?.ok_or(Shared::UserGone)?;
         users::set_password(conn, user, new_hash, ctx.now)?;
         let ended = sessions::end_all_but(conn, ctx, user, current)?;
-        email::enqueue(conn, &templates::password_changed(&found.email), ctx.now)?;
+        email::enqueue(conn, &Message::PasswordChanged.to(&found.email), ctx.now)?;
         ctx.record(conn, user_event(&found, AuditAction::UserPasswordChanged))?;
         Ok(ended)
     })
@@ -68,7 +69,7 @@ pub fn request_reset(conn: &mut DbConnection, ctx: &Ctx<'_>, email: &Email) -> R
         let Some(user) = users::find_by_email(conn, email)? else { return Ok(()) };
         let token = issue(conn, ctx, Purpose::ResetPassword, &user, &user.email, RESET_LINK_LIFETIME)?;
         let url = ctx.link(&format!("/reset-password?token={}", token.expose()));
-        email::enqueue(conn, &templates::password_reset(&user.email, &url), ctx.now)?;
+        email::enqueue(conn, &Message::PasswordReset(Link { url }).to(&user.email), ctx.now)?;
         ctx.record(conn, user_event(&user, AuditAction::UserPasswordResetRequested))?;
         Ok(())
     })
@@ -96,7 +97,7 @@ pub fn reset_password(
         users::set_password(conn, user.id, new_hash, ctx.now)?;
         user_tokens::spend_all(conn, Purpose::ResetPassword, user.id, ctx.now)?;
         sessions::end_all_but(conn, ctx, user.id, None)?;
-        email::enqueue(conn, &templates::password_changed(&user.email), ctx.now)?;
+        email::enqueue(conn, &Message::PasswordChanged.to(&user.email), ctx.now)?;
         ctx.record(conn, user_event(&user, AuditAction::UserPasswordReset).by(Actor::User(user.id)))?;
         Ok(user)
     })
@@ -118,11 +119,11 @@ pub fn request_email_change(
             return Err(CredentialError::EmailUnchanged);
         }
         let message = if users::find_by_email(conn, new_email)?.is_some() {
-            templates::email_change_attempted(new_email.as_str())
+            Message::EmailChangeAttempted.to(new_email.as_str())
         } else {
             let token = issue(conn, ctx, Purpose::ChangeEmail, &found, new_email.as_str(), EMAIL_CHANGE_LINK_LIFETIME)?;
             let url = ctx.link(&format!("/confirm-email-change?token={}", token.expose()));
-            templates::email_change(new_email.as_str(), &url)
+            Message::EmailChange(Link { url }).to(new_email.as_str())
         };
         email::enqueue(conn, &message, ctx.now)?;
         ctx.record(
@@ -146,7 +147,11 @@ pub fn confirm_email_change(conn: &mut DbConnection, ctx: &Ctx<'_>, token: &str)
             other => other.into(),
         })?;
         let after = users::find(conn, before.id)?.ok_or(CredentialError::EmailChangeInvalid)?;
-        email::enqueue(conn, &templates::email_changed(&before.email, &after.email), ctx.now)?;
+        email::enqueue(
+            conn,
+            &Message::EmailChanged(EmailChanged { new_email: after.email.clone() }).to(&before.email),
+            ctx.now,
+        )?;
         let event = Event::for_user(after.id, AuditAction::UserEmailChanged)
             .by(Actor::User(after.id))
             .target("user", after.id, &after.email)

@@ -22,7 +22,8 @@ use super::groups::GroupError;
 use super::members::{MemberError, Removal};
 use super::seats::Seats;
 use super::{Ctx, Precondition, Shared, check_precondition, entity_tag, family_error};
-use crate::email::templates::{self, SignIn};
+use crate::email::Message;
+use crate::email::kinds::{DirectoryWelcome, SignIn};
 
 /// How long the link that lets a new person choose a password works.
 pub const WELCOME_LINK_LIFETIME: chrono::Duration = chrono::Duration::days(7);
@@ -306,13 +307,12 @@ fn welcome(
         _ => None,
     };
     let sso_url = connection.map(|connection| super::sso::start_url(ctx.public_url, connection.id));
-    let sign_in_url = ctx.link("/sign-in");
-    let sign_in = match (&sso_url, &password_link) {
-        (Some(start_url), _) => SignIn::SingleSignOn { start_url },
-        (None, Some(url)) => SignIn::SetPassword { url },
-        (None, None) => SignIn::Password { url: &sign_in_url },
+    let (sign_in, url) = match (sso_url, password_link) {
+        (Some(start_url), _) => (SignIn::SingleSignOn, start_url),
+        (None, Some(url)) => (SignIn::SetPassword, url),
+        (None, None) => (SignIn::Password, ctx.link("/sign-in")),
     };
-    let email = templates::directory_welcome(&user.email, &account_name, sign_in);
+    let email = Message::DirectoryWelcome(DirectoryWelcome { account_name, sign_in, url }).to(&user.email);
     let recipient = persistence::notifications::Recipient {
         membership_id: membership,
         user_id: user.id,

@@ -177,7 +177,14 @@ fn rechecked_in(
                 account,
                 domain::notification::Topic::SecurityNotices,
                 manages,
-                |recipient| crate::email::templates::domain_unverified(recipient, &account_name, &claimed.domain, &url),
+                |recipient| {
+                    let said = crate::email::kinds::DomainUnverified {
+                        account_name: account_name.clone(),
+                        domain: claimed.domain.clone(),
+                        domain_url: url.clone(),
+                    };
+                    crate::email::Message::DomainUnverified(said).to(recipient)
+                },
             )
         }
     }

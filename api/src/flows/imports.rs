@@ -24,7 +24,8 @@ use super::notifications::notify_members;
 use super::seats::Seats;
 use super::{Actor, Ctx, Shared, family_error};
 use crate::auth::secrets::OpaqueToken;
-use crate::email::templates::{self, ImportSummaryEmail, InvitationEmail};
+use crate::email::Message;
+use crate::email::kinds::{ImportFailure, ImportReport, Invitation};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -316,20 +317,20 @@ pub fn process_batch(conn: &mut DbConnection, ctx: &Ctx<'_>, id: Uuid) -> Result
             StoreError::Conflict => ImportError::ConcurrentInvitation,
             other => other.into(),
         })?;
-        let inviter_name = if uploader.name.is_empty() { account.name.as_str() } else { uploader.name.as_str() };
+        let inviter_name = if uploader.name.is_empty() { &account.name } else { &uploader.name };
         let emails: Vec<_> = offers
             .iter()
             .zip(&ids)
             .map(|((index, request, _, token), id)| {
                 results[*index].invitation_id = Some(*id);
-                templates::invitation(&InvitationEmail {
-                    recipient: request.email.as_str(),
-                    inviter_name,
-                    account_name: &account.name,
-                    accept_url: &accept_url(ctx, token),
+                Message::Invitation(Invitation {
+                    inviter_name: inviter_name.clone(),
+                    account_name: account.name.clone(),
+                    accept_url: accept_url(ctx, token),
                     expires_at: clock.expires_at,
-                    reminder: false,
+                    message: None,
                 })
+                .to(request.email.as_str())
             })
             .collect();
         crate::email::enqueue_many(conn, &emails, now)?;
@@ -337,19 +338,24 @@ pub fn process_batch(conn: &mut DbConnection, ctx: &Ctx<'_>, id: Uuid) -> Result
         let last_row = rows.last().map_or(import.next_row, |row| row.number);
         let import = imports::record_batch(conn, &import, &results, last_row, now)?;
         if import.status == ImportStatus::Completed {
-            let url = report_url(ctx, &import);
+            let listed = ImportReport::LISTED as i64;
+            let failures = imports::first_failures(conn, import.id, listed)?
+                .iter()
+                .map(|row| ImportFailure::new(row.number, &row.email, &row.code, &row.message))
+                .collect();
+            let report = ImportReport {
+                account_name: account.name.clone(),
+                file_name: import.file_name.clone(),
+                total: import.counts.total,
+                invited: import.counts.invited,
+                skipped: import.counts.skipped,
+                failed: import.counts.failed,
+                report_url: report_url(ctx, &import),
+                failures,
+            };
             let topic = domain::notification::Topic::ImportReports;
             notify_members(conn, ctx, import.account_id, &[import.uploaded_by], topic, |recipient| {
-                templates::import_summary(&ImportSummaryEmail {
-                    recipient,
-                    account_name: &account.name,
-                    file_name: import.file_name.as_deref(),
-                    total: import.counts.total,
-                    invited: import.counts.invited,
-                    skipped: import.counts.skipped,
-                    failed: import.counts.failed,
-                    report_url: &url,
-                })
+                Message::ImportReport(report.clone()).to(recipient)
             })?;
             let event = Event::in_account(import.account_id, AuditAction::ImportCompleted)
                 .by(Actor::System)

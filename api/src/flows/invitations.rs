@@ -16,7 +16,8 @@ use super::seats::Seats;
 use super::users::Registration;
 use super::{Actor, Ctx, Grantor, Shared, family_error};
 use crate::auth::secrets::{self, OpaqueToken};
-use crate::email::templates::{self, InvitationEmail};
+use crate::email::Message;
+use crate::email::kinds;
 
 #[derive(Debug, thiserror::Error)]
 pub enum InvitationError {
@@ -231,15 +232,15 @@ fn enqueue_invitation_email(
     };
     let inviter_name =
         inviter.map_or_else(|| account.name.clone(), |user| format!("{} {}", user.first_name, user.last_name));
-    let email = templates::invitation(&InvitationEmail {
-        recipient: &invitation.email,
-        inviter_name: &inviter_name,
-        account_name: &account.name,
-        accept_url: url,
+    let said = kinds::Invitation {
+        inviter_name,
+        account_name: account.name,
+        accept_url: url.to_owned(),
         expires_at: invitation.clock.expires_at,
-        reminder,
-    });
-    crate::email::enqueue(conn, &email, ctx.now)?;
+        message: None,
+    };
+    let email = if reminder { Message::InvitationReminder(said) } else { Message::Invitation(said) };
+    crate::email::enqueue(conn, &email.to(&invitation.email), ctx.now)?;
     Ok(())
 }
 

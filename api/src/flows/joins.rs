@@ -17,7 +17,8 @@ use super::notifications::notify_holders;
 use super::seats::Seats;
 use super::{Ctx, Grantor, Shared, family_error};
 use crate::auth::secrets::{self, OpaqueToken};
-use crate::email::templates::{self, JoinRequestEmail};
+use crate::email::Message;
+use crate::email::kinds::{JoinRequestDecided, JoinRequestReceived};
 
 #[derive(Debug, thiserror::Error)]
 pub enum JoinError {
@@ -206,14 +207,14 @@ fn notify_reviewers(conn: &mut DbConnection, ctx: &Ctx<'_>, request: &JoinReques
     let may_review =
         |role: &domain::HeldRole| ctx.catalogue.role_permissions(role).contains(Permission::JoinRequestsReview);
     notify_holders(conn, ctx, request.account_id, Topic::JoinRequests, may_review, |recipient| {
-        templates::join_request_received(&JoinRequestEmail {
-            recipient,
-            requester_name: &name,
-            requester_email: &requester.email,
-            account_name: &request.account_name,
-            message: &request.message,
-            review_url: &review_url,
+        Message::JoinRequestReceived(JoinRequestReceived {
+            requester_name: name.clone(),
+            requester_email: requester.email.clone(),
+            account_name: request.account_name.clone(),
+            message: request.message.clone(),
+            review_url: review_url.clone(),
         })
+        .to(recipient)
     })?;
     Ok(())
 }
@@ -267,13 +268,9 @@ pub fn approve(
                 other => other.into(),
             },
         )?;
-        let email = templates::join_request_decided(
-            &request.requester.email,
-            &request.account_name,
-            true,
-            None,
-            ctx.public_url,
-        );
+        let decided =
+            JoinRequestDecided { account_name: request.account_name.clone(), reason: None, url: ctx.link("/") };
+        let email = Message::JoinRequestApproved(decided).to(&request.requester.email);
         crate::email::enqueue(conn, &email, ctx.now)?;
         let assignments: Vec<serde_json::Value> =
             granted.iter().map(|role| serde_json::json!({"role": role.role_key, "group_id": role.group_id})).collect();
@@ -301,13 +298,12 @@ pub fn deny(
         let request = join_requests::find(conn, by.account_id, id)?.ok_or(JoinError::Shared(Shared::NotFound))?;
         let reason = Some(reason).filter(|reason| !reason.is_empty());
         decide(conn, ctx, &request, JoinRequestStatus::Denied, Some(by.user_id), reason)?;
-        let email = templates::join_request_decided(
-            &request.requester.email,
-            &request.account_name,
-            false,
-            reason,
-            ctx.public_url,
-        );
+        let decided = JoinRequestDecided {
+            account_name: request.account_name.clone(),
+            reason: reason.map(str::to_owned),
+            url: ctx.link("/"),
+        };
+        let email = Message::JoinRequestDeclined(decided).to(&request.requester.email);
         crate::email::enqueue(conn, &email, ctx.now)?;
         let event = request_event(&request, AuditAction::JoinRequestDenied)
             .change("status", "pending", "denied")

@@ -78,7 +78,12 @@ pub fn request(conn: &mut DbConnection, ctx: &Ctx<'_>, by: &Grantor, child: Uuid
         let links =
             |role: &domain::HeldRole| ctx.catalogue.role_permissions(role).contains(Permission::LinkedAccountsManage);
         super::notifications::notify_holders(conn, ctx, child, Topic::SecurityNotices, links, |owner| {
-            crate::email::templates::account_link_requested(owner, &link.parent_name, &link.child_name, &url)
+            let said = crate::email::kinds::AccountLinkRequested {
+                parent_name: link.parent_name.clone(),
+                child_name: link.child_name.clone(),
+                links_url: url.clone(),
+            };
+            crate::email::Message::AccountLinkRequested(said).to(owner)
         })?;
         record_in_both(conn, ctx, &link, AuditAction::AccountLinkRequested)?;
         Ok(link)

@@ -255,7 +255,13 @@ fn tell_about_ownership(
     let url = ctx.link(&format!("/v1/accounts/{account}/members"));
     let administers = super::notifications::administers;
     super::notifications::notify_holders(conn, ctx, account, Topic::SecurityNotices, administers, |recipient| {
-        crate::email::templates::ownership_transferred(recipient, &name, new_owner, previous_owner, &url)
+        let said = crate::email::kinds::OwnershipTransferred {
+            account_name: name.clone(),
+            new_owner: new_owner.to_owned(),
+            previous_owner: previous_owner.to_owned(),
+            members_url: url.clone(),
+        };
+        crate::email::Message::OwnershipTransferred(said).to(recipient)
     })
 }
 

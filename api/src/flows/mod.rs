@@ -73,6 +73,8 @@ pub struct Deployment {
     pub secrets: SealingKey,
     /// The base of the links in emails.
     pub public_url: String,
+    /// Writes emails in the reader's language, in the operator's brand.
+    pub emails: crate::email::render::EmailRenderer,
 }
 
 /// What every flow needs besides its input: the deployment's catalogue,

@@ -11,7 +11,8 @@ use uuid::Uuid;
 use super::audit::Event;
 use super::{Actor, Ctx, Shared, family_error};
 use crate::auth::secrets;
-use crate::email::templates;
+use crate::email::Message;
+use crate::email::kinds::Link;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UserError {
@@ -48,7 +49,7 @@ pub fn register(conn: &mut DbConnection, ctx: &Ctx<'_>, new: Registration<'_>) -
                 ctx.record(conn, registered(&user))?;
             }
             Err(StoreError::Conflict) => {
-                crate::email::enqueue(conn, &templates::registration_attempted(new.email.as_str()), ctx.now)?;
+                crate::email::enqueue(conn, &Message::RegistrationAttempted.to(new.email.as_str()), ctx.now)?;
             }
             Err(other) => return Err(other.into()),
         }
@@ -148,6 +149,6 @@ pub fn resend_verification(conn: &mut DbConnection, ctx: &Ctx<'_>, user: Uuid) -
 fn send_verification(conn: &mut DbConnection, ctx: &Ctx<'_>, user: &User) -> Result<(), UserError> {
     let token = super::credentials::issue(conn, ctx, Purpose::VerifyEmail, user, &user.email, Duration::days(7))?;
     let url = ctx.link(&format!("/verify-email?token={}", token.expose()));
-    crate::email::enqueue(conn, &templates::email_verification(&user.email, &url), ctx.now)?;
+    crate::email::enqueue(conn, &Message::EmailVerification(Link { url }).to(&user.email), ctx.now)?;
     Ok(())
 }

@@ -256,6 +256,12 @@ pub fn disabled_by_system(
     let manages =
         |role: &domain::HeldRole| ctx.catalogue.role_permissions(role).contains(domain::Permission::WebhooksManage);
     super::notifications::notify_holders(conn, ctx, endpoint.account_id, Topic::SecurityNotices, manages, |recipient| {
-        crate::email::templates::webhook_disabled(recipient, &account, &endpoint.url, reason, &settings_url)
+        let said = crate::email::kinds::WebhookDisabled {
+            account_name: account.clone(),
+            endpoint_url: endpoint.url.clone(),
+            reason: reason.to_owned(),
+            settings_url: settings_url.clone(),
+        };
+        crate::email::Message::WebhookDisabled(said).to(recipient)
     })
 }

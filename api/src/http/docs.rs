@@ -21,10 +21,13 @@ pub struct Docs {
 }
 
 impl Docs {
-    pub fn new(document: &OpenApi, public_url: &str) -> Result<Self, serde_json::Error> {
+    /// The document as served by a deployment at `public_url` whose
+    /// product is called `product` (the document's title names it).
+    pub fn new(document: &OpenApi, public_url: &str, product: &str) -> Result<Self, serde_json::Error> {
         let mut served = document.clone();
         served.servers = Some(vec![Server::new(public_url.trim_end_matches('/'))]);
-        Ok(Self { document: serde_json::to_vec(&served)?.into(), page: index_page(&document.info.title) })
+        served.info.title = product.to_owned();
+        Ok(Self { document: serde_json::to_vec(&served)?.into(), page: index_page(product) })
     }
 
     /// Registers `/openapi.json`, `/docs` and the UI's assets.
@@ -59,5 +62,6 @@ fn index_page(title: &str) -> web::Bytes {
         .flatten()
         .map(|file| String::from_utf8_lossy(&file.bytes).into_owned())
         .unwrap_or_default();
+    let title = title.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
     page.replace("<title>Swagger UI</title>", &format!("<title>{title} API</title>")).into()
 }

@@ -563,7 +563,7 @@ impl From<crate::flows::sso::SsoError> for ApiError {
             SsoError::EmailNotTrusted => sign_in_refused(StatusCode::FORBIDDEN, "sso_email_not_trusted", detail),
             SsoError::EmailInUse => conflict(
                 "sso_email_in_use",
-                "A Roster user already has this email, which is at none of the domains this account verified: its provider cannot sign in as them. They sign in with their password, or the account verifies the domain.",
+                "A user already has this email, which is at none of the domains this account verified: its provider cannot sign in as them. They sign in with their password, or the account verifies the domain.",
             ),
             SsoError::ConnectionRequired => conflict(
                 "sso_connection_required",
@@ -634,7 +634,7 @@ impl From<AdmissionRefused> for ApiError {
             }
             AdmissionRefused::EmailPolicyRefused => conflict(
                 "email_policy_refused",
-                "This account only invites people who have no Roster user yet (policy new_users_only).",
+                "This account only invites people who have no user yet (policy new_users_only).",
             ),
             AdmissionRefused::EmailDomainNotAllowed => conflict(
                 "email_domain_not_allowed",

@@ -27,8 +27,9 @@ use persistence::{DbConnection, DbPool};
 use tokio::sync::Notify;
 
 use crate::access_cache::AccessCache;
-use crate::email::transport::EmailTransport;
-use crate::email::{self, OutgoingEmail};
+use crate::email::render::Reader;
+use crate::email::transport::{EmailTransport, Letter};
+use crate::email::{self, EmailJob};
 use crate::flows::{Actor, Ctx, Deployment, Origin, imports};
 use crate::outbound::Reach;
 
@@ -334,11 +335,43 @@ impl JobRunner {
     }
 
     async fn deliver_email(&self, job: &ClaimedJob) -> Outcome {
-        let email: OutgoingEmail = match serde_json::from_str(&job.payload) {
-            Ok(email) => email,
+        let queued: EmailJob = match serde_json::from_str(&job.payload) {
+            Ok(queued) => queued,
             Err(error) => return Outcome::Retry(format!("unreadable email job: {error}")),
         };
-        match self.email_transport.send(&self.email_from, &job.id, &email).await {
+        let sent = match queued {
+            EmailJob::ToRender(email) => {
+                let reader = Reader {
+                    languages: email.locale.iter().filter_map(|tag| tag.parse().ok()).collect(),
+                    time_zone: None,
+                };
+                let rendered = match self.deployment.emails.render(&email.message, &reader) {
+                    Ok(rendered) => rendered,
+                    Err(error) => return Outcome::Retry(format!("the email could not be written: {error}")),
+                };
+                let letter = Letter {
+                    recipient: &email.recipient,
+                    subject: &rendered.subject,
+                    text: &rendered.text,
+                    html: &rendered.html,
+                    unsubscribe_url: email.unsubscribe_url.as_deref(),
+                    attachment: None,
+                };
+                self.email_transport.send(&self.email_from, &job.id, letter).await
+            }
+            EmailJob::PreRendered(email) => {
+                let letter = Letter {
+                    recipient: &email.recipient,
+                    subject: &email.subject,
+                    text: &email.text_body,
+                    html: &email.html_body,
+                    unsubscribe_url: email.unsubscribe_url.as_deref(),
+                    attachment: None,
+                };
+                self.email_transport.send(&self.email_from, &job.id, letter).await
+            }
+        };
+        match sent {
             Ok(()) => Outcome::Done,
             Err(error) => Outcome::Retry(error),
         }

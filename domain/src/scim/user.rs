@@ -105,7 +105,7 @@ impl UserAttributes {
         if self.user_name != before.user_name {
             return Err(Refusal::new(
                 ScimType::Mutability,
-                "userName is the person's email in Roster and cannot be changed by the directory",
+                "userName is the person's email here and cannot be changed by the directory",
             ));
         }
         Ok(())

@@ -39,7 +39,7 @@ async fn registering_a_taken_address_answers_as_for_a_new_one_and_tells_its_owne
     let mail = app.emails_to("ada@example.com", 2).await;
     assert_eq!(mail.len(), 2, "a verification link, then the notice");
     assert!(mail[0].decoded().contains("Confirm that this is your email address"));
-    assert!(mail[1].decoded().contains("Someone tried to create a Roster account with this email address"));
+    assert!(mail[1].decoded().contains("Someone tried to create an account on Roster with this email address"));
     assert!(mail[1].link_parameter("token").is_none(), "the notice carries no link to act on");
     let intruder = json!({"email": "ada@example.com", "password": "an intruder's password"});
     app.post("/v1/auth/login", None, intruder).await.expect_problem(401, "invalid_credentials");

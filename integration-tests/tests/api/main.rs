@@ -19,6 +19,7 @@ mod crash;
 mod credentials;
 mod dns;
 mod domains;
+mod emails;
 mod enrollment;
 mod errors;
 mod hardening;

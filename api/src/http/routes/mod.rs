@@ -183,6 +183,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(accounts::create_account)
             .service(operator::operator_get_account_plan)
             .service(operator::operator_set_account_plan)
+            .service(operator::operator_list_email_templates)
+            .service(operator::operator_preview_email_template)
             .service(permissions::list_permissions)
             .service(imports::get_import_template)
             .service(join_links::preview_join_link)

@@ -3,8 +3,8 @@
 //! than by a user. It is off until `ROSTER_OPERATOR_TOKEN_SHA256` is set.
 
 use actix_web::{HttpResponse, get, put, web};
-use serde::Deserialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::accounts::{PlanView, plan_view};
@@ -12,7 +12,7 @@ use crate::flows::accounts as flows;
 use crate::flows::{Actor, Origin};
 use crate::http::caller::Operator;
 use crate::http::extract::JsonBody;
-use crate::http::problem::{ApiError, Problem};
+use crate::http::problem::{ApiError, Problem, field_error};
 use crate::http::state::{AppState, RunFlow};
 
 /// Which plan to put the account on.
@@ -67,4 +67,89 @@ pub async fn operator_set_account_plan(
     let plan = body.0.plan;
     state.flow(Actor::Operator, origin, move |conn, ctx| flows::set_plan(conn, ctx, account, &plan)).await?;
     Ok(HttpResponse::Ok().json(plan_view(&state, account).await?))
+}
+
+/// The email templates there are.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"items": ["invitation", "password_reset"]}))]
+pub struct EmailTemplateList {
+    /// Template names: each is the files `NAME.subject`, `NAME.txt` and
+    /// `NAME.html`, which `ROSTER_EMAIL_TEMPLATES_DIR` may replace.
+    pub items: Vec<&'static str>,
+}
+
+/// Name every email template.
+#[utoipa::path(
+    tag = "operator", operation_id = "operator_list_email_templates", security(("operator" = [])),
+    responses((status = 200, description = "The templates", body = EmailTemplateList))
+)]
+#[get("/operator/email-templates")]
+pub async fn operator_list_email_templates(_operator: Operator) -> HttpResponse {
+    HttpResponse::Ok().json(EmailTemplateList { items: crate::email::render::EmailRenderer::names() })
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PreviewQuery {
+    /// The reader's language (BCP 47, such as `de-AT`); the deployment's
+    /// default language without it.
+    #[param(max_length = 35, pattern = "^[A-Za-z0-9-]{1,35}$", example = "de")]
+    pub locale: Option<String>,
+}
+
+/// An email as the deployment writes it, with sample data.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "template": "password_changed", "language": "de",
+    "subject": "Ihr Roster-Passwort wurde geändert",
+    "text": "Das Passwort Ihres Roster-Kontos wurde soeben geändert …",
+    "html": "<!doctype html>…"
+}))]
+pub struct EmailPreview {
+    pub template: String,
+    /// The shipped language it is written in, after falling back from the
+    /// one asked for.
+    pub language: String,
+    pub subject: String,
+    /// The text part.
+    pub text: String,
+    /// The HTML part.
+    pub html: String,
+}
+
+/// Render an email template with sample data, with the deployment's brand
+/// and template overrides, without sending anything: what a designer
+/// checks a template with.
+#[utoipa::path(
+    tag = "operator", operation_id = "operator_preview_email_template", security(("operator" = [])),
+    params(("template" = String, Path, description = "The template's name, as listed"), PreviewQuery),
+    responses(
+        (status = 200, description = "The rendered email", body = EmailPreview),
+        (status = 404, description = "No such template (`not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`locale` is not a language tag (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/operator/email-templates/{template}/preview")]
+pub async fn operator_preview_email_template(
+    state: web::Data<AppState>,
+    _operator: Operator,
+    template: web::Path<String>,
+    query: web::Query<PreviewQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let locale = query
+        .locale
+        .as_deref()
+        .map(domain::Locale::parse)
+        .transpose()
+        .map_err(|e| ApiError::Validation(vec![field_error("locale", e)]))?;
+    let template = template.into_inner();
+    let rendered = state.deployment.emails.preview(&template, locale.as_ref()).ok_or(ApiError::NotFound)?;
+    let rendered = rendered.map_err(|error| ApiError::Internal(format!("email template: {error}")))?;
+    Ok(HttpResponse::Ok().json(EmailPreview {
+        template,
+        language: rendered.language,
+        subject: rendered.subject,
+        text: rendered.text,
+        html: rendered.html,
+    }))
 }
