@@ -39,6 +39,7 @@ actions! {
     AccountRenamed => "account.renamed", "The account was renamed.";
     AccountPlanChanged => "account.plan_changed", "The account was put on another plan.";
     AccountPreferencesUpdated => "account.preferences_updated", "The account's invitation preferences changed.";
+    AccountEmailSettingsUpdated => "account.email_settings_updated", "How the account's emails name it, what its invitations say, or their language changed.";
     AccountNotificationDefaultsUpdated => "account.notification_defaults_updated", "The emails members get unless they chose otherwise changed.";
     AccountOwnershipTransferred => "account.ownership_transferred", "An owner made another member an owner.";
     AccountLinkRequested => "account.link_requested", "An owner of a parent account asked to link a child account.";

@@ -18,6 +18,10 @@ pub const MAX_BYTES: usize = 32 * 1024 * 1024;
 /// The columns, in order.
 pub const COLUMNS: [&str; 5] = ["email", "first_name", "last_name", "roles", "groups"];
 
+/// A column a file may add after [`COLUMNS`]: the language (BCP 47) to
+/// write to the person in while they chose none.
+pub const LOCALE_COLUMN: &str = "locale";
+
 /// The downloadable template: the header and one example row.
 pub const TEMPLATE: &str = "email,first_name,last_name,roles,groups\r\n\
                             grace@example.com,Grace,Hopper,developer;analyst,Design;Research:administrator\r\n";
@@ -30,6 +34,8 @@ pub struct RowCells {
     pub last_name: String,
     pub roles: String,
     pub groups: String,
+    /// Empty when the file has no `locale` column or the cell is blank.
+    pub locale: String,
 }
 
 /// One data row of the file. `number` is its row in the spreadsheet: the
@@ -109,6 +115,8 @@ pub fn outcome_of(code: &str) -> RowOutcome {
 pub enum RowProblem {
     MalformedRow(String),
     InvalidEmail(String),
+    /// The `locale` cell is not a language tag.
+    InvalidLocale(String),
     InvalidName {
         column: &'static str,
         reason: String,
@@ -152,6 +160,7 @@ impl RowProblem {
         match self {
             RowProblem::MalformedRow(_) => "malformed_row",
             RowProblem::InvalidEmail(_) => "invalid_email",
+            RowProblem::InvalidLocale(_) => "invalid_locale",
             RowProblem::InvalidName { .. } => "invalid_name",
             RowProblem::DuplicateRow { .. } => "duplicate_row",
             RowProblem::AlreadyMember => "already_member",
@@ -177,6 +186,7 @@ impl fmt::Display for RowProblem {
         match self {
             RowProblem::MalformedRow(reason) | RowProblem::SeatLimitReached(reason) => write!(f, "{reason}"),
             RowProblem::InvalidEmail(reason) => write!(f, "The email is not valid: {reason}"),
+            RowProblem::InvalidLocale(reason) => write!(f, "The locale is not valid: {reason}"),
             RowProblem::InvalidName { column, reason } => write!(f, "The {column} is not valid: {reason}"),
             RowProblem::DuplicateRow { first } => {
                 write!(f, "This email already appears in row {first}; only that row is imported.")
@@ -235,6 +245,8 @@ pub struct RowRequest {
     /// Role keys given account-wide, each once.
     pub roles: Vec<String>,
     pub groups: Vec<GroupEntry>,
+    /// The language to write to the person in while they chose none.
+    pub locale: Option<crate::Locale>,
 }
 
 fn optional_name(raw: &str, column: &'static str) -> Result<String, RowProblem> {
@@ -287,7 +299,11 @@ impl RowCells {
                 groups.push(entry);
             }
         }
-        Ok(RowRequest { email, first_name, last_name, roles, groups })
+        let locale = match self.locale.as_str() {
+            "" => None,
+            tag => Some(crate::Locale::parse(tag).map_err(|error| RowProblem::InvalidLocale(error.message))?),
+        };
+        Ok(RowRequest { email, first_name, last_name, roles, groups, locale })
     }
 }
 
@@ -322,9 +338,11 @@ pub fn read_file(bytes: &[u8]) -> Result<Vec<ImportRow>, FileRefused> {
         None => return Err(FileRefused::NoRows),
     };
     let names: Vec<String> = header.iter().map(|cell| lossy(cell).to_lowercase()).collect();
-    if names != COLUMNS {
+    let with_locale = names.len() == COLUMNS.len() + 1 && names.last().is_some_and(|last| last == LOCALE_COLUMN);
+    if names[..names.len().min(COLUMNS.len())] != COLUMNS || (names.len() != COLUMNS.len() && !with_locale) {
         return Err(FileRefused::BadHeader(names.join(",")));
     }
+    let width = names.len();
     let mut rows = Vec::new();
     let mut first_row_of: HashMap<String, u32> = HashMap::new();
     let mut number: u32 = 1;
@@ -341,13 +359,19 @@ pub fn read_file(bytes: &[u8]) -> Result<Vec<ImportRow>, FileRefused> {
             return Err(FileRefused::TooManyRows);
         }
         let cell = |index: usize| record.get(index).map(lossy).unwrap_or_default();
-        let cells =
-            RowCells { email: cell(0), first_name: cell(1), last_name: cell(2), roles: cell(3), groups: cell(4) };
-        let rejection = if record.len() != COLUMNS.len() {
+        let cells = RowCells {
+            email: cell(0),
+            first_name: cell(1),
+            last_name: cell(2),
+            roles: cell(3),
+            groups: cell(4),
+            locale: if with_locale { cell(5) } else { String::new() },
+        };
+        let rejection = if record.len() != width {
             Some(RowProblem::MalformedRow(format!(
-                "The row has {} cells; it needs {}: email, first_name, last_name, roles, groups.",
+                "The row has {} cells; it needs {width}: {}.",
                 record.len(),
-                COLUMNS.len()
+                names.join(", ")
             )))
         } else if record.iter().any(|cell| cell.contains(&0)) {
             Some(RowProblem::MalformedRow("The row contains a NUL character; remove it.".to_owned()))

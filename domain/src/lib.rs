@@ -41,7 +41,7 @@ pub use password::NewPassword;
 pub use permission::{Permission, PermissionSet};
 pub use person_name::PersonName;
 pub use role::{BuiltInRole, GrantRefused, TooManyRoles, check_grant, check_role_count, may_remove};
-pub use text::{Description, SearchText};
+pub use text::{Description, InvitationMessage, SearchText};
 
 /// Why a value offered from outside was refused. The message is written for
 /// the person who typed the value, so it may be shown to them as is.

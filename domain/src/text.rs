@@ -51,6 +51,25 @@ impl Description {
     }
 }
 
+/// What an account's invitations say besides the product's words: plain
+/// text (shown quoted and escaped, never as links or markup), line breaks
+/// kept, up to 1,000 characters; blank means none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvitationMessage(String);
+
+impl InvitationMessage {
+    pub const MAX_CHARS: usize = 1_000;
+
+    pub fn parse(raw: &str) -> Result<Option<Self>, InvalidValue> {
+        let text = parse_free_text(raw, Self::MAX_CHARS)?;
+        Ok((!text.is_empty()).then_some(Self(text)))
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
 /// What someone typed into a search box: trimmed, one line, bounded so
 /// that a pattern built from it stays cheap (SQLite refuses LIKE patterns
 /// over 50,000 bytes).

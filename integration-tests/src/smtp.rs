@@ -29,6 +29,45 @@ impl ReceivedEmail {
         Some(decoded[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect())
     }
 
+    /// The subject as people read it: unfolded, its encoded words
+    /// (RFC 2047, as lettre writes non-ASCII subjects) decoded.
+    pub fn subject(&self) -> Option<String> {
+        let prefix = "subject:";
+        let mut lines = self.raw.lines().skip_while(|line| !line.to_lowercase().starts_with(prefix));
+        let mut folded = lines.next()?[prefix.len()..].to_owned();
+        for continuation in lines.take_while(|line| line.starts_with([' ', '\t'])) {
+            folded.push_str(continuation);
+        }
+        Some(decode_words(folded.trim()))
+    }
+
+    /// The file attached under a name starting with `prefix`: its name and
+    /// its bytes, the transfer encoding (base64 or quoted-printable) undone.
+    pub fn attachment(&self, prefix: &str) -> Option<(String, Vec<u8>)> {
+        use base64::Engine;
+        // Long names are split RFC 2231's way (`filename*0="…"`); the
+        // names here fit the first piece.
+        let (start, marker) = ["filename=\"", "filename*0=\""]
+            .iter()
+            .find_map(|marker| self.raw.find(&format!("{marker}{prefix}")).map(|at| (at, *marker)))?;
+        let name_start = start + marker.len();
+        let name = self.raw[name_start..].split('"').next()?.to_owned();
+        // The part's headers end at the first blank line; its body at the next boundary.
+        let part_start = self.raw[..start].rfind("\r\n--")?;
+        let headers_end = self.raw[start..].find("\r\n\r\n")? + start;
+        let headers = self.raw[part_start..headers_end].to_lowercase();
+        let body_end = self.raw[headers_end..].find("\r\n--")? + headers_end;
+        let body = &self.raw[headers_end + 4..body_end];
+        let bytes = if headers.contains("content-transfer-encoding: base64") {
+            base64::engine::general_purpose::STANDARD.decode(body.replace("\r\n", "")).ok()?
+        } else if headers.contains("content-transfer-encoding: quoted-printable") {
+            quoted_printable::decode(body.as_bytes(), quoted_printable::ParseMode::Robust).ok()?
+        } else {
+            body.as_bytes().to_vec()
+        };
+        Some((name, bytes))
+    }
+
     pub fn header(&self, name: &str) -> Option<String> {
         let prefix = format!("{}:", name.to_lowercase());
         self.raw
@@ -36,6 +75,44 @@ impl ReceivedEmail {
             .find(|line| line.to_lowercase().starts_with(&prefix))
             .map(|line| line[prefix.len()..].trim().to_owned())
     }
+}
+
+/// Decodes `=?charset?B|Q?…?=` words (UTF-8); white space between two
+/// encoded words is not part of the text.
+fn decode_words(text: &str) -> String {
+    use base64::Engine;
+    let mut decoded = String::new();
+    let mut pending_space = String::new();
+    let mut last_was_word = false;
+    for token in text.split_inclusive([' ', '\t']) {
+        let (word, space) = token.split_at(token.trim_end().len());
+        let encoded = word.strip_prefix("=?").and_then(|rest| rest.strip_suffix("?=")).and_then(|inner| {
+            let mut parts = inner.splitn(3, '?');
+            let (_charset, encoding, payload) = (parts.next()?, parts.next()?, parts.next()?);
+            let bytes = match encoding.to_ascii_lowercase().as_str() {
+                "b" => base64::engine::general_purpose::STANDARD.decode(payload).ok()?,
+                "q" => quoted_printable::decode(payload.replace('_', " "), quoted_printable::ParseMode::Robust).ok()?,
+                _ => return None,
+            };
+            String::from_utf8(bytes).ok()
+        });
+        match encoded {
+            Some(text) => {
+                if !last_was_word {
+                    decoded.push_str(&pending_space);
+                }
+                decoded.push_str(&text);
+                last_was_word = true;
+            }
+            None => {
+                decoded.push_str(&pending_space);
+                decoded.push_str(word);
+                last_was_word = false;
+            }
+        }
+        pending_space = space.to_owned();
+    }
+    decoded
 }
 
 #[derive(Clone, Default)]

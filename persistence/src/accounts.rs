@@ -16,6 +16,25 @@ pub struct Account {
     pub plan: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub emails: EmailSettings,
+}
+
+/// How an account speaks in its emails; `None` everywhere by default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EmailSettings {
+    /// The name its emails give it, in place of its name.
+    pub display_name: Option<String>,
+    /// Plain text its invitations carry, quoted, besides the product's words.
+    pub invitation_message: Option<String>,
+    /// The language (BCP 47) of its emails to people who chose none.
+    pub locale: Option<String>,
+}
+
+impl Account {
+    /// The account's name as its emails give it.
+    pub fn name_in_emails(&self) -> &str {
+        self.emails.display_name.as_deref().unwrap_or(&self.name)
+    }
 }
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -26,6 +45,9 @@ struct AccountRow {
     plan: String,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    email_display_name: Option<String>,
+    invitation_message: Option<String>,
+    email_locale: Option<String>,
 }
 
 impl TryFrom<AccountRow> for Account {
@@ -38,6 +60,11 @@ impl TryFrom<AccountRow> for Account {
             plan: row.plan,
             created_at: time::from_db(row.created_at),
             updated_at: time::from_db(row.updated_at),
+            emails: EmailSettings {
+                display_name: row.email_display_name,
+                invitation_message: row.invitation_message,
+                locale: row.email_locale,
+            },
         })
     }
 }
@@ -56,6 +83,9 @@ pub fn create_with_owner(
         plan: plan.to_owned(),
         created_at: time::to_db(now),
         updated_at: time::to_db(now),
+        email_display_name: None,
+        invitation_message: None,
+        email_locale: None,
     };
     write_transaction(conn, |conn| {
         diesel::insert_into(accounts::table).values(&row).execute(conn)?;
@@ -291,6 +321,24 @@ pub fn set_invitation_preferences(
 /// Locks the account row until the transaction ends (PostgreSQL), so that
 /// checks over the account's members and their writes are not interleaved
 /// with another transaction's. SQLite's single writer already serialises.
+/// Replaces how the account speaks in its emails. Whether it exists.
+pub fn set_email_settings(
+    conn: &mut DbConnection,
+    id: Uuid,
+    settings: &EmailSettings,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let changed = diesel::update(accounts::table.find(ids::to_db(id)))
+        .set((
+            accounts::email_display_name.eq(settings.display_name.as_deref()),
+            accounts::invitation_message.eq(settings.invitation_message.as_deref()),
+            accounts::email_locale.eq(settings.locale.as_deref()),
+            accounts::updated_at.eq(time::to_db(now)),
+        ))
+        .execute(conn)?;
+    Ok(changed > 0)
+}
+
 /// Puts an account on a plan. Whether the account exists.
 pub fn set_plan(conn: &mut DbConnection, id: Uuid, plan: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
     let changed = diesel::update(accounts::table.find(ids::to_db(id)))

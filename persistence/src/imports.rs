@@ -123,6 +123,7 @@ struct RowRecord {
     groups: String,
     rejection_code: Option<String>,
     rejection_message: Option<String>,
+    locale: String,
 }
 
 /// A stored row awaiting its result.
@@ -170,6 +171,7 @@ pub fn create(
             groups: row.cells.groups.clone(),
             rejection_code: row.rejection.as_ref().map(|problem| problem.code().to_owned()),
             rejection_message: row.rejection.as_ref().map(ToString::to_string),
+            locale: row.cells.locale.clone(),
         })
         .collect();
     insert_all!(conn, invitation_import_rows::table, records)?;
@@ -255,6 +257,7 @@ pub fn pending_rows(conn: &mut DbConnection, import: &Import, limit: i64) -> Res
                 last_name: record.last_name,
                 roles: record.roles,
                 groups: record.groups,
+                locale: record.locale,
             },
         })
         .collect())

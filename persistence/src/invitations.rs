@@ -30,6 +30,8 @@ pub struct Invitation {
     pub created_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
     pub clock: InvitationClock,
+    /// The language (BCP 47) the inviter chose for someone who chose none.
+    pub locale: Option<String>,
 }
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -49,6 +51,7 @@ struct InvitationRow {
     reminders_sent: i32,
     decided_at: Option<NaiveDateTime>,
     next_reminder_at: Option<NaiveDateTime>,
+    locale: Option<String>,
 }
 
 /// A role an invitation offers, account-wide or inside one group.
@@ -95,6 +98,7 @@ impl InvitationRow {
                 expires_at: time::from_db(self.expires_at),
                 reminders_sent: u32::try_from(self.reminders_sent).unwrap_or(0),
             },
+            locale: self.locale,
         })
     }
 }
@@ -110,6 +114,7 @@ pub struct NewInvitation<'a> {
     pub token_hash: &'a str,
     pub clock: InvitationClock,
     pub next_reminder_at: Option<DateTime<Utc>>,
+    pub locale: Option<&'a str>,
 }
 
 #[derive(Insertable)]
@@ -144,6 +149,7 @@ fn row_of(new: &NewInvitation<'_>) -> InvitationRow {
         reminders_sent: 0,
         decided_at: None,
         next_reminder_at: new.next_reminder_at.map(time::to_db),
+        locale: new.locale.map(str::to_owned),
     }
 }
 

@@ -11,6 +11,8 @@ diesel::table! {
         email_verified -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        locale -> Nullable<Text>,
+        time_zone -> Nullable<Text>,
     }
 }
 
@@ -40,6 +42,9 @@ diesel::table! {
         invitations_restricted_to_domains -> Bool,
         sso_required -> Bool,
         sso_break_glass_user_id -> Nullable<Text>,
+        email_locale -> Nullable<Text>,
+        email_display_name -> Nullable<Text>,
+        invitation_message -> Nullable<Text>,
     }
 }
 
@@ -97,6 +102,7 @@ diesel::table! {
         reminders_sent -> Integer,
         decided_at -> Nullable<Timestamp>,
         next_reminder_at -> Nullable<Timestamp>,
+        locale -> Nullable<Text>,
     }
 }
 
@@ -328,6 +334,7 @@ diesel::table! {
         groups -> Text,
         rejection_code -> Nullable<Text>,
         rejection_message -> Nullable<Text>,
+        locale -> Text,
     }
 }
 

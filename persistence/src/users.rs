@@ -1,6 +1,6 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use domain::{Email, PersonName};
+use domain::{Email, Locale, PersonName, TimeZone};
 use uuid::Uuid;
 
 use crate::db::planned_per_call;
@@ -17,6 +17,10 @@ pub struct User {
     pub email_verified: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The language the user reads emails in (a BCP 47 tag), if they chose one.
+    pub locale: Option<String>,
+    /// Their IANA time zone, if they gave one: times in emails are theirs.
+    pub time_zone: Option<String>,
 }
 
 pub struct NewUser<'a> {
@@ -40,6 +44,8 @@ pub(crate) struct UserRow {
     email_verified: bool,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    locale: Option<String>,
+    time_zone: Option<String>,
 }
 
 impl TryFrom<UserRow> for User {
@@ -55,6 +61,8 @@ impl TryFrom<UserRow> for User {
             email_verified: row.email_verified,
             created_at: time::from_db(row.created_at),
             updated_at: time::from_db(row.updated_at),
+            locale: row.locale,
+            time_zone: row.time_zone,
         })
     }
 }
@@ -71,6 +79,8 @@ pub fn insert(conn: &mut DbConnection, new: NewUser<'_>) -> Result<User, StoreEr
         email_verified: new.email_verified,
         created_at: now,
         updated_at: now,
+        locale: None,
+        time_zone: None,
     };
     diesel::insert_into(users::table).values(&row).execute(conn)?;
     row.try_into()
@@ -102,6 +112,18 @@ pub fn find_by_email(conn: &mut DbConnection, email: &Email) -> Result<Option<Us
         .transpose()
 }
 
+/// The language and time zone a user reads in, as they chose them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Queryable)]
+pub struct ReadingPreferences {
+    pub locale: Option<String>,
+    pub time_zone: Option<String>,
+}
+
+/// What the user with `email` chose (`None` for an address no user has).
+pub fn reading_preferences(conn: &mut DbConnection, email: &str) -> Result<Option<ReadingPreferences>, StoreError> {
+    Ok(users::table.filter(users::email.eq(email)).select((users::locale, users::time_zone)).first(conn).optional()?)
+}
+
 /// Of `emails` (normalised), those that belong to a user.
 pub fn existing_among(
     conn: &mut DbConnection,
@@ -112,28 +134,37 @@ pub fn existing_among(
     Ok(found.into_iter().collect())
 }
 
-pub struct NameChange<'a> {
+/// What a user changes about themselves; `None` keeps a value. The
+/// language and time zone may also be cleared (`Some(None)`).
+#[derive(Default)]
+pub struct ProfileChange<'a> {
     pub first_name: Option<&'a PersonName>,
     pub last_name: Option<&'a PersonName>,
+    pub locale: Option<Option<&'a Locale>>,
+    pub time_zone: Option<Option<TimeZone>>,
 }
 
 #[derive(AsChangeset)]
 #[diesel(table_name = users)]
-struct NameChangeset<'a> {
+struct ProfileChangeset<'a> {
     first_name: Option<&'a str>,
     last_name: Option<&'a str>,
+    locale: Option<Option<String>>,
+    time_zone: Option<Option<&'static str>>,
     updated_at: NaiveDateTime,
 }
 
 pub fn update_names(
     conn: &mut DbConnection,
     id: Uuid,
-    change: NameChange<'_>,
+    change: ProfileChange<'_>,
     now: DateTime<Utc>,
 ) -> Result<Option<User>, StoreError> {
-    let changeset = NameChangeset {
+    let changeset = ProfileChangeset {
         first_name: change.first_name.map(PersonName::as_str),
         last_name: change.last_name.map(PersonName::as_str),
+        locale: change.locale.map(|locale| locale.map(ToString::to_string)),
+        time_zone: change.time_zone.map(|zone| zone.map(|zone| zone.name())),
         updated_at: time::to_db(now),
     };
     let updated = diesel::update(users::table.find(ids::to_db(id))).set(&changeset).execute(conn)?;

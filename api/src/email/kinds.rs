@@ -104,9 +104,10 @@ pub struct ImportFailure {
 impl ImportFailure {
     /// The codes of failed rows that have words of their own; any other
     /// code is written as `other`, with its detail.
-    pub const REASONS: [&str; 11] = [
+    pub const REASONS: [&str; 12] = [
         "malformed_row",
         "invalid_email",
+        "invalid_locale",
         "invalid_name",
         "unknown_role",
         "unknown_group",

@@ -30,11 +30,27 @@ pub struct OutgoingEmail {
     /// turns this kind off (`List-Unsubscribe`, RFC 8058).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unsubscribe_url: Option<String>,
+    /// A file made when the email is sent, so that the queue holds a
+    /// reference, not the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<Attachment>,
+}
+
+/// What an email attaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Attachment {
+    /// An import's whole per-row report, as CSV (formula-escaped).
+    ImportReport { import_id: uuid::Uuid },
 }
 
 impl OutgoingEmail {
     pub fn new(recipient: &str, message: Message) -> Self {
-        Self { recipient: recipient.to_owned(), message, locale: None, unsubscribe_url: None }
+        Self { recipient: recipient.to_owned(), message, locale: None, unsubscribe_url: None, attachment: None }
+    }
+
+    pub fn with_attachment(self, attachment: Attachment) -> Self {
+        Self { attachment: Some(attachment), ..self }
     }
 
     /// In `locale` unless the reader chose a language of their own.

@@ -232,7 +232,7 @@ fn remind(
     notice: ReviewNotice,
     undecided: usize,
 ) -> Result<(), StoreError> {
-    let account = accounts::find(conn, review.account_id)?.map(|a| a.name).unwrap_or_default();
+    let account = super::notifications::name_in_emails(conn, review.account_id)?;
     let url = ctx.link(&format!("/v1/accounts/{}/access-reviews/{}", review.account_id, review.id));
     let reviewers: Vec<Uuid> = review.reviewers.iter().map(|r| r.user_id).collect();
     let topic = Topic::AccessReviewReminders;

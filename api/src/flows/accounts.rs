@@ -1,10 +1,10 @@
 //! Company accounts: creating one (its creator becomes the owner),
-//! renaming it and its invitation preferences.
+//! renaming it, its invitation preferences and how its emails speak.
 
 use domain::AccountName;
 use domain::audit::AuditAction;
 use domain::invitation::{EmailPolicy, InvitationPreferences, InvitationTtl, ReminderSchedule};
-use persistence::accounts::{self, Account};
+use persistence::accounts::{self, Account, EmailSettings};
 use persistence::{DbConnection, StoreError, write_transaction};
 use uuid::Uuid;
 
@@ -82,6 +82,52 @@ pub fn rename(
             .change("name", &before.name, &renamed.name);
         ctx.record(conn, event)?;
         Ok(renamed)
+    })
+}
+
+/// The version of an account's email settings.
+pub fn email_settings_tag(settings: &EmailSettings) -> String {
+    entity_tag(&format!("{:?}\n{:?}\n{:?}", settings.display_name, settings.invitation_message, settings.locale))
+}
+
+/// A change of email settings: `None` keeps a value, `Some(None)` clears it.
+#[derive(Debug, Default)]
+pub struct EmailSettingsChange {
+    pub display_name: Option<Option<AccountName>>,
+    pub invitation_message: Option<Option<domain::InvitationMessage>>,
+    pub locale: Option<Option<domain::Locale>>,
+}
+
+/// Changes how the account's emails speak, if `if_match` names the
+/// settings' current version.
+pub fn update_email_settings(
+    conn: &mut DbConnection,
+    ctx: &Ctx<'_>,
+    account: Uuid,
+    change: EmailSettingsChange,
+    if_match: Option<&str>,
+) -> Result<EmailSettings, AccountError> {
+    write_transaction(conn, |conn| {
+        accounts::lock(conn, account)?;
+        let before = accounts::find(conn, account)?.ok_or(AccountError::Shared(Shared::NotFound))?.emails;
+        check_precondition(if_match, &email_settings_tag(&before))?;
+        let after = EmailSettings {
+            display_name: change
+                .display_name
+                .map_or_else(|| before.display_name.clone(), |name| name.map(|name| name.as_str().to_owned())),
+            invitation_message: change
+                .invitation_message
+                .map_or_else(|| before.invitation_message.clone(), |message| message.map(|m| m.into_inner())),
+            locale: change.locale.map_or_else(|| before.locale.clone(), |locale| locale.map(|l| l.to_string())),
+        };
+        accounts::set_email_settings(conn, account, &after, ctx.now)?;
+        let event = Event::in_account(account, AuditAction::AccountEmailSettingsUpdated)
+            .target("account", account, "email settings")
+            .change("display_name", &before.display_name, &after.display_name)
+            .change("invitation_message", &before.invitation_message, &after.invitation_message)
+            .change("locale", &before.locale, &after.locale);
+        ctx.record(conn, event)?;
+        Ok(after)
     })
 }
 

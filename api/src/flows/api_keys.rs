@@ -127,7 +127,7 @@ pub fn create_key(
 /// Owners and administrators hear of every new key: a key is a door into
 /// the account.
 fn tell_administrators(conn: &mut DbConnection, ctx: &Ctx<'_>, key: &ApiKey, partner: &Partner) -> Result<(), Shared> {
-    let account = persistence::accounts::find(conn, key.account_id)?.map(|a| a.name).unwrap_or_default();
+    let account = super::notifications::name_in_emails(conn, key.account_id)?;
     let keys_url = ctx.link(&format!("/v1/accounts/{}/api-keys/{}", key.account_id, key.id));
     let administers = super::notifications::administers;
     let topic = domain::notification::Topic::SecurityNotices;

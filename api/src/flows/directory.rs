@@ -13,8 +13,8 @@ use domain::scim::user::UserAttributes;
 use domain::scim::{Refusal, ScimType};
 use domain::{Email, PersonName};
 use persistence::directory::{self, DirectoryGroup, DirectoryMember, GroupSelect, Profile, Select};
-use persistence::users::{NameChange, NewUser};
-use persistence::{DbConnection, StoreError, accounts, memberships, users, write_transaction};
+use persistence::users::{NewUser, ProfileChange};
+use persistence::{DbConnection, StoreError, memberships, users, write_transaction};
 use uuid::Uuid;
 
 use super::audit::Event;
@@ -296,7 +296,7 @@ fn welcome(
     user: &users::User,
     made_user: bool,
 ) -> Result<(), StoreError> {
-    let account_name = accounts::find(conn, account)?.map(|a| a.name).unwrap_or_default();
+    let account_name = super::notifications::name_in_emails(conn, account)?;
     let connection = persistence::sso::list(conn, account)?.into_iter().find(|connection| connection.enabled);
     let password_link = match (&connection, made_user && user.password_hash.is_none()) {
         (None, true) => {
@@ -378,7 +378,11 @@ fn rename_user(
     current: &DirectoryMember,
     wanted: &UserAttributes,
 ) -> Result<(), DirectoryError> {
-    let change = NameChange { first_name: wanted.given_name.as_ref(), last_name: wanted.family_name.as_ref() };
+    let change = ProfileChange {
+        first_name: wanted.given_name.as_ref(),
+        last_name: wanted.family_name.as_ref(),
+        ..ProfileChange::default()
+    };
     if change.first_name.is_none() && change.last_name.is_none() {
         return Ok(());
     }

@@ -166,7 +166,7 @@ fn rechecked_in(
                 .by(super::Actor::System)
                 .change("status", "verified", "pending");
             ctx.record(conn, event)?;
-            let account_name = persistence::accounts::find(conn, account)?.map(|a| a.name).unwrap_or_default();
+            let account_name = super::notifications::name_in_emails(conn, account)?;
             let url = ctx.link(&format!("/v1/accounts/{account}/domains/{id}"));
             let manages = |role: &domain::HeldRole| {
                 ctx.catalogue.role_permissions(role).contains(domain::Permission::SettingsManage)

@@ -89,6 +89,9 @@ fn report_url(ctx: &Ctx<'_>, import: &Import) -> String {
 /// What a batch's rows are judged against, read once per batch.
 struct Account {
     name: String,
+    /// How its emails speak: the name they give it, its invitation message
+    /// and language.
+    emails: accounts::EmailSettings,
     preferences: InvitationPreferences,
     /// Its verified domains, when it invites only emails at them.
     verified_domains: Vec<EmailDomain>,
@@ -199,7 +202,8 @@ fn result_of(row: &PendingRow, problem: &RowProblem) -> RowResult {
 }
 
 fn load_account(conn: &mut DbConnection, id: Uuid) -> Result<Account, ImportError> {
-    let name = accounts::find(conn, id)?.ok_or(ImportError::Shared(Shared::NotFound))?.name;
+    let found = accounts::find(conn, id)?.ok_or(ImportError::Shared(Shared::NotFound))?;
+    let name = found.name_in_emails().to_owned();
     let preferences = accounts::invitation_preferences(conn, id)?.ok_or(ImportError::Shared(Shared::NotFound))?;
     let roles = roles::list_visible(conn, id)?.into_iter().map(|role| (role.key.clone(), role)).collect();
     let groups = groups::ids_by_name(conn, id)?;
@@ -208,7 +212,7 @@ fn load_account(conn: &mut DbConnection, id: Uuid) -> Result<Account, ImportErro
     for group in groups.values() {
         group_roles.insert(*group, groups::roles(conn, *group)?);
     }
-    Ok(Account { name, preferences, verified_domains, roles, groups, group_roles })
+    Ok(Account { name, emails: found.emails, preferences, verified_domains, roles, groups, group_roles })
 }
 
 fn load_uploader(conn: &mut DbConnection, catalogue: &Catalogue, import: &Import) -> Result<Uploader, ImportError> {
@@ -297,10 +301,12 @@ pub fn process_batch(conn: &mut DbConnection, ctx: &Ctx<'_>, id: Uuid) -> Result
         }
 
         let digests: Vec<String> = offers.iter().map(|(_, _, _, token)| token.digest()).collect();
+        let locales: Vec<Option<String>> =
+            offers.iter().map(|(_, request, _, _)| request.locale.as_ref().map(ToString::to_string)).collect();
         let news: Vec<NewInvitation<'_>> = offers
             .iter()
-            .zip(&digests)
-            .map(|((_, request, offer, _), digest)| NewInvitation {
+            .zip(digests.iter().zip(&locales))
+            .map(|((_, request, offer, _), (digest, locale))| NewInvitation {
                 account_id: import.account_id,
                 email: &request.email,
                 first_name: &request.first_name,
@@ -311,6 +317,7 @@ pub fn process_batch(conn: &mut DbConnection, ctx: &Ctx<'_>, id: Uuid) -> Result
                 token_hash: digest,
                 clock,
                 next_reminder_at,
+                locale: locale.as_deref(),
             })
             .collect();
         let ids = invitations::insert_many(conn, &news).map_err(|error| match error {
@@ -320,17 +327,18 @@ pub fn process_batch(conn: &mut DbConnection, ctx: &Ctx<'_>, id: Uuid) -> Result
         let inviter_name = if uploader.name.is_empty() { &account.name } else { &uploader.name };
         let emails: Vec<_> = offers
             .iter()
-            .zip(&ids)
-            .map(|((index, request, _, token), id)| {
+            .zip(ids.iter().zip(&locales))
+            .map(|((index, request, _, token), (id, locale))| {
                 results[*index].invitation_id = Some(*id);
                 Message::Invitation(Invitation {
                     inviter_name: inviter_name.clone(),
                     account_name: account.name.clone(),
                     accept_url: accept_url(ctx, token),
                     expires_at: clock.expires_at,
-                    message: None,
+                    message: account.emails.invitation_message.clone(),
                 })
                 .to(request.email.as_str())
+                .in_locale(locale.as_deref().or(account.emails.locale.as_deref()))
             })
             .collect();
         crate::email::enqueue_many(conn, &emails, now)?;
@@ -355,7 +363,9 @@ pub fn process_batch(conn: &mut DbConnection, ctx: &Ctx<'_>, id: Uuid) -> Result
             };
             let topic = domain::notification::Topic::ImportReports;
             notify_members(conn, ctx, import.account_id, &[import.uploaded_by], topic, |recipient| {
-                Message::ImportReport(report.clone()).to(recipient)
+                Message::ImportReport(report.clone())
+                    .to(recipient)
+                    .with_attachment(crate::email::Attachment::ImportReport { import_id: import.id })
             })?;
             let event = Event::in_account(import.account_id, AuditAction::ImportCompleted)
                 .by(Actor::System)
@@ -394,6 +404,7 @@ mod tests {
         ];
         Account {
             name: "Acme".into(),
+            emails: accounts::EmailSettings::default(),
             preferences: InvitationPreferences { email_policy: policy, ..Default::default() },
             verified_domains: Vec::new(),
             roles: roles.into_iter().map(|role| (role.key.clone(), role)).collect(),
@@ -415,6 +426,7 @@ mod tests {
                     role: role.map(str::to_owned),
                 })
                 .collect(),
+            locale: None,
         }
     }
 

@@ -56,6 +56,8 @@ pub struct InviteRequest {
     /// in (`None`: account-wide).
     pub assignments: Vec<(String, Option<Uuid>)>,
     pub send_email: bool,
+    /// The language to write to the invitee in while they chose none.
+    pub locale: Option<domain::Locale>,
 }
 
 /// A created invitation and, when the caller delivers it, its link.
@@ -163,7 +165,9 @@ pub fn invite(
         let token = OpaqueToken::generate();
         let clock = InvitationClock::new(ctx.now, preferences.ttl);
         let next_reminder_at = clock.next_reminder_at(&preferences.reminders);
+        let locale = request.locale.as_ref().map(ToString::to_string);
         let new = NewInvitation {
+            locale: locale.as_deref(),
             account_id: by.account_id,
             email: &request.email,
             first_name: &request.first_name,
@@ -230,17 +234,19 @@ fn enqueue_invitation_email(
         Some(id) => users::find(conn, id)?,
         None => None,
     };
+    let account_name = account.name_in_emails().to_owned();
     let inviter_name =
-        inviter.map_or_else(|| account.name.clone(), |user| format!("{} {}", user.first_name, user.last_name));
+        inviter.map_or_else(|| account_name.clone(), |user| format!("{} {}", user.first_name, user.last_name));
     let said = kinds::Invitation {
         inviter_name,
-        account_name: account.name,
+        account_name,
         accept_url: url.to_owned(),
         expires_at: invitation.clock.expires_at,
-        message: None,
+        message: account.emails.invitation_message.clone(),
     };
     let email = if reminder { Message::InvitationReminder(said) } else { Message::Invitation(said) };
-    crate::email::enqueue(conn, &email.to(&invitation.email), ctx.now)?;
+    let locale = invitation.locale.as_deref().or(account.emails.locale.as_deref());
+    crate::email::enqueue(conn, &email.to(&invitation.email).in_locale(locale), ctx.now)?;
     Ok(())
 }
 

@@ -251,7 +251,7 @@ fn tell_about_ownership(
     new_owner: &str,
     previous_owner: &str,
 ) -> Result<(), StoreError> {
-    let name = accounts::find(conn, account)?.map(|a| a.name).unwrap_or_default();
+    let name = super::notifications::name_in_emails(conn, account)?;
     let url = ctx.link(&format!("/v1/accounts/{account}/members"));
     let administers = super::notifications::administers;
     super::notifications::notify_holders(conn, ctx, account, Topic::SecurityNotices, administers, |recipient| {

@@ -45,6 +45,11 @@ pub(crate) fn notify_holders(
     notify(conn, ctx, account, topic, recipients, build)
 }
 
+/// Account `id`'s name as its emails give it (empty when it is gone).
+pub(crate) fn name_in_emails(conn: &mut DbConnection, id: Uuid) -> Result<String, StoreError> {
+    Ok(persistence::accounts::find(conn, id)?.map(|found| found.name_in_emails().to_owned()).unwrap_or_default())
+}
+
 /// Owners and administrators: who hears of security notices.
 pub(crate) fn administers(role: &HeldRole) -> bool {
     matches!(role.kind, domain::RoleKind::BuiltIn(domain::BuiltInRole::Owner | domain::BuiltInRole::Administrator))
@@ -89,6 +94,8 @@ fn notify(
         return Ok(());
     }
     let defaults = store::account_defaults(conn, account)?;
+    // Members who chose no language read the account's.
+    let language = persistence::accounts::find(conn, account)?.and_then(|found| found.emails.locale);
     let ids: Vec<Uuid> = recipients.iter().map(|r| r.membership_id).collect();
     let chosen = store::member_choices(conn, &ids)?;
     let none = Choices::new();
@@ -97,6 +104,7 @@ fn notify(
         if notification::wants(topic, chosen.get(&recipient.membership_id).unwrap_or(&none), &defaults) {
             let mut email = build(&recipient.email);
             email.unsubscribe_url = Some(unsubscribe_url(ctx, recipient.membership_id, topic)?);
+            email.locale = email.locale.or_else(|| language.clone());
             emails.push(email);
         }
     }

@@ -4,7 +4,7 @@ use chrono::Duration;
 use domain::audit::AuditAction;
 use domain::{Email, PersonName};
 use persistence::user_tokens::{self, Purpose};
-use persistence::users::{self, NameChange, NewUser, User};
+use persistence::users::{self, NewUser, ProfileChange, User};
 use persistence::{DbConnection, StoreError, write_transaction};
 use uuid::Uuid;
 
@@ -92,17 +92,17 @@ pub fn update_profile(
     conn: &mut DbConnection,
     ctx: &Ctx<'_>,
     user: Uuid,
-    first_name: Option<&PersonName>,
-    last_name: Option<&PersonName>,
+    change: ProfileChange<'_>,
 ) -> Result<User, UserError> {
     write_transaction(conn, |conn| {
         let before = users::find(conn, user)?.ok_or(UserError::Shared(Shared::UserGone))?;
-        let change = NameChange { first_name, last_name };
         let after = users::update_names(conn, user, change, ctx.now)?.ok_or(UserError::Shared(Shared::UserGone))?;
         let event = Event::for_user(user, AuditAction::UserProfileUpdated)
             .target("user", user, &after.email)
             .change("first_name", &before.first_name, &after.first_name)
-            .change("last_name", &before.last_name, &after.last_name);
+            .change("last_name", &before.last_name, &after.last_name)
+            .change("locale", &before.locale, &after.locale)
+            .change("time_zone", &before.time_zone, &after.time_zone);
         ctx.record(conn, event)?;
         Ok(after)
     })

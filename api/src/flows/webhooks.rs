@@ -251,7 +251,7 @@ pub fn disabled_by_system(
         .change("enabled", true, false)
         .set("reason", reason);
     ctx.record(conn, event)?;
-    let account = persistence::accounts::find(conn, endpoint.account_id)?.map(|a| a.name).unwrap_or_default();
+    let account = super::notifications::name_in_emails(conn, endpoint.account_id)?;
     let settings_url = ctx.link(&format!("/v1/accounts/{}/webhooks/{}", endpoint.account_id, endpoint.id));
     let manages =
         |role: &domain::HeldRole| ctx.catalogue.role_permissions(role).contains(domain::Permission::WebhooksManage);

@@ -92,6 +92,23 @@ fn body_of(
 
 /// JSON Schema's `integer` includes `3.0`; serde's integers do not. For
 /// integer fields of request bodies: whole numbers however written.
+/// A field sent, even as null (`Some(None)`), against one left out
+/// (`None`, with `#[serde(default)]`): for fields that null clears.
+pub fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
+/// Parses a field read with [`present`]: left out stays `None`, null
+/// becomes `Some(None)` (clear it), a value is parsed.
+pub fn parse_present<T, E>(
+    field: Option<Option<String>>,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Result<Option<Option<T>>, E> {
+    field.map(|value| value.as_deref().map(parse).transpose()).transpose()
+}
+
 pub mod whole {
     use serde::de::{Deserialize, Deserializer, Error};
     use serde_json::Number;

@@ -501,6 +501,8 @@ const RESPONSE_HEADERS: &[(&str, &str, &[&str])] = &[
     ("update_account", "200", &["ETag"]),
     ("get_preferences", "200", &["ETag"]),
     ("update_preferences", "200", &["ETag"]),
+    ("get_email_settings", "200", &["ETag"]),
+    ("update_email_settings", "200", &["ETag"]),
     ("get_notification_defaults", "200", &["ETag"]),
     ("update_notification_defaults", "200", &["ETag"]),
     ("get_access_review_settings", "200", &["ETag"]),

@@ -95,6 +95,42 @@ pub const WEBHOOK_URL_PATTERN: &str = concat!(
     r"\])(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?([/?#]\S*)?$"
 );
 
+/// What `domain::Locale` accepts: a BCP 47 language tag of a language
+/// (2 or 3 letters), an optional script (4 letters) and an optional region
+/// (2 letters or 3 digits), in any case.
+pub const LOCALE_PATTERN: &str = r"^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?$";
+
+/// A language tag (`domain::Locale`).
+pub fn locale_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .pattern(Some(LOCALE_PATTERN))
+        .max_length(Some(12))
+        .description(Some("A BCP 47 language tag: language, optional script and region (`de`, `de-AT`, `zh-Hant-TW`)."))
+        .build()
+}
+
+pub fn locale_or_null_schema() -> Object {
+    let mut schema = locale_schema();
+    schema.schema_type = SchemaType::from_iter([Type::String, Type::Null]);
+    schema
+}
+
+/// An IANA time zone (`domain::TimeZone`): one of the names of the time
+/// zone database Roster is built with, or null.
+pub fn time_zone_or_null_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .enum_values(Some(
+            chrono_tz::TZ_VARIANTS
+                .iter()
+                .map(|zone| serde_json::Value::from(zone.name()))
+                .chain([serde_json::Value::Null]),
+        ))
+        .description(Some("An IANA time zone name (`Europe/Vienna`, `UTC`)."))
+        .build()
+}
+
 fn text_schema(pattern: &str, max_length: usize, description: &str) -> ObjectBuilder {
     ObjectBuilder::new()
         .schema_type(SchemaType::Type(Type::String))

@@ -33,6 +33,23 @@ impl SafeCsv {
     }
 }
 
+/// An import's per-row report as CSV: what the report endpoint serves with
+/// `Accept: text/csv` and the import report email carries.
+pub fn import_report(results: &[persistence::imports::RowResult]) -> Result<Vec<u8>, ApiError> {
+    let mut csv = SafeCsv::new(&["row", "email", "outcome", "code", "message", "invitation_id"])?;
+    for result in results {
+        let row = result.number.to_string();
+        let invitation = result.invitation_id.map(|id| id.to_string()).unwrap_or_default();
+        csv.row([row.as_str(), &result.email, result.outcome.key(), &result.code, &result.message, &invitation])?;
+    }
+    csv.finish()
+}
+
+/// The report file's name.
+pub fn import_report_file_name(import: uuid::Uuid) -> String {
+    format!("import-{import}-report.csv")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

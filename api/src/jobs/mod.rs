@@ -28,7 +28,7 @@ use tokio::sync::Notify;
 
 use crate::access_cache::AccessCache;
 use crate::email::render::Reader;
-use crate::email::transport::{EmailTransport, Letter};
+use crate::email::transport::{EmailTransport, FileAttachment, Letter};
 use crate::email::{self, EmailJob};
 use crate::flows::{Actor, Ctx, Deployment, Origin, imports};
 use crate::outbound::Reach;
@@ -341,13 +341,32 @@ impl JobRunner {
         };
         let sent = match queued {
             EmailJob::ToRender(email) => {
+                let recipient = email.recipient.clone();
+                let chosen =
+                    self.blocking(move |conn, _| persistence::users::reading_preferences(conn, &recipient)).await;
+                let persistence::users::ReadingPreferences { locale, time_zone } = match chosen {
+                    Ok(chosen) => chosen.unwrap_or_default(),
+                    Err(error) => return Outcome::Retry(error),
+                };
+                // The reader's own language first, then the one the sender chose.
                 let reader = Reader {
-                    languages: email.locale.iter().filter_map(|tag| tag.parse().ok()).collect(),
-                    time_zone: None,
+                    languages: [locale, email.locale.clone()]
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|tag| tag.parse().ok())
+                        .collect(),
+                    time_zone: time_zone.and_then(|zone| zone.parse().ok()),
                 };
                 let rendered = match self.deployment.emails.render(&email.message, &reader) {
                     Ok(rendered) => rendered,
                     Err(error) => return Outcome::Retry(format!("the email could not be written: {error}")),
+                };
+                let attachment = match email.attachment {
+                    Some(attachment) => match self.attachment(attachment).await {
+                        Ok(file) => Some(file),
+                        Err(error) => return Outcome::Retry(format!("the attachment could not be made: {error}")),
+                    },
+                    None => None,
                 };
                 let letter = Letter {
                     recipient: &email.recipient,
@@ -355,7 +374,7 @@ impl JobRunner {
                     text: &rendered.text,
                     html: &rendered.html,
                     unsubscribe_url: email.unsubscribe_url.as_deref(),
-                    attachment: None,
+                    attachment: attachment.as_ref(),
                 };
                 self.email_transport.send(&self.email_from, &job.id, letter).await
             }
@@ -374,6 +393,21 @@ impl JobRunner {
         match sent {
             Ok(()) => Outcome::Done,
             Err(error) => Outcome::Retry(error),
+        }
+    }
+
+    /// Makes the file an email attaches, as it is now.
+    async fn attachment(&self, attachment: email::Attachment) -> Result<FileAttachment, String> {
+        match attachment {
+            email::Attachment::ImportReport { import_id } => {
+                let results = self.blocking(move |conn, _| persistence::imports::results(conn, import_id)).await?;
+                let bytes = crate::http::spreadsheet::import_report(&results).map_err(|error| format!("{error:?}"))?;
+                Ok(FileAttachment {
+                    file_name: crate::http::spreadsheet::import_report_file_name(import_id),
+                    content_type: "text/csv; charset=utf-8",
+                    bytes,
+                })
+            }
         }
     }
 

@@ -284,6 +284,10 @@ async fn every_write_operation_records_an_event_by_its_actor(app: TestApp) {
     s.read("get_preferences", &format!("{a}/preferences"), &token).await;
     let tag = app.etag_of(&format!("{a}/preferences"), &token).await;
     s.call("update_preferences", M::PATCH, &format!("{a}/preferences"), t, Some(preferences), Some(&tag)).await;
+    let voice = json!({"display_name": "Acme Developer Program", "invitation_message": "Welcome!"});
+    s.read("get_email_settings", &format!("{a}/email-settings"), &token).await;
+    let tag = app.etag_of(&format!("{a}/email-settings"), &token).await;
+    s.call("update_email_settings", M::PATCH, &format!("{a}/email-settings"), t, Some(voice), Some(&tag)).await;
     let role = json!({"key": "support", "name": "Support", "permissions": ["members:read"]});
     let role = s.call("create_role", M::POST, &format!("{a}/roles"), t, Some(role), None).await;
     let role = format!("{a}/roles/{}", role.body["id"].as_str().unwrap());

@@ -5,7 +5,13 @@
 use integration_tests::{Backend, OPERATOR_TOKEN, TestApp, for_both_backends, on_both_backends, roster_binary};
 use serde_json::json;
 
-on_both_backends!(the_operator_previews_every_template_in_a_language);
+on_both_backends!(
+    the_operator_previews_every_template_in_a_language,
+    a_german_reader_gets_german_words_and_a_date_in_their_time_zone,
+    the_inviters_language_then_the_accounts_speak_to_people_without_one,
+    email_settings_need_settings_manage_and_refuse_bad_input_whole,
+    a_spreadsheets_locale_column_chooses_each_rows_language_and_the_report_names_failures,
+);
 
 for_both_backends!(a_configured_brand_names_every_email_and_the_docs, an_override_directory_replaces_one_template);
 
@@ -143,4 +149,190 @@ async fn the_operator_previews_every_template_in_a_language(app: TestApp) {
         .expect_problem(422, "validation_failed");
     let ada = app.sign_up("ada@example.com").await;
     app.get("/v1/operator/email-templates", Some(&ada.access_token)).await.expect_problem(401, "unauthenticated");
+}
+
+/// The invitation's `expires_at` as the German text of an email writes it
+/// in Vienna (`24. Dezember 2026, 18:30 CET`).
+fn in_german_in_vienna(at: &serde_json::Value) -> String {
+    let at: chrono::DateTime<chrono::Utc> = at.as_str().unwrap().parse().unwrap();
+    at.with_timezone(&chrono_tz::Europe::Vienna)
+        .format_localized("%-d. %B %Y, %H:%M %Z", chrono::Locale::de_DE)
+        .to_string()
+}
+
+async fn invite(app: &TestApp, token: &str, account: &str, item: serde_json::Value) -> serde_json::Value {
+    let created =
+        app.post(&format!("/v1/accounts/{account}/invitations"), Some(token), json!({"invitations": [item]})).await;
+    let body = created.expect_status(200).clone();
+    assert_eq!(body["results"][0]["outcome"], "created", "{body}");
+    body["results"][0]["invitation"].clone()
+}
+
+fn text_of(email: &integration_tests::ReceivedEmail) -> String {
+    email.decoded()
+}
+
+async fn a_german_reader_gets_german_words_and_a_date_in_their_time_zone(app: TestApp) {
+    let ada = app.sign_up("ada@example.com").await;
+    let account = app.create_account(&ada, "Acme").await;
+    let grace = app.sign_up("grace@example.com").await;
+    let g = Some(grace.access_token.as_str());
+
+    // Bad values are refused, naming each field, and change nothing.
+    let bad = app.patch("/v1/me", g, json!({"locale": "de_AT", "time_zone": "Mars/Olympus_Mons"})).await;
+    let fields: Vec<&str> = bad.expect_problem(422, "validation_failed").body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|error| error["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["locale", "time_zone"]);
+    let me = app.get("/v1/me", g).await;
+    assert_eq!((&me.expect_status(200)["locale"], &me.body["time_zone"]), (&json!(null), &json!(null)));
+
+    let chosen = app.patch("/v1/me", g, json!({"locale": "de-at", "time_zone": "Europe/Vienna"})).await;
+    assert_eq!(
+        (&chosen.expect_status(200)["locale"], &chosen.body["time_zone"]),
+        (&json!("de-AT"), &json!("Europe/Vienna"))
+    );
+    let kept = app.patch("/v1/me", g, json!({"first_name": "Grace"})).await;
+    assert_eq!(kept.expect_status(200)["locale"], "de-AT", "omitted fields keep their value");
+
+    // Ada invites her in English (the inviter's language only counts for
+    // readers who chose none): Grace reads German, in Vienna's time.
+    let invitation =
+        invite(&app, &ada.access_token, &account, json!({"email": "grace@example.com", "locale": "en"})).await;
+    let mail = app.emails_to("grace@example.com", 2).await;
+    let email = mail.last().unwrap();
+    assert_eq!(email.subject().as_deref(), Some("Einladung zu einem Konto bei Roster"));
+    let expected = format!("Die Einladung gilt bis {}.", in_german_in_vienna(&invitation["expires_at"]));
+    assert!(text_of(email).contains(&expected), "{expected} in {}", text_of(email));
+
+    // Forgetting the language (null) brings back the inviter's.
+    app.patch("/v1/me", g, json!({"locale": null})).await.expect_status(200);
+    let path = format!("/v1/accounts/{account}/invitations/{}/resend", invitation["id"].as_str().unwrap());
+    app.post(&path, Some(&ada.access_token), json!({})).await.expect_status(200);
+    let mail = app.emails_to("grace@example.com", 3).await;
+    assert_eq!(mail.last().unwrap().subject().as_deref(), Some("You are invited to join an account on Roster"));
+}
+
+async fn the_inviters_language_then_the_accounts_speak_to_people_without_one(app: TestApp) {
+    let ada = app.sign_up("ada@example.com").await;
+    let account = app.create_account(&ada, "Acme").await;
+    let t = Some(ada.access_token.as_str());
+    invite(&app, &ada.access_token, &account, json!({"email": "hans@example.com", "locale": "fr"})).await;
+
+    let path = format!("/v1/accounts/{account}/email-settings");
+    let settings = app.get(&path, t).await;
+    assert_eq!(
+        settings.expect_status(200).clone(),
+        json!({"display_name": null, "invitation_message": null, "locale": null})
+    );
+    let tag = app.etag_of(&path, &ada.access_token).await;
+    let wanted = json!({
+        "display_name": "Acme Developer Program",
+        "invitation_message": "¡Bienvenido! Mira <b>esto</b>:\nhttps://evil.example/login",
+        "locale": "es"
+    });
+    let changed =
+        app.request_if_match(reqwest::Method::PATCH, &path, &ada.access_token, Some(&tag), Some(wanted.clone())).await;
+    assert_eq!(changed.expect_status(200).clone(), wanted);
+    invite(&app, &ada.access_token, &account, json!({"email": "pedro@example.com"})).await;
+
+    let french = app.emails_to("hans@example.com", 1).await;
+    assert_eq!(french[0].subject().as_deref(), Some("Vous êtes invité à rejoindre un compte sur Roster"));
+    let spanish = app.emails_to("pedro@example.com", 1).await;
+    let text = text_of(&spanish[0]);
+    assert_eq!(spanish[0].subject().as_deref(), Some("Le han invitado a unirse a una cuenta en Roster"));
+    assert!(text.contains("la cuenta «Acme Developer Program»"), "the display name, not the name: {text}");
+    assert!(
+        text.contains("> ¡Bienvenido! Mira <b>esto</b>:\r\n> https://evil.example/login"),
+        "quoted in the text part: {text}"
+    );
+    assert!(text.contains("Mira &lt;b&gt;esto&lt;/b&gt;"), "escaped in the HTML part: {text}");
+    assert!(!text.contains("href=\"https://evil.example"), "no link is made of the message");
+
+    let events =
+        app.get(&format!("/v1/accounts/{account}/audit-events?action=account.email_settings_updated"), t).await;
+    let event = &events.expect_status(200)["items"][0];
+    assert_eq!(event["changes"]["locale"], json!({"before": null, "after": "es"}));
+    assert_eq!(event["changes"]["display_name"]["after"], "Acme Developer Program");
+}
+
+async fn email_settings_need_settings_manage_and_refuse_bad_input_whole(app: TestApp) {
+    let ada = app.sign_up("ada@example.com").await;
+    let account = app.create_account(&ada, "Acme").await;
+    let bob = app.sign_up("bob@example.com").await;
+    app.add_member(&account, &bob.id, &["developer"]);
+    let path = format!("/v1/accounts/{account}/email-settings");
+    app.get(&path, Some(&bob.access_token)).await.expect_problem(403, "forbidden");
+    let tag = app.etag_of(&path, &ada.access_token).await;
+    let patch = |body: serde_json::Value| {
+        app.request_if_match(reqwest::Method::PATCH, &path, &ada.access_token, Some(&tag), Some(body))
+    };
+    let refused = patch(json!({"display_name": "", "locale": "xx-YYYY-1", "invitation_message": "fine"})).await;
+    refused.expect_problem(422, "validation_failed");
+    let mut fields: Vec<&str> =
+        refused.body["errors"].as_array().unwrap().iter().map(|error| error["field"].as_str().unwrap()).collect();
+    fields.sort_unstable();
+    assert_eq!(fields, ["display_name", "locale"], "{}", refused.body);
+    patch(json!({"invitation_message": "a\u{0}b"})).await.expect_problem(422, "validation_failed");
+    patch(json!({"invitation_message": "x".repeat(1001)})).await.expect_problem(422, "validation_failed");
+    app.patch(&path, Some(&ada.access_token), json!({"locale": "de"}))
+        .await
+        .expect_problem(428, "precondition_required");
+    let unchanged = app.get(&path, Some(&ada.access_token)).await;
+    assert_eq!(
+        unchanged.expect_status(200).clone(),
+        json!({"display_name": null, "invitation_message": null, "locale": null})
+    );
+    // A blank message is none.
+    let cleared = patch(json!({"invitation_message": "  "})).await;
+    assert_eq!(cleared.expect_status(200)["invitation_message"], json!(null));
+}
+
+async fn a_spreadsheets_locale_column_chooses_each_rows_language_and_the_report_names_failures(app: TestApp) {
+    let ada = app.sign_up("ada@example.com").await;
+    let account = app.create_account(&ada, "Acme").await;
+    let path = format!("/v1/accounts/{account}/email-settings");
+    let tag = app.etag_of(&path, &ada.access_token).await;
+    let german = app.request_if_match(
+        reqwest::Method::PATCH,
+        &path,
+        &ada.access_token,
+        Some(&tag),
+        Some(json!({"locale": "de"})),
+    );
+    german.await.expect_status(200);
+    let file = "email,first_name,last_name,roles,groups,locale\r\n\
+                kenji@example.com,Kenji,,,,ja\r\n\
+                marie@example.com,Marie,,,,\r\n\
+                bad@example.com,Bad,,,,en_GB\r\n\
+                =1+2,Evil,,,,\r\n";
+    let uploaded = crate::imports::upload(&app, &ada, &account, file.as_bytes().to_vec()).await;
+    let import = TestApp::read(uploaded).await;
+    let id = import.expect_status(202)["import_id"].as_str().unwrap().to_owned();
+    let done = crate::imports::wait_for_completion(&app, &ada, &account, &id).await;
+    assert_eq!((&done["invited"], &done["failed"]), (&json!(2), &json!(2)), "{done}");
+
+    let kenji = app.emails_to("kenji@example.com", 1).await;
+    assert_eq!(kenji[0].subject().as_deref(), Some("Roster のアカウントへの招待"), "the row's language");
+    let marie = app.emails_to("marie@example.com", 1).await;
+    assert_eq!(marie[0].subject().as_deref(), Some("Einladung zu einem Konto bei Roster"), "the account's language");
+
+    // The uploader (who chose no language) gets the report in the account's
+    // language, naming each entry that could not be invited and why.
+    let report = app.emails_to("ada@example.com", 1).await;
+    let report = report.iter().find(|email| email.subject().is_some_and(|s| s.starts_with("Import für Acme"))).unwrap();
+    let text = report.decoded();
+    assert!(text.contains("Zeile 4: bad@example.com – die Sprache (locale) ist kein gültiges Sprachkürzel"), "{text}");
+    assert!(text.contains("Zeile 5: =1+2 – die E-Mail-Adresse ist ungültig"), "{text}");
+    // The whole per-row report is attached, formula cells made harmless.
+    let (name, csv) = report.attachment("import-").unwrap_or_else(|| panic!("the report is attached: {}", report.raw));
+    assert_eq!(name, format!("import-{id}-report.csv"));
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(csv.starts_with("row,email,outcome,code,message,invitation_id\n"), "{csv}");
+    assert_eq!(csv.lines().count(), 5, "a header and every row: {csv}");
+    assert!(csv.contains("\n5,'=1+2,failed,invalid_email,"), "{csv}");
+    assert!(csv.contains("\n2,kenji@example.com,invited,invited,"), "{csv}");
 }

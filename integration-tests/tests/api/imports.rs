@@ -292,6 +292,7 @@ async fn a_batch_meeting_an_invitation_made_meanwhile_fails_whole_as_a_conflict(
         token_hash: hash,
         clock,
         next_reminder_at: None,
+        locale: None,
     };
     let mut conn = app.db();
     insert_many(&mut conn, &[new(&emails[50], hashes[100].as_str())]).expect("one invitation made meanwhile");

@@ -60,6 +60,7 @@ import-report-fix = Korrigieren Sie diese Zeilen und laden Sie sie erneut hoch. 
 import-report-action = Bericht ansehen
 import-reason-malformed_row = die Zeile hat nicht die Spalten der Vorlage
 import-reason-invalid_email = die E-Mail-Adresse ist ungültig
+import-reason-invalid_locale = die Sprache (locale) ist kein gültiges Sprachkürzel
 import-reason-invalid_name = der Vor- oder Nachname ist ungültig
 import-reason-unknown_role = eine genannte Rolle gibt es in diesem Konto nicht
 import-reason-unknown_group = eine genannte Gruppe gibt es in diesem Konto nicht

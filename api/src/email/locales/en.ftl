@@ -65,6 +65,7 @@ import-report-action = See the report
 # what is wrong in their own words.
 import-reason-malformed_row = { $detail }
 import-reason-invalid_email = { $detail }
+import-reason-invalid_locale = { $detail }
 import-reason-invalid_name = { $detail }
 import-reason-unknown_role = { $detail }
 import-reason-unknown_group = { $detail }

@@ -60,6 +60,7 @@ import-report-fix = Corríjalas y vuelva a subir esas filas. El archivo adjunto 
 import-report-action = Ver el informe
 import-reason-malformed_row = la fila no tiene las columnas de la plantilla
 import-reason-invalid_email = la dirección de correo no es válida
+import-reason-invalid_locale = el idioma (locale) no es un código de idioma válido
 import-reason-invalid_name = el nombre o el apellido no es válido
 import-reason-unknown_role = un rol indicado no existe en esta cuenta
 import-reason-unknown_group = un grupo indicado no existe en esta cuenta

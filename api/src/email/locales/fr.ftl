@@ -60,6 +60,7 @@ import-report-fix = Corrigez-les puis importez de nouveau ces lignes. Le fichier
 import-report-action = Voir le rapport
 import-reason-malformed_row = la ligne n’a pas les colonnes du modèle
 import-reason-invalid_email = l’adresse e-mail n’est pas valide
+import-reason-invalid_locale = la langue (locale) n’est pas un code de langue valide
 import-reason-invalid_name = le prénom ou le nom n’est pas valide
 import-reason-unknown_role = un rôle indiqué n’existe pas dans ce compte
 import-reason-unknown_group = un groupe indiqué n’existe pas dans ce compte

@@ -54,6 +54,7 @@ import-report-fix = 修正してから、その行をもう一度アップロー
 import-report-action = レポートを見る
 import-reason-malformed_row = 行の列がテンプレートと一致しません
 import-reason-invalid_email = メールアドレスが正しくありません
+import-reason-invalid_locale = 言語(locale)が正しい言語タグではありません
 import-reason-invalid_name = 名または姓が正しくありません
 import-reason-unknown_role = 指定されたロールがこのアカウントにありません
 import-reason-unknown_group = 指定されたグループがこのアカウントにありません

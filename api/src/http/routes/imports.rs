@@ -20,7 +20,6 @@ use crate::flows::{Actor, Origin};
 use crate::http::access::AccountMember;
 use crate::http::pagination::{PageQuery, page_cursor};
 use crate::http::problem::{ApiError, Problem};
-use crate::http::spreadsheet::SafeCsv;
 use crate::http::state::{AppState, RunFlow};
 
 const CSV: &str = "text/csv; charset=utf-8";
@@ -298,17 +297,6 @@ fn wants_csv(req: &HttpRequest) -> bool {
         .any(|item| item.split(';').next().is_some_and(|media| media.trim().eq_ignore_ascii_case("text/csv")))
 }
 
-/// The report as CSV.
-fn report_csv(entries: &[ReportEntry]) -> Result<Vec<u8>, ApiError> {
-    let mut csv = SafeCsv::new(&["row", "email", "outcome", "code", "message", "invitation_id"])?;
-    for entry in entries {
-        let row = entry.row.to_string();
-        let invitation = entry.invitation_id.map(|id| id.to_string()).unwrap_or_default();
-        csv.row([row.as_str(), &entry.email, entry.outcome, &entry.code, &entry.message, &invitation])?;
-    }
-    csv.finish()
-}
-
 /// Fetch an import's per-row report.
 ///
 /// JSON by default; CSV with `Accept: text/csv` (cells a spreadsheet would
@@ -337,13 +325,13 @@ pub async fn get_invitation_import_report(
             Ok((import, store::results(conn, id)?))
         })
         .await?;
-    let entries: Vec<ReportEntry> = results.into_iter().map(ReportEntry::from).collect();
     if wants_csv(&req) {
-        let file = format!("attachment; filename=\"import-{id}-report.csv\"");
+        let file = format!("attachment; filename=\"{}\"", crate::http::spreadsheet::import_report_file_name(id));
         return Ok(HttpResponse::Ok()
             .content_type(CSV)
             .insert_header((header::CONTENT_DISPOSITION, file))
-            .body(report_csv(&entries)?));
+            .body(crate::http::spreadsheet::import_report(&results)?));
     }
+    let entries: Vec<ReportEntry> = results.into_iter().map(ReportEntry::from).collect();
     Ok(HttpResponse::Ok().json(ImportReport { import: ImportView::from(&import), entries }))
 }

@@ -2,7 +2,7 @@ use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use domain::access::Requirement;
 use domain::invitation::InvitationStatus;
-use domain::{Email, Permission, PersonName};
+use domain::{Email, Locale, Permission, PersonName};
 use persistence::invitations::{self, Invitation, ListFilter};
 use persistence::{accounts, groups, users};
 use serde::{Deserialize, Serialize};
@@ -47,6 +47,9 @@ pub struct InvitationView {
     pub sent_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
+    /// The language the inviter chose for this person, if any.
+    #[schema(example = "de")]
+    pub locale: Option<String>,
 }
 
 impl InvitationView {
@@ -73,6 +76,7 @@ impl InvitationView {
             sent_at: invitation.clock.sent_at,
             expires_at: invitation.clock.expires_at,
             decided_at: invitation.decided_at,
+            locale: invitation.locale,
         }
     }
 }
@@ -100,6 +104,11 @@ pub struct InvitationItem {
     /// once, for integrators who deliver it themselves.
     #[serde(default = "default_true")]
     pub send_email: bool,
+    /// The language (BCP 47) to write to this person in while they have
+    /// chosen none themselves; absent: the account's.
+    #[schema(schema_with = crate::http::schemas::locale_schema)]
+    #[serde(default)]
+    pub locale: Option<String>,
 }
 
 fn default_true() -> bool {
@@ -181,6 +190,14 @@ fn parse_item(item: InvitationItem) -> Result<InviteRequest, ApiError> {
             String::new()
         })
     };
+    let locale = item
+        .locale
+        .as_deref()
+        .map(Locale::parse)
+        .transpose()
+        .map_err(|e| errors.push(field_error("locale", e)))
+        .ok()
+        .flatten();
     let first_name = optional_name(&item.first_name, "first_name", &mut errors);
     let last_name = optional_name(&item.last_name, "last_name", &mut errors);
     let wanted = item
@@ -198,7 +215,7 @@ fn parse_item(item: InvitationItem) -> Result<InviteRequest, ApiError> {
     }
     match email {
         Some(email) if errors.is_empty() => {
-            Ok(InviteRequest { email, first_name, last_name, assignments, send_email: item.send_email })
+            Ok(InviteRequest { email, first_name, last_name, assignments, send_email: item.send_email, locale })
         }
         _ => Err(ApiError::Validation(errors)),
     }

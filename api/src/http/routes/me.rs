@@ -1,8 +1,8 @@
 use actix_web::{HttpResponse, get, patch, web};
 use chrono::{DateTime, Utc};
-use domain::PersonName;
+use domain::{Locale, PersonName, TimeZone};
 use persistence::accounts;
-use persistence::users::{self, User};
+use persistence::users::{self, ProfileChange, User};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -10,18 +10,19 @@ use uuid::Uuid;
 use crate::flows::users as flows;
 use crate::flows::{Actor, Origin};
 use crate::http::caller::{CurrentUser, TokenUser};
-use crate::http::extract::JsonBody;
+use crate::http::extract::{JsonBody, parse_present};
 use crate::http::pagination::{PageQuery, page_cursor};
 use crate::http::problem::{ApiError, ParseFields};
 use crate::http::routes::accounts::AccountView;
 use crate::http::routes::members::AssignmentView;
-use crate::http::schemas::person_name_or_null_schema;
+use crate::http::schemas::{locale_or_null_schema, person_name_or_null_schema, time_zone_or_null_schema};
 use crate::http::state::{AppState, RunFlow};
 
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({
     "id": "01937a2e-4c1d-7b6a-9f3e-2a1b0c9d8e7f", "email": "ada@example.com",
     "first_name": "Ada", "last_name": "Lovelace", "email_verified": false,
+    "locale": "en-GB", "time_zone": "Europe/London",
     "created_at": "2026-11-22T09:30:00Z", "updated_at": "2026-11-22T09:30:00Z"
 }))]
 pub struct UserProfile {
@@ -30,6 +31,14 @@ pub struct UserProfile {
     pub first_name: String,
     pub last_name: String,
     pub email_verified: bool,
+    /// The language emails to me are written in (BCP 47); null: the
+    /// language of the invitation or account that writes, else the
+    /// deployment's.
+    #[schema(example = "de-AT")]
+    pub locale: Option<String>,
+    /// My IANA time zone: times in emails to me are in it; null: UTC.
+    #[schema(example = "Europe/Vienna")]
+    pub time_zone: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -42,6 +51,8 @@ impl From<User> for UserProfile {
             first_name: user.first_name,
             last_name: user.last_name,
             email_verified: user.email_verified,
+            locale: user.locale,
+            time_zone: user.time_zone,
             created_at: user.created_at,
             updated_at: user.updated_at,
         }
@@ -50,7 +61,7 @@ impl From<User> for UserProfile {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"first_name": "Augusta Ada"}))]
+#[schema(example = json!({"first_name": "Augusta Ada", "locale": "de-AT", "time_zone": "Europe/Vienna"}))]
 pub struct UpdateMeRequest {
     /// New first name; omit to keep.
     #[schema(schema_with = person_name_or_null_schema)]
@@ -58,6 +69,15 @@ pub struct UpdateMeRequest {
     /// New last name; omit to keep.
     #[schema(schema_with = person_name_or_null_schema)]
     pub last_name: Option<String>,
+    /// The language of emails to me, a BCP 47 tag (`de-AT`, `ja`); null
+    /// forgets it; omit to keep.
+    #[schema(schema_with = locale_or_null_schema)]
+    #[serde(default, deserialize_with = "crate::http::extract::present")]
+    pub locale: Option<Option<String>>,
+    /// My IANA time zone (`Europe/Vienna`); null forgets it; omit to keep.
+    #[schema(schema_with = time_zone_or_null_schema)]
+    #[serde(default, deserialize_with = "crate::http::extract::present")]
+    pub time_zone: Option<Option<String>>,
 }
 
 /// The signed-in user's profile.
@@ -69,7 +89,8 @@ pub async fn get_me(state: web::Data<AppState>, TokenUser(me): TokenUser) -> Res
     Ok(HttpResponse::Ok().json(UserProfile::from(user)))
 }
 
-/// Change the signed-in user's names (the email cannot change here).
+/// Change the signed-in user's names, language and time zone (the email
+/// cannot change here).
 #[utoipa::path(
     tag = "me", operation_id = "update_me", security(("bearer" = [])), request_body = UpdateMeRequest,
     responses((status = 200, description = "The updated profile", body = UserProfile))
@@ -81,12 +102,24 @@ pub async fn update_me(
     origin: Origin,
     body: JsonBody<UpdateMeRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let request = body.0;
     let optional = |raw: Option<String>| raw.map(|raw| PersonName::parse(&raw)).transpose();
-    let (first_name, last_name) =
-        (("first_name", optional(body.0.first_name)), ("last_name", optional(body.0.last_name))).parse_fields()?;
+    let (first_name, last_name, locale, time_zone) = (
+        ("first_name", optional(request.first_name)),
+        ("last_name", optional(request.last_name)),
+        ("locale", parse_present(request.locale, Locale::parse)),
+        ("time_zone", parse_present(request.time_zone, TimeZone::parse)),
+    )
+        .parse_fields()?;
     let user = state
         .flow(Actor::User(me.id), origin, move |conn, ctx| {
-            flows::update_profile(conn, ctx, me.id, first_name.as_ref(), last_name.as_ref())
+            let change = ProfileChange {
+                first_name: first_name.as_ref(),
+                last_name: last_name.as_ref(),
+                locale: locale.as_ref().map(Option::as_ref),
+                time_zone,
+            };
+            flows::update_profile(conn, ctx, me.id, change)
         })
         .await?;
     Ok(HttpResponse::Ok().json(UserProfile::from(user)))

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod contacts;
 pub mod credentials;
 pub mod domains;
+pub mod email_settings;
 pub mod groups;
 pub mod health;
 pub mod imports;
@@ -52,6 +53,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                     .service(accounts::update_account)
                     .service(preferences::get_preferences)
                     .service(preferences::update_preferences)
+                    .service(email_settings::get_email_settings)
+                    .service(email_settings::update_email_settings)
                     .service(invitations::create_invitations)
                     .service(invitations::list_invitations)
                     .service(invitations::get_invitation)
