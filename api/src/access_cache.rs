@@ -94,6 +94,8 @@ pub struct KeyAccess {
 pub struct ResolvedKey {
     pub roles: Vec<HeldRole>,
     pub plan: Option<String>,
+    /// The key's account waits for its deletion: the key is refused.
+    pub pending_deletion: bool,
 }
 
 impl KeyAccess {
@@ -148,6 +150,8 @@ impl Moment {
 pub struct AccountAccess {
     /// The account's plan (`None`: the account does not exist).
     pub plan: Option<String>,
+    /// The account waits for its deletion: nothing in it may change.
+    pub pending_deletion: bool,
     /// The users asked about who hold anything there.
     pub members: HashMap<Uuid, Arc<MemberAccess>>,
 }
@@ -192,6 +196,8 @@ struct AccountEntry {
     /// `member_generation` it moved to.
     recent_member_changes: std::collections::VecDeque<(u64, Uuid)>,
     plan: Option<Option<String>>,
+    /// Kept with the plan: whether the account waits for its deletion.
+    pending_deletion: bool,
     /// `None`: known to hold nothing there.
     members: HashMap<Uuid, Option<Arc<MemberAccess>>>,
     /// The digests of the account's keys kept in [`Entries::keys`].
@@ -207,7 +213,11 @@ impl AccessCache {
         }
         let entries = self.entries.read();
         let entry = entries.accounts.get(&account)?;
-        let mut found = AccountAccess { plan: entry.plan.clone()?, members: HashMap::with_capacity(users.len()) };
+        let mut found = AccountAccess {
+            plan: entry.plan.clone()?,
+            pending_deletion: entry.pending_deletion,
+            members: HashMap::with_capacity(users.len()),
+        };
         for user in users {
             if let Some(member) = entry.members.get(user)?.as_ref() {
                 found.members.insert(*user, member.clone());
@@ -239,6 +249,7 @@ impl AccessCache {
             let entry = entries.accounts.entry(ticket.account).or_default();
             let Some(changed_since) = entry.members_changed_since(ticket.member_generation) else { return 0 };
             entry.plan = Some(read.plan.clone());
+            entry.pending_deletion = read.pending_deletion;
             asked
                 .iter()
                 .filter(|user| !changed_since.contains(user))
@@ -459,6 +470,7 @@ mod tests {
     fn read(plan: &str, members: &[Uuid]) -> AccountAccess {
         AccountAccess {
             plan: Some(plan.into()),
+            pending_deletion: false,
             members: members.iter().map(|user| (*user, Arc::new(MemberAccess::new(None, Vec::new(), None)))).collect(),
         }
     }

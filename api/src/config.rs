@@ -254,6 +254,11 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_PRODUCT_NAME", default_value = "Roster", global = true)]
     pub product_name: String,
 
+    /// Days a deleted account waits, restorable by an owner, before the job
+    /// runner erases it.
+    #[arg(long, env = "ROSTER_ACCOUNT_DELETION_GRACE_DAYS", default_value_t = 30, global = true, value_parser = clap::value_parser!(u32).range(0..=3650))]
+    pub account_deletion_grace_days: u32,
+
     /// Where the people who get emails can ask for help: an email address
     /// shown at the foot of every email.
     #[arg(long, env = "ROSTER_SUPPORT_EMAIL", global = true)]

@@ -93,6 +93,7 @@ pub fn load_deployment(settings: &Settings) -> Result<Deployment, StartupError> 
         secrets: SealingKey::load(settings)?,
         public_url: settings.public_url.clone(),
         emails: load_emails(settings)?,
+        deletion_grace: chrono::Duration::days(i64::from(settings.account_deletion_grace_days)),
     })
 }
 

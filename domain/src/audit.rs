@@ -39,6 +39,9 @@ actions! {
     AccountRenamed => "account.renamed", "The account was renamed.";
     AccountPlanChanged => "account.plan_changed", "The account was put on another plan.";
     AccountPreferencesUpdated => "account.preferences_updated", "The account's invitation preferences changed.";
+    AccountDeletionRequested => "account.deletion_requested", "An owner deleted the account: it waits out its grace period, restorable, then is erased.";
+    AccountRestored => "account.restored", "An owner restored the account while its deletion waited.";
+    AccountErased => "account.erased", "The account was erased after its grace period; its audit log stays, sealed, for the retention period.";
     AccountEmailSettingsUpdated => "account.email_settings_updated", "How the account's emails name it, what its invitations say, or their language changed.";
     AccountNotificationDefaultsUpdated => "account.notification_defaults_updated", "The emails members get unless they chose otherwise changed.";
     AccountOwnershipTransferred => "account.ownership_transferred", "An owner made another member an owner.";

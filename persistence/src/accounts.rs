@@ -4,7 +4,7 @@ use domain::invitation::{EmailPolicy, InvitationPreferences, InvitationStatus, I
 use domain::{AccountName, BuiltInRole};
 use uuid::Uuid;
 
-use crate::schema::{accounts, invitations, memberships, users};
+use crate::schema::{account_deletions, accounts, invitations, memberships, users};
 use crate::users::{User, UserRow};
 use crate::{DbConnection, StoreError, ids, memberships as membership_repo, time, write_transaction};
 
@@ -350,6 +350,83 @@ pub fn set_plan(conn: &mut DbConnection, id: Uuid, plan: &str, now: DateTime<Utc
 /// The account's plan key (empty: the default), if the account exists.
 pub fn plan_of(conn: &mut DbConnection, id: Uuid) -> Result<Option<String>, StoreError> {
     Ok(accounts::table.find(ids::to_db(id)).select(accounts::plan).first(conn).optional()?)
+}
+
+/// The account's plan and whether it waits for its deletion (`None`: no
+/// such account): what every request to it is checked against.
+pub fn standing(conn: &mut DbConnection, id: Uuid) -> Result<Option<(String, bool)>, StoreError> {
+    let found: Option<(String, Option<String>)> = accounts::table
+        .left_join(account_deletions::table)
+        .filter(accounts::id.eq(ids::to_db(id)))
+        .select((accounts::plan, account_deletions::account_id.nullable()))
+        .first(conn)
+        .optional()?;
+    Ok(found.map(|(plan, deletion)| (plan, deletion.is_some())))
+}
+
+/// An account's deletion, while it waits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingDeletion {
+    pub requested_by: Option<Uuid>,
+    pub requested_at: DateTime<Utc>,
+    pub erase_after: DateTime<Utc>,
+}
+
+pub fn pending_deletion(conn: &mut DbConnection, id: Uuid) -> Result<Option<PendingDeletion>, StoreError> {
+    let found: Option<(Option<String>, NaiveDateTime, NaiveDateTime)> = account_deletions::table
+        .find(ids::to_db(id))
+        .select((account_deletions::requested_by, account_deletions::requested_at, account_deletions::erase_after))
+        .first(conn)
+        .optional()?;
+    found
+        .map(|(by, at, after)| {
+            Ok(PendingDeletion {
+                requested_by: by.as_deref().map(ids::from_db).transpose()?,
+                requested_at: time::from_db(at),
+                erase_after: time::from_db(after),
+            })
+        })
+        .transpose()
+}
+
+/// Schedules the account's erasure at `erase_after`; whether it was not
+/// scheduled already.
+pub fn request_deletion(
+    conn: &mut DbConnection,
+    id: Uuid,
+    by: Uuid,
+    now: DateTime<Utc>,
+    erase_after: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let inserted = diesel::insert_into(account_deletions::table)
+        .values((
+            account_deletions::account_id.eq(ids::to_db(id)),
+            account_deletions::requested_by.eq(ids::to_db(by)),
+            account_deletions::requested_at.eq(time::to_db(now)),
+            account_deletions::erase_after.eq(time::to_db(erase_after)),
+        ))
+        .execute(conn);
+    match inserted {
+        Ok(_) => Ok(true),
+        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => Ok(false),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Calls the account's deletion off; whether it was waiting.
+pub fn restore(conn: &mut DbConnection, id: Uuid) -> Result<bool, StoreError> {
+    Ok(diesel::delete(account_deletions::table.find(ids::to_db(id))).execute(conn)? > 0)
+}
+
+/// Accounts whose grace period ended by `now`, the longest due first.
+pub fn due_for_erasure(conn: &mut DbConnection, now: DateTime<Utc>, limit: i64) -> Result<Vec<Uuid>, StoreError> {
+    let found: Vec<String> = account_deletions::table
+        .filter(account_deletions::erase_after.le(time::to_db(now)))
+        .order(account_deletions::erase_after.asc())
+        .select(account_deletions::account_id)
+        .limit(limit)
+        .load(conn)?;
+    found.iter().map(|id| ids::from_db(id)).collect()
 }
 
 /// Seats in use: members plus pending invitations.

@@ -371,6 +371,8 @@ pub fn open_by_token_hash(
         .left_join(invitation_groups::table)
         .left_join(users::table.on(users::id.nullable().eq(reader.map(ids::to_db))))
         .filter(invitations::token_hash.eq(token_hash))
+        // An account waiting for its deletion invites nobody.
+        .filter(crate::not_pending_deletion!(invitations::account_id))
         .select((
             InvitationRow::as_select(),
             (roles::id, roles::key, invitation_assignments::group_id).nullable(),
@@ -574,6 +576,8 @@ pub fn due_reminders(conn: &mut DbConnection, now: DateTime<Utc>, limit: i64) ->
         .filter(invitations::status.eq(InvitationStatus::Pending.key()))
         .filter(invitations::next_reminder_at.le(now))
         .filter(invitations::expires_at.gt(now))
+        // An account waiting for its deletion reminds nobody.
+        .filter(crate::not_pending_deletion!(invitations::account_id))
         .select(InvitationRow::as_select())
         .order(invitations::next_reminder_at.asc())
         .limit(limit)

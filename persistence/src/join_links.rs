@@ -96,9 +96,11 @@ pub fn find(conn: &mut DbConnection, account: Uuid, id: Uuid) -> Result<Option<J
         .transpose()
 }
 
+/// The link with this token; none of an account waiting for its deletion.
 pub fn find_by_token_hash(conn: &mut DbConnection, token_hash: &str) -> Result<Option<JoinLink>, StoreError> {
     join_links::table
         .filter(join_links::token_hash.eq(token_hash))
+        .filter(crate::not_pending_deletion!(join_links::account_id))
         .select(LinkRow::as_select())
         .first(conn)
         .optional()?

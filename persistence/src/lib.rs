@@ -14,6 +14,18 @@
 //! Repositories are plain functions taking `&mut DbConnection`, one module
 //! per aggregate; callers own transactions through [`write_transaction`].
 
+/// A filter keeping rows (of `$account`, an account id column) of
+/// accounts that are not waiting for their deletion: what stops an
+/// account's tokens, links and reminders while it waits.
+macro_rules! not_pending_deletion {
+    ($account:expr) => {
+        diesel::dsl::not(diesel::dsl::exists(
+            crate::schema::account_deletions::table.filter(crate::schema::account_deletions::account_id.eq($account)),
+        ))
+    };
+}
+pub(crate) use not_pending_deletion;
+
 pub mod access_reviews;
 pub mod account_links;
 pub mod accounts;
@@ -25,6 +37,7 @@ pub mod contacts;
 mod db;
 pub mod directory;
 pub mod domains;
+pub mod erasure;
 mod error;
 pub mod groups;
 pub mod idempotency;

@@ -35,6 +35,17 @@ pub fn holding(conn: &mut DbConnection, account: Uuid, roles: &[Uuid]) -> Result
     rows.into_iter().map(recipient).collect()
 }
 
+/// Every member of the account, whatever they hold.
+pub fn every_member(conn: &mut DbConnection, account: Uuid) -> Result<Vec<Recipient>, StoreError> {
+    let rows: Vec<(String, String, String)> = memberships::table
+        .inner_join(users::table)
+        .filter(memberships::account_id.eq(ids::to_db(account)))
+        .select((memberships::id, memberships::user_id, users::email))
+        .order(users::email.asc())
+        .load(conn)?;
+    rows.into_iter().map(recipient).collect()
+}
+
 /// One user as a member of the account, if they are one.
 pub fn member(conn: &mut DbConnection, account: Uuid, user: Uuid) -> Result<Option<Recipient>, StoreError> {
     Ok(members(conn, account, &[user])?.pop())

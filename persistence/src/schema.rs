@@ -49,6 +49,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    account_deletions (account_id) {
+        account_id -> Text,
+        requested_by -> Nullable<Text>,
+        requested_at -> Timestamp,
+        erase_after -> Timestamp,
+    }
+}
+
+diesel::table! {
     roles (id) {
         id -> Text,
         account_id -> Nullable<Text>,
@@ -445,6 +454,7 @@ diesel::table! {
 diesel::joinable!(group_members -> groups (group_id));
 diesel::joinable!(group_members -> memberships (membership_id));
 diesel::joinable!(role_permissions -> roles (role_id));
+diesel::joinable!(account_deletions -> accounts (account_id));
 diesel::joinable!(invitations -> accounts (account_id));
 diesel::joinable!(invitation_assignments -> invitations (invitation_id));
 diesel::joinable!(invitation_assignments -> roles (role_id));
@@ -780,6 +790,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_key_secrets,
     refresh_tokens,
     accounts,
+    account_deletions,
     roles,
     memberships,
     role_assignments,

@@ -98,12 +98,14 @@ pub fn list(conn: &mut DbConnection, account: Uuid) -> Result<Vec<ScimToken>, St
 }
 
 /// The live token with this digest and its account's plan, in one read
-/// (every SCIM request asks both).
+/// (every SCIM request asks both); none while the account waits for its
+/// deletion.
 pub fn live_with_plan(conn: &mut DbConnection, digest: &str) -> Result<Option<(ScimToken, String)>, StoreError> {
     let row: Option<(TokenRow, String)> = scim_tokens::table
         .inner_join(crate::schema::accounts::table)
         .filter(scim_tokens::token_digest.eq(digest))
         .filter(scim_tokens::revoked_at.is_null())
+        .filter(crate::not_pending_deletion!(scim_tokens::account_id))
         .select((TokenRow::as_select(), crate::schema::accounts::plan))
         .first(conn)
         .optional()?;

@@ -34,6 +34,8 @@ pub enum Message {
     AccessReviewDueSoon(AccessReview),
     AccessReviewOverdue(AccessReview),
     AccountLinkRequested(AccountLinkRequested),
+    AccountDeletionScheduled(AccountDeletion),
+    AccountRestored(AccountRestored),
 }
 
 /// An invitation (or its reminder). The subject names no one: the
@@ -213,6 +215,24 @@ pub struct AccessReview {
     pub review_url: String,
 }
 
+/// To every member when an owner deletes the account: when it is erased,
+/// and that an owner can restore it until then.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountDeletion {
+    pub account_name: String,
+    pub deleted_by: String,
+    pub erase_after: DateTime<Utc>,
+    pub account_url: String,
+}
+
+/// To every member when an owner restores an account whose deletion waited.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountRestored {
+    pub account_name: String,
+    pub restored_by: String,
+    pub account_url: String,
+}
+
 /// To a child account's owners when a parent account asks to link it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountLinkRequested {
@@ -247,6 +267,8 @@ impl Message {
             Message::AccessReviewDueSoon(_) => "access_review_due_soon",
             Message::AccessReviewOverdue(_) => "access_review_overdue",
             Message::AccountLinkRequested(_) => "account_link_requested",
+            Message::AccountDeletionScheduled(_) => "account_deletion_scheduled",
+            Message::AccountRestored(_) => "account_restored",
         }
     }
 
@@ -365,6 +387,17 @@ impl Message {
                 parent_name: "Acme Global".into(),
                 child_name: "Acme EMEA".into(),
                 links_url: url("/linked-accounts"),
+            }),
+            Message::AccountDeletionScheduled(AccountDeletion {
+                account_name: "Acme GmbH".into(),
+                deleted_by: "Ada Lovelace".into(),
+                erase_after: at,
+                account_url: url("/accounts/sample"),
+            }),
+            Message::AccountRestored(AccountRestored {
+                account_name: "Acme GmbH".into(),
+                restored_by: "Ada Lovelace".into(),
+                account_url: url("/accounts/sample"),
             }),
         ]
     }

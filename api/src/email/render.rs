@@ -61,7 +61,9 @@ const BUILT_IN: &[(&str, &str)] = &built_in![
     "access_review_started",
     "access_review_due_soon",
     "access_review_overdue",
-    "account_link_requested"
+    "account_link_requested",
+    "account_deletion_scheduled",
+    "account_restored"
 ];
 
 /// The operator's product, as every email names it.

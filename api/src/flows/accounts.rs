@@ -5,11 +5,12 @@ use domain::AccountName;
 use domain::audit::AuditAction;
 use domain::invitation::{EmailPolicy, InvitationPreferences, InvitationTtl, ReminderSchedule};
 use persistence::accounts::{self, Account, EmailSettings};
+use persistence::erasure::Step;
 use persistence::{DbConnection, StoreError, write_transaction};
 use uuid::Uuid;
 
 use super::audit::Event;
-use super::{Ctx, Precondition, Shared, check_precondition, entity_tag, family_error};
+use super::{Ctx, Grantor, Precondition, Shared, check_precondition, entity_tag, family_error};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
@@ -18,6 +19,15 @@ pub enum AccountError {
     /// The deployment's plans file declares no such plan; these it does.
     #[error("no plan {key:?}")]
     UnknownPlan { key: String, known: Vec<String> },
+    /// Deleting needs the account's name repeated, exactly.
+    #[error("the name given does not match the account's")]
+    NameMismatch,
+    /// The account waits for its deletion already.
+    #[error("the account is pending deletion")]
+    PendingDeletion,
+    /// Restoring an account whose deletion is not waiting.
+    #[error("the account is not pending deletion")]
+    NotPendingDeletion,
     #[error(transparent)]
     Shared(Shared),
 }
@@ -190,4 +200,93 @@ pub fn set_plan(conn: &mut DbConnection, ctx: &Ctx<'_>, account: Uuid, plan: &st
         ctx.record(conn, event)?;
         Ok(())
     })
+}
+
+/// Deletes the account, if `confirm_name` is its name: it waits out the
+/// deployment's grace period (nothing in it changes; its links, keys and
+/// webhooks stop), restorable by an owner, and every member is told.
+pub fn request_deletion(
+    conn: &mut DbConnection,
+    ctx: &Ctx<'_>,
+    by: &Grantor,
+    confirm_name: &str,
+) -> Result<accounts::PendingDeletion, AccountError> {
+    write_transaction(conn, |conn| {
+        let account = by.account_id;
+        accounts::lock(conn, account)?;
+        let found = accounts::find(conn, account)?.ok_or(AccountError::Shared(Shared::NotFound))?;
+        if confirm_name.trim() != found.name {
+            return Err(AccountError::NameMismatch);
+        }
+        let erase_after = ctx.now + ctx.deletion_grace;
+        if !accounts::request_deletion(conn, account, by.user_id, ctx.now, erase_after)? {
+            return Err(AccountError::PendingDeletion);
+        }
+        let event = Event::in_account(account, AuditAction::AccountDeletionRequested)
+            .target("account", account, &found.name)
+            .set("erase_after", erase_after);
+        ctx.record(conn, event)?;
+        let said = crate::email::kinds::AccountDeletion {
+            account_name: found.name_in_emails().to_owned(),
+            deleted_by: super::notifications::name_of_user(conn, by.user_id)?,
+            erase_after,
+            account_url: ctx.link(&format!("/v1/accounts/{account}")),
+        };
+        super::notifications::tell_every_member(conn, ctx, account, |recipient| {
+            crate::email::Message::AccountDeletionScheduled(said.clone()).to(recipient)
+        })?;
+        accounts::pending_deletion(conn, account)?.ok_or(AccountError::Shared(Shared::NotFound))
+    })
+}
+
+/// Calls the account's deletion off while it waits: everything in it works
+/// again, and every member is told.
+pub fn restore(conn: &mut DbConnection, ctx: &Ctx<'_>, by: &Grantor) -> Result<Account, AccountError> {
+    write_transaction(conn, |conn| {
+        let account = by.account_id;
+        accounts::lock(conn, account)?;
+        let waited = accounts::pending_deletion(conn, account)?.ok_or(AccountError::NotPendingDeletion)?;
+        if !accounts::restore(conn, account)? {
+            return Err(AccountError::NotPendingDeletion);
+        }
+        let found = accounts::find(conn, account)?.ok_or(AccountError::Shared(Shared::NotFound))?;
+        let event = Event::in_account(account, AuditAction::AccountRestored)
+            .target("account", account, &found.name)
+            .unset("erase_after", waited.erase_after);
+        ctx.record(conn, event)?;
+        let said = crate::email::kinds::AccountRestored {
+            account_name: found.name_in_emails().to_owned(),
+            restored_by: super::notifications::name_of_user(conn, by.user_id)?,
+            account_url: ctx.link(&format!("/v1/accounts/{account}")),
+        };
+        super::notifications::tell_every_member(conn, ctx, account, |recipient| {
+            crate::email::Message::AccountRestored(said.clone()).to(recipient)
+        })?;
+        Ok(found)
+    })
+}
+
+/// Rows erased per transaction: a crash loses at most this much work.
+pub const ERASE_BATCH: i64 = 500;
+
+/// Erases the accounts whose grace period ended, a batch per transaction:
+/// their links first (recorded in the other accounts), then their rows,
+/// then the account, whose sealed audit log records the erasure last.
+/// Returns how many accounts were erased.
+pub fn erase_due(conn: &mut DbConnection, ctx: &Ctx<'_>) -> Result<usize, StoreError> {
+    let due = accounts::due_for_erasure(conn, ctx.now, 100)?;
+    for account in &due {
+        write_transaction(conn, |conn| super::links::unlink_all(conn, ctx, *account))?;
+        let mut erased = 0;
+        while let Step::Erased(rows) = persistence::erasure::erase_step(conn, *account, ERASE_BATCH)? {
+            erased += rows;
+        }
+        let event = Event::in_account(*account, AuditAction::AccountErased)
+            .by(super::Actor::System)
+            .target("account", *account, "erased account")
+            .set("rows_erased_last_run", erased);
+        write_transaction(conn, |conn| ctx.record(conn, event))?;
+        tracing::info!(%account, rows = erased, "account erased");
+    }
+    Ok(due.len())
 }

@@ -129,7 +129,7 @@ fn actor_name(conn: &mut DbConnection, actor: Actor) -> Result<String, StoreErro
 
 /// A user's name as an actor: their full name, or their email when they
 /// gave none.
-fn user_name(user: &User) -> String {
+pub(crate) fn user_name(user: &User) -> String {
     let name = format!("{} {}", user.first_name, user.last_name).trim().to_owned();
     if name.is_empty() { user.email.clone() } else { name }
 }

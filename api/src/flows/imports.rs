@@ -37,6 +37,9 @@ pub enum ImportError {
     /// is undone and runs again.
     #[error("an invitation was created concurrently; the batch runs again")]
     ConcurrentInvitation,
+    /// The account waits for its deletion: the import waits with it.
+    #[error("the account is pending deletion; the import waits")]
+    AccountPendingDeletion,
     #[error(transparent)]
     Shared(Shared),
 }
@@ -231,6 +234,9 @@ pub fn process_batch(conn: &mut DbConnection, ctx: &Ctx<'_>, id: Uuid) -> Result
         let Some(import) = imports::lock(conn, id)? else { return Ok(None) };
         if import.status == ImportStatus::Completed {
             return Ok(Some(import));
+        }
+        if accounts::pending_deletion(conn, import.account_id)?.is_some() {
+            return Err(ImportError::AccountPendingDeletion);
         }
         let seats = Seats::hold(conn, ctx, import.account_id)?;
         let rows = imports::pending_rows(conn, &import, BATCH_ROWS)?;

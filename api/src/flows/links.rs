@@ -60,6 +60,17 @@ fn record_in_both(
     Ok(())
 }
 
+/// Ends every link `account` is part of (as parent or child), recorded in
+/// both accounts: what erasing an account does first.
+pub(crate) fn unlink_all(conn: &mut DbConnection, ctx: &Ctx<'_>, account: Uuid) -> Result<usize, StoreError> {
+    let links = account_links::of_account(conn, account)?;
+    for link in &links {
+        account_links::delete(conn, link.id)?;
+        record_in_both(conn, ctx, link, AuditAction::AccountUnlinked)?;
+    }
+    Ok(links.len())
+}
+
 /// Asks to link `child` under the caller's account, and tells the child's
 /// owners.
 pub fn request(conn: &mut DbConnection, ctx: &Ctx<'_>, by: &Grantor, child: Uuid) -> Result<AccountLink, LinkError> {

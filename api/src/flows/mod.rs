@@ -75,6 +75,8 @@ pub struct Deployment {
     pub public_url: String,
     /// Writes emails in the reader's language, in the operator's brand.
     pub emails: crate::email::render::EmailRenderer,
+    /// How long a deleted account waits, restorable, before it is erased.
+    pub deletion_grace: chrono::Duration,
 }
 
 /// What every flow needs besides its input: the deployment's catalogue,
@@ -86,6 +88,8 @@ pub struct Ctx<'a> {
     pub secrets: &'a SealingKey,
     pub now: DateTime<Utc>,
     pub public_url: &'a str,
+    /// How long a deleted account waits, restorable, before it is erased.
+    pub deletion_grace: chrono::Duration,
     pub actor: Actor,
     pub origin: Origin,
     /// `actor`'s display name, read once per flow however many events it
@@ -101,6 +105,7 @@ impl<'a> Ctx<'a> {
             secrets: &deployment.secrets,
             now,
             public_url: &deployment.public_url,
+            deletion_grace: deployment.deletion_grace,
             actor,
             origin,
             actor_name: std::sync::OnceLock::new(),

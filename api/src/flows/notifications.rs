@@ -45,6 +45,27 @@ pub(crate) fn notify_holders(
     notify(conn, ctx, account, topic, recipients, build)
 }
 
+/// Queues `build`'s email to every member of the account, whatever they
+/// chose: what no member may turn off (the account is to be deleted).
+pub(crate) fn tell_every_member(
+    conn: &mut DbConnection,
+    ctx: &Ctx<'_>,
+    account: Uuid,
+    build: impl Fn(&str) -> OutgoingEmail,
+) -> Result<(), StoreError> {
+    let language = persistence::accounts::find(conn, account)?.and_then(|found| found.emails.locale);
+    let emails: Vec<OutgoingEmail> = store::every_member(conn, account)?
+        .iter()
+        .map(|recipient| build(&recipient.email).in_locale(language.as_deref()))
+        .collect();
+    email::enqueue_many(conn, &emails, ctx.now)
+}
+
+/// How emails name user `id`: their name, else their email.
+pub(crate) fn name_of_user(conn: &mut DbConnection, id: Uuid) -> Result<String, StoreError> {
+    Ok(persistence::users::find(conn, id)?.map(|user| super::audit::user_name(&user)).unwrap_or_default())
+}
+
 /// Account `id`'s name as its emails give it (empty when it is gone).
 pub(crate) fn name_in_emails(conn: &mut DbConnection, id: Uuid) -> Result<String, StoreError> {
     Ok(persistence::accounts::find(conn, id)?.map(|found| found.name_in_emails().to_owned()).unwrap_or_default())

@@ -151,7 +151,9 @@ pub async fn account_access(
                     (user, Arc::new(MemberAccess::new(id, roles, last_active_at)))
                 })
                 .collect();
-            Ok(AccountAccess { plan: persistence::accounts::plan_of(conn, account)?, members })
+            let standing = persistence::accounts::standing(conn, account)?;
+            let pending_deletion = standing.as_ref().is_some_and(|(_, pending)| *pending);
+            Ok(AccountAccess { plan: standing.map(|(plan, _)| plan), pending_deletion, members })
         })
         .await?;
     state.access.keep_account(ticket, users, &read);
@@ -216,7 +218,7 @@ impl AccountCaller {
     }
 
     /// [`AccountCaller::member`], with the account's plan read alongside.
-    async fn member_and_plan(&self, state: &web::Data<AppState>) -> Result<(AccountMember, Option<String>), ApiError> {
+    async fn member_and_plan(&self, state: &web::Data<AppState>) -> Result<(AccountMember, Standing), ApiError> {
         let catalogue = &state.deployment.catalogue;
         let Credential::ApiKey(presented) = &self.credential else {
             let user = self.user_id().ok_or(ApiError::Unauthenticated)?;
@@ -225,7 +227,7 @@ impl AccountCaller {
             record_activity(state, &member).await?;
             let roles = member.roles.clone();
             let member = AccountMember { account_id: self.account_id, user_id: user, roles, api_key: None };
-            return Ok((member, access.plan));
+            return Ok((member, Standing { plan: access.plan, pending_deletion: access.pending_deletion }));
         };
         let now = state.clock.now();
         let key = self.presented_key(state, &presented.digest).await?;
@@ -247,7 +249,7 @@ impl AccountCaller {
                 let mut access = account_access(state, self.account_id, &[creator]).await?;
                 let creator_roles = access.members.remove(&creator).ok_or(ApiError::Unauthenticated)?;
                 let roles = crate::flows::api_keys::roles_of_key(catalogue, &creator_roles.roles, api_key);
-                key.resolve(ResolvedKey { roles, plan: access.plan })
+                key.resolve(ResolvedKey { roles, plan: access.plan, pending_deletion: access.pending_deletion })
             }
         };
         if let Err(refused) = state.local_limits.count(&state.settings.rate_limits, now, Bucket::ApiKey, &key.subject) {
@@ -265,7 +267,11 @@ impl AccountCaller {
             roles: resolved.roles.clone(),
             api_key: Some(api_key.id),
         };
-        Ok((member, resolved.plan.clone()))
+        // Keys stop while their account waits for its deletion, as if revoked.
+        if resolved.pending_deletion {
+            return Err(ApiError::Unauthenticated);
+        }
+        Ok((member, Standing { plan: resolved.plan.clone(), pending_deletion: false }))
     }
 
     /// The key presented with `digest`, from the cache or the database; a
@@ -303,6 +309,30 @@ impl AccountCaller {
             Err(ApiError::Forbidden(permission))
         }
     }
+}
+
+/// What every request to an account is checked against besides roles.
+#[derive(Debug, Clone)]
+struct Standing {
+    plan: Option<String>,
+    pending_deletion: bool,
+}
+
+/// While an account waits for its deletion nothing in it changes: only
+/// reads, and what ends the wait (restoring it; deleting it again answers
+/// that it is pending), are let through.
+fn check_pending_deletion(
+    standing: &Standing,
+    method: &actix_web::http::Method,
+    route: Option<&str>,
+) -> Result<(), ApiError> {
+    let reading = matches!(*method, actix_web::http::Method::GET | actix_web::http::Method::HEAD);
+    let ending_the_wait = matches!(route, Some("/v1/accounts/{account_id}/restore"))
+        || (route == Some("/v1/accounts/{account_id}") && *method == actix_web::http::Method::DELETE);
+    if standing.pending_deletion && !reading && !ending_the_wait {
+        return Err(ApiError::AccountPendingDeletion);
+    }
+    Ok(())
 }
 
 /// 403 `plan_upgrade_required` when the route belongs to a feature the
@@ -349,6 +379,7 @@ impl FromRequest for AccountMember {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let caller = AccountCaller::from_request(req);
+        let (method, route) = (req.method().clone(), req.match_pattern());
         let group = path_id(req, "group_id");
         let subject = path_id(req, "user_id");
         let state = req.app_data::<web::Data<AppState>>().cloned();
@@ -356,7 +387,7 @@ impl FromRequest for AccountMember {
             let (caller, group, subject) = (caller?, group?, subject?);
             let state = state.ok_or_else(|| ApiError::internal("application state is not registered"))?;
             let catalogue = &state.deployment.catalogue;
-            let (member, plan) = caller.member_and_plan(&state).await?;
+            let (member, standing) = caller.member_and_plan(&state).await?;
             // A key is never "the member themselves".
             let is_self = member.api_key.is_none() && subject == Some(member.user_id);
             let mut target = Target { group, member_groups: Vec::new(), is_self };
@@ -374,7 +405,8 @@ impl FromRequest for AccountMember {
                     .await?;
             }
             caller.authorize(catalogue, &member.roles, &target)?;
-            check_plan(&state.deployment.plans, plan, caller.requirement)?;
+            check_plan(&state.deployment.plans, standing.plan.clone(), caller.requirement)?;
+            check_pending_deletion(&standing, &method, route.as_deref())?;
             Ok(member)
         })
     }

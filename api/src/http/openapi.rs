@@ -190,6 +190,16 @@ fn add_standard_errors(api: &mut OpenApi) {
             },
         ),
         (
+            "AccountWriteConflict",
+            "The account waits for its deletion, so nothing in it changes (`account_pending_deletion`), or the Idempotency-Key was used with another request (`idempotency_key_reused`), or its first request is still running (`idempotency_key_in_progress`)",
+            ApiError::AccountPendingDeletion,
+        ),
+        (
+            "AccountPendingDeletion",
+            "The account waits for its deletion, so nothing in it changes (`account_pending_deletion`): an owner can restore it",
+            ApiError::AccountPendingDeletion,
+        ),
+        (
             "RateLimited",
             "Too many requests with this API key (`rate_limited`): each key has its own limit; wait as `Retry-After` says",
             ApiError::RateLimited { name: "api-key", policy: "600;w=60".into(), limit: "600".into(), retry_after: 60 },
@@ -217,6 +227,16 @@ fn add_standard_errors(api: &mut OpenApi) {
         let signed_in = |operation: &&mut Operation| operation.security.as_ref().is_some_and(|s| !s.is_empty());
         if let Some(post) = item.post.as_mut().filter(signed_in) {
             post.parameters.get_or_insert_with(Vec::new).push(idempotency_key_parameter());
+        }
+        // While an account waits for its deletion its writes answer 409.
+        for operation in writes(item).filter(|_| account_scoped) {
+            let takes_idempotency_key = operation.parameters.iter().flatten().any(|p| p.name == "Idempotency-Key");
+            let shared = if takes_idempotency_key { "AccountWriteConflict" } else { "AccountPendingDeletion" };
+            operation
+                .responses
+                .responses
+                .entry("409".to_owned())
+                .or_insert_with(|| RefOr::Ref(Ref::from_response_name(shared)));
         }
         for operation in operations(item) {
             let secured = operation.security.as_ref().is_some_and(|requirements| !requirements.is_empty());
@@ -373,6 +393,8 @@ const SHARED_CODES: &[(&str, &[&str])] = &[
     ("UnsupportedMediaType", &["unsupported_media_type"]),
     ("ValidationFailed", &["validation_failed"]),
     ("IdempotencyConflict", &["idempotency_key_reused", "idempotency_key_in_progress"]),
+    ("AccountWriteConflict", &["account_pending_deletion", "idempotency_key_reused", "idempotency_key_in_progress"]),
+    ("AccountPendingDeletion", &["account_pending_deletion"]),
     ("RateLimited", &["rate_limited"]),
     ("Unavailable", &["unavailable", "overloaded"]),
     ("InternalError", &["internal_error"]),
@@ -396,9 +418,12 @@ fn enumerate_problem_codes(api: &mut OpenApi) {
     }
     for (path, item) in api.paths.paths.iter_mut() {
         let account_scoped = path.contains("{account_id}");
+        let writing: BTreeSet<String> = writes(item).filter_map(|operation| operation.operation_id.clone()).collect();
         for operation in operations(item) {
             let secured = operation.security.as_ref().is_some_and(|requirements| !requirements.is_empty());
             let takes_idempotency_key = operation.parameters.iter().flatten().any(|p| p.name == "Idempotency-Key");
+            let writes_in_account =
+                account_scoped && operation.operation_id.as_ref().is_some_and(|id| writing.contains(id));
             for (status, response) in operation.responses.responses.iter_mut() {
                 let RefOr::T(response) = response else { continue };
                 let implied: &[&str] = match status.as_str() {
@@ -411,6 +436,9 @@ fn enumerate_problem_codes(api: &mut OpenApi) {
                     _ => &[],
                 };
                 let mut codes: BTreeSet<&str> = implied.iter().copied().collect();
+                if status == "409" && writes_in_account {
+                    codes.insert("account_pending_deletion");
+                }
                 if status == "422" {
                     codes.insert("validation_failed");
                 } else {
@@ -499,6 +527,8 @@ const RESPONSE_HEADERS: &[(&str, &str, &[&str])] = &[
     ("create_account", "201", &["Location"]),
     ("get_account", "200", &["ETag"]),
     ("update_account", "200", &["ETag"]),
+    ("delete_account", "202", &["Location"]),
+    ("restore_account", "200", &["ETag"]),
     ("get_preferences", "200", &["ETag"]),
     ("update_preferences", "200", &["ETag"]),
     ("get_email_settings", "200", &["ETag"]),
@@ -581,6 +611,11 @@ fn idempotency_key_parameter() -> utoipa::openapi::path::Parameter {
                 .examples([serde_json::json!("5f0c7a52-3b1e-4c8e-9d7f-0a1b2c3d4e5f")]),
         ))
         .build()
+}
+
+/// The operations of `item` that change something.
+fn writes(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [&mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().filter_map(Option::as_mut)
 }
 
 fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {

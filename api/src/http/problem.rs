@@ -155,6 +155,10 @@ pub enum ApiError {
     /// The account's plan does not include `feature`; `plans` do.
     #[error("the plan lacks {feature}")]
     PlanUpgradeRequired { feature: &'static str, plans: Vec<String> },
+    /// The account waits for its deletion: nothing in it changes until an
+    /// owner restores it.
+    #[error("the account is pending deletion")]
+    AccountPendingDeletion,
     /// Every seat of the account's plan is taken.
     #[error(transparent)]
     SeatLimitReached(#[from] domain::plan::SeatLimitReached),
@@ -352,6 +356,14 @@ impl ApiError {
                 } else {
                     format!("The account's plan does not include {feature}; these plans do: {}.", plans.join(", "))
                 },
+            ),
+            AccountPendingDeletion => (
+                StatusCode::CONFLICT,
+                "account_pending_deletion",
+                "The account is to be deleted",
+                "An owner deleted this account: nothing in it can change, and it is erased when its grace period \
+                 ends. An owner can restore it until then (POST /v1/accounts/{account_id}/restore)."
+                    .into(),
             ),
             SeatLimitReached(refused) => (
                 StatusCode::FORBIDDEN,
@@ -653,6 +665,16 @@ impl From<AccountError> for ApiError {
                 "unknown_plan",
                 format!("There is no plan {key:?}; the plans are {}.", known.join(", ")),
             ),
+            AccountError::NameMismatch => ApiError::field(
+                "confirm_name",
+                "name_mismatch",
+                "Repeat the account's name exactly, to confirm which account is deleted.",
+            ),
+            AccountError::PendingDeletion => ApiError::AccountPendingDeletion,
+            AccountError::NotPendingDeletion => ApiError::Conflict {
+                code: "account_not_pending_deletion",
+                detail: "The account is not waiting for its deletion: there is nothing to restore.".into(),
+            },
             AccountError::Shared(shared) => shared.into(),
         }
     }
@@ -927,6 +949,7 @@ impl From<ImportError> for ApiError {
             ImportError::File(FileRefused::TooLarge) => ApiError::PayloadTooLarge { limit: domain::import::MAX_BYTES },
             ImportError::File(refused) => ApiError::field("file", refused.code(), refused.to_string()),
             ImportError::SenderUnverified => ApiError::EmailUnverified,
+            ImportError::AccountPendingDeletion => ApiError::AccountPendingDeletion,
             ImportError::ConcurrentInvitation => {
                 conflict("already_invited", "An invitation was created concurrently; the batch runs again.")
             }

@@ -19,7 +19,9 @@ pub const ACCESS_REVIEW_CLOCK: &str = "access_review_clock";
 /// Verified domains' records looked up again: run by the runner itself,
 /// since the lookups are not database work ([`super::JobRunner`]).
 pub const DOMAIN_RECHECK: &str = "domain_recheck";
-pub const KINDS: &[&str] = &[INVITATION_CLOCK, ACCESS_REVIEW_CLOCK, CLEANUP, DOMAIN_RECHECK];
+/// Accounts whose deletion waited out its grace period, erased.
+pub const ACCOUNT_ERASURE: &str = "account_erasure";
+pub const KINDS: &[&str] = &[INVITATION_CLOCK, ACCESS_REVIEW_CLOCK, CLEANUP, DOMAIN_RECHECK, ACCOUNT_ERASURE];
 
 /// Finished jobs are kept this long for operators, then forgotten.
 const KEEP_DONE_JOBS: Span = Span::days(7);
@@ -55,6 +57,10 @@ pub fn run(conn: &mut DbConnection, ctx: &Ctx<'_>, kind: &str, schedule: Schedul
                 }
                 Span::from_std(schedule.invitation_interval)
             })
+            .map_err(|e| e.to_string()),
+        // Grace periods end by the day: the invitation clock's pace is ample.
+        ACCOUNT_ERASURE => crate::flows::accounts::erase_due(conn, ctx)
+            .map(|_| Span::from_std(schedule.invitation_interval))
             .map_err(|e| e.to_string()),
         _ => cleanup(conn, ctx, schedule.audit_retention).map(|()| Ok(CLEANUP_EVERY)),
     };

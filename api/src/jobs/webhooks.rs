@@ -19,6 +19,9 @@ struct DeliveryJob {
     delivery_id: Uuid,
 }
 
+/// How often a delivery held by an account's pending deletion looks again.
+const HELD_WHILE_PENDING: chrono::Duration = chrono::Duration::hours(1);
+
 impl JobRunner {
     pub(super) async fn deliver_webhook(&self, payload: &str, attempts: i32) -> Outcome {
         let id = match serde_json::from_str::<DeliveryJob>(payload) {
@@ -29,11 +32,23 @@ impl JobRunner {
             .blocking(move |conn, _| {
                 let Some(delivery) = webhooks::find_delivery(conn, id)? else { return Ok(None) };
                 let endpoint = webhooks::endpoint_of(conn, delivery.endpoint_id.parse().unwrap_or_default())?;
-                Ok(endpoint.map(|endpoint| (delivery, endpoint)))
+                let held = match &endpoint {
+                    Some(endpoint) => persistence::accounts::pending_deletion(conn, endpoint.account_id)?.is_some(),
+                    None => false,
+                };
+                Ok(endpoint.map(|endpoint| (delivery, endpoint, held)))
             })
             .await;
         let (delivery, endpoint) = match found {
-            Ok(Some(found)) => found,
+            // Webhooks stop while the account waits for its deletion: held
+            // until it is restored, or erased with it.
+            Ok(Some((_, _, true))) => {
+                return Outcome::RetryAt(
+                    "the account is pending deletion".into(),
+                    self.clock.now() + HELD_WHILE_PENDING,
+                );
+            }
+            Ok(Some((delivery, endpoint, false))) => (delivery, endpoint),
             // The endpoint (and its deliveries) was deleted.
             Ok(None) => return Outcome::Done,
             Err(error) => return Outcome::Retry(error),

@@ -430,6 +430,10 @@ async fn every_write_operation_records_an_event_by_its_actor(app: TestApp) {
     s.call("delete_role", M::DELETE, &role, t, None, None).await;
     s.call("delete_group", M::DELETE, &group, t, None, None).await;
     s.call("disable_join_link", M::DELETE, &link_path, t, None, None).await;
+    let name = app.get(&a, t).await.body["name"].clone();
+    s.call("delete_account", M::DELETE, &a, t, Some(json!({"confirm_name": name})), None).await;
+    s.read("get_account_deletion", &format!("{a}/deletion"), &token).await;
+    s.call("restore_account", M::POST, &format!("{a}/restore"), t, None, None).await;
     let transfer = json!({"user_id": carol_id});
     s.call("transfer_ownership", M::POST, &format!("{a}/ownership-transfer"), t, Some(transfer), None).await;
     let told = app.emails_to("owner@example.com", 1).await;
@@ -647,7 +651,7 @@ async fn the_database_refuses_to_change_events(app: TestApp) {
 }
 
 /// `roster audit verify` on the app's database: (success, output).
-fn audit_verify(app: &TestApp) -> (bool, String) {
+pub(crate) fn audit_verify(app: &TestApp) -> (bool, String) {
     let url = match &app.settings.database_url {
         DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
         DatabaseUrl::Postgres(url) => url.clone(),

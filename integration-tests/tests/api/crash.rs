@@ -1,7 +1,8 @@
 //! Real `roster` processes killed mid-work: emails queued when the process
 //! dies are delivered later (they are jobs written in the same transaction
 //! as the change, so a crash can delay an email but never lose it), email
-//! files are never left half-written, and an import resumes exactly once.
+//! files are never left half-written, an import resumes exactly once, and
+//! an account's erasure finishes after a kill.
 //! After a kill, `roster run-jobs` drains the queue and exits, so the tests
 //! wait for that process rather than poll.
 
@@ -295,6 +296,84 @@ async fn an_import_killed_midway_resumes_exactly_once(backend: Backend) {
     server.wait().unwrap();
 }
 
+/// Rows of the account's invitations and import results: what erasing it
+/// removes a batch at a time.
+fn rows_of_account(pool: &persistence::DbPool, account: &str) -> i64 {
+    use diesel::prelude::*;
+    use persistence::schema::{invitation_import_results, invitation_imports, invitations};
+    let mut conn = pool.get().unwrap();
+    let invited: i64 =
+        invitations::table.filter(invitations::account_id.eq(account)).count().get_result(&mut *conn).unwrap();
+    let imports =
+        invitation_imports::table.filter(invitation_imports::account_id.eq(account)).select(invitation_imports::id);
+    let results: i64 = invitation_import_results::table
+        .filter(invitation_import_results::import_id.eq_any(imports))
+        .count()
+        .get_result(&mut *conn)
+        .unwrap();
+    invited + results
+}
+
+async fn an_erasure_killed_midway_finishes_after_a_restart(backend: Backend) {
+    let Some(scene) = Scene::new(backend).await else { return };
+    let client = &scene.client;
+    let mut server = scene.serve(false).await;
+    let (token, account) = scene.owner_with_account().await;
+    let mut file = String::from("email,first_name,last_name,roles,groups\n");
+    for i in 0..10_000 {
+        file.push_str(&format!("person{i}@example.com,Person,{i},developer,\n"));
+    }
+    let imports = format!("{}/v1/accounts/{account}/invitation-imports", scene.base);
+    let accepted = client.post(&imports).bearer_auth(&token).header("content-type", "text/csv").body(file);
+    assert_eq!(accepted.send().await.unwrap().status(), 202);
+    scene.drain(&scene.mail.url(), &["--kind", "import"]);
+    let deleted = client
+        .delete(format!("{}/v1/accounts/{account}", scene.base))
+        .bearer_auth(&token)
+        .json(&json!({"confirm_name": "Acme"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 202);
+    server.kill().expect("SIGKILL");
+    server.wait().unwrap();
+
+    // The grace period is over (the test moves it, not the clock).
+    let pool = persistence::connect_pool(&scene.database, 1, std::time::Duration::from_secs(10)).unwrap();
+    diesel::sql_query("UPDATE account_deletions SET erase_after = requested_at")
+        .execute(&mut *pool.get().unwrap())
+        .unwrap();
+    let before = rows_of_account(&pool, &account);
+    assert_eq!(before, 20_000, "10,000 invitations and 10,000 import results");
+
+    // Killed while it erases: the kill has to land between two batches' commits.
+    let mut erasing = scene.run_jobs(&scene.mail.url(), &["--kind", "account_erasure"]);
+    for _ in 0..5_000 {
+        if rows_of_account(&pool, &account) < before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    erasing.kill().expect("SIGKILL");
+    erasing.wait().unwrap();
+    let at_kill = rows_of_account(&pool, &account);
+    eprintln!("killed with {at_kill} of {before} rows left");
+    assert!(at_kill < before && at_kill > 0, "the kill landed mid-erasure ({at_kill} of {before} rows left)");
+
+    // The erasure job waits out the killed process's lease: let that time pass.
+    diesel::sql_query("UPDATE jobs SET available_at = created_at WHERE done_at IS NULL")
+        .execute(&mut *pool.get().unwrap())
+        .unwrap();
+    scene.drain(&scene.mail.url(), &["--kind", "account_erasure"]);
+    assert_eq!(rows_of_account(&pool, &account), 0, "the restarted run finished the erasure");
+    let left: i64 = {
+        use diesel::prelude::*;
+        use persistence::schema::accounts;
+        accounts::table.filter(accounts::id.eq(&account)).count().get_result(&mut *pool.get().unwrap()).unwrap()
+    };
+    assert_eq!(left, 0, "and the account is gone");
+}
+
 mod sqlite {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn email_files_are_whole_after_a_kill() {
@@ -309,6 +388,11 @@ mod sqlite {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_import_killed_midway_resumes_exactly_once() {
         super::an_import_killed_midway_resumes_exactly_once(integration_tests::Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_erasure_killed_midway_finishes_after_a_restart() {
+        super::an_erasure_killed_midway_finishes_after_a_restart(integration_tests::Backend::Sqlite).await;
     }
 }
 
@@ -326,5 +410,10 @@ mod postgres {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_import_killed_midway_resumes_exactly_once() {
         super::an_import_killed_midway_resumes_exactly_once(integration_tests::Backend::Postgres).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_erasure_killed_midway_finishes_after_a_restart() {
+        super::an_erasure_killed_midway_finishes_after_a_restart(integration_tests::Backend::Postgres).await;
     }
 }

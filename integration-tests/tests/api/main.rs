@@ -17,6 +17,7 @@ mod browsers;
 mod contacts;
 mod crash;
 mod credentials;
+mod deletion;
 mod dns;
 mod domains;
 mod emails;

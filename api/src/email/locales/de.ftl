@@ -135,3 +135,13 @@ account-link-requested-body = { $parent } möchte { $child } als verknüpftes Ko
 account-link-requested-effect = Sobald ein Eigentümer von { $child } zustimmt, gelten die Rollen, die { $parent } auf verknüpfte Konten ausdehnt, auch in { $child }. Beide Seiten können die Verknüpfung jederzeit beenden.
 account-link-requested-advice = Wenn Sie dieses Konto nicht kennen, lehnen Sie die Anfrage ab.
 account-link-requested-action = Anfrage prüfen
+
+## Konto löschen
+account-deletion-scheduled-subject = { $account } wird gelöscht
+account-deletion-scheduled-body = { $who } hat das Konto „{ $account }“ bei { $product } gelöscht. Bis es endgültig entfernt wird, kann darin nichts geändert werden; seine Einladungen, Beitrittslinks, API-Schlüssel und Webhooks sind gestoppt.
+account-deletion-scheduled-when = Es wird am { $date } endgültig entfernt: seine Mitglieder, Einladungen, Rollen, Gruppen und Einstellungen.
+account-deletion-scheduled-advice = Falls das ein Versehen ist, kann ein Eigentümer das Konto bis dahin wiederherstellen.
+account-deletion-scheduled-action = Konto öffnen
+account-restored-subject = { $account } wurde wiederhergestellt
+account-restored-body = { $who } hat das Konto „{ $account }“ bei { $product } wiederhergestellt: Es wird nicht gelöscht, und alles darin funktioniert wieder.
+account-restored-action = Konto öffnen

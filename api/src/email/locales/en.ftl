@@ -140,3 +140,13 @@ account-link-requested-body = { $parent } asked to link { $child } under it as a
 account-link-requested-effect = Once an owner of { $child } accepts, the roles { $parent } extends to its linked accounts apply in { $child } too. Either side can end the link at any time.
 account-link-requested-advice = If you do not know this account, decline the request.
 account-link-requested-action = Review the request
+
+## Deleting an account
+account-deletion-scheduled-subject = { $account } is to be deleted
+account-deletion-scheduled-body = { $who } deleted the account “{ $account }” on { $product }. Until it is erased, nothing in it can change, and its invitations, join links, API keys and webhooks have stopped.
+account-deletion-scheduled-when = It will be erased for good on { $date }: its members, invitations, roles, groups and settings.
+account-deletion-scheduled-advice = If this is a mistake, an owner can restore the account until then.
+account-deletion-scheduled-action = Open the account
+account-restored-subject = { $account } was restored
+account-restored-body = { $who } restored the account “{ $account }” on { $product }: it will not be deleted, and everything in it works again.
+account-restored-action = Open the account

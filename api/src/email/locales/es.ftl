@@ -135,3 +135,13 @@ account-link-requested-body = { $parent } pidió vincular { $child } bajo ella c
 account-link-requested-effect = Cuando un propietario de { $child } acepte, los roles que { $parent } extiende a sus cuentas vinculadas se aplicarán también en { $child }. Cualquiera de las dos partes puede terminar el vínculo en cualquier momento.
 account-link-requested-advice = Si no conoce esta cuenta, rechace la solicitud.
 account-link-requested-action = Revisar la solicitud
+
+## Eliminar una cuenta
+account-deletion-scheduled-subject = { $account } se va a eliminar
+account-deletion-scheduled-body = { $who } eliminó la cuenta «{ $account }» en { $product }. Hasta que se borre, nada en ella puede cambiar, y sus invitaciones, enlaces de acceso, claves de API y webhooks se han detenido.
+account-deletion-scheduled-when = Se borrará definitivamente el { $date }: sus miembros, invitaciones, roles, grupos y ajustes.
+account-deletion-scheduled-advice = Si es un error, un propietario puede restaurar la cuenta hasta entonces.
+account-deletion-scheduled-action = Abrir la cuenta
+account-restored-subject = { $account } se ha restaurado
+account-restored-body = { $who } restauró la cuenta «{ $account }» en { $product }: no se eliminará y todo en ella vuelve a funcionar.
+account-restored-action = Abrir la cuenta

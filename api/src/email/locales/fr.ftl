@@ -135,3 +135,13 @@ account-link-requested-body = { $parent } a demandé à lier { $child } sous lui
 account-link-requested-effect = Dès qu’un propriétaire de { $child } accepte, les rôles que { $parent } étend à ses comptes liés s’appliquent aussi dans { $child }. Chaque côté peut mettre fin au lien à tout moment.
 account-link-requested-advice = Si vous ne connaissez pas ce compte, refusez la demande.
 account-link-requested-action = Examiner la demande
+
+## Supprimer un compte
+account-deletion-scheduled-subject = { $account } va être supprimé
+account-deletion-scheduled-body = { $who } a supprimé le compte « { $account } » sur { $product }. D’ici son effacement, rien ne peut y changer, et ses invitations, liens d’adhésion, clés d’API et webhooks sont arrêtés.
+account-deletion-scheduled-when = Il sera effacé définitivement le { $date } : ses membres, invitations, rôles, groupes et réglages.
+account-deletion-scheduled-advice = S’il s’agit d’une erreur, un propriétaire peut restaurer le compte d’ici là.
+account-deletion-scheduled-action = Ouvrir le compte
+account-restored-subject = { $account } a été restauré
+account-restored-body = { $who } a restauré le compte « { $account } » sur { $product } : il ne sera pas supprimé, et tout y fonctionne de nouveau.
+account-restored-action = Ouvrir le compte

@@ -126,3 +126,13 @@ account-link-requested-body = { $parent } が { $child } をリンクされた�
 account-link-requested-effect = { $child } のオーナーが承諾すると、{ $parent } がリンク先に広げるロールが { $child } でも有効になります。どちらの側もいつでもリンクを解除できます。
 account-link-requested-advice = このアカウントに心当たりがない場合は、リクエストを拒否してください。
 account-link-requested-action = リクエストを確認する
+
+## アカウントの削除
+account-deletion-scheduled-subject = { $account } は削除される予定です
+account-deletion-scheduled-body = { $who } さんが { $product } のアカウント「{ $account }」を削除しました。完全に消去されるまで、アカウント内は変更できず、招待、参加リンク、API キー、Webhook は停止しています。
+account-deletion-scheduled-when = { $date } に、メンバー、招待、ロール、グループ、設定とともに完全に消去されます。
+account-deletion-scheduled-advice = 誤りの場合は、それまでにオーナーがアカウントを復元できます。
+account-deletion-scheduled-action = アカウントを開く
+account-restored-subject = { $account } は復元されました
+account-restored-body = { $who } さんが { $product } のアカウント「{ $account }」を復元しました。削除されることはなく、すべて元どおり使えます。
+account-restored-action = アカウントを開く

@@ -1,5 +1,5 @@
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use domain::access::Requirement;
 use domain::{AccountName, Permission};
@@ -188,5 +188,125 @@ pub async fn update_account(
     let account = state
         .flow(member.actor(), origin, move |conn, ctx| flows::rename(conn, ctx, account_id, &name, tag.as_deref()))
         .await?;
+    Ok(HttpResponse::Ok().insert_header((header::ETAG, flows::account_tag(&account))).json(AccountView::from(account)))
+}
+
+/// What deleting an account needs: its name, repeated.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"confirm_name": "Acme GmbH"}))]
+pub struct DeleteAccountRequest {
+    /// The account's name, exactly as it is: the confirmation that this
+    /// is the account to delete.
+    #[schema(schema_with = label_schema)]
+    pub confirm_name: String,
+}
+
+/// An account's deletion while it waits out its grace period.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "status": "pending_deletion", "requested_by": "01937a2e-4c1d-7b6a-9f3e-2a1b0c9d8e7f",
+    "requested_at": "2026-12-07T10:00:00Z", "erase_after": "2027-01-06T10:00:00Z"
+}))]
+pub struct AccountDeletionView {
+    /// Always `pending_deletion`.
+    #[schema(value_type = AccountDeletionStatusName)]
+    pub status: &'static str,
+    pub requested_by: Option<Uuid>,
+    pub requested_at: DateTime<Utc>,
+    /// When the account is erased unless an owner restores it first.
+    pub erase_after: DateTime<Utc>,
+}
+
+/// Where an account's deletion stands: while there is one, it waits.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case", example = "pending_deletion")]
+#[allow(dead_code)] // only its schema is used: the view carries the text
+pub enum AccountDeletionStatusName {
+    PendingDeletion,
+}
+
+impl From<accounts::PendingDeletion> for AccountDeletionView {
+    fn from(deletion: accounts::PendingDeletion) -> Self {
+        AccountDeletionView {
+            status: "pending_deletion",
+            requested_by: deletion.requested_by,
+            requested_at: deletion.requested_at,
+            erase_after: deletion.erase_after,
+        }
+    }
+}
+
+/// Delete the account (needs `account:delete`: owners). It waits out the
+/// deployment's grace period (`ROSTER_ACCOUNT_DELETION_GRACE_DAYS`, 30 by
+/// default) as `pending_deletion`: nothing in it can change (writes answer
+/// 409 `account_pending_deletion`), its invitations and join links stop
+/// working, its API keys, directory tokens and webhooks stop, and every
+/// member is emailed. An owner can restore it until `erase_after`; then
+/// it is erased for good, and only its sealed audit log remains, for the
+/// audit retention period.
+#[utoipa::path(
+    tag = "accounts", operation_id = "delete_account", security(("bearer" = [])), request_body = DeleteAccountRequest,
+    params(("account_id" = Uuid, Path, description = "The account")),
+    responses(
+        (status = 202, description = "The deletion, waiting; `Location` names it", body = AccountDeletionView),
+        (status = 409, description = "Its deletion waits already (`account_pending_deletion`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`confirm_name` is not the account's name (`validation_failed`, `name_mismatch`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    extensions(("x-authorization" = json!(Requirement::account(Permission::AccountDelete))))
+)]
+#[delete("")]
+pub async fn delete_account(
+    state: web::Data<AppState>,
+    member: AccountMember,
+    origin: Origin,
+    body: JsonBody<DeleteAccountRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (grantor, confirm_name, account) = (member.grantor(), body.0.confirm_name, member.account_id);
+    let deletion = state
+        .flow(member.actor(), origin, move |conn, ctx| flows::request_deletion(conn, ctx, &grantor, &confirm_name))
+        .await?;
+    Ok(HttpResponse::Accepted()
+        .insert_header((header::LOCATION, format!("/v1/accounts/{account}/deletion")))
+        .json(AccountDeletionView::from(deletion)))
+}
+
+/// The account's deletion, while it waits (404 when it is not deleted):
+/// every member may see it.
+#[utoipa::path(
+    tag = "accounts", operation_id = "get_account_deletion", security(("bearer" = [])),
+    params(("account_id" = Uuid, Path, description = "The account")),
+    responses(
+        (status = 200, description = "The deletion, waiting", body = AccountDeletionView),
+        (status = 404, description = "The account is not being deleted, or not visible to the caller (`not_found`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    extensions(("x-authorization" = json!(Requirement::member())))
+)]
+#[get("/deletion")]
+pub async fn get_account_deletion(state: web::Data<AppState>, member: AccountMember) -> Result<HttpResponse, ApiError> {
+    let account = member.account_id;
+    let deletion = state.db(move |conn| Ok(accounts::pending_deletion(conn, account)?)).await?;
+    Ok(HttpResponse::Ok().json(AccountDeletionView::from(deletion.ok_or(ApiError::NotFound)?)))
+}
+
+/// Restore an account whose deletion waits (needs `account:delete`):
+/// everything in it works again, and every member is emailed.
+#[utoipa::path(
+    tag = "accounts", operation_id = "restore_account", security(("bearer" = [])),
+    params(("account_id" = Uuid, Path, description = "The account")),
+    responses(
+        (status = 200, description = "The account, restored", body = AccountView),
+        (status = 409, description = "The account is not being deleted (`account_not_pending_deletion`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    extensions(("x-authorization" = json!(Requirement::account(Permission::AccountDelete))))
+)]
+#[post("/restore")]
+pub async fn restore_account(
+    state: web::Data<AppState>,
+    member: AccountMember,
+    origin: Origin,
+) -> Result<HttpResponse, ApiError> {
+    let grantor = member.grantor();
+    let account = state.flow(member.actor(), origin, move |conn, ctx| flows::restore(conn, ctx, &grantor)).await?;
     Ok(HttpResponse::Ok().insert_header((header::ETAG, flows::account_tag(&account))).json(AccountView::from(account)))
 }

@@ -1,0 +1,165 @@
+//! Deleting an account: the owner repeats its name, it waits out the grace
+//! period with nothing in it changing (links, keys and webhooks stopped),
+//! an owner may restore it, and then the job runner erases it, leaving no
+//! row that names it but its sealed audit log.
+
+use integration_tests::{TestApp, on_both_backends};
+use serde_json::json;
+
+on_both_backends!(
+    an_account_waits_restorable_then_is_erased_leaving_only_its_sealed_audit_log,
+    only_an_owner_deletes_and_only_with_the_accounts_name,
+);
+
+/// Rows of every table that name `id` in any text column, by table. Apart:
+/// the audit log's tables (the erased account's chain is kept, sealed) and
+/// SQLite's log of authorization changes, which names what changed for the
+/// other instances' caches and is forgotten after a day of the database's
+/// own time, which the test's clock does not move.
+fn rows_naming(app: &TestApp, id: &str) -> Vec<(String, i64)> {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+    }
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = app.db();
+    let postgres = app.backend == integration_tests::Backend::Postgres;
+    let columns: Vec<(String, String)> = if postgres {
+        let query = "SELECT table_name || '.' || column_name AS name FROM information_schema.columns \
+                     WHERE table_schema = 'public' AND data_type IN ('text', 'character varying')";
+        diesel::sql_query(query).load::<Name>(&mut *conn).unwrap()
+    } else {
+        let query = "SELECT m.name || '.' || p.name AS name FROM sqlite_master m, pragma_table_info(m.name) p \
+                     WHERE m.type = 'table' AND upper(p.type) = 'TEXT' AND m.name NOT LIKE '%search%'";
+        diesel::sql_query(query).load::<Name>(&mut *conn).unwrap()
+    }
+    .into_iter()
+    .filter_map(|column| column.name.split_once('.').map(|(t, c)| (t.to_owned(), c.to_owned())))
+    .filter(|(table, _)| {
+        !table.starts_with("audit_") && !["__diesel_schema_migrations", "authorization_log"].contains(&table.as_str())
+    })
+    .collect();
+    let mut found = Vec::new();
+    for (table, column) in columns {
+        let query = format!("SELECT COUNT(*) AS n FROM {table} WHERE {column} LIKE '%{id}%'");
+        let n = diesel::sql_query(query).get_result::<Count>(&mut *conn).unwrap().n;
+        if n > 0 {
+            found.push((format!("{table}.{column}"), n));
+        }
+    }
+    found
+}
+
+async fn an_account_waits_restorable_then_is_erased_leaving_only_its_sealed_audit_log(app: TestApp) {
+    let ada = app.sign_up("ada@example.com").await;
+    let account = app.create_account(&ada, "Acme").await;
+    let t = Some(ada.access_token.as_str());
+    let a = format!("/v1/accounts/{account}");
+    let bob = app.sign_up("bob@example.com").await;
+    app.add_member(&account, &bob.id, &["developer"]);
+    // Something of every kind: an invitation, a join link, a group, a key,
+    // a webhook, an import, and a link to another account.
+    let invited =
+        app.post(&format!("{a}/invitations"), t, json!({"invitations": [{"email": "carol@example.com"}]})).await;
+    invited.expect_status(200);
+    let link = app.post(&format!("{a}/join-links"), t, json!({})).await;
+    let link_token = link.expect_status(201)["url"].as_str().unwrap().rsplit('=').next().unwrap().to_owned();
+    app.post(&format!("{a}/groups"), t, json!({"name": "Design"})).await.expect_status(201);
+    let partner = app.post(&format!("{a}/partners"), t, json!({"name": "Acme Logistics"})).await;
+    let partner = partner.expect_status(201)["id"].as_str().unwrap().to_owned();
+    let key = json!({"name": "Sync", "partner_id": partner, "permissions": ["members:read", "groups:manage"]});
+    let key = app.post(&format!("{a}/api-keys"), t, key).await;
+    let secret = key.expect_status(201)["secret"].as_str().unwrap().to_owned();
+    let receiver = integration_tests::WebhookReceiver::start().await;
+    let hook = json!({"url": receiver.url(), "event_types": ["group.created"]});
+    app.post(&format!("{a}/webhooks"), t, hook).await.expect_status(201);
+    let file = "email,first_name,last_name,roles,groups\r\ndan@example.com,Dan,,,\r\n";
+    let upload = crate::imports::upload(&app, &ada, &account, file.as_bytes().to_vec()).await;
+    TestApp::read(upload).await.expect_status(202);
+    let other = app.create_account(&ada, "Acme Global").await;
+    app.post(&format!("/v1/accounts/{other}/linked-accounts"), t, json!({"child_account_id": account}))
+        .await
+        .expect_status(201);
+    app.run_jobs().await;
+    let carol_token = app.emails_to("carol@example.com", 1).await[0].link_parameter("token").unwrap();
+
+    let deleted = app.request(reqwest::Method::DELETE, &a, t, Some(json!({"confirm_name": "Acme"}))).await;
+    let deletion = deleted.expect_status(202).clone();
+    assert_eq!(deleted.headers["location"], format!("{a}/deletion"));
+    assert_eq!(deletion["status"], "pending_deletion");
+    let erase_after: chrono::DateTime<chrono::Utc> = deletion["erase_after"].as_str().unwrap().parse().unwrap();
+    assert_eq!((erase_after - app.now()).num_days(), 30, "the default grace period");
+    assert_eq!(app.get(&format!("{a}/deletion"), Some(&bob.access_token)).await.expect_status(200).clone(), deletion);
+
+    // Every member hears of it, whatever they chose to hear.
+    for member in ["ada@example.com", "bob@example.com"] {
+        let mail = app.emails_to(member, 1).await;
+        assert!(mail.iter().any(|m| m.subject().as_deref() == Some("Acme is to be deleted")), "{member}");
+    }
+    // Nothing changes; reads still work; links, keys and tokens stop.
+    app.post(&format!("{a}/groups"), t, json!({"name": "Late"})).await.expect_problem(409, "account_pending_deletion");
+    app.patch(&a, t, json!({"name": "Renamed"})).await.expect_problem(409, "account_pending_deletion");
+    app.get(&format!("{a}/members"), t).await.expect_status(200);
+    app.get(&format!("{a}/members"), Some(&secret)).await.expect_problem(401, "unauthenticated");
+    app.get(&format!("/v1/invitations/preview?token={carol_token}"), None)
+        .await
+        .expect_problem(404, "invitation_unknown");
+    app.get(&format!("/v1/join-links/preview?token={link_token}"), None).await.expect_problem(404, "join_link_unknown");
+    app.request(reqwest::Method::DELETE, &a, t, Some(json!({"confirm_name": "Acme"})))
+        .await
+        .expect_problem(409, "account_pending_deletion");
+
+    // Restored whole: everything works again, and the members hear of it.
+    let restored = app.post(&format!("{a}/restore"), t, json!({})).await;
+    assert_eq!(restored.expect_status(200)["name"], "Acme");
+    app.get(&format!("{a}/deletion"), t).await.expect_problem(404, "not_found");
+    app.get(&format!("/v1/invitations/preview?token={carol_token}"), None).await.expect_status(200);
+    app.get(&format!("{a}/members"), Some(&secret)).await.expect_status(200);
+    app.post(&format!("{a}/restore"), t, json!({})).await.expect_problem(409, "account_not_pending_deletion");
+    let mail = app.emails_to("bob@example.com", 2).await;
+    assert!(mail.iter().any(|m| m.subject().as_deref() == Some("Acme was restored")));
+
+    // Deleted again, and left to its end: the grace period passes.
+    app.request(reqwest::Method::DELETE, &a, t, Some(json!({"confirm_name": "Acme"}))).await.expect_status(202);
+    app.advance(chrono::Duration::days(29)).await;
+    assert_eq!(app.get(&a, t).await.expect_status(200)["name"], "Acme", "not before its time");
+    app.advance(chrono::Duration::days(2)).await;
+    app.get(&a, t).await.expect_problem(404, "not_found");
+    let mine = app.get("/v1/me/accounts", Some(&bob.access_token)).await;
+    assert!(mine.expect_status(200)["items"].as_array().unwrap().is_empty(), "bob is a member of nothing");
+    let links = app.get(&format!("/v1/accounts/{other}/linked-accounts"), t).await;
+    assert!(links.expect_status(200)["items"].as_array().unwrap().is_empty(), "unlinked first");
+
+    // Once finished jobs and expired records are forgotten (a week), no
+    // row anywhere names the account but its audit log, which verifies.
+    app.advance(chrono::Duration::days(8)).await;
+    assert_eq!(rows_naming(&app, &account), Vec::<(String, i64)>::new());
+    let (verified, report) = crate::audit::audit_verify(&app);
+    assert!(verified, "{report}");
+    assert!(report.contains(&account), "the erased account's chain is still there: {report}");
+}
+
+async fn only_an_owner_deletes_and_only_with_the_accounts_name(app: TestApp) {
+    let ada = app.sign_up("ada@example.com").await;
+    let account = app.create_account(&ada, "Acme GmbH").await;
+    let admin = app.sign_up("admin@example.com").await;
+    app.add_member(&account, &admin.id, &["administrator"]);
+    let a = format!("/v1/accounts/{account}");
+    let confirm = json!({"confirm_name": "Acme GmbH"});
+    app.request(reqwest::Method::DELETE, &a, Some(&admin.access_token), Some(confirm.clone()))
+        .await
+        .expect_problem(403, "forbidden");
+    for wrong in [json!({"confirm_name": "acme gmbh"}), json!({"confirm_name": "Acme"}), json!({})] {
+        let refused = app.request(reqwest::Method::DELETE, &a, Some(&ada.access_token), Some(wrong)).await;
+        refused.expect_problem(422, "validation_failed");
+    }
+    app.get(&format!("{a}/deletion"), Some(&ada.access_token)).await.expect_problem(404, "not_found");
+    app.post(&format!("{a}/groups"), Some(&ada.access_token), json!({"name": "Still here"})).await.expect_status(201);
+    app.post(&format!("{a}/restore"), Some(&admin.access_token), json!({})).await.expect_problem(403, "forbidden");
+}
