@@ -109,6 +109,19 @@ impl Scene {
         assert!(status.success(), "roster run-jobs failed: {status}");
     }
 
+    /// Uploads a spreadsheet of `people` new developers: (the imports' URL,
+    /// the accepted import).
+    async fn import_people(&self, token: &str, account: &str, people: usize) -> (String, Value) {
+        let mut file = String::from("email,first_name,last_name,roles,groups\n");
+        for i in 0..people {
+            file.push_str(&format!("person{i}@example.com,Person,{i},developer,\n"));
+        }
+        let imports = format!("{}/v1/accounts/{account}/invitation-imports", self.base);
+        let accepted = self.client.post(&imports).bearer_auth(token).header("content-type", "text/csv").body(file);
+        let accepted: Value = accepted.send().await.unwrap().json().await.unwrap();
+        (imports, accepted)
+    }
+
     /// Registers and signs in an owner with an account: (access token, account id).
     async fn owner_with_account(&self) -> (String, String) {
         let (client, base) = (&self.client, &self.base);
@@ -230,13 +243,7 @@ async fn an_import_killed_midway_resumes_exactly_once(backend: Backend) {
     let client = &scene.client;
     let mut first = scene.serve(true).await;
     let (token, account) = scene.owner_with_account().await;
-    let mut file = String::from("email,first_name,last_name,roles,groups\n");
-    for i in 0..10_000 {
-        file.push_str(&format!("person{i}@example.com,Person,{i},developer,\n"));
-    }
-    let imports = format!("{}/v1/accounts/{account}/invitation-imports", scene.base);
-    let accepted = client.post(&imports).bearer_auth(&token).header("content-type", "text/csv").body(file);
-    let accepted: Value = accepted.send().await.unwrap().json().await.unwrap();
+    let (imports, accepted) = scene.import_people(&token, &account, 10_000).await;
     let id = accepted["import_id"].as_str().unwrap().to_owned();
     let status = || async {
         let reply = client.get(format!("{imports}/{id}")).bearer_auth(&token).send().await.unwrap();
@@ -319,13 +326,8 @@ async fn an_erasure_killed_midway_finishes_after_a_restart(backend: Backend) {
     let client = &scene.client;
     let mut server = scene.serve(false).await;
     let (token, account) = scene.owner_with_account().await;
-    let mut file = String::from("email,first_name,last_name,roles,groups\n");
-    for i in 0..10_000 {
-        file.push_str(&format!("person{i}@example.com,Person,{i},developer,\n"));
-    }
-    let imports = format!("{}/v1/accounts/{account}/invitation-imports", scene.base);
-    let accepted = client.post(&imports).bearer_auth(&token).header("content-type", "text/csv").body(file);
-    assert_eq!(accepted.send().await.unwrap().status(), 202);
+    let (_, accepted) = scene.import_people(&token, &account, 10_000).await;
+    assert_eq!(accepted["status"], "queued", "{accepted}");
     scene.drain(&scene.mail.url(), &["--kind", "import"]);
     let deleted = client
         .delete(format!("{}/v1/accounts/{account}", scene.base))
