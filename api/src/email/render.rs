@@ -276,6 +276,7 @@ fn environment(words: Arc<Words>, brand: &Brand, overrides: HashMap<String, Stri
     env.add_filter("datetime", move |state: &State, at: String| datetime(&dates, state, &at, true));
     env.add_filter("date", move |state: &State, at: String| datetime(&words, state, &at, false));
     env.add_filter("quote", |text: String| text.lines().map(|line| format!("> {line}")).collect::<Vec<_>>().join("\n"));
+    env.add_filter("inert", |text: String| inert(&text));
     env
 }
 
@@ -330,6 +331,21 @@ fn datetime(words: &Words, state: &State, at: &str, full: bool) -> Result<String
     words
         .datetime(&language(state), at, zone, full)
         .map_err(|reason| minijinja::Error::new(ErrorKind::InvalidOperation, reason))
+}
+
+/// What someone typed, with no address or link a mail client would turn
+/// into one: a zero-width space after every `.`, `@` and `:`, which readers
+/// do not see and autolinkers stop at. Roster never makes links of what
+/// people wrote; this keeps their mail clients from making them either.
+fn inert(text: &str) -> String {
+    let mut inert = String::with_capacity(text.len() + text.len() / 8);
+    for c in text.chars() {
+        inert.push(c);
+        if matches!(c, '.' | '@' | ':') {
+            inert.push('\u{200B}');
+        }
+    }
+    inert
 }
 
 /// A subject is one line, whatever the template's whitespace.
@@ -397,7 +413,9 @@ mod tests {
         assert!(!rendered.html.contains("<script>") && !rendered.html.contains("<b>"));
         assert!(rendered.html.contains("Acme &amp; Sons"));
         assert!(!rendered.html.contains("href=\"https://evil.example"), "no link is made of the message");
-        assert!(rendered.text.contains("> Hello <b>team</b>\n> see https://evil.example\n"));
+        let all = format!("{}{}", rendered.text, rendered.html);
+        assert!(!all.contains("evil.example") && !all.contains("https://e"), "nothing an autolinker takes: {all}");
+        assert!(rendered.text.contains("> Hello <b>team</b>\n> see https:\u{200B}//evil.\u{200B}example\n"));
         assert!(rendered.text.contains("https://accounts.example.com/invitations/accept?token=sample"));
     }
 
