@@ -1,7 +1,7 @@
 //! Erasing a deleted account a batch at a time. Each step deletes at most
 //! one batch of the account's largest tables in a transaction of its own,
 //! so a crash loses at most one batch of work and the next run goes on
-//! where it stopped; once nothing large is left, the account's row goes,
+//! where it stopped; once nothing large is left, the account's row goes
 //! and with it (`ON DELETE CASCADE`) everything else that names it. Its
 //! audit chain stays as it was sealed, verifiable, and leaves with the
 //! audit retention like any other.
@@ -17,8 +17,8 @@ use crate::{DbConnection, StoreError, ids, write_transaction};
 pub enum Step {
     /// Rows erased; more steps follow.
     Erased(usize),
-    /// The account's row is gone: nothing of it is left but its audit chain.
-    Finished,
+    /// Nothing large is left: [`erase_account`] finishes.
+    OnlyTheAccountLeft,
 }
 
 /// Deletes at most `$batch` rows of `$table` that match `$filter`, chosen
@@ -35,7 +35,7 @@ macro_rules! erase_some {
 
 /// Erases the next batch of `account` (at most `batch` rows of one table):
 /// an import's results and rows (up to 100,000 each), webhook deliveries,
-/// invitations, memberships; then the account.
+/// invitations, memberships.
 pub fn erase_step(conn: &mut DbConnection, account: Uuid, batch: i64) -> Result<Step, StoreError> {
     use crate::schema::invitation_import_results as results;
     use crate::schema::invitation_import_rows as rows;
@@ -56,7 +56,13 @@ pub fn erase_step(conn: &mut DbConnection, account: Uuid, batch: i64) -> Result<
         erase_some!(conn, webhook_deliveries::table, webhook_deliveries::id => String, webhook_deliveries::endpoint_id.eq_any(&endpoints), batch);
         erase_some!(conn, invitations::table, invitations::id => String, invitations::account_id.eq(&account), batch);
         erase_some!(conn, memberships::table, memberships::id => String, memberships::account_id.eq(&account), batch);
-        diesel::delete(accounts::table.find(&account)).execute(conn)?;
-        Ok(Step::Finished)
+        Ok(Step::OnlyTheAccountLeft)
     })
+}
+
+/// Deletes the account's row, and with it (`ON DELETE CASCADE`) everything
+/// else that names it: call once [`erase_step`] found only it left, in the
+/// transaction that records the erasure. Whether it was there.
+pub fn erase_account(conn: &mut DbConnection, account: Uuid) -> Result<bool, StoreError> {
+    Ok(diesel::delete(accounts::table.find(ids::to_db(account))).execute(conn)? > 0)
 }

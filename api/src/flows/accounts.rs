@@ -281,11 +281,17 @@ pub fn erase_due(conn: &mut DbConnection, ctx: &Ctx<'_>) -> Result<usize, StoreE
         while let Step::Erased(rows) = persistence::erasure::erase_step(conn, *account, ERASE_BATCH)? {
             erased += rows;
         }
-        let event = Event::in_account(*account, AuditAction::AccountErased)
-            .by(super::Actor::System)
-            .target("account", *account, "erased account")
-            .set("rows_erased_last_run", erased);
-        write_transaction(conn, |conn| ctx.record(conn, event))?;
+        // The account goes with the record of its going, or neither does.
+        write_transaction(conn, |conn| {
+            if persistence::erasure::erase_account(conn, *account)? {
+                let event = Event::in_account(*account, AuditAction::AccountErased)
+                    .by(super::Actor::System)
+                    .target("account", *account, "erased account")
+                    .set("rows_erased_last_run", erased);
+                ctx.record(conn, event)?;
+            }
+            Ok::<(), StoreError>(())
+        })?;
         tracing::info!(%account, rows = erased, "account erased");
     }
     Ok(due.len())

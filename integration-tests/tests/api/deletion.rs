@@ -140,6 +140,13 @@ async fn an_account_waits_restorable_then_is_erased_leaving_only_its_sealed_audi
     // row anywhere names the account but its audit log, which verifies.
     app.advance(chrono::Duration::days(8)).await;
     assert_eq!(rows_naming(&app, &account), Vec::<(String, i64)>::new());
+    let erased: i64 = {
+        use diesel::prelude::*;
+        use persistence::schema::audit_events::dsl;
+        let mine = dsl::audit_events.filter(dsl::chain.eq(&account)).filter(dsl::action.eq("account.erased"));
+        mine.count().get_result(&mut *app.db()).unwrap()
+    };
+    assert_eq!(erased, 1, "the chain records the erasure, once");
     let (verified, report) = crate::audit::audit_verify(&app);
     assert!(verified, "{report}");
     assert!(report.contains(&account), "the erased account's chain is still there: {report}");
