@@ -400,8 +400,14 @@ impl JobRunner {
     async fn attachment(&self, attachment: email::Attachment) -> Result<FileAttachment, String> {
         match attachment {
             email::Attachment::ImportReport { import_id } => {
-                let results = self.blocking(move |conn, _| persistence::imports::results(conn, import_id)).await?;
-                let bytes = crate::http::spreadsheet::import_report(&results).map_err(|error| format!("{error:?}"))?;
+                // Up to 100,000 rows: read and written off the async workers.
+                let bytes = self
+                    .blocking(move |conn, _| {
+                        let results = persistence::imports::results(conn, import_id)?;
+                        crate::http::spreadsheet::import_report(&results)
+                            .map_err(|error| persistence::StoreError::Corrupt(format!("{error:?}")))
+                    })
+                    .await?;
                 Ok(FileAttachment {
                     file_name: crate::http::spreadsheet::import_report_file_name(import_id),
                     content_type: "text/csv; charset=utf-8",
