@@ -194,7 +194,9 @@ pub async fn update_account(
 /// What deleting an account needs: its name, repeated.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"confirm_name": "Acme GmbH"}))]
+// Not the name examples elsewhere give an account: a contract run that
+// renames its account with those must not then delete it with this.
+#[schema(example = json!({"confirm_name": "Globex Corporation"}))]
 pub struct DeleteAccountRequest {
     /// The account's name, exactly as it is: the confirmation that this
     /// is the account to delete.
