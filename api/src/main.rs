@@ -75,7 +75,11 @@ fn verify_audit_log(settings: &api::Settings) -> Result<(), String> {
     let mut broken = 0;
     for chain in persistence::audit::chains(&mut conn).map_err(|e| e.to_string())? {
         match persistence::audit::verify(&mut conn, &chain, &deployment.secrets).map_err(|e| e.to_string())? {
-            Ok(events) => println!("ok      {chain}: {events} events"),
+            Ok(verified) if verified.erased > 0 => println!(
+                "ok      {chain}: {} events ({} with a person erased from them)",
+                verified.events, verified.erased
+            ),
+            Ok(verified) => println!("ok      {chain}: {} events", verified.events),
             Err(link) => {
                 broken += 1;
                 println!("BROKEN  {chain}: {link}");

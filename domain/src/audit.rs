@@ -2,6 +2,11 @@
 //! recorded as an event with a stable dotted action; each event carries the
 //! SHA-256 of its chain's previous event, so that changing, removing or
 //! reordering any event breaks every link after it.
+//!
+//! What an event says about people (names, emails, addresses) is kept
+//! beside the chain, which covers only a salted digest of it: erasing a
+//! person rewrites that part and forgets its salt, and every chain still
+//! verifies.
 
 use std::fmt;
 
@@ -79,6 +84,7 @@ actions! {
     UserPasswordReset => "user.password_reset", "A user set a new password through a reset link.";
     UserEmailChangeRequested => "user.email_change_requested", "A user asked to move to a new email address.";
     UserEmailChanged => "user.email_changed", "A user confirmed their new email address.";
+    UserErased => "user.erased", "A user erased themselves: their memberships ended, and what named them now reads as a pseudonym.";
     SessionStarted => "session.started", "A user signed in.";
     SessionRefreshed => "session.refreshed", "A session's tokens were exchanged for new ones.";
     SessionEnded => "session.ended", "A user signed out, or ended one of their sessions.";
@@ -154,13 +160,27 @@ pub fn link_hash(prev_hash: &str, content: &str) -> String {
     base16ct::lower::encode_string(&hasher.finalize())
 }
 
+/// The digest of what an event says about people, as its chain covers it:
+/// salted, so that it cannot be matched against a guessed name or email
+/// once erasure has forgotten the salt.
+pub fn personal_digest(salt: &str, content: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(b"audit-personal-data\n");
+    hasher.update(salt.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(content.as_bytes());
+    base16ct::lower::encode_string(&hasher.finalize())
+}
+
 /// One stored event as the verifier sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Link {
     pub id: String,
     pub seq: i64,
-    /// The canonical content, recomputed from the stored fields.
-    pub content: String,
+    /// The canonical content, recomputed from the stored fields; `None`
+    /// for an event sealed before personal data left the chain whose
+    /// personal data was then erased: only its links can be checked.
+    pub content: Option<String>,
     pub prev_hash: String,
     pub hash: String,
 }
@@ -229,7 +249,7 @@ pub fn verify_chain(anchor: &Anchor, links: impl IntoIterator<Item = Link>) -> R
         if link.prev_hash != hash {
             return Err(broken("it does not point at the event before it"));
         }
-        if link_hash(&link.prev_hash, &link.content) != link.hash {
+        if link.content.as_ref().is_some_and(|content| link_hash(&link.prev_hash, content) != link.hash) {
             return Err(broken("its content does not match its hash"));
         }
         (seq, hash) = (link.seq, link.hash);
@@ -253,7 +273,7 @@ mod tests {
                 let link = Link {
                     id: format!("e{index}"),
                     seq: index as i64 + 1,
-                    content: content.clone(),
+                    content: Some(content.clone()),
                     prev_hash: prev.clone(),
                     hash: hash.clone(),
                 };
@@ -288,6 +308,21 @@ mod tests {
         assert_eq!(verify_chain(&anchor, links[1..].to_vec()), Ok(2), "purged up to #1");
     }
 
+    #[test]
+    fn an_erased_legacy_event_is_checked_by_its_links() {
+        let mut links = chain(&["a".into(), "b".into(), "c".into()]);
+        links[1].content = None;
+        assert_eq!(verify_chain(&Anchor::default(), links.clone()), Ok(3));
+        links[1].prev_hash = links[2].hash.clone();
+        assert!(verify_chain(&Anchor::default(), links).is_err(), "its links still hold it in place");
+    }
+
+    #[test]
+    fn a_personal_digest_depends_on_its_salt() {
+        assert_ne!(personal_digest("s1", "ada@example.com"), personal_digest("s2", "ada@example.com"));
+        assert_ne!(personal_digest("s1", "ada@example.com"), personal_digest("s1", "bob@example.com"));
+    }
+
     proptest! {
         #[test]
         fn any_edit_removal_or_swap_is_found_at_its_place(
@@ -298,7 +333,7 @@ mod tests {
             let mut links = chain(&contents);
             let index = at.index(links.len());
             match edit {
-                0 => links[index].content.push('!'),
+                0 => links[index].content.as_mut().unwrap().push('!'),
                 1 => { links.remove(index); }
                 _ => {
                     let other = (index + 1) % links.len();

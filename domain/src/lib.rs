@@ -15,6 +15,7 @@ pub mod clock;
 pub mod contact;
 pub mod email;
 pub mod email_domain;
+pub mod erasure;
 pub mod import;
 pub mod invitation;
 pub mod join;

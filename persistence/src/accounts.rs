@@ -272,8 +272,20 @@ pub fn invitee_standing(
         .filter(accounts::id.eq(&id))
         .select((
             PREFERENCE_COLUMNS,
-            // `UserRow`'s fields are in the table's column order.
-            sender_row.fields(users::all_columns).nullable(),
+            sender_row
+                .fields((
+                    users::id,
+                    users::email,
+                    users::first_name,
+                    users::last_name,
+                    users::password_hash,
+                    users::email_verified,
+                    users::created_at,
+                    users::updated_at,
+                    users::locale,
+                    users::time_zone,
+                ))
+                .nullable(),
             diesel::dsl::exists(users::table.filter(users::email.eq(email))),
             diesel::dsl::exists(
                 memberships::table

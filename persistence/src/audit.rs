@@ -15,12 +15,13 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
-use domain::audit::{Anchor, Bound, BoundSigner, BrokenLink, Link, link_hash, verify_chain};
+use domain::audit::{Anchor, Bound, BoundSigner, BrokenLink, Link, link_hash, personal_digest, verify_chain};
 use uuid::Uuid;
 
 use crate::db::insert_all;
 use crate::schema::{
-    audit_anchors, audit_checkpoints, audit_event_targets, audit_events, audit_pending, audit_purge_permits,
+    audit_anchors, audit_checkpoints, audit_event_targets, audit_events, audit_pending, audit_personal_data,
+    audit_purge_permits,
 };
 use crate::{DbConnection, StoreError, ids, time};
 
@@ -45,9 +46,8 @@ pub struct NewEvent<'a> {
     pub user_agent: Option<&'a str>,
 }
 
-/// A sealed event.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = audit_events, treat_none_as_default_value = false)]
+/// A sealed event: its place in its chain, and what it says about people.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEvent {
     pub id: String,
     pub chain: String,
@@ -65,46 +65,194 @@ pub struct AuditEvent {
     pub user_agent: Option<String>,
     pub prev_hash: String,
     pub hash: String,
+    /// When a person in it was erased from its personal part.
+    pub erased_at: Option<NaiveDateTime>,
+}
+
+/// An event as its chain holds it: stable ids and the digest of its
+/// personal part.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_events, treat_none_as_default_value = false)]
+struct ChainedEvent {
+    id: String,
+    chain: String,
+    seq: i64,
+    account_id: Option<String>,
+    occurred_at: NaiveDateTime,
+    action: String,
+    actor_type: String,
+    actor_id: Option<String>,
+    request_id: Option<String>,
+    prev_hash: String,
+    hash: String,
+    /// `[{"type", "id"}]`; `None` on events sealed before personal data
+    /// left the chain.
+    target_refs: Option<String>,
+    details_digest: Option<String>,
+}
+
+/// What an event says about people, beside its chain.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = audit_personal_data, treat_none_as_default_value = false, treat_none_as_null = true)]
+struct PersonalData {
+    chain: String,
+    seq: i64,
+    actor_name: String,
+    targets: String,
+    changes: String,
+    client_ip: Option<String>,
+    user_agent: Option<String>,
+    salt: Option<String>,
+    erased_at: Option<NaiveDateTime>,
+}
+
+/// Length-prefixed fields, one per line, so that no two events read alike.
+fn canonical(fields: &[Option<&str>]) -> String {
+    fields
+        .iter()
+        .map(|value| value.map_or_else(|| "-".to_owned(), |v| format!("={}", v.len()) + v))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl PersonalData {
+    fn content(&self) -> String {
+        canonical(&[
+            Some(&self.actor_name),
+            Some(&self.targets),
+            Some(&self.changes),
+            self.client_ip.as_deref(),
+            self.user_agent.as_deref(),
+        ])
+    }
+
+    fn digest(&self) -> Option<String> {
+        self.salt.as_deref().map(|salt| personal_digest(salt, &self.content()))
+    }
+}
+
+impl ChainedEvent {
+    /// What the hash covers: the event's ids and the digest of its personal
+    /// part; for an event sealed before personal data left the chain, the
+    /// personal data itself (`None` once erased).
+    fn canonical_content(&self, personal: Option<&PersonalData>) -> Option<String> {
+        let occurred_at = time::from_db(self.occurred_at).to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let seq = self.seq.to_string();
+        let head = [
+            Some(self.id.as_str()),
+            Some(&self.chain),
+            Some(&seq),
+            self.account_id.as_deref(),
+            Some(&occurred_at),
+            Some(&self.action),
+            Some(&self.actor_type),
+            self.actor_id.as_deref(),
+        ];
+        match &self.details_digest {
+            Some(digest) => Some(canonical(
+                &[&head[..], &[self.target_refs.as_deref(), self.request_id.as_deref(), Some(digest)]].concat(),
+            )),
+            None => {
+                let personal = personal.filter(|personal| personal.erased_at.is_none())?;
+                Some(canonical(
+                    &[
+                        &head[..],
+                        &[
+                            Some(&personal.actor_name),
+                            Some(&personal.targets),
+                            Some(&personal.changes),
+                            self.request_id.as_deref(),
+                            personal.client_ip.as_deref(),
+                            personal.user_agent.as_deref(),
+                        ],
+                    ]
+                    .concat(),
+                ))
+            }
+        }
+    }
+
+    fn link(&self, personal: Option<&PersonalData>) -> Link {
+        Link {
+            id: self.id.clone(),
+            seq: self.seq,
+            content: self.canonical_content(personal),
+            prev_hash: self.prev_hash.clone(),
+            hash: self.hash.clone(),
+        }
+    }
+
+    /// Whether the personal part is the one the chain's digest covers:
+    /// present, and unchanged unless erasure rewrote it.
+    fn personal_part_holds(&self, personal: Option<&PersonalData>) -> Result<(), &'static str> {
+        let Some(personal) = personal else { return Err("what it says about people is missing") };
+        match (&self.details_digest, personal.erased_at) {
+            (_, Some(_)) | (None, None) => Ok(()),
+            (Some(digest), None) if personal.digest().as_ref() == Some(digest) => Ok(()),
+            (Some(_), None) => Err("what it says about people does not match its digest"),
+        }
+    }
+
+    fn with(self, personal: Option<PersonalData>) -> AuditEvent {
+        let personal = personal.unwrap_or_else(|| PersonalData::missing(&self.chain, self.seq));
+        AuditEvent {
+            id: self.id,
+            chain: self.chain,
+            seq: self.seq,
+            account_id: self.account_id,
+            occurred_at: self.occurred_at,
+            action: self.action,
+            actor_type: self.actor_type,
+            actor_id: self.actor_id,
+            actor_name: personal.actor_name,
+            targets: personal.targets,
+            changes: personal.changes,
+            request_id: self.request_id,
+            client_ip: personal.client_ip,
+            user_agent: personal.user_agent,
+            prev_hash: self.prev_hash,
+            hash: self.hash,
+            erased_at: personal.erased_at,
+        }
+    }
+}
+
+impl PersonalData {
+    /// Stands in for a personal part that is gone, so that a listing still
+    /// shows the event (verification names it).
+    fn missing(chain: &str, seq: i64) -> Self {
+        PersonalData {
+            chain: chain.to_owned(),
+            seq,
+            actor_name: String::new(),
+            targets: "[]".to_owned(),
+            changes: "{}".to_owned(),
+            client_ip: None,
+            user_agent: None,
+            salt: None,
+            erased_at: None,
+        }
+    }
 }
 
 impl AuditEvent {
     pub fn occurred_at(&self) -> DateTime<Utc> {
         time::from_db(self.occurred_at)
     }
-
-    /// What the hash covers: every field but the hashes, in a fixed order,
-    /// each length-prefixed so that no two events read alike.
-    pub fn canonical_content(&self) -> String {
-        let field = |value: Option<&str>| value.map_or_else(|| "-".to_owned(), |v| format!("={}", v.len()) + v);
-        [
-            field(Some(&self.id)),
-            field(Some(&self.chain)),
-            field(Some(&self.seq.to_string())),
-            field(self.account_id.as_deref()),
-            field(Some(&time::from_db(self.occurred_at).to_rfc3339_opts(chrono::SecondsFormat::Micros, true))),
-            field(Some(&self.action)),
-            field(Some(&self.actor_type)),
-            field(self.actor_id.as_deref()),
-            field(Some(&self.actor_name)),
-            field(Some(&self.targets)),
-            field(Some(&self.changes)),
-            field(self.request_id.as_deref()),
-            field(self.client_ip.as_deref()),
-            field(self.user_agent.as_deref()),
-        ]
-        .join("\n")
-    }
-
-    pub fn link(&self) -> Link {
-        Link {
-            id: self.id.clone(),
-            seq: self.seq,
-            content: self.canonical_content(),
-            prev_hash: self.prev_hash.clone(),
-            hash: self.hash.clone(),
-        }
-    }
 }
+
+/// Events of a chain joined with their personal part.
+macro_rules! with_personal_data {
+    ($query:expr) => {
+        $query.left_join(
+            audit_personal_data::table.on(audit_personal_data::chain
+                .eq(audit_events::chain)
+                .and(audit_personal_data::seq.eq(audit_events::seq))),
+        )
+    };
+}
+
+type Joined = (ChainedEvent, Option<PersonalData>);
 
 /// A recorded event waiting for the sealer.
 #[derive(Queryable, Selectable)]
@@ -181,6 +329,17 @@ pub fn record(conn: &mut DbConnection, events: &[NewEvent<'_>]) -> Result<(), St
     Ok(())
 }
 
+/// What a chain covers of an event's targets: their kinds and ids, not
+/// their labels.
+fn target_refs(targets: &str) -> String {
+    let targets: Vec<serde_json::Map<String, serde_json::Value>> = serde_json::from_str(targets).unwrap_or_default();
+    let refs: Vec<serde_json::Value> = targets
+        .into_iter()
+        .map(|target| serde_json::json!({"type": target.get("type"), "id": target.get("id")}))
+        .collect();
+    serde_json::Value::Array(refs).to_string()
+}
+
 /// The key of the advisory lock that lets one sealer run at a time.
 const SEALER_LOCK: i64 = 0x4175_6469_7453; // "AuditS"
 
@@ -221,12 +380,25 @@ pub fn seal(conn: &mut DbConnection, limit: i64, signer: &dyn BoundSigner) -> Re
     let mut heads: HashMap<String, (i64, String)> = HashMap::new();
     let mut sealed = Vec::with_capacity(pending.len());
     let mut targets = Vec::new();
+    let mut chained = Vec::with_capacity(pending.len());
+    let mut personal = Vec::with_capacity(pending.len());
     for row in pending {
         let (seq, prev_hash) = match heads.remove(&row.chain) {
             Some(head) => head,
             None => head(conn, &row.chain)?,
         };
-        let mut event = AuditEvent {
+        let details = PersonalData {
+            chain: row.chain.clone(),
+            seq: seq + 1,
+            actor_name: row.actor_name,
+            targets: row.targets,
+            changes: row.changes,
+            client_ip: row.client_ip,
+            user_agent: row.user_agent,
+            salt: Some(Uuid::new_v4().simple().to_string()),
+            erased_at: None,
+        };
+        let mut event = ChainedEvent {
             id: row.id,
             chain: row.chain,
             seq: seq + 1,
@@ -235,16 +407,14 @@ pub fn seal(conn: &mut DbConnection, limit: i64, signer: &dyn BoundSigner) -> Re
             action: row.action,
             actor_type: row.actor_type,
             actor_id: row.actor_id,
-            actor_name: row.actor_name,
-            targets: row.targets,
-            changes: row.changes,
             request_id: row.request_id,
-            client_ip: row.client_ip,
-            user_agent: row.user_agent,
             prev_hash,
             hash: String::new(),
+            target_refs: Some(target_refs(&details.targets)),
+            details_digest: details.digest(),
         };
-        event.hash = link_hash(&event.prev_hash, &event.canonical_content());
+        // An event with a digest always has content.
+        event.hash = link_hash(&event.prev_hash, &event.canonical_content(None).unwrap_or_default());
         let mut target_ids: Vec<&str> = row.target_ids.split_whitespace().collect();
         target_ids.sort_unstable();
         target_ids.dedup();
@@ -254,9 +424,12 @@ pub fn seal(conn: &mut DbConnection, limit: i64, signer: &dyn BoundSigner) -> Re
             target_id: target_id.to_owned(),
         }));
         heads.insert(event.chain.clone(), (event.seq, event.hash.clone()));
-        sealed.push(event);
+        sealed.push(event.clone().with(Some(details.clone())));
+        chained.push(event);
+        personal.push(details);
     }
-    insert_all!(conn, audit_events::table, sealed)?;
+    insert_all!(conn, audit_events::table, chained)?;
+    insert_all!(conn, audit_personal_data::table, personal)?;
     insert_all!(conn, audit_event_targets::table, targets)?;
     for chunk in positions.chunks(crate::db::BATCH_ROWS) {
         diesel::delete(audit_pending::table.filter(audit_pending::position.eq_any(chunk))).execute(conn)?;
@@ -345,9 +518,9 @@ pub fn list(
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<AuditEvent>, StoreError> {
-    let mut query = audit_events::table
+    let mut query = with_personal_data!(audit_events::table)
         .filter(audit_events::chain.eq(chain))
-        .select(AuditEvent::as_select())
+        .select((ChainedEvent::as_select(), Option::<PersonalData>::as_select()))
         .order(audit_events::seq.desc())
         .limit(limit)
         .into_boxed();
@@ -377,7 +550,19 @@ pub fn list(
     if let Some(before) = before {
         query = query.filter(audit_events::seq.lt(before));
     }
-    Ok(query.load(conn)?)
+    let rows: Vec<Joined> = query.load(conn)?;
+    Ok(rows.into_iter().map(|(event, personal)| event.with(personal)).collect())
+}
+
+/// The events of `chain` at these `seqs`, in order.
+pub(crate) fn in_chain_at(conn: &mut DbConnection, chain: &str, seqs: &[i64]) -> Result<Vec<AuditEvent>, StoreError> {
+    let rows: Vec<Joined> = with_personal_data!(audit_events::table)
+        .filter(audit_events::chain.eq(chain))
+        .filter(audit_events::seq.eq_any(seqs))
+        .order(audit_events::seq.asc())
+        .select((ChainedEvent::as_select(), Option::<PersonalData>::as_select()))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(event, personal)| event.with(personal)).collect())
 }
 
 /// Every chain that has events or a checkpoint (a chain whose events were
@@ -391,14 +576,22 @@ pub fn chains(conn: &mut DbConnection) -> Result<Vec<String>, StoreError> {
 }
 
 /// Events of `chain` in order, after `after` (a `seq`), at most `limit`.
-pub fn in_order(conn: &mut DbConnection, chain: &str, after: i64, limit: i64) -> Result<Vec<AuditEvent>, StoreError> {
-    Ok(audit_events::table
+fn in_order(conn: &mut DbConnection, chain: &str, after: i64, limit: i64) -> Result<Vec<Joined>, StoreError> {
+    Ok(with_personal_data!(audit_events::table)
         .filter(audit_events::chain.eq(chain))
         .filter(audit_events::seq.gt(after))
         .order(audit_events::seq.asc())
         .limit(limit)
-        .select(AuditEvent::as_select())
+        .select((ChainedEvent::as_select(), Option::<PersonalData>::as_select()))
         .load(conn)?)
+}
+
+/// How a chain verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Verified {
+    pub events: i64,
+    /// Of those, events a person was erased from.
+    pub erased: i64,
 }
 
 /// Walks `chain` from its anchor page by page: how many events hold, or the
@@ -409,7 +602,7 @@ pub fn verify(
     conn: &mut DbConnection,
     chain: &str,
     signer: &dyn BoundSigner,
-) -> Result<Result<i64, BrokenLink>, StoreError> {
+) -> Result<Result<Verified, BrokenLink>, StoreError> {
     const PAGE: i64 = 1_000;
     let mut anchor = match stored_anchor(conn, chain)? {
         None => Anchor::default(),
@@ -418,15 +611,21 @@ pub fn verify(
             Err(broken) => return Ok(Err(broken)),
         },
     };
-    let mut verified = 0;
+    let mut verified = Verified::default();
     loop {
         let page = in_order(conn, chain, anchor.seq, PAGE)?;
-        let Some(last) = page.last().map(|event| Anchor { seq: event.seq, hash: event.hash.clone() }) else {
+        let Some(last) = page.last().map(|(event, _)| Anchor { seq: event.seq, hash: event.hash.clone() }) else {
             break;
         };
-        match verify_chain(&anchor, page.iter().map(AuditEvent::link)) {
-            Ok(count) => verified += count,
+        match verify_chain(&anchor, page.iter().map(|(event, personal)| event.link(personal.as_ref()))) {
+            Ok(count) => verified.events += count,
             Err(broken) => return Ok(Err(broken)),
+        }
+        for (event, personal) in &page {
+            if let Err(reason) = event.personal_part_holds(personal.as_ref()) {
+                return Ok(Err(BrokenLink { id: event.id.clone(), seq: event.seq, reason }));
+            }
+            verified.erased += i64::from(personal.as_ref().is_some_and(|personal| personal.erased_at.is_some()));
         }
         anchor = last;
     }
@@ -514,6 +713,12 @@ pub fn purge_before(
                 .filter(audit_event_targets::seq.le(up_to)),
         )
         .execute(conn)?;
+        diesel::delete(
+            audit_personal_data::table
+                .filter(audit_personal_data::chain.eq(&chain))
+                .filter(audit_personal_data::seq.le(up_to)),
+        )
+        .execute(conn)?;
         purged += diesel::delete(
             audit_events::table.filter(audit_events::chain.eq(&chain)).filter(audit_events::seq.le(up_to)),
         )
@@ -521,4 +726,211 @@ pub fn purge_before(
         diesel::delete(audit_purge_permits::table.find(&chain)).execute(conn)?;
     }
     Ok(purged)
+}
+
+/// Takes `person` out of every event's personal part that names them: as
+/// actor or target (by id), in their own chain, or anywhere their email
+/// was written. The chains are untouched: each rewritten part is marked
+/// erased and its salt forgotten, and the chain's digest of it no longer
+/// tells anything. Returns how many events were rewritten. Seal what is
+/// pending first: a recorded event waiting for the sealer is not seen.
+pub fn erase_person(
+    conn: &mut DbConnection,
+    person: &domain::erasure::ErasedPerson,
+    user_chain: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    use crate::search::{ESCAPE, contains_pattern, lower};
+    let ids: Vec<&String> = person.ids.iter().collect();
+    let mut places: Vec<(String, i64)> = Vec::new();
+    for chunk in ids.chunks(crate::db::BATCH_ROWS) {
+        places.extend(
+            audit_events::table
+                .filter(audit_events::actor_id.eq_any(chunk.iter().copied()))
+                .select((audit_events::chain, audit_events::seq))
+                .load::<(String, i64)>(conn)?,
+        );
+        places.extend(
+            audit_event_targets::table
+                .filter(audit_event_targets::target_id.eq_any(chunk.iter().copied()))
+                .select((audit_event_targets::chain, audit_event_targets::seq))
+                .load::<(String, i64)>(conn)?,
+        );
+    }
+    places.extend(
+        audit_events::table
+            .filter(audit_events::chain.eq(user_chain))
+            .select((audit_events::chain, audit_events::seq))
+            .load::<(String, i64)>(conn)?,
+    );
+    for pattern in person.emails.iter().filter_map(|email| contains_pattern(email)) {
+        places.extend(
+            audit_personal_data::table
+                .filter(
+                    lower(audit_personal_data::actor_name)
+                        .like(&pattern)
+                        .escape(ESCAPE)
+                        .or(lower(audit_personal_data::targets).like(&pattern).escape(ESCAPE))
+                        .or(lower(audit_personal_data::changes).like(&pattern).escape(ESCAPE)),
+                )
+                .select((audit_personal_data::chain, audit_personal_data::seq))
+                .load::<(String, i64)>(conn)?,
+        );
+    }
+    places.sort_unstable();
+    places.dedup();
+    let mut erased = 0;
+    for place in places.chunks(crate::db::BATCH_ROWS) {
+        for (chain, seq) in place {
+            let row: Option<(Option<String>, PersonalData)> = audit_events::table
+                .inner_join(
+                    audit_personal_data::table.on(audit_personal_data::chain
+                        .eq(audit_events::chain)
+                        .and(audit_personal_data::seq.eq(audit_events::seq))),
+                )
+                .filter(audit_events::chain.eq(chain))
+                .filter(audit_events::seq.eq(seq))
+                .select((audit_events::actor_id, PersonalData::as_select()))
+                .first(conn)
+                .optional()?;
+            let Some((actor_id, personal)) = row else { continue };
+            let redacted = person.redact(
+                actor_id.as_deref(),
+                &domain::erasure::PersonalDetails {
+                    actor_name: personal.actor_name.clone(),
+                    targets: personal.targets.clone(),
+                    changes: personal.changes.clone(),
+                    client_ip: personal.client_ip.clone(),
+                    user_agent: personal.user_agent.clone(),
+                },
+            );
+            let rewritten = PersonalData {
+                actor_name: redacted.actor_name,
+                targets: redacted.targets,
+                changes: redacted.changes,
+                client_ip: redacted.client_ip,
+                user_agent: redacted.user_agent,
+                salt: None,
+                erased_at: Some(personal.erased_at.unwrap_or_else(|| time::to_db(now))),
+                ..personal
+            };
+            diesel::update(audit_personal_data::table.find((chain, seq))).set(&rewritten).execute(conn)?;
+            erased += 1;
+        }
+    }
+    Ok(erased)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn legacy_event() -> (ChainedEvent, PersonalData) {
+        let occurred_at = chrono::NaiveDate::from_ymd_opt(2026, 12, 7).unwrap().and_hms_opt(10, 0, 0).unwrap();
+        let event = ChainedEvent {
+            id: "e1".into(),
+            chain: "c".into(),
+            seq: 1,
+            account_id: None,
+            occurred_at,
+            action: "group.created".into(),
+            actor_type: "user".into(),
+            actor_id: Some("u1".into()),
+            request_id: None,
+            prev_hash: domain::audit::GENESIS.into(),
+            hash: String::new(),
+            target_refs: None,
+            details_digest: None,
+        };
+        let mut personal = PersonalData::missing("c", 1);
+        personal.actor_name = "Ada".into();
+        personal.user_agent = Some("curl".into());
+        (event, personal)
+    }
+
+    #[test]
+    fn events_sealed_before_personal_data_left_the_chain_keep_their_content() {
+        let (event, mut personal) = legacy_event();
+        // The content as it was hashed before: every field inline.
+        let before = "=2e1\n=1c\n=11\n-\n=272026-12-07T10:00:00.000000Z\n=13group.created\n=4user\n=2u1\n\
+                      =3Ada\n=2[]\n=2{}\n-\n-\n=4curl";
+        assert_eq!(event.canonical_content(Some(&personal)).as_deref(), Some(before));
+        personal.erased_at = Some(event.occurred_at);
+        assert_eq!(event.canonical_content(Some(&personal)), None, "erased, only its links can be checked");
+    }
+
+    #[test]
+    fn the_chain_covers_the_digest_of_what_an_event_says_about_people() {
+        let (mut event, mut personal) = legacy_event();
+        personal.salt = Some("salt".into());
+        event.details_digest = personal.digest();
+        event.target_refs = Some("[]".into());
+        let content = event.canonical_content(None).unwrap();
+        assert!(!content.contains("Ada") && !content.contains("curl"), "{content}");
+        assert_eq!(event.personal_part_holds(Some(&personal)), Ok(()));
+        personal.actor_name = "Mallory".into();
+        assert!(event.personal_part_holds(Some(&personal)).is_err());
+        personal.erased_at = Some(event.occurred_at);
+        assert_eq!(event.personal_part_holds(Some(&personal)), Ok(()), "erasure is what may rewrite it");
+        assert!(event.personal_part_holds(None).is_err(), "a missing part is named");
+    }
+
+    #[test]
+    fn target_refs_keep_kinds_and_ids_only() {
+        let refs = target_refs(r#"[{"type":"user","id":"u1","label":"ada@example.com"}]"#);
+        assert_eq!(refs, r#"[{"id":"u1","type":"user"}]"#);
+    }
+
+    struct Unsigned;
+
+    impl BoundSigner for Unsigned {
+        fn sign(&self, _: Bound, _: &str, _: i64, _: &str) -> Result<String, String> {
+            Err("no key in this test".into())
+        }
+        fn holds(&self, _: Bound, _: &str, _: i64, _: &str, _: &str) -> bool {
+            false
+        }
+    }
+
+    #[test]
+    fn a_chain_sealed_before_the_move_verifies_after_it_and_after_an_erasure() {
+        use diesel_migrations::MigrationHarness;
+        let mut sqlite = diesel::SqliteConnection::establish(":memory:").unwrap();
+        let migrations = || crate::db::SQLITE_MIGRATIONS;
+        while sqlite
+            .pending_migrations(migrations())
+            .unwrap()
+            .first()
+            .is_some_and(|next| !next.name().to_string().contains("audit_personal_data"))
+        {
+            sqlite.run_next_migration(migrations()).unwrap();
+        }
+        // An event as the sealer wrote it before: its hash covers its
+        // personal data.
+        let (event, personal) = legacy_event();
+        let hash = link_hash(domain::audit::GENESIS, &event.canonical_content(Some(&personal)).unwrap());
+        diesel::sql_query(format!(
+            "INSERT INTO audit_events (id, chain, seq, account_id, occurred_at, action, actor_type, actor_id, \
+             actor_name, targets, changes, request_id, client_ip, user_agent, prev_hash, hash) VALUES \
+             ('e1', 'c', 1, NULL, '2026-12-07 10:00:00', 'group.created', 'user', 'u1', 'Ada', '[]', '{{}}', \
+             NULL, NULL, 'curl', '{}', '{hash}')",
+            domain::audit::GENESIS
+        ))
+        .execute(&mut sqlite)
+        .unwrap();
+        sqlite.run_pending_migrations(migrations()).unwrap();
+        let mut conn = DbConnection::Sqlite(sqlite);
+        assert_eq!(verify(&mut conn, "c", &Unsigned).unwrap(), Ok(Verified { events: 1, erased: 0 }));
+
+        let ada = domain::erasure::ErasedPerson {
+            ids: ["u1".to_owned()].into(),
+            emails: vec!["ada@example.com".into()],
+            names: vec!["Ada".into()],
+            pseudonym: "erased user u1".into(),
+        };
+        assert_eq!(erase_person(&mut conn, &ada, "user:u1", Utc::now()).unwrap(), 1);
+        assert_eq!(verify(&mut conn, "c", &Unsigned).unwrap(), Ok(Verified { events: 1, erased: 1 }));
+        let listed = list(&mut conn, "c", &EventFilter::default(), None, 10).unwrap();
+        assert_eq!((listed[0].actor_name.as_str(), listed[0].user_agent.as_deref()), ("erased user u1", None));
+    }
 }

@@ -49,6 +49,8 @@ pub mod join_links;
 pub mod join_requests;
 pub mod memberships;
 pub mod notifications;
+pub mod person_erasure;
+pub mod personal_data;
 pub mod rate_limits;
 pub mod refresh_tokens;
 pub mod roles;

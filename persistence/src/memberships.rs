@@ -626,3 +626,12 @@ fn insert_assignments(
     }
     Ok(())
 }
+
+/// The accounts `user` is a member of themselves (not through a link).
+pub fn accounts_of(conn: &mut DbConnection, user: Uuid) -> Result<Vec<Uuid>, StoreError> {
+    let found: Vec<String> = memberships::table
+        .filter(memberships::user_id.eq(ids::to_db(user)))
+        .select(memberships::account_id)
+        .load(conn)?;
+    found.iter().map(|id| ids::from_db(id)).collect()
+}

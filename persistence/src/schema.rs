@@ -13,6 +13,15 @@ diesel::table! {
         updated_at -> Timestamp,
         locale -> Nullable<Text>,
         time_zone -> Nullable<Text>,
+        erased_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    person_erasures (user_id) {
+        user_id -> Text,
+        person -> Text,
+        requested_at -> Timestamp,
     }
 }
 
@@ -134,14 +143,25 @@ diesel::table! {
         action -> Text,
         actor_type -> Text,
         actor_id -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        prev_hash -> Text,
+        hash -> Text,
+        target_refs -> Nullable<Text>,
+        details_digest -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_personal_data (chain, seq) {
+        chain -> Text,
+        seq -> BigInt,
         actor_name -> Text,
         targets -> Text,
         changes -> Text,
-        request_id -> Nullable<Text>,
         client_ip -> Nullable<Text>,
         user_agent -> Nullable<Text>,
-        prev_hash -> Text,
-        hash -> Text,
+        salt -> Nullable<Text>,
+        erased_at -> Nullable<Timestamp>,
     }
 }
 
@@ -759,6 +779,8 @@ diesel::joinable!(access_review_reviewers -> access_reviews (review_id));
 diesel::joinable!(access_review_items -> access_reviews (review_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    person_erasures,
+    audit_personal_data,
     group_roles,
     scim_users,
     directory_default_roles,

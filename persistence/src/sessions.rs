@@ -138,3 +138,20 @@ pub fn end(
     }
     ended.iter().map(|id| ids::from_db(id)).collect()
 }
+
+/// Whether `session` of `user` began with a single sign-on at or after
+/// `since`: a sign-in fresh enough to stand in for re-entering a password.
+pub fn signed_in_through_sso_since(
+    conn: &mut DbConnection,
+    user: Uuid,
+    session: Uuid,
+    since: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let fresh = sessions::table
+        .find(ids::to_db(session))
+        .filter(sessions::user_id.eq(ids::to_db(user)))
+        .filter(sessions::sso_connection_id.is_not_null())
+        .filter(sessions::ended_at.is_null())
+        .filter(sessions::created_at.ge(time::to_db(since)));
+    Ok(diesel::select(diesel::dsl::exists(fresh)).get_result(conn)?)
+}

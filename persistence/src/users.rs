@@ -86,9 +86,11 @@ pub fn insert(conn: &mut DbConnection, new: NewUser<'_>) -> Result<User, StoreEr
     row.try_into()
 }
 
+/// The user with `id`; `None` once they erased themselves.
 pub fn find(conn: &mut DbConnection, id: Uuid) -> Result<Option<User>, StoreError> {
     users::table
         .find(ids::to_db(id))
+        .filter(users::erased_at.is_null())
         .select(UserRow::as_select())
         .first(conn)
         .optional()?
@@ -96,9 +98,11 @@ pub fn find(conn: &mut DbConnection, id: Uuid) -> Result<Option<User>, StoreErro
         .transpose()
 }
 
-/// Whether the user still exists (a token can outlive its user).
+/// Whether the user still exists (a token can outlive its user, who may
+/// have erased themselves).
 pub fn exists(conn: &mut DbConnection, id: Uuid) -> Result<bool, StoreError> {
-    Ok(diesel::select(diesel::dsl::exists(users::table.find(ids::to_db(id)))).get_result(conn)?)
+    let live = users::table.find(ids::to_db(id)).filter(users::erased_at.is_null());
+    Ok(diesel::select(diesel::dsl::exists(live)).get_result(conn)?)
 }
 
 /// Emails are stored normalised, so equality here is case-insensitive.

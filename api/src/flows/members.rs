@@ -48,7 +48,7 @@ pub fn membership_tag(membership: &Membership) -> String {
 }
 
 /// The roles a membership holds, as an audit event shows them.
-fn assignments_of(membership: &Membership) -> Vec<serde_json::Value> {
+pub(super) fn assignments_of(membership: &Membership) -> Vec<serde_json::Value> {
     let mut held: Vec<serde_json::Value> = membership
         .assignments
         .iter()

@@ -3,9 +3,10 @@
 use chrono::Duration;
 use domain::audit::AuditAction;
 use domain::{Email, PersonName};
+use persistence::person_erasure::{self, PendingErasure};
 use persistence::user_tokens::{self, Purpose};
 use persistence::users::{self, NewUser, ProfileChange, User};
-use persistence::{DbConnection, StoreError, write_transaction};
+use persistence::{DbConnection, StoreError, accounts, invitations, memberships, write_transaction};
 use uuid::Uuid;
 
 use super::audit::Event;
@@ -20,6 +21,9 @@ pub enum UserError {
     VerificationInvalid,
     #[error("the email is verified already")]
     AlreadyVerified,
+    /// Erasing oneself while the last owner of these accounts (id, name).
+    #[error("the last owner of {} account(s)", .0.len())]
+    LastOwnerOf(Vec<(Uuid, String)>),
     #[error(transparent)]
     Shared(Shared),
 }
@@ -151,4 +155,56 @@ fn send_verification(conn: &mut DbConnection, ctx: &Ctx<'_>, user: &User) -> Res
     let url = ctx.link(&format!("/verify-email?token={}", token.expose()));
     crate::email::enqueue(conn, &Message::EmailVerification(Link { url }).to(&user.email), ctx.now)?;
     Ok(())
+}
+
+/// How long a single sign-on stands in for re-entering a password.
+pub const FRESH_SIGN_IN: Duration = Duration::minutes(10);
+
+/// Erases `user` (GDPR article 17), who proved who they are: refused while
+/// they are the last owner of an account; otherwise each membership ends
+/// as their leaving (with its audit event), and everything that names them
+/// goes or reads as a pseudonym ([`person_erasure`]); the sealer takes them
+/// out of the audit log moments later, once these events are sealed.
+pub fn erase(conn: &mut DbConnection, ctx: &Ctx<'_>, user: Uuid) -> Result<(), UserError> {
+    write_transaction(conn, |conn| {
+        let found = users::find(conn, user)?.ok_or(Shared::UserGone)?;
+        let mut held = Vec::new();
+        let mut sole = Vec::new();
+        for account in memberships::accounts_of(conn, user)? {
+            // Owner counts and the deletes below see one state.
+            accounts::lock(conn, account)?;
+            let Some(membership) = memberships::find(conn, account, user)? else { continue };
+            if membership.is_owner() && memberships::owner_count(conn, account)? <= 1 {
+                sole.push((account, accounts::find(conn, account)?.map(|found| found.name).unwrap_or_default()));
+            }
+            held.push(membership);
+        }
+        if !sole.is_empty() {
+            return Err(UserError::LastOwnerOf(sole));
+        }
+        for membership in &held {
+            memberships::delete(conn, membership.id)?;
+            let revoked = invitations::revoke_pending_for(conn, membership.account_id, &found.email, ctx.now)?;
+            let event = Event::in_account(membership.account_id, AuditAction::MemberLeft)
+                .target("user", user, &found.email)
+                .unset("assignments", super::members::assignments_of(membership))
+                .change("pending_invitations_revoked", 0, revoked);
+            ctx.record(conn, event)?;
+        }
+        let emails = person_erasure::emails_of(conn, user, &found.email)?;
+        let erasure = PendingErasure {
+            user_id: user,
+            ids: person_erasure::ids_of(conn, user, &emails)?,
+            names: [super::audit::user_name(&found), found.first_name.clone(), found.last_name.clone()]
+                .into_iter()
+                .filter(|name| !name.trim().is_empty())
+                .collect(),
+            emails,
+            pseudonym: format!("erased user {user}"),
+            pseudonym_email: format!("erased-{}@erased.invalid", user.simple()),
+        };
+        ctx.record(conn, Event::for_user(user, AuditAction::UserErased).target("user", user, &erasure.pseudonym))?;
+        person_erasure::forget(conn, &erasure, ctx.now)?;
+        Ok(())
+    })
 }

@@ -89,7 +89,7 @@ mod tests {
     #[test]
     fn literal_paths_keep_their_own_methods() {
         assert_eq!(table().allow("/v1/auth/login").as_deref(), Some("POST"));
-        assert_eq!(table().allow("/v1/me").as_deref(), Some("GET, PATCH"));
+        assert_eq!(table().allow("/v1/me").as_deref(), Some("GET, DELETE, PATCH"));
     }
 
     #[test]

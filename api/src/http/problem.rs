@@ -68,6 +68,17 @@ pub struct Problem {
     /// Where single sign-on starts (`sso_required`); add `redirect_uri`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sso_start_url: Option<String>,
+    /// The accounts the caller is the last owner of (`last_owner`, when
+    /// erasing themselves).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub accounts: Vec<OwnedAccount>,
+}
+
+/// An account named in a problem.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OwnedAccount {
+    pub id: uuid::Uuid,
+    pub name: String,
 }
 
 /// One invalid field of a request.
@@ -114,6 +125,13 @@ pub enum ApiError {
     /// A change to how the caller signs in, without their current password.
     #[error("current password incorrect")]
     PasswordIncorrect,
+    /// Erasing oneself needs the password, or a sign-in through single
+    /// sign-on moments ago.
+    #[error("re-authentication required")]
+    ReauthenticationRequired,
+    /// Erasing oneself while the last owner of these accounts.
+    #[error("the last owner of accounts")]
+    LastOwnerOf(Vec<OwnedAccount>),
     #[error("If-Match missing")]
     PreconditionRequired,
     #[error("If-Match stale")]
@@ -341,6 +359,24 @@ impl ApiError {
                 "Service unavailable",
                 "The service cannot handle the request right now; retry shortly.".into(),
             ),
+            ReauthenticationRequired => (
+                StatusCode::FORBIDDEN,
+                "reauthentication_required",
+                "Re-authentication required",
+                "Erasing your user needs your password (`password`), or a single sign-on moments ago: sign in \
+                 through your identity provider again, then retry."
+                    .into(),
+            ),
+            LastOwnerOf(accounts) => (
+                StatusCode::CONFLICT,
+                "last_owner",
+                "The last owner of accounts",
+                format!(
+                    "You are the last owner of {} account(s), listed in `accounts`: make another member an owner, \
+                     or delete the account, then retry.",
+                    accounts.len()
+                ),
+            ),
             PasswordIncorrect => (
                 StatusCode::FORBIDDEN,
                 "current_password_incorrect",
@@ -416,6 +452,10 @@ impl ApiError {
             sso_start_url: match self {
                 ApiError::SsoRequired { start_url } => Some(start_url.clone()),
                 _ => None,
+            },
+            accounts: match self {
+                ApiError::LastOwnerOf(accounts) => accounts.clone(),
+                _ => Vec::new(),
             },
         }
     }
@@ -766,6 +806,9 @@ impl From<UserError> for ApiError {
                 "This verification link is unknown, used or expired; ask for a new one.",
             ),
             UserError::AlreadyVerified => conflict("already_verified", "Your email is already verified."),
+            UserError::LastOwnerOf(accounts) => {
+                ApiError::LastOwnerOf(accounts.into_iter().map(|(id, name)| OwnedAccount { id, name }).collect())
+            }
             UserError::Shared(shared) => shared.into(),
         }
     }

@@ -40,6 +40,9 @@ const BATCH: i64 = 20;
 /// Audit events sealed (and, on SQLite, invitations indexed for search)
 /// per transaction.
 const SEAL_BATCH: i64 = 500;
+/// People finished erasing per sealer transaction: each scans the audit
+/// log's personal part for their emails.
+const ERASURE_BATCH: i64 = 10;
 /// How long the sealer lets events gather after it is woken: one
 /// transaction for a burst instead of one per change.
 const SEAL_WINDOW: Duration = Duration::from_millis(50);
@@ -224,6 +227,7 @@ impl JobRunner {
     /// Seals one batch of recorded audit events and, in the same
     /// transaction, queues their webhook deliveries; returns how many were
     /// sealed. What is sealed is what integrators are told, in chain order.
+    /// Once nothing waits to be sealed, it finishes people's erasures.
     /// On SQLite, the transaction also moves up to a batch of queued
     /// invitations into the search index (one FTS5 segment for a batch,
     /// instead of one per invitation); that count is returned instead when
@@ -235,14 +239,25 @@ impl JobRunner {
             .blocking(move |conn, now| {
                 // Reads first: on SQLite an empty write transaction still
                 // takes the database's only write lock.
-                if !persistence::audit::has_pending(conn)? && !persistence::search::invitations_queued(conn)? {
+                if !persistence::audit::has_pending(conn)?
+                    && !persistence::search::invitations_queued(conn)?
+                    && !persistence::person_erasure::any_pending(conn)?
+                {
                     return Ok((0, false));
                 }
                 persistence::write_transaction(conn, |conn| {
                     let indexed = persistence::search::index_queued_invitations(conn, SEAL_BATCH)?;
                     let sealed = persistence::audit::seal(conn, SEAL_BATCH, &deployment.secrets)?;
                     let queued = crate::flows::webhooks::enqueue_for(conn, &sealed, now)?;
-                    Ok((sealed.len().max(indexed), queued))
+                    // People who erased themselves leave the audit log once
+                    // every event recorded before is sealed (about their
+                    // leaving, too), and its webhook payloads queued.
+                    let erased = if persistence::audit::has_pending(conn)? {
+                        0
+                    } else {
+                        persistence::person_erasure::finish_due(conn, ERASURE_BATCH, now)?
+                    };
+                    Ok((sealed.len().max(indexed).max(erased), queued))
                 })
             })
             .await?;

@@ -55,6 +55,11 @@ impl<'a> Script<'a> {
         if_match: Option<&str>,
     ) -> Reply {
         let request_id = format!("{operation}-{}", Uuid::new_v4().simple());
+        // Asked first: a user who erases themselves has no token after.
+        let expected = match token {
+            Some(token) => Expected::User(user_of(self.app, token).await),
+            None => Expected::Anonymous,
+        };
         let mut request = self.app.client.request(method, self.app.url(path)).header("x-request-id", &request_id);
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -68,10 +73,6 @@ impl<'a> Script<'a> {
         let reply = TestApp::read(request.send().await.unwrap()).await;
         assert!(reply.status.is_success(), "{operation} failed: {} {}", reply.status, reply.body);
         self.check_declared_headers(operation, &reply);
-        let expected = match token {
-            Some(token) => Expected::User(user_of(self.app, token).await),
-            None => Expected::Anonymous,
-        };
         self.calls.push((operation, request_id, expected));
         reply
     }
@@ -470,6 +471,9 @@ async fn every_write_operation_records_an_event_by_its_actor(app: TestApp) {
     s.by(&owner_id);
     s.call("logout", M::POST, "/v1/auth/logout", None, Some(json!({"refresh_token": refresh_token})), None).await;
     s.by(&owner_id);
+    let leaver = app.sign_up("leaver@example.com").await;
+    let proof = json!({"password": PASSWORD});
+    s.call("delete_me", M::DELETE, "/v1/me", Some(&leaver.access_token), Some(proof), None).await;
 
     // Each call recorded at least one event, all naming its actor.
     app.run_jobs().await;
@@ -635,7 +639,7 @@ async fn the_database_refuses_to_change_events(app: TestApp) {
     let groups = format!("/v1/accounts/{account}/groups");
     app.post(&groups, Some(&owner.access_token), json!({"name": "G"})).await.expect_status(201);
     app.run_jobs().await;
-    refused(&app, "UPDATE audit_events SET actor_name = 'Mallory'");
+    refused(&app, "UPDATE audit_events SET actor_id = NULL");
     refused(&app, "DELETE FROM audit_events");
     refused(&app, "UPDATE audit_event_targets SET target_id = 'x'");
     refused(&app, "DELETE FROM audit_event_targets");
@@ -683,8 +687,9 @@ async fn a_changed_event_is_named_by_audit_verify(app: TestApp) {
     assert!(ok, "an untouched log verifies: {report}");
     assert!(report.contains(&format!("ok      {account}: 4 events")), "{report}");
 
-    // Someone with the database's keys gets past the trigger and rewrites
-    // history: the second group is now called something else.
+    // Someone with the database's keys rewrites what an event says: the
+    // second group is now called something else. The chain covers a digest
+    // of it.
     let tampered: String = {
         use persistence::schema::audit_events::dsl;
         dsl::audit_events
@@ -694,20 +699,36 @@ async fn a_changed_event_is_named_by_audit_verify(app: TestApp) {
             .first(&mut *app.db())
             .unwrap()
     };
+    let rewrite = |from: &str, to: &str| {
+        let statement = format!(
+            "UPDATE audit_personal_data SET changes = replace(changes, '{from}', '{to}') \
+             WHERE chain = '{account}' AND seq = 3"
+        );
+        assert_eq!(diesel::sql_query(statement).execute(&mut *app.db()).unwrap(), 1);
+    };
+    rewrite("Two", "Zwei");
+    let (ok, report) = audit_verify(&app);
+    assert!(!ok, "a rewritten event fails verification");
+    assert!(
+        report.contains(&format!("BROKEN  {account}: event {tampered} (#3): what it says about people")),
+        "{report}"
+    );
+    rewrite("Zwei", "Two");
+    assert!(audit_verify(&app).0, "put back, it holds again");
+
+    // Or gets past the trigger and rewrites the chained part.
     let disable = match app.backend {
         Backend::Postgres => "ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only",
         Backend::Sqlite => "DROP TRIGGER audit_events_no_update",
     };
     let mut conn = app.db();
     diesel::sql_query(disable).execute(&mut *conn).unwrap();
-    diesel::sql_query(format!(
-        "UPDATE audit_events SET changes = replace(changes, 'Two', 'Zwei') WHERE id = '{tampered}'"
-    ))
-    .execute(&mut *conn)
-    .unwrap();
+    diesel::sql_query(format!("UPDATE audit_events SET action = 'group.deleted' WHERE id = '{tampered}'"))
+        .execute(&mut *conn)
+        .unwrap();
     let (ok, report) = audit_verify(&app);
     assert!(!ok, "a rewritten event fails verification");
-    assert!(report.contains(&format!("BROKEN  {account}: event {tampered} (#3)")), "{report}");
+    assert!(report.contains(&format!("BROKEN  {account}: event {tampered} (#3): its content")), "{report}");
 }
 
 async fn a_truncated_chain_is_named_by_audit_verify(app: TestApp) {

@@ -143,9 +143,9 @@ async fn unsupported_methods_are_405_with_allow(app: TestApp) {
     let reply = app.request(Method::PUT, "/v1/auth/login", None, Some(json!({}))).await;
     reply.expect_problem(405, "method_not_allowed");
     assert_eq!(header(&reply, "allow"), Some("POST"));
-    let reply = app.request(Method::DELETE, "/v1/me", None, None).await;
+    let reply = app.request(Method::PUT, "/v1/me", None, None).await;
     reply.expect_problem(405, "method_not_allowed");
-    assert_eq!(header(&reply, "allow"), Some("GET, PATCH"));
+    assert_eq!(header(&reply, "allow"), Some("GET, DELETE, PATCH"));
     let path = "/v1/accounts/0193a3b1-0000-7000-8000-000000000000/groups/0193a3b1-0000-7000-8000-000000000001";
     let reply = app.request(Method::POST, path, None, Some(json!({}))).await;
     reply.expect_problem(405, "method_not_allowed");

@@ -9,6 +9,9 @@ use serde_json::json;
 on_both_backends!(
     an_account_waits_restorable_then_is_erased_leaving_only_its_sealed_audit_log,
     only_an_owner_deletes_and_only_with_the_accounts_name,
+    a_person_erased_from_a_thousand_events_leaves_every_chain_verifiable,
+    erasing_oneself_needs_proof_and_no_account_left_without_owner,
+    a_persons_export_holds_their_data_and_nothing_of_others,
 );
 
 /// Rows of every table that name `id` in any text column, by table. Apart:
@@ -17,6 +20,12 @@ on_both_backends!(
 /// other instances' caches and is forgotten after a day of the database's
 /// own time, which the test's clock does not move.
 fn rows_naming(app: &TestApp, id: &str) -> Vec<(String, i64)> {
+    rows_containing(app, id, false)
+}
+
+/// Rows of every table, the audit log's included (`with_audit`), that
+/// contain `text` in any text column, ignoring ASCII case.
+fn rows_containing(app: &TestApp, text: &str, with_audit: bool) -> Vec<(String, i64)> {
     use diesel::prelude::*;
     #[derive(QueryableByName)]
     struct Name {
@@ -42,12 +51,13 @@ fn rows_naming(app: &TestApp, id: &str) -> Vec<(String, i64)> {
     .into_iter()
     .filter_map(|column| column.name.split_once('.').map(|(t, c)| (t.to_owned(), c.to_owned())))
     .filter(|(table, _)| {
-        !table.starts_with("audit_") && !["__diesel_schema_migrations", "authorization_log"].contains(&table.as_str())
+        (with_audit || !table.starts_with("audit_"))
+            && !["__diesel_schema_migrations", "authorization_log"].contains(&table.as_str())
     })
     .collect();
     let mut found = Vec::new();
     for (table, column) in columns {
-        let query = format!("SELECT COUNT(*) AS n FROM {table} WHERE {column} LIKE '%{id}%'");
+        let query = format!("SELECT COUNT(*) AS n FROM {table} WHERE lower({column}) LIKE '%{}%'", text.to_lowercase());
         let n = diesel::sql_query(query).get_result::<Count>(&mut *conn).unwrap().n;
         if n > 0 {
             found.push((format!("{table}.{column}"), n));
@@ -169,4 +179,187 @@ async fn only_an_owner_deletes_and_only_with_the_accounts_name(app: TestApp) {
     app.get(&format!("{a}/deletion"), Some(&ada.access_token)).await.expect_problem(404, "not_found");
     app.post(&format!("{a}/groups"), Some(&ada.access_token), json!({"name": "Still here"})).await.expect_status(201);
     app.post(&format!("{a}/restore"), Some(&admin.access_token), json!({})).await.expect_problem(403, "forbidden");
+}
+
+async fn a_person_erased_from_a_thousand_events_leaves_every_chain_verifiable(app: TestApp) {
+    let grace = app.sign_up("grace@example.com").await;
+    let account = app.create_account(&grace, "Acme").await;
+    let g = Some(grace.access_token.as_str());
+    let a = format!("/v1/accounts/{account}");
+    // Ada is invited (the email goes out, its job is kept), joins, names
+    // herself, and appears in a thousand events of the account's chain.
+    let invited = json!({"invitations": [{"email": "Ada@Example.com", "first_name": "Ada"}]});
+    app.post(&format!("{a}/invitations"), g, invited).await.expect_status(200);
+    let ada = app.sign_up("ada@example.com").await;
+    app.add_member(&account, &ada.id, &["developer"]);
+    let t = Some(ada.access_token.as_str());
+    app.patch("/v1/me", t, json!({"first_name": "Augusta", "last_name": "Byron-King"})).await.expect_status(200);
+    let receiver = integration_tests::WebhookReceiver::start().await;
+    let hook = json!({"url": receiver.url(), "event_types": ["member.left", "group.created"]});
+    app.post(&format!("{a}/webhooks"), g, hook).await.expect_status(201);
+    {
+        let mut conn = app.db();
+        let events: Vec<(String, String)> = (0..1_000)
+            .map(|i| {
+                let targets = json!([{"type": "user", "id": ada.id, "label": "ada@example.com"}]).to_string();
+                let changes =
+                    json!({"note": {"before": null, "after": format!("#{i} by ADA@example.com")}}).to_string();
+                (targets, changes)
+            })
+            .collect();
+        let ada_id: uuid::Uuid = ada.id.parse().unwrap();
+        let about_ada = [ada_id];
+        let recorded: Vec<persistence::audit::NewEvent<'_>> = events
+            .iter()
+            .map(|(targets, changes)| persistence::audit::NewEvent {
+                chain: &account,
+                account_id: Some(account.parse().unwrap()),
+                occurred_at: app.now(),
+                action: "member.roles_updated",
+                actor_type: "user",
+                actor_id: Some(ada_id),
+                actor_name: "Augusta Byron-King",
+                targets,
+                target_ids: &about_ada,
+                changes,
+                request_id: None,
+                client_ip: Some("203.0.113.9"),
+                user_agent: Some("Ada's browser"),
+            })
+            .collect();
+        persistence::audit::record(&mut conn, &recorded).unwrap();
+    }
+    app.run_jobs().await;
+    let (ok, report) = super::audit::audit_verify(&app);
+    assert!(ok, "{report}");
+    assert!(!rows_containing(&app, "ada@example.com", true).is_empty(), "the search below can find her");
+
+    // Erasing needs her password; then her tokens stop working.
+    app.request(reqwest::Method::DELETE, "/v1/me", t, Some(json!({})))
+        .await
+        .expect_problem(403, "reauthentication_required");
+    app.request(reqwest::Method::DELETE, "/v1/me", t, Some(json!({"password": "not it at all"})))
+        .await
+        .expect_problem(403, "current_password_incorrect");
+    let erased =
+        app.request(reqwest::Method::DELETE, "/v1/me", t, Some(json!({"password": integration_tests::PASSWORD})));
+    erased.await.expect_status(204);
+    app.get("/v1/me", t).await.expect_problem(401, "unauthenticated");
+    let login = json!({"email": "ada@example.com", "password": integration_tests::PASSWORD});
+    app.post("/v1/auth/login", None, login).await.expect_problem(401, "invalid_credentials");
+
+    app.run_jobs().await;
+    let (ok, report) = super::audit::audit_verify(&app);
+    assert!(ok, "every chain still verifies: {report}");
+    assert!(report.contains(&format!("ok      {account}: ")) && report.contains("with a person erased"), "{report}");
+    assert_eq!(rows_containing(&app, "ada@example.com", true), Vec::<(String, i64)>::new(), "her email is nowhere");
+    assert_eq!(rows_containing(&app, "Byron-King", true), Vec::<(String, i64)>::new(), "nor her name");
+    assert_eq!(rows_containing(&app, "203.0.113.9", true), Vec::<(String, i64)>::new(), "nor her address");
+
+    // The account's log tells she left, under her pseudonym.
+    let left = app.get(&format!("{a}/audit-events?action=member.left"), g).await;
+    let left = left.expect_status(200);
+    let pseudonym = format!("erased user {}", ada.id);
+    assert_eq!(left["items"][0]["targets"][0]["label"], pseudonym.as_str());
+    assert_eq!(left["items"][0]["actor"]["name"], pseudonym.as_str());
+    let members = app.get(&format!("{a}/members"), g).await;
+    assert_eq!(members.expect_status(200)["items"].as_array().unwrap().len(), 1, "only Grace is left");
+    let delivered = receiver.received();
+    assert_eq!(delivered.len(), 1, "her leaving was told");
+    assert!(
+        delivered[0].body.contains(&pseudonym) && !delivered[0].body.contains("Byron-King"),
+        "{}",
+        delivered[0].body
+    );
+}
+
+async fn erasing_oneself_needs_proof_and_no_account_left_without_owner(app: TestApp) {
+    let ada = app.sign_up("ada@example.com").await;
+    let t = Some(ada.access_token.as_str());
+    let acme = app.create_account(&ada, "Acme").await;
+    let globex = app.create_account(&ada, "Globex").await;
+    let bob = app.sign_up("bob@example.com").await;
+    app.add_member(&globex, &bob.id, &["owner"]);
+    let proof = json!({"password": integration_tests::PASSWORD});
+    let refused = app.request(reqwest::Method::DELETE, "/v1/me", t, Some(proof.clone())).await;
+    refused.expect_problem(409, "last_owner");
+    assert_eq!(refused.body["accounts"], json!([{"id": acme, "name": "Acme"}]), "only where she is the only owner");
+    app.get("/v1/me", t).await.expect_status(200);
+    let members = app.get(&format!("/v1/accounts/{acme}/members"), t).await;
+    assert_eq!(members.expect_status(200)["items"].as_array().unwrap().len(), 1, "nothing changed");
+    // Bad bodies change nothing either.
+    for body in [json!({"password": 7}), json!({"password": "x", "extra": true})] {
+        let reply = app.request(reqwest::Method::DELETE, "/v1/me", t, Some(body)).await;
+        assert_eq!(reply.status.as_u16() / 100, 4);
+    }
+    app.get("/v1/me", t).await.expect_status(200);
+}
+
+async fn a_persons_export_holds_their_data_and_nothing_of_others(app: TestApp) {
+    let grace = app.sign_up("grace@example.com").await;
+    let acme = app.create_account(&grace, "Acme").await;
+    let g = Some(grace.access_token.as_str());
+    let a = format!("/v1/accounts/{acme}");
+    let invited = json!({"invitations": [{"email": "ada@example.com"}, {"email": "bob@example.com"}]});
+    app.post(&format!("{a}/invitations"), g, invited).await.expect_status(200);
+    let link = app.post(&format!("{a}/join-links"), g, json!({})).await;
+    let token = link.expect_status(201)["url"].as_str().unwrap().rsplit('=').next().unwrap().to_owned();
+    let group = app.post(&format!("{a}/groups"), g, json!({"name": "Design"})).await;
+    let group = group.expect_status(201)["id"].as_str().unwrap().to_owned();
+
+    let ada = app.sign_up("ada@example.com").await;
+    let t = Some(ada.access_token.as_str());
+    app.patch("/v1/me", t, json!({"first_name": "Augusta", "last_name": "Byron-King"})).await.expect_status(200);
+    let lab = app.create_account(&ada, "Ada's Lab").await;
+    let carol = json!({"invitations": [{"email": "carol@example.com"}]});
+    app.post(&format!("/v1/accounts/{lab}/invitations"), t, carol).await.expect_status(200);
+    app.post("/v1/join-links/join", t, json!({"token": token, "message": "Hello from Ada"})).await.expect_status(201);
+    app.add_member(&acme, &ada.id, &["developer"]);
+    app.put(&format!("{a}/groups/{group}/members/{}", ada.id), g, json!({})).await.expect_status(204);
+    let mine = format!("/v1/me/accounts/{acme}/notification-preferences");
+    app.patch(&mine, t, json!({"welcome": false})).await.expect_status(200);
+    app.run_jobs().await;
+
+    let export = app.get("/v1/me/export", t).await;
+    assert_eq!(export.headers["cache-control"], "no-store");
+    assert!(export.headers["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    let body = export.expect_status(200);
+    assert_eq!(body["profile"]["email"], "ada@example.com");
+    assert_eq!(body["profile"]["last_name"], "Byron-King");
+    let memberships = body["memberships"].as_array().unwrap();
+    let in_acme = memberships.iter().find(|m| m["account"]["name"] == "Acme").expect("her membership of Acme");
+    assert_eq!(in_acme["roles"], json!(["developer"]));
+    assert_eq!(in_acme["groups"], json!([{"id": group, "name": "Design"}]));
+    assert_eq!(in_acme["notifications"], json!({"welcome": false}));
+    assert!(memberships.iter().any(|m| m["account"]["name"] == "Ada's Lab" && m["roles"] == json!(["owner"])));
+    assert_eq!(body["invitations_received"].as_array().unwrap().len(), 1, "Acme's to her, not Bob's");
+    assert_eq!(body["invitations_received"][0]["invited_by"], grace.id.as_str());
+    assert_eq!(body["invitations_sent"].as_array().unwrap().len(), 1, "hers to Carol");
+    assert_eq!(body["join_requests"][0]["message"], "Hello from Ada");
+    assert!(!body["sessions"].as_array().unwrap().is_empty());
+    let actions: Vec<&str> =
+        body["audit_events"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    for action in [
+        "user.registered",
+        "session.started",
+        "user.profile_updated",
+        "account.created",
+        "invitation.created",
+        "join_request.created",
+        "group.member_added",
+    ] {
+        assert!(actions.contains(&action), "{action} missing from {actions:?}");
+    }
+    let profile =
+        body["audit_events"].as_array().unwrap().iter().find(|e| e["action"] == "user.profile_updated").unwrap();
+    assert_eq!(profile["changes"]["last_name"]["after"], "Byron-King", "her own log keeps its changes");
+    let put_in = body["audit_events"].as_array().unwrap().iter().find(|e| e["action"] == "group.member_added").unwrap();
+    assert_eq!(put_in["actor"], json!({"type": "user", "id": grace.id}), "who acted on her, by id only");
+
+    // Nothing of anyone else: not whom she invited, not who invited her.
+    let text = body.to_string();
+    for other in ["grace@example.com", "bob@example.com", "carol@example.com"] {
+        assert!(!text.contains(other), "{other} is in her export");
+    }
+    app.get("/v1/me/export", None).await.expect_problem(401, "unauthenticated");
 }

@@ -33,7 +33,7 @@ async fn wrong_content_type_is_415(app: TestApp) {
 async fn unknown_routes_are_404_and_wrong_methods_405(app: TestApp) {
     app.get("/v1/nothing-here", None).await.expect_problem(404, "route_not_found");
     app.get("/", None).await.expect_problem(404, "route_not_found");
-    app.request(Method::DELETE, "/v1/me", None, None).await.expect_problem(405, "method_not_allowed");
+    app.request(Method::PUT, "/v1/me", None, None).await.expect_problem(405, "method_not_allowed");
     app.request(Method::PUT, "/v1/auth/login", None, None).await.expect_problem(405, "method_not_allowed");
     app.get("/v1/auth/login", None).await.expect_problem(405, "method_not_allowed");
 }

@@ -111,7 +111,10 @@ pub struct AuditEventView {
     pub user_agent: Option<String>,
     /// SHA-256 of the previous event of the account (hex).
     pub prev_hash: String,
-    /// SHA-256 over `prev_hash` and this event's content (hex).
+    /// SHA-256 over `prev_hash` and this event's content (hex): its ids
+    /// and a salted digest of what it says about people, so that erasing a
+    /// person (whose names then read as a pseudonym) leaves the chain
+    /// verifiable.
     pub hash: String,
 }
 

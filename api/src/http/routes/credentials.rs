@@ -69,7 +69,7 @@ pub struct EmailChangeConfirmation {
 
 /// Checks the signed-in user's current password; a wrong one counts as a
 /// failed sign-in (and is limited like one). Returns their email.
-async fn prove_password(
+pub(crate) async fn prove_password(
     state: &web::Data<AppState>,
     me: CurrentUser,
     origin: &Origin,

@@ -1,4 +1,4 @@
-use actix_web::{HttpResponse, get, patch, web};
+use actix_web::{HttpResponse, delete, get, patch, web};
 use chrono::{DateTime, Utc};
 use domain::{Locale, PersonName, TimeZone};
 use persistence::accounts;
@@ -12,7 +12,7 @@ use crate::flows::{Actor, Origin};
 use crate::http::caller::{CurrentUser, TokenUser};
 use crate::http::extract::{JsonBody, parse_present};
 use crate::http::pagination::{PageQuery, page_cursor};
-use crate::http::problem::{ApiError, ParseFields};
+use crate::http::problem::{ApiError, ParseFields, Problem};
 use crate::http::routes::accounts::AccountView;
 use crate::http::routes::members::AssignmentView;
 use crate::http::schemas::{locale_or_null_schema, person_name_or_null_schema, time_zone_or_null_schema};
@@ -123,6 +123,62 @@ pub async fn update_me(
         })
         .await?;
     Ok(HttpResponse::Ok().json(UserProfile::from(user)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"password": "my current password"}))]
+pub struct EraseMeRequest {
+    /// Your password. Leave it out only right after signing in through
+    /// single sign-on (within 10 minutes), which proves who you are instead.
+    #[schema(schema_with = crate::http::schemas::password_schema)]
+    pub password: Option<String>,
+}
+
+/// Erase my user, for good.
+///
+/// Needs your password, or a single sign-on within the last 10 minutes.
+/// Refused while you are the last owner of an account (those accounts are
+/// listed): hand ownership on, or delete them, first. Otherwise every
+/// membership ends (each account's audit log records you leaving), your
+/// pending invitations and join requests go, every session and token stops
+/// working, and everything that named you (your email, names, addresses
+/// you signed in from) is erased or reads as a pseudonym, including in the
+/// audit logs, which stay verifiable. This cannot be undone; take a copy
+/// with `GET /v1/me/export` first.
+#[utoipa::path(
+    tag = "me", operation_id = "delete_me", security(("bearer" = [])), request_body = EraseMeRequest,
+    responses(
+        (status = 204, description = "You are erased; your tokens no longer work"),
+        (status = 403, description = "The password is wrong (`current_password_incorrect`), or none was given without a fresh single sign-on (`reauthentication_required`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "You are the last owner of the accounts in `accounts` (`last_owner`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong passwords (`rate_limited`): wait the seconds in `Retry-After`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/me")]
+pub async fn delete_me(
+    state: web::Data<AppState>,
+    me: CurrentUser,
+    origin: Origin,
+    body: JsonBody<EraseMeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    match body.0.password {
+        Some(password) => {
+            crate::http::routes::credentials::prove_password(&state, me, &origin, password).await?;
+        }
+        None => {
+            let since = state.clock.now() - flows::FRESH_SIGN_IN;
+            let Some(session) = me.session else { return Err(ApiError::ReauthenticationRequired) };
+            let fresh = state
+                .db(move |conn| Ok(persistence::sessions::signed_in_through_sso_since(conn, me.id, session, since)?))
+                .await?;
+            if !fresh {
+                return Err(ApiError::ReauthenticationRequired);
+            }
+        }
+    }
+    state.flow(Actor::User(me.id), origin, move |conn, ctx| flows::erase(conn, ctx, me.id)).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 #[derive(Serialize, ToSchema)]

@@ -21,6 +21,7 @@ pub mod join_requests;
 pub mod links;
 pub mod me;
 pub mod members;
+pub mod my_data;
 pub mod notifications;
 pub mod operator;
 pub mod permissions;
@@ -173,6 +174,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(credentials::confirm_email_change)
             .service(me::get_me)
             .service(me::update_me)
+            .service(me::delete_me)
+            .service(my_data::export_me)
             .service(me::list_my_accounts)
             .service(suggested_accounts::list_suggested_accounts)
             .service(suggested_accounts::ask_to_join_suggested_account)

@@ -1,0 +1,176 @@
+//! What Roster holds about one person, for their own copy (`GET
+//! /v1/me/export`, GDPR articles 15 and 20): their own rows, and the audit
+//! events they are the actor or a subject of, across every chain.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::audit::AuditEvent;
+use crate::schema::{audit_event_targets, audit_events, invitations, join_requests, memberships, sessions};
+use crate::{DbConnection, StoreError, ids};
+
+/// A membership, as its own row says.
+#[derive(Debug, Clone, Queryable)]
+pub struct MembershipRow {
+    pub id: String,
+    pub account_id: String,
+    pub created_at: NaiveDateTime,
+    pub last_active_at: Option<NaiveDateTime>,
+    pub status: String,
+}
+
+pub fn memberships(conn: &mut DbConnection, user: Uuid) -> Result<Vec<MembershipRow>, StoreError> {
+    Ok(memberships::table
+        .filter(memberships::user_id.eq(ids::to_db(user)))
+        .order(memberships::created_at.asc())
+        .select((
+            memberships::id,
+            memberships::account_id,
+            memberships::created_at,
+            memberships::last_active_at,
+            memberships::status,
+        ))
+        .load(conn)?)
+}
+
+/// An invitation, without whom it was addressed to (the invitee of one
+/// they sent is someone else).
+#[derive(Debug, Clone, Queryable)]
+pub struct InvitationRow {
+    pub id: String,
+    pub account_id: String,
+    pub status: String,
+    pub invited_by: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub decided_at: Option<NaiveDateTime>,
+}
+
+type InvitationColumns = (
+    invitations::id,
+    invitations::account_id,
+    invitations::status,
+    invitations::invited_by,
+    invitations::created_at,
+    invitations::expires_at,
+    invitations::decided_at,
+);
+
+const INVITATION_COLUMNS: InvitationColumns = (
+    invitations::id,
+    invitations::account_id,
+    invitations::status,
+    invitations::invited_by,
+    invitations::created_at,
+    invitations::expires_at,
+    invitations::decided_at,
+);
+
+/// Invitations addressed to `email`, oldest first.
+pub fn invitations_received(conn: &mut DbConnection, email: &str) -> Result<Vec<InvitationRow>, StoreError> {
+    Ok(invitations::table
+        .filter(invitations::email.eq(email))
+        .order(invitations::created_at.asc())
+        .select(INVITATION_COLUMNS)
+        .load(conn)?)
+}
+
+/// Invitations `user` sent, oldest first.
+pub fn invitations_sent(conn: &mut DbConnection, user: Uuid) -> Result<Vec<InvitationRow>, StoreError> {
+    Ok(invitations::table
+        .filter(invitations::invited_by.eq(ids::to_db(user)))
+        .order(invitations::created_at.asc())
+        .select(INVITATION_COLUMNS)
+        .load(conn)?)
+}
+
+#[derive(Debug, Clone, Queryable)]
+pub struct JoinRequestRow {
+    pub id: String,
+    pub account_id: String,
+    pub status: String,
+    pub message: String,
+    pub created_at: NaiveDateTime,
+    pub decided_at: Option<NaiveDateTime>,
+}
+
+pub fn join_requests(conn: &mut DbConnection, user: Uuid) -> Result<Vec<JoinRequestRow>, StoreError> {
+    Ok(join_requests::table
+        .filter(join_requests::user_id.eq(ids::to_db(user)))
+        .order(join_requests::created_at.asc())
+        .select((
+            join_requests::id,
+            join_requests::account_id,
+            join_requests::status,
+            join_requests::message,
+            join_requests::created_at,
+            join_requests::decided_at,
+        ))
+        .load(conn)?)
+}
+
+/// A session, ended or not.
+#[derive(Debug, Clone, Queryable)]
+pub struct SessionRow {
+    pub id: String,
+    pub created_at: NaiveDateTime,
+    pub last_used_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub ended_at: Option<NaiveDateTime>,
+    pub user_agent: Option<String>,
+    pub client_ip: Option<String>,
+    pub sso_connection_id: Option<String>,
+}
+
+pub fn sessions(conn: &mut DbConnection, user: Uuid) -> Result<Vec<SessionRow>, StoreError> {
+    Ok(sessions::table
+        .filter(sessions::user_id.eq(ids::to_db(user)))
+        .order(sessions::created_at.asc())
+        .select((
+            sessions::id,
+            sessions::created_at,
+            sessions::last_used_at,
+            sessions::expires_at,
+            sessions::ended_at,
+            sessions::user_agent,
+            sessions::client_ip,
+            sessions::sso_connection_id,
+        ))
+        .load(conn)?)
+}
+
+/// Where the audit events about `user` are: those they did, those about
+/// them, and their own chain's, in (chain, seq) order.
+pub fn audit_places(conn: &mut DbConnection, user: Uuid) -> Result<Vec<(String, i64)>, StoreError> {
+    let id = ids::to_db(user);
+    let mut places: Vec<(String, i64)> = audit_events::table
+        .filter(audit_events::actor_id.eq(&id).or(audit_events::chain.eq(format!("user:{user}"))))
+        .select((audit_events::chain, audit_events::seq))
+        .load(conn)?;
+    places.extend(
+        audit_event_targets::table
+            .filter(audit_event_targets::target_id.eq(&id))
+            .select((audit_event_targets::chain, audit_event_targets::seq))
+            .load::<(String, i64)>(conn)?,
+    );
+    places.sort_unstable();
+    places.dedup();
+    Ok(places)
+}
+
+/// The events at `places` (one chain's, or several), with what they say
+/// about people.
+pub fn audit_events_at(conn: &mut DbConnection, places: &[(String, i64)]) -> Result<Vec<AuditEvent>, StoreError> {
+    let mut found = Vec::with_capacity(places.len());
+    let mut by_chain: std::collections::BTreeMap<&str, Vec<i64>> = std::collections::BTreeMap::new();
+    for (chain, seq) in places {
+        by_chain.entry(chain.as_str()).or_default().push(*seq);
+    }
+    for (chain, seqs) in by_chain {
+        for chunk in seqs.chunks(crate::db::BATCH_ROWS) {
+            found.extend(crate::audit::in_chain_at(conn, chain, chunk)?);
+        }
+    }
+    Ok(found)
+}
