@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod metrics;
 pub mod oidc;
 pub mod outbound;
+pub mod personal_export;
 pub mod plans;
 pub mod startup;
 pub mod telemetry;

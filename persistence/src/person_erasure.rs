@@ -21,8 +21,8 @@ use uuid::Uuid;
 
 use crate::schema::{
     access_review_items, access_review_reviewers, idempotency_keys, invitation_import_results, invitation_import_rows,
-    invitations, join_requests, person_erasures, rate_limits, refresh_tokens, sessions, sso_grants, sso_identities,
-    user_tokens, users,
+    invitations, join_requests, person_erasures, personal_exports, rate_limits, refresh_tokens, sessions, sso_grants,
+    sso_identities, user_tokens, users,
 };
 use crate::{DbConnection, StoreError, ids, time};
 
@@ -105,6 +105,7 @@ pub fn forget(conn: &mut DbConnection, erasure: &PendingErasure, now: DateTime<U
     diesel::delete(sso_identities::table.filter(sso_identities::user_id.eq(&user))).execute(conn)?;
     diesel::delete(sso_grants::table.filter(sso_grants::user_id.eq(&user))).execute(conn)?;
     diesel::delete(join_requests::table.filter(join_requests::user_id.eq(&user))).execute(conn)?;
+    diesel::delete(personal_exports::table.filter(personal_exports::user_id.eq(&user))).execute(conn)?;
     for email in emails {
         let pattern = crate::search::contains_pattern(email).unwrap_or_default();
         diesel::delete(rate_limits::table.filter(rate_limits::key.like(pattern).escape(crate::search::ESCAPE)))

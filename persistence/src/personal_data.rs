@@ -2,13 +2,15 @@
 //! /v1/me/export`, GDPR articles 15 and 20): their own rows, and the audit
 //! events they are the actor or a subject of, across every chain.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::audit::AuditEvent;
-use crate::schema::{audit_event_targets, audit_events, invitations, join_requests, memberships, sessions};
-use crate::{DbConnection, StoreError, ids};
+use crate::schema::{
+    audit_event_targets, audit_events, invitations, join_requests, memberships, personal_exports, sessions,
+};
+use crate::{DbConnection, StoreError, ids, time};
 
 /// A membership, as its own row says.
 #[derive(Debug, Clone, Queryable)]
@@ -173,4 +175,83 @@ pub fn audit_events_at(conn: &mut DbConnection, places: &[(String, i64)]) -> Res
         }
     }
     Ok(found)
+}
+
+/// A copy asked for `user` (one being made is reused: asking twice makes
+/// one copy), kept until `expires_at`. Returns its id and whether it is new.
+pub fn request_copy(
+    conn: &mut DbConnection,
+    user: Uuid,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<(Uuid, bool), StoreError> {
+    let open: Option<String> = personal_exports::table
+        .filter(personal_exports::user_id.eq(ids::to_db(user)))
+        .filter(personal_exports::ready_at.is_null())
+        .filter(personal_exports::expires_at.gt(time::to_db(now)))
+        .select(personal_exports::id)
+        .first(conn)
+        .optional()?;
+    if let Some(open) = open {
+        return Ok((ids::from_db(&open)?, false));
+    }
+    let id = Uuid::now_v7();
+    diesel::insert_into(personal_exports::table)
+        .values((
+            personal_exports::id.eq(ids::to_db(id)),
+            personal_exports::user_id.eq(ids::to_db(user)),
+            personal_exports::requested_at.eq(time::to_db(now)),
+            personal_exports::expires_at.eq(time::to_db(expires_at)),
+        ))
+        .execute(conn)?;
+    Ok((id, true))
+}
+
+/// Whose copy `id` is, while it waits to be made.
+pub fn copy_to_make(conn: &mut DbConnection, id: Uuid) -> Result<Option<Uuid>, StoreError> {
+    let user: Option<String> = personal_exports::table
+        .find(ids::to_db(id))
+        .filter(personal_exports::ready_at.is_null())
+        .select(personal_exports::user_id)
+        .first(conn)
+        .optional()?;
+    user.as_deref().map(ids::from_db).transpose()
+}
+
+/// Stores the made copy, downloadable with the token of `token_hash`
+/// until `expires_at`.
+pub fn store_copy(
+    conn: &mut DbConnection,
+    id: Uuid,
+    document: &str,
+    token_hash: &str,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    diesel::update(personal_exports::table.find(ids::to_db(id)))
+        .set((
+            personal_exports::document.eq(document),
+            personal_exports::token_hash.eq(token_hash),
+            personal_exports::ready_at.eq(time::to_db(now)),
+            personal_exports::expires_at.eq(time::to_db(expires_at)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The copy a link's token opens, while it has not expired.
+pub fn ready_copy(conn: &mut DbConnection, token_hash: &str, now: DateTime<Utc>) -> Result<Option<String>, StoreError> {
+    let document: Option<Option<String>> = personal_exports::table
+        .filter(personal_exports::token_hash.eq(token_hash))
+        .filter(personal_exports::expires_at.gt(time::to_db(now)))
+        .select(personal_exports::document)
+        .first(conn)
+        .optional()?;
+    Ok(document.flatten())
+}
+
+/// Removes copies past their time. Returns how many went.
+pub fn purge_expired_copies(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    Ok(diesel::delete(personal_exports::table.filter(personal_exports::expires_at.le(time::to_db(now))))
+        .execute(conn)?)
 }

@@ -18,6 +18,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    personal_exports (id) {
+        id -> Text,
+        user_id -> Text,
+        token_hash -> Nullable<Text>,
+        document -> Nullable<Text>,
+        requested_at -> Timestamp,
+        ready_at -> Nullable<Timestamp>,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     person_erasures (user_id) {
         user_id -> Text,
         person -> Text,
@@ -779,6 +791,7 @@ diesel::joinable!(access_review_reviewers -> access_reviews (review_id));
 diesel::joinable!(access_review_items -> access_reviews (review_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    personal_exports,
     person_erasures,
     audit_personal_data,
     group_roles,

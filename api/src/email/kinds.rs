@@ -36,6 +36,7 @@ pub enum Message {
     AccountLinkRequested(AccountLinkRequested),
     AccountDeletionScheduled(AccountDeletion),
     AccountRestored(AccountRestored),
+    PersonalExportReady(PersonalExportReady),
 }
 
 /// An invitation (or its reminder). The subject names no one: the
@@ -225,6 +226,14 @@ pub struct AccountDeletion {
     pub account_url: String,
 }
 
+/// To someone whose copy of their data was made in the background: the
+/// link to download it, and until when it works.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonalExportReady {
+    pub download_url: String,
+    pub expires_at: DateTime<Utc>,
+}
+
 /// To every member when an owner restores an account whose deletion waited.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountRestored {
@@ -269,6 +278,7 @@ impl Message {
             Message::AccountLinkRequested(_) => "account_link_requested",
             Message::AccountDeletionScheduled(_) => "account_deletion_scheduled",
             Message::AccountRestored(_) => "account_restored",
+            Message::PersonalExportReady(_) => "personal_export_ready",
         }
     }
 
@@ -398,6 +408,10 @@ impl Message {
                 account_name: "Acme GmbH".into(),
                 restored_by: "Ada Lovelace".into(),
                 account_url: url("/accounts/sample"),
+            }),
+            Message::PersonalExportReady(PersonalExportReady {
+                download_url: url("/v1/me/export/download?token=sample"),
+                expires_at: at,
             }),
         ]
     }

@@ -63,7 +63,8 @@ const BUILT_IN: &[(&str, &str)] = &built_in![
     "access_review_overdue",
     "account_link_requested",
     "account_deletion_scheduled",
-    "account_restored"
+    "account_restored",
+    "personal_export_ready"
 ];
 
 /// The operator's product, as every email names it.

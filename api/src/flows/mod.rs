@@ -20,6 +20,7 @@ pub mod invitations;
 pub mod joins;
 pub mod links;
 pub mod members;
+pub mod my_data;
 pub mod notifications;
 pub mod roles;
 pub mod scim_tokens;

@@ -125,6 +125,9 @@ pub enum ApiError {
     /// A change to how the caller signs in, without their current password.
     #[error("current password incorrect")]
     PasswordIncorrect,
+    /// A download link of a copy of one's data that is unknown or expired.
+    #[error("export link unknown or expired")]
+    ExportLinkInvalid,
     /// Erasing oneself needs the password, or a sign-in through single
     /// sign-on moments ago.
     #[error("re-authentication required")]
@@ -358,6 +361,14 @@ impl ApiError {
                 "unavailable",
                 "Service unavailable",
                 "The service cannot handle the request right now; retry shortly.".into(),
+            ),
+            ExportLinkInvalid => (
+                StatusCode::NOT_FOUND,
+                "export_link_invalid",
+                "Export link unknown or expired",
+                "This link to a copy of your data is unknown or has expired (links work for 7 days): ask for \
+                 a new copy."
+                    .into(),
             ),
             ReauthenticationRequired => (
                 StatusCode::FORBIDDEN,

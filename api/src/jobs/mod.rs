@@ -48,8 +48,12 @@ const ERASURE_BATCH: i64 = 10;
 const SEAL_WINDOW: Duration = Duration::from_millis(50);
 
 /// The kinds that run together, each lane on its own task.
-const LANES: [&[&str]; 4] =
-    [&[email::JOB_KIND], &[crate::flows::webhooks::JOB_KIND], &[imports::JOB_KIND], periodic::KINDS];
+const LANES: [&[&str]; 4] = [
+    &[email::JOB_KIND],
+    &[crate::flows::webhooks::JOB_KIND],
+    &[imports::JOB_KIND, crate::flows::my_data::JOB_KIND],
+    periodic::KINDS,
+];
 const WEBHOOK_LANE: usize = 1;
 
 /// What became of one run of a job.
@@ -295,6 +299,7 @@ impl JobRunner {
         match job.kind.as_str() {
             email::JOB_KIND => self.deliver_email(job).await,
             imports::JOB_KIND => self.import_batch(job).await,
+            crate::flows::my_data::JOB_KIND => self.make_personal_copy(job).await,
             crate::flows::webhooks::JOB_KIND => self.deliver_webhook(&job.payload, job.attempts).await,
             periodic::DOMAIN_RECHECK => self.recheck_domains().await,
             kind if periodic::KINDS.contains(&kind) => {
@@ -447,6 +452,22 @@ impl JobRunner {
             }
             Ok(_) => Outcome::Done,
             // Includes a batch undone by a concurrent invitation: it runs again.
+            Err(error) => Outcome::Retry(error.to_string()),
+        })
+        .await
+    }
+
+    async fn make_personal_copy(&self, job: &ClaimedJob) -> Outcome {
+        #[derive(serde::Deserialize)]
+        struct CopyJob {
+            export_id: uuid::Uuid,
+        }
+        let id = match serde_json::from_str::<CopyJob>(&job.payload) {
+            Ok(job) => job.export_id,
+            Err(error) => return Outcome::Retry(format!("unreadable personal export job: {error}")),
+        };
+        self.with_ctx(move |conn, ctx| match crate::flows::my_data::make_copy(conn, ctx, id) {
+            Ok(()) => Outcome::Done,
             Err(error) => Outcome::Retry(error.to_string()),
         })
         .await

@@ -100,14 +100,15 @@ fn invitation_clock(conn: &mut DbConnection, ctx: &Ctx<'_>) -> Result<(), String
 }
 
 /// Forgets idempotency keys past their retention, finished jobs, ended
-/// rate-limit counters, single sign-ons never finished, SQLite's day-old
-/// log of authorization changes, and audit events past theirs (each chain
-/// keeps an anchor to verify from).
+/// rate-limit counters, single sign-ons never finished, expired copies of
+/// people's data, SQLite's day-old log of authorization changes, and audit
+/// events past theirs (each chain keeps an anchor to verify from).
 fn cleanup(conn: &mut DbConnection, ctx: &Ctx<'_>, audit_retention: Option<Span>) -> Result<(), String> {
     let keys = persistence::idempotency::purge_expired(conn, ctx.now).map_err(|e| e.to_string())?;
     let done = jobs::purge_done_before(conn, ctx.now - KEEP_DONE_JOBS).map_err(|e| e.to_string())?;
     let counters = persistence::rate_limits::purge_ended(conn, ctx.now).map_err(|e| e.to_string())?;
     let sign_ins = persistence::sso::purge_expired(conn, ctx.now).map_err(|e| e.to_string())?;
+    let copies = persistence::personal_data::purge_expired_copies(conn, ctx.now).map_err(|e| e.to_string())?;
     persistence::authorization_changes::purge_log(conn).map_err(|e| e.to_string())?;
     let events = match audit_retention {
         Some(keep) => persistence::write_transaction(conn, |conn| {
@@ -116,13 +117,14 @@ fn cleanup(conn: &mut DbConnection, ctx: &Ctx<'_>, audit_retention: Option<Span>
         .map_err(|e| e.to_string())?,
         None => 0,
     };
-    if keys + done + events + counters + sign_ins > 0 {
+    if keys + done + events + counters + sign_ins + copies > 0 {
         tracing::info!(
             idempotency_keys = keys,
             jobs = done,
             audit_events = events,
             rate_limits = counters,
             sso_sign_ins = sign_ins,
+            personal_copies = copies,
             "clean-up"
         );
     }

@@ -234,6 +234,10 @@ async fn a_person_erased_from_a_thousand_events_leaves_every_chain_verifiable(ap
     assert!(ok, "{report}");
     assert!(!rows_containing(&app, "ada@example.com", true).is_empty(), "the search below can find her");
 
+    // A copy of her data waits for download: it holds her email.
+    app.get("/v1/me/export?delivery=email", t).await.expect_status(202);
+    app.run_jobs().await;
+
     // Erasing needs her password; then her tokens stop working.
     app.request(reqwest::Method::DELETE, "/v1/me", t, Some(json!({})))
         .await
@@ -362,4 +366,28 @@ async fn a_persons_export_holds_their_data_and_nothing_of_others(app: TestApp) {
         assert!(!text.contains(other), "{other} is in her export");
     }
     app.get("/v1/me/export", None).await.expect_problem(401, "unauthenticated");
+
+    // By email (as for a long history): made in the background, and the
+    // emailed link serves it without a sign-in, for a week.
+    let queued = app.get("/v1/me/export?delivery=email", t).await;
+    let id = queued.expect_status(202)["id"].as_str().unwrap().to_owned();
+    let again = app.get("/v1/me/export?delivery=email", t).await;
+    assert_eq!(again.expect_status(202)["id"], id.as_str(), "asking twice makes one copy");
+    let mail = app.emails_to("ada@example.com", 1).await;
+    let ready: Vec<_> =
+        mail.iter().filter(|m| m.header("subject").unwrap_or_default().contains("data is ready")).collect();
+    assert_eq!(ready.len(), 1);
+    let token = ready[0].link_parameter("token").unwrap();
+    let link = format!("/v1/me/export/download?token={token}");
+    let downloaded = app.get(&link, None).await;
+    assert_eq!(downloaded.headers["cache-control"], "no-store");
+    let copy = downloaded.expect_status(200);
+    assert_eq!(copy["profile"]["email"], "ada@example.com");
+    assert_eq!(copy["memberships"], body["memberships"]);
+    let bytes = app.client.get(app.url(&link)).send().await.unwrap().bytes().await.unwrap();
+    let stored = String::from_utf8(bytes.to_vec()).unwrap();
+    assert!(!stored.contains("grace@example.com"), "the stored copy names nobody else either");
+    app.get("/v1/me/export/download?token=made-up", None).await.expect_problem(404, "export_link_invalid");
+    app.advance(chrono::Duration::days(8)).await;
+    app.get(&link, None).await.expect_problem(404, "export_link_invalid");
 }

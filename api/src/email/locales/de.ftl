@@ -145,3 +145,9 @@ account-deletion-scheduled-action = Konto öffnen
 account-restored-subject = { $account } wurde wiederhergestellt
 account-restored-body = { $who } hat das Konto „{ $account }“ bei { $product } wiederhergestellt: Es wird nicht gelöscht, und alles darin funktioniert wieder.
 account-restored-action = Konto öffnen
+
+personal-export-ready-subject = Ihre Daten bei { $product } sind bereit
+personal-export-ready-body = Die angeforderte Kopie aller Daten, die { $product } über Sie speichert, steht zum Herunterladen bereit.
+personal-export-ready-when = Der Link funktioniert bis { $date }; wer ihn hat, kann die Kopie herunterladen. Leiten Sie diese E-Mail daher nicht weiter.
+personal-export-ready-advice = Wenn Sie das nicht angefordert haben, ändern Sie Ihr Passwort: Möglicherweise ist jemand anderes als Sie angemeldet.
+personal-export-ready-action = Daten herunterladen

@@ -150,3 +150,9 @@ account-deletion-scheduled-action = Open the account
 account-restored-subject = { $account } was restored
 account-restored-body = { $who } restored the account “{ $account }” on { $product }: it will not be deleted, and everything in it works again.
 account-restored-action = Open the account
+
+personal-export-ready-subject = Your { $product } data is ready
+personal-export-ready-body = The copy of everything { $product } holds about you, which you asked for, is ready to download.
+personal-export-ready-when = The link works until { $date }; anyone who has it can download the copy, so do not forward this email.
+personal-export-ready-advice = If you did not ask for it, change your password: someone else may be signed in as you.
+personal-export-ready-action = Download your data

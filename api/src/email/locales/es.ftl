@@ -145,3 +145,9 @@ account-deletion-scheduled-action = Abrir la cuenta
 account-restored-subject = { $account } se ha restaurado
 account-restored-body = { $who } restauró la cuenta «{ $account }» en { $product }: no se eliminará y todo en ella vuelve a funcionar.
 account-restored-action = Abrir la cuenta
+
+personal-export-ready-subject = Sus datos de { $product } están listos
+personal-export-ready-body = La copia de todo lo que { $product } guarda sobre usted, que pidió, está lista para descargar.
+personal-export-ready-when = El enlace funciona hasta el { $date }; cualquiera que lo tenga puede descargar la copia, así que no reenvíe este correo.
+personal-export-ready-advice = Si no la pidió, cambie su contraseña: puede que otra persona haya iniciado sesión como usted.
+personal-export-ready-action = Descargar sus datos

@@ -145,3 +145,9 @@ account-deletion-scheduled-action = Ouvrir le compte
 account-restored-subject = { $account } a été restauré
 account-restored-body = { $who } a restauré le compte « { $account } » sur { $product } : il ne sera pas supprimé, et tout y fonctionne de nouveau.
 account-restored-action = Ouvrir le compte
+
+personal-export-ready-subject = Vos données { $product } sont prêtes
+personal-export-ready-body = La copie de tout ce que { $product } détient sur vous, que vous avez demandée, est prête à être téléchargée.
+personal-export-ready-when = Le lien fonctionne jusqu’au { $date } ; toute personne qui l’a peut télécharger la copie, ne transférez donc pas cet e-mail.
+personal-export-ready-advice = Si vous ne l’avez pas demandée, changez votre mot de passe : quelqu’un d’autre est peut-être connecté en votre nom.
+personal-export-ready-action = Télécharger vos données

@@ -136,3 +136,9 @@ account-deletion-scheduled-action = アカウントを開く
 account-restored-subject = { $account } は復元されました
 account-restored-body = { $who } さんが { $product } のアカウント「{ $account }」を復元しました。削除されることはなく、すべて元どおり使えます。
 account-restored-action = アカウントを開く
+
+personal-export-ready-subject = { $product } のデータの準備ができました
+personal-export-ready-body = ご依頼の、{ $product } が保持しているあなたのデータのコピーをダウンロードできます。
+personal-export-ready-when = リンクは { $date } まで有効です。リンクを知っている人は誰でもコピーをダウンロードできるため、このメールは転送しないでください。
+personal-export-ready-advice = 心当たりがない場合は、パスワードを変更してください。他の人があなたとしてサインインしている可能性があります。
+personal-export-ready-action = データをダウンロードする

@@ -176,6 +176,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(me::update_me)
             .service(me::delete_me)
             .service(my_data::export_me)
+            .service(my_data::download_my_export)
             .service(me::list_my_accounts)
             .service(suggested_accounts::list_suggested_accounts)
             .service(suggested_accounts::ask_to_join_suggested_account)
