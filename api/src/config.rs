@@ -324,6 +324,12 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_AUDIT_RETENTION_DAYS", default_value_t = 0, global = true)]
     pub audit_retention_days: u32,
 
+    /// Days the audit log of an erased account is kept after its erasure, a
+    /// sealed archive the operator can read and verify (0: as long as other
+    /// events). Then its events are purged; the chain's anchor stays.
+    #[arg(long, env = "ROSTER_AUDIT_ARCHIVE_DAYS", default_value_t = 365, global = true, value_parser = clap::value_parser!(u32).range(0..=36500))]
+    pub audit_archive_days: u32,
+
     /// Log format: human-readable text or one JSON object per line.
     #[arg(long, env = "ROSTER_LOG_FORMAT", value_enum, default_value = "text", global = true)]
     pub log_format: LogFormat,

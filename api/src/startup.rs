@@ -94,6 +94,8 @@ pub fn load_deployment(settings: &Settings) -> Result<Deployment, StartupError> 
         public_url: settings.public_url.clone(),
         emails: load_emails(settings)?,
         deletion_grace: chrono::Duration::days(i64::from(settings.account_deletion_grace_days)),
+        audit_archive: (settings.audit_archive_days > 0)
+            .then(|| chrono::Duration::days(i64::from(settings.audit_archive_days))),
     })
 }
 
@@ -163,6 +165,7 @@ fn job_runner(
     clock: Arc<dyn Clock>,
 ) -> Result<JobRunner, StartupError> {
     let sender = email_sender(settings, deployment.emails.brand())?;
+    let audit_archive = deployment.audit_archive;
     JobRunner::new(
         pool,
         deployment,
@@ -175,6 +178,7 @@ fn job_runner(
             invitation_interval: std::time::Duration::from_millis(settings.scheduler_interval_ms),
             audit_retention: (settings.audit_retention_days > 0)
                 .then(|| chrono::Duration::days(i64::from(settings.audit_retention_days))),
+            audit_archive,
             domain_recheck: chrono::Duration::hours(i64::from(settings.domain_recheck_hours)),
         },
         crate::dns::TxtResolver::new(settings.dns_resolver).map_err(StartupError::Dns)?,

@@ -689,41 +689,106 @@ pub fn purge_before(
     let mut purged = 0;
     for (chain, up_to) in cutoffs {
         let Some(up_to) = up_to else { continue };
-        let hash: String = audit_events::table
-            .filter(audit_events::chain.eq(&chain))
-            .filter(audit_events::seq.eq(up_to))
-            .select(audit_events::hash)
-            .first(conn)?;
-        let seal = signer.sign(Bound::Start, &chain, up_to, &hash).map_err(StoreError::Corrupt)?;
-        diesel::sql_query(
-            "INSERT INTO audit_anchors (chain, seq, hash, seal) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, seal = excluded.seal",
-        )
-        .bind::<Text, _>(&chain)
-        .bind::<BigInt, _>(up_to)
-        .bind::<Text, _>(&hash)
-        .bind::<Text, _>(&seal)
+        purged += purge_chain(conn, &chain, up_to, signer)?;
+    }
+    Ok(purged)
+}
+
+/// Removes `chain`'s events up to `up_to`, leaving the last removed one as
+/// the chain's anchor, sealed by `signer`. Returns how many went.
+fn purge_chain(
+    conn: &mut DbConnection,
+    chain: &str,
+    up_to: i64,
+    signer: &dyn BoundSigner,
+) -> Result<usize, StoreError> {
+    let hash: String = audit_events::table
+        .filter(audit_events::chain.eq(chain))
+        .filter(audit_events::seq.eq(up_to))
+        .select(audit_events::hash)
+        .first(conn)?;
+    let seal = signer.sign(Bound::Start, chain, up_to, &hash).map_err(StoreError::Corrupt)?;
+    diesel::sql_query(
+        "INSERT INTO audit_anchors (chain, seq, hash, seal) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, seal = excluded.seal",
+    )
+    .bind::<Text, _>(chain)
+    .bind::<BigInt, _>(up_to)
+    .bind::<Text, _>(&hash)
+    .bind::<Text, _>(&seal)
+    .execute(conn)?;
+    diesel::insert_into(audit_purge_permits::table)
+        .values((audit_purge_permits::chain.eq(chain), audit_purge_permits::up_to_seq.eq(up_to)))
         .execute(conn)?;
-        diesel::insert_into(audit_purge_permits::table)
-            .values((audit_purge_permits::chain.eq(&chain), audit_purge_permits::up_to_seq.eq(up_to)))
+    diesel::delete(
+        audit_event_targets::table
+            .filter(audit_event_targets::chain.eq(chain))
+            .filter(audit_event_targets::seq.le(up_to)),
+    )
+    .execute(conn)?;
+    diesel::delete(
+        audit_personal_data::table
+            .filter(audit_personal_data::chain.eq(chain))
+            .filter(audit_personal_data::seq.le(up_to)),
+    )
+    .execute(conn)?;
+    let purged =
+        diesel::delete(audit_events::table.filter(audit_events::chain.eq(chain)).filter(audit_events::seq.le(up_to)))
             .execute(conn)?;
-        diesel::delete(
-            audit_event_targets::table
-                .filter(audit_event_targets::chain.eq(&chain))
-                .filter(audit_event_targets::seq.le(up_to)),
-        )
-        .execute(conn)?;
-        diesel::delete(
-            audit_personal_data::table
-                .filter(audit_personal_data::chain.eq(&chain))
-                .filter(audit_personal_data::seq.le(up_to)),
-        )
-        .execute(conn)?;
-        purged += diesel::delete(
-            audit_events::table.filter(audit_events::chain.eq(&chain)).filter(audit_events::seq.le(up_to)),
-        )
-        .execute(conn)?;
-        diesel::delete(audit_purge_permits::table.find(&chain)).execute(conn)?;
+    diesel::delete(audit_purge_permits::table.find(chain)).execute(conn)?;
+    Ok(purged)
+}
+
+/// The audit log of an erased account, kept sealed for a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Archive {
+    pub chain: String,
+    pub erased_at: DateTime<Utc>,
+    pub events: i64,
+}
+
+/// The audit logs of erased accounts (their chain records the erasure),
+/// oldest erasure first.
+pub fn archives(conn: &mut DbConnection) -> Result<Vec<Archive>, StoreError> {
+    let erased: Vec<(String, NaiveDateTime)> = audit_events::table
+        .filter(audit_events::action.eq(ERASED))
+        .order(audit_events::occurred_at.asc())
+        .select((audit_events::chain, audit_events::occurred_at))
+        .load(conn)?;
+    erased
+        .into_iter()
+        .map(|(chain, erased_at)| {
+            let events = audit_events::table.filter(audit_events::chain.eq(&chain)).count().get_result(conn)?;
+            Ok(Archive { chain, erased_at: time::from_db(erased_at), events })
+        })
+        .collect()
+}
+
+/// The action that closes an erased account's chain.
+const ERASED: &str = "account.erased";
+
+/// Removes every event of the archives of accounts erased before `before`
+/// (each chain keeps its anchor, so `roster audit verify` still holds).
+/// Returns how many events went.
+pub fn purge_archives(
+    conn: &mut DbConnection,
+    before: DateTime<Utc>,
+    signer: &dyn BoundSigner,
+) -> Result<usize, StoreError> {
+    let due: Vec<String> = audit_events::table
+        .filter(audit_events::action.eq(ERASED))
+        .filter(audit_events::occurred_at.lt(time::to_db(before)))
+        .select(audit_events::chain)
+        .load(conn)?;
+    let mut purged = 0;
+    for chain in due {
+        let last: Option<i64> = audit_events::table
+            .filter(audit_events::chain.eq(&chain))
+            .select(diesel::dsl::max(audit_events::seq))
+            .first(conn)?;
+        if let Some(last) = last {
+            purged += purge_chain(conn, &chain, last, signer)?;
+        }
     }
     Ok(purged)
 }

@@ -78,6 +78,9 @@ pub struct Deployment {
     pub emails: crate::email::render::EmailRenderer,
     /// How long a deleted account waits, restorable, before it is erased.
     pub deletion_grace: chrono::Duration,
+    /// How long an erased account's audit log is kept after its erasure
+    /// (`None`: as long as other events).
+    pub audit_archive: Option<chrono::Duration>,
 }
 
 /// What every flow needs besides its input: the deployment's catalogue,

@@ -42,6 +42,9 @@ pub struct Schedule {
     pub invitation_interval: Duration,
     /// How long audit events are kept (`None`: forever).
     pub audit_retention: Option<Span>,
+    /// How long an erased account's audit log is kept after its erasure
+    /// (`None`: as long as other events).
+    pub audit_archive: Option<Span>,
     /// How long after its last check a verified domain is looked up again.
     pub domain_recheck: Span,
 }
@@ -62,7 +65,7 @@ pub fn run(conn: &mut DbConnection, ctx: &Ctx<'_>, kind: &str, schedule: Schedul
         ACCOUNT_ERASURE => crate::flows::accounts::erase_due(conn, ctx)
             .map(|_| Span::from_std(schedule.invitation_interval))
             .map_err(|e| e.to_string()),
-        _ => cleanup(conn, ctx, schedule.audit_retention).map(|()| Ok(CLEANUP_EVERY)),
+        _ => cleanup(conn, ctx, schedule).map(|()| Ok(CLEANUP_EVERY)),
     };
     match outcome {
         Ok(Ok(every)) => Outcome::Again(ctx.now + every),
@@ -101,27 +104,36 @@ fn invitation_clock(conn: &mut DbConnection, ctx: &Ctx<'_>) -> Result<(), String
 
 /// Forgets idempotency keys past their retention, finished jobs, ended
 /// rate-limit counters, single sign-ons never finished, expired copies of
-/// people's data, SQLite's day-old log of authorization changes, and audit
-/// events past theirs (each chain keeps an anchor to verify from).
-fn cleanup(conn: &mut DbConnection, ctx: &Ctx<'_>, audit_retention: Option<Span>) -> Result<(), String> {
+/// people's data, SQLite's day-old log of authorization changes, audit
+/// events past theirs and erased accounts' audit logs past theirs (each
+/// chain keeps an anchor to verify from).
+fn cleanup(conn: &mut DbConnection, ctx: &Ctx<'_>, schedule: Schedule) -> Result<(), String> {
     let keys = persistence::idempotency::purge_expired(conn, ctx.now).map_err(|e| e.to_string())?;
     let done = jobs::purge_done_before(conn, ctx.now - KEEP_DONE_JOBS).map_err(|e| e.to_string())?;
     let counters = persistence::rate_limits::purge_ended(conn, ctx.now).map_err(|e| e.to_string())?;
     let sign_ins = persistence::sso::purge_expired(conn, ctx.now).map_err(|e| e.to_string())?;
     let copies = persistence::personal_data::purge_expired_copies(conn, ctx.now).map_err(|e| e.to_string())?;
     persistence::authorization_changes::purge_log(conn).map_err(|e| e.to_string())?;
-    let events = match audit_retention {
+    let events = match schedule.audit_retention {
         Some(keep) => persistence::write_transaction(conn, |conn| {
             persistence::audit::purge_before(conn, ctx.now - keep, ctx.secrets)
         })
         .map_err(|e| e.to_string())?,
         None => 0,
     };
-    if keys + done + events + counters + sign_ins + copies > 0 {
+    let archived = match schedule.audit_archive {
+        Some(keep) => persistence::write_transaction(conn, |conn| {
+            persistence::audit::purge_archives(conn, ctx.now - keep, ctx.secrets)
+        })
+        .map_err(|e| e.to_string())?,
+        None => 0,
+    };
+    if keys + done + events + archived + counters + sign_ins + copies > 0 {
         tracing::info!(
             idempotency_keys = keys,
             jobs = done,
             audit_events = events,
+            archived_audit_events = archived,
             rate_limits = counters,
             sso_sign_ins = sign_ins,
             personal_copies = copies,

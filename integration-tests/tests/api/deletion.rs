@@ -160,6 +160,35 @@ async fn an_account_waits_restorable_then_is_erased_leaving_only_its_sealed_audi
     let (verified, report) = crate::audit::audit_verify(&app);
     assert!(verified, "{report}");
     assert!(report.contains(&account), "the erased account's chain is still there: {report}");
+
+    // The operator reads it as a sealed archive, verified, until a year
+    // after the erasure (ROSTER_AUDIT_ARCHIVE_DAYS); then its events go.
+    let operator = Some(integration_tests::OPERATOR_TOKEN);
+    let archives = app.get("/v1/operator/audit-archives", operator).await;
+    let archive = archives.expect_status(200)["items"][0].clone();
+    assert_eq!((&archive["account_id"], &archive["verified"]), (&json!(account), &json!(true)), "{archive}");
+    assert!(archive["events"].as_i64().unwrap() > 10);
+    let events = app.client.get(app.url(&format!("/v1/operator/audit-archives/{account}/events")));
+    let events = events.bearer_auth(integration_tests::OPERATOR_TOKEN).send().await.unwrap().text().await.unwrap();
+    assert_eq!(events.lines().count() as i64, archive["events"].as_i64().unwrap());
+    assert!(events.lines().next().unwrap().contains("\"account.erased\""), "newest first");
+    app.get(&format!("/v1/operator/audit-archives/{other}/events"), operator).await.expect_problem(404, "not_found");
+    app.get("/v1/operator/audit-archives", t).await.expect_problem(401, "unauthenticated");
+    // Erased 8 days ago: 350 more is short of a year, 10 more is past it.
+    app.advance(chrono::Duration::days(350)).await;
+    let kept = app.get("/v1/operator/audit-archives", operator).await;
+    assert_eq!(kept.expect_status(200)["items"].as_array().unwrap().len(), 1, "not before its time");
+    app.advance(chrono::Duration::days(10)).await;
+    let gone = app.get("/v1/operator/audit-archives", operator).await;
+    assert!(gone.expect_status(200)["items"].as_array().unwrap().is_empty());
+    let left: i64 = {
+        use diesel::prelude::*;
+        use persistence::schema::audit_events::dsl;
+        dsl::audit_events.filter(dsl::chain.eq(&account)).count().get_result(&mut *app.db()).unwrap()
+    };
+    assert_eq!(left, 0, "its events are removed");
+    let (verified, report) = crate::audit::audit_verify(&app);
+    assert!(verified, "what is left still verifies: {report}");
 }
 
 async fn only_an_owner_deletes_and_only_with_the_accounts_name(app: TestApp) {

@@ -319,7 +319,18 @@ pub async fn export_audit_events(
 ) -> Result<HttpResponse, ApiError> {
     let filter = query.filter()?;
     let format = format.format.unwrap_or(Format::Jsonl);
-    let chain = member.account_id.to_string();
+    Ok(stream_chain(state, member.account_id, filter, format))
+}
+
+/// A whole chain (its events that match `filter`), newest first, as a
+/// streamed attachment a page of events at a time.
+pub(crate) fn stream_chain(
+    state: web::Data<AppState>,
+    account: Uuid,
+    filter: EventFilter,
+    format: Format,
+) -> HttpResponse {
+    let chain = account.to_string();
     // One page per step: (next position, done, first page).
     let pages = futures_util::stream::unfold((None::<i64>, false, true), move |(before, done, first)| {
         let (state, chain, filter) = (state.clone(), chain.clone(), filter.clone());
@@ -342,9 +353,6 @@ pub async fn export_audit_events(
         Format::Jsonl => ("application/x-ndjson", "jsonl"),
         Format::Csv => ("text/csv; charset=utf-8", "csv"),
     };
-    let file = format!("attachment; filename=\"audit-{}.{extension}\"", member.account_id);
-    Ok(HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header((header::CONTENT_DISPOSITION, file))
-        .streaming(pages))
+    let file = format!("attachment; filename=\"audit-{account}.{extension}\"");
+    HttpResponse::Ok().content_type(content_type).insert_header((header::CONTENT_DISPOSITION, file)).streaming(pages)
 }

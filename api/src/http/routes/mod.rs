@@ -195,6 +195,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(operator::operator_set_account_plan)
             .service(operator::operator_list_email_templates)
             .service(operator::operator_preview_email_template)
+            .service(operator::operator_list_audit_archives)
+            .service(operator::operator_export_audit_archive)
             .service(permissions::list_permissions)
             .service(imports::get_import_template)
             .service(join_links::preview_join_link)

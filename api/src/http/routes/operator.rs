@@ -3,6 +3,7 @@
 //! than by a user. It is off until `ROSTER_OPERATOR_TOKEN_SHA256` is set.
 
 use actix_web::{HttpResponse, get, put, web};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -152,4 +153,97 @@ pub async fn operator_preview_email_template(
         text: rendered.text,
         html: rendered.html,
     }))
+}
+
+/// The audit log of an erased account, kept sealed after its erasure.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "account_id": "01937a2e-1111-7000-8000-000000000001", "erased_at": "2026-12-07T10:00:00Z", "events": 1342,
+    "remove_after": "2027-12-07T10:00:00Z", "verified": true, "broken": null
+}))]
+pub struct AuditArchive {
+    pub account_id: Uuid,
+    pub erased_at: DateTime<Utc>,
+    /// How many of its events are kept.
+    pub events: i64,
+    /// When the clean-up job removes its events (`ROSTER_AUDIT_ARCHIVE_DAYS`
+    /// after the erasure; none: kept like other events).
+    pub remove_after: Option<DateTime<Utc>>,
+    /// Whether its chain verifies from its anchor to its sealed checkpoint,
+    /// as `roster audit verify` checks.
+    pub verified: bool,
+    /// The first event that does not hold, when it does not verify.
+    pub broken: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditArchiveList {
+    pub items: Vec<AuditArchive>,
+}
+
+/// The audit logs of erased accounts, verified.
+///
+/// An erased account's log stays, sealed, for `ROSTER_AUDIT_ARCHIVE_DAYS`
+/// (365) after its erasure; each is verified as it is listed.
+#[utoipa::path(
+    tag = "operator", operation_id = "operator_list_audit_archives", security(("operator" = [])),
+    responses((status = 200, description = "Every archive, oldest erasure first", body = AuditArchiveList))
+)]
+#[get("/operator/audit-archives")]
+pub async fn operator_list_audit_archives(
+    state: web::Data<AppState>,
+    _operator: Operator,
+) -> Result<HttpResponse, ApiError> {
+    let deployment = state.deployment.clone();
+    let keep = deployment.audit_archive;
+    let items = state
+        .db(move |conn| {
+            let mut items = Vec::new();
+            for archive in persistence::audit::archives(conn)? {
+                let verified = persistence::audit::verify(conn, &archive.chain, &deployment.secrets)?;
+                items.push(AuditArchive {
+                    account_id: archive.chain.parse().unwrap_or_default(),
+                    erased_at: archive.erased_at,
+                    events: archive.events,
+                    remove_after: keep.map(|keep| archive.erased_at + keep),
+                    verified: verified.is_ok(),
+                    broken: verified.err().map(|link| link.to_string()),
+                });
+            }
+            Ok(items)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(AuditArchiveList { items }))
+}
+
+/// The events of an erased account's audit log.
+///
+/// Newest first, as JSON Lines (or CSV with `format=csv`), streamed: the
+/// same shape as the account's own export had.
+#[utoipa::path(
+    tag = "operator", operation_id = "operator_export_audit_archive", security(("operator" = [])),
+    params(("account" = Uuid, Path, description = "The erased account"), super::audit::ExportFormat),
+    responses(
+        (status = 200, description = "Every event", content((String = "application/x-ndjson"), (String = "text/csv"))),
+        (status = 404, description = "No archive of that account (`not_found`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/operator/audit-archives/{account}/events")]
+pub async fn operator_export_audit_archive(
+    state: web::Data<AppState>,
+    _operator: Operator,
+    account: web::Path<Uuid>,
+    format: web::Query<super::audit::ExportFormat>,
+) -> Result<HttpResponse, ApiError> {
+    let account = account.into_inner();
+    let archived = state
+        .db(move |conn| {
+            Ok(persistence::audit::archives(conn)?.into_iter().any(|archive| archive.chain == account.to_string()))
+        })
+        .await?;
+    if !archived {
+        return Err(ApiError::NotFound);
+    }
+    let format = format.format.unwrap_or(super::audit::Format::Jsonl);
+    Ok(super::audit::stream_chain(state, account, persistence::audit::EventFilter::default(), format))
 }
