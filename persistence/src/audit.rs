@@ -844,43 +844,49 @@ pub fn erase_person(
     }
     places.sort_unstable();
     places.dedup();
+    // One read per chain and batch; each part is then rewritten.
+    let mut by_chain: std::collections::BTreeMap<String, Vec<i64>> = std::collections::BTreeMap::new();
+    for (chain, seq) in places {
+        by_chain.entry(chain).or_default().push(seq);
+    }
     let mut erased = 0;
-    for place in places.chunks(crate::db::BATCH_ROWS) {
-        for (chain, seq) in place {
-            let row: Option<(Option<String>, PersonalData)> = audit_events::table
+    for (chain, seqs) in &by_chain {
+        for batch in seqs.chunks(crate::db::BATCH_ROWS) {
+            let rows: Vec<(Option<String>, PersonalData)> = audit_events::table
                 .inner_join(
                     audit_personal_data::table.on(audit_personal_data::chain
                         .eq(audit_events::chain)
                         .and(audit_personal_data::seq.eq(audit_events::seq))),
                 )
                 .filter(audit_events::chain.eq(chain))
-                .filter(audit_events::seq.eq(seq))
+                .filter(audit_events::seq.eq_any(batch))
                 .select((audit_events::actor_id, PersonalData::as_select()))
-                .first(conn)
-                .optional()?;
-            let Some((actor_id, personal)) = row else { continue };
-            let redacted = person.redact(
-                actor_id.as_deref(),
-                &domain::erasure::PersonalDetails {
-                    actor_name: personal.actor_name.clone(),
-                    targets: personal.targets.clone(),
-                    changes: personal.changes.clone(),
-                    client_ip: personal.client_ip.clone(),
-                    user_agent: personal.user_agent.clone(),
-                },
-            );
-            let rewritten = PersonalData {
-                actor_name: redacted.actor_name,
-                targets: redacted.targets,
-                changes: redacted.changes,
-                client_ip: redacted.client_ip,
-                user_agent: redacted.user_agent,
-                salt: None,
-                erased_at: Some(personal.erased_at.unwrap_or_else(|| time::to_db(now))),
-                ..personal
-            };
-            diesel::update(audit_personal_data::table.find((chain, seq))).set(&rewritten).execute(conn)?;
-            erased += 1;
+                .load(conn)?;
+            for (actor_id, personal) in rows {
+                let redacted = person.redact(
+                    actor_id.as_deref(),
+                    &domain::erasure::PersonalDetails {
+                        actor_name: personal.actor_name.clone(),
+                        targets: personal.targets.clone(),
+                        changes: personal.changes.clone(),
+                        client_ip: personal.client_ip.clone(),
+                        user_agent: personal.user_agent.clone(),
+                    },
+                );
+                let place = (personal.chain.clone(), personal.seq);
+                let rewritten = PersonalData {
+                    actor_name: redacted.actor_name,
+                    targets: redacted.targets,
+                    changes: redacted.changes,
+                    client_ip: redacted.client_ip,
+                    user_agent: redacted.user_agent,
+                    salt: None,
+                    erased_at: Some(personal.erased_at.unwrap_or_else(|| time::to_db(now))),
+                    ..personal
+                };
+                diesel::update(audit_personal_data::table.find(place)).set(&rewritten).execute(conn)?;
+                erased += 1;
+            }
         }
     }
     Ok(erased)
