@@ -178,7 +178,8 @@ pub fn audit_events_at(conn: &mut DbConnection, places: &[(String, i64)]) -> Res
 }
 
 /// A copy asked for `user` (one being made is reused: asking twice makes
-/// one copy), kept until `expires_at`. Returns its id and whether it is new.
+/// one copy; a new one replaces those made before), kept until
+/// `expires_at`. Returns its id and whether it is new.
 pub fn request_copy(
     conn: &mut DbConnection,
     user: Uuid,
@@ -195,6 +196,14 @@ pub fn request_copy(
     if let Some(open) = open {
         return Ok((ids::from_db(&open)?, false));
     }
+    // A new copy replaces the made ones (their links stop working): what a
+    // person keeps stored is bounded however often they ask.
+    diesel::delete(
+        personal_exports::table
+            .filter(personal_exports::user_id.eq(ids::to_db(user)))
+            .filter(personal_exports::ready_at.is_not_null()),
+    )
+    .execute(conn)?;
     let id = Uuid::now_v7();
     diesel::insert_into(personal_exports::table)
         .values((

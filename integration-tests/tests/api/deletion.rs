@@ -419,4 +419,25 @@ async fn a_persons_export_holds_their_data_and_nothing_of_others(app: TestApp) {
     app.get("/v1/me/export/download?token=made-up", None).await.expect_problem(404, "export_link_invalid");
     app.advance(chrono::Duration::days(8)).await;
     app.get(&link, None).await.expect_problem(404, "export_link_invalid");
+
+    // However often she asks, one made copy is kept: a new one replaces it.
+    for _ in 0..2 {
+        app.get("/v1/me/export?delivery=email", t).await.expect_status(202);
+        app.run_jobs().await;
+    }
+    let kept: i64 = {
+        use diesel::prelude::*;
+        use persistence::schema::personal_exports::dsl;
+        dsl::personal_exports.filter(dsl::user_id.eq(&ada.id)).count().get_result(&mut *app.db()).unwrap()
+    };
+    assert_eq!(kept, 1);
+    let mail = app.emails_to("ada@example.com", 1).await;
+    let links: Vec<String> = mail
+        .iter()
+        .filter(|m| m.header("subject").unwrap_or_default().contains("data is ready"))
+        .map(|m| format!("/v1/me/export/download?token={}", m.link_parameter("token").unwrap()))
+        .collect();
+    assert_eq!(links.len(), 3);
+    app.get(&links[1], None).await.expect_problem(404, "export_link_invalid");
+    app.get(&links[2], None).await.expect_status(200);
 }

@@ -53,7 +53,9 @@ pub enum ExportStatus {
 /// names nobody else: other people appear by id. Served as an attachment,
 /// never cached. For a long history (over 10,000 audit events), or with
 /// `delivery=email`, the copy is made in the background instead (202) and
-/// a link to it, working for 7 days, is emailed to you.
+/// a link to it, working for 7 days, is emailed to you; asking again while
+/// it is being made gives the same copy, and a new copy ends the links to
+/// older ones.
 #[utoipa::path(
     tag = "me", operation_id = "export_me", security(("bearer" = [])), params(ExportQuery),
     responses(
