@@ -20,9 +20,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::schema::{
-    access_review_items, access_review_reviewers, idempotency_keys, invitation_import_results, invitation_import_rows,
-    invitations, join_requests, person_erasures, personal_exports, rate_limits, refresh_tokens, sessions, sso_grants,
-    sso_identities, user_tokens, users,
+    access_review_items, access_review_reviewers, accounts, idempotency_keys, invitation_import_results,
+    invitation_import_rows, invitations, join_requests, person_erasures, personal_exports, rate_limits, refresh_tokens,
+    sessions, sso_grants, sso_identities, user_tokens, users,
 };
 use crate::{DbConnection, StoreError, ids, time};
 
@@ -106,6 +106,11 @@ pub fn forget(conn: &mut DbConnection, erasure: &PendingErasure, now: DateTime<U
     diesel::delete(sso_grants::table.filter(sso_grants::user_id.eq(&user))).execute(conn)?;
     diesel::delete(join_requests::table.filter(join_requests::user_id.eq(&user))).execute(conn)?;
     diesel::delete(personal_exports::table.filter(personal_exports::user_id.eq(&user))).execute(conn)?;
+    // An account whose single sign-on has them as its break-glass owner
+    // falls back to having none (owners set another).
+    diesel::update(accounts::table.filter(accounts::sso_break_glass_user_id.eq(&user)))
+        .set(accounts::sso_break_glass_user_id.eq(None::<String>))
+        .execute(conn)?;
     for email in emails {
         let pattern = crate::search::contains_pattern(email).unwrap_or_default();
         diesel::delete(rate_limits::table.filter(rate_limits::key.like(pattern).escape(crate::search::ESCAPE)))
