@@ -85,11 +85,6 @@ pub struct ImportReport {
 impl ImportReport {
     /// How many failed rows the body lists; the attached report has them all.
     pub const LISTED: usize = 50;
-
-    /// Failed rows the body does not list.
-    pub fn unlisted(&self) -> i64 {
-        (i64::from(self.failed) - self.failures.len() as i64).max(0)
-    }
 }
 
 /// A row that could not be invited: the email as written, and why.
