@@ -26,6 +26,7 @@ use crate::schema::{
 use crate::{DbConnection, StoreError, ids, time};
 
 /// An event to record.
+#[derive(Clone)]
 pub struct NewEvent<'a> {
     /// The account's id, or `user:<id>` for a user's own events.
     pub chain: &'a str,

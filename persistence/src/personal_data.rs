@@ -161,6 +161,19 @@ pub fn audit_places(conn: &mut DbConnection, user: Uuid) -> Result<Vec<(String, 
     Ok(places)
 }
 
+/// At least how many audit events are about `user`, at most three times
+/// that (an event counts once per way it is about them): enough to tell a
+/// long history without reading where each event is.
+pub fn audit_event_estimate(conn: &mut DbConnection, user: Uuid) -> Result<i64, StoreError> {
+    let id = ids::to_db(user);
+    let acted: i64 = audit_events::table.filter(audit_events::actor_id.eq(&id)).count().get_result(conn)?;
+    let own: i64 =
+        audit_events::table.filter(audit_events::chain.eq(format!("user:{user}"))).count().get_result(conn)?;
+    let about: i64 =
+        audit_event_targets::table.filter(audit_event_targets::target_id.eq(&id)).count().get_result(conn)?;
+    Ok(acted + own + about)
+}
+
 /// The events at `places` (one chain's, or several), with what they say
 /// about people.
 pub fn audit_events_at(conn: &mut DbConnection, places: &[(String, i64)]) -> Result<Vec<AuditEvent>, StoreError> {

@@ -16,9 +16,10 @@ use crate::email::{self, Message};
 pub const JOB_KIND: &str = "personal_export";
 /// How long a copy made in the background can be downloaded.
 pub const COPY_LIFETIME: Duration = Duration::days(7);
-/// Up to this many audit events about the person, the copy is served at
-/// once (a few megabytes at most); beyond, it is made in the background.
-pub const INLINE_EVENTS: usize = 10_000;
+/// Up to this many audit events about the person (as
+/// `audit_event_estimate` counts them), the copy is served at once (a few
+/// megabytes at most); beyond, it is made in the background.
+pub const INLINE_EVENTS: i64 = 10_000;
 
 /// Asks for a copy of `user`'s data made in the background (asking again
 /// while one is being made gives that one). Returns its id.

@@ -12,6 +12,7 @@ on_both_backends!(
     a_person_erased_from_a_thousand_events_leaves_every_chain_verifiable,
     erasing_oneself_needs_proof_and_no_account_left_without_owner,
     a_persons_export_holds_their_data_and_nothing_of_others,
+    a_long_history_is_exported_in_the_background,
 );
 
 /// Rows of every table that name `id` in any text column, by table. Apart:
@@ -440,4 +441,37 @@ async fn a_persons_export_holds_their_data_and_nothing_of_others(app: TestApp) {
     assert_eq!(links.len(), 3);
     app.get(&links[1], None).await.expect_problem(404, "export_link_invalid");
     app.get(&links[2], None).await.expect_status(200);
+}
+
+async fn a_long_history_is_exported_in_the_background(app: TestApp) {
+    let ada = app.sign_up("ada@example.com").await;
+    let t = Some(ada.access_token.as_str());
+    let account = app.create_account(&ada, "Acme").await;
+    app.run_jobs().await;
+    app.get("/v1/me/export", t).await.expect_status(200);
+    // Past 10,000 events about her, the copy is made in the background.
+    let ada_id: uuid::Uuid = ada.id.parse().unwrap();
+    let about_ada = [ada_id];
+    let targets = json!([{"type": "user", "id": ada.id, "label": "ada@example.com"}]).to_string();
+    let event = persistence::audit::NewEvent {
+        chain: &account,
+        account_id: Some(account.parse().unwrap()),
+        occurred_at: app.now(),
+        action: "member.roles_updated",
+        actor_type: "system",
+        actor_id: None,
+        actor_name: "Roster",
+        targets: &targets,
+        target_ids: &about_ada,
+        changes: "{}",
+        request_id: None,
+        client_ip: None,
+        user_agent: None,
+    };
+    let events: Vec<_> = (0..10_000).map(|_| event.clone()).collect();
+    persistence::audit::record(&mut app.db(), &events).unwrap();
+    app.run_jobs().await;
+    app.get("/v1/me/export", t).await.expect_status(202);
+    let mail = app.emails_to("ada@example.com", 1).await;
+    assert!(mail.iter().any(|m| m.header("subject").unwrap_or_default().contains("data is ready")));
 }
