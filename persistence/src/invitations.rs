@@ -505,6 +505,91 @@ pub fn decide(
     Ok(updated == 1)
 }
 
+/// Accepts the pending invitation `id` (of `account`) on behalf of `user`
+/// and makes them a member there, holding nothing yet
+/// ([`crate::memberships::grant_on_joining`]). `None` when the invitation is
+/// no longer pending and open: another transition won. [`StoreError::Conflict`]
+/// when `user` is a member already.
+///
+/// On PostgreSQL both writes travel as one statement (a data-modifying
+/// `WITH`): this is the busiest write path, and every round trip costs the
+/// database a wake-up (BENCHMARKS.md). SQLite, in process, has no round trips
+/// to save.
+pub fn accept(
+    conn: &mut DbConnection,
+    id: Uuid,
+    account: Uuid,
+    user: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<Uuid>, StoreError> {
+    let DbConnection::Pg(pg) = conn else {
+        if !decide(conn, id, InvitationStatus::Accepted, now)? {
+            return Ok(None);
+        }
+        return crate::memberships::add(conn, account, user, &[], now).map(Some);
+    };
+    let membership = Uuid::now_v7();
+    let statement = AcceptAndJoin {
+        invitation: ids::to_db(id),
+        membership: ids::to_db(membership),
+        account: ids::to_db(account),
+        user: ids::to_db(user),
+        now: time::to_db(now),
+    };
+    let joined: Option<String> = statement.get_result(pg).optional()?;
+    Ok(joined.map(|_| membership))
+}
+
+/// [`accept`]'s statement on PostgreSQL, which diesel's query builder cannot
+/// say. Written as a query fragment rather than `sql_query` so that diesel
+/// keeps it prepared (by its text) like its own statements, instead of
+/// PostgreSQL parsing and planning it on every accept.
+struct AcceptAndJoin {
+    invitation: String,
+    membership: String,
+    account: String,
+    user: String,
+    now: NaiveDateTime,
+}
+
+impl diesel::query_builder::QueryId for AcceptAndJoin {
+    type QueryId = ();
+    // No static id: the statement cache keys it by its SQL text instead.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl diesel::query_builder::Query for AcceptAndJoin {
+    type SqlType = diesel::sql_types::Text;
+}
+
+impl RunQueryDsl<diesel::PgConnection> for AcceptAndJoin {}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for AcceptAndJoin {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        use diesel::sql_types::{Text, Timestamp};
+        out.push_sql("WITH decided AS (UPDATE invitations SET status = ");
+        out.push_bind_param::<Text, str>(InvitationStatus::Accepted.key())?;
+        out.push_sql(", decided_at = ");
+        out.push_bind_param::<Timestamp, _>(&self.now)?;
+        out.push_sql(" WHERE id = ");
+        out.push_bind_param::<Text, _>(&self.invitation)?;
+        out.push_sql(" AND status = ");
+        out.push_bind_param::<Text, str>(InvitationStatus::Pending.key())?;
+        out.push_sql(" AND expires_at > ");
+        out.push_bind_param::<Timestamp, _>(&self.now)?;
+        out.push_sql(" RETURNING id) INSERT INTO memberships (id, account_id, user_id, created_at) SELECT ");
+        out.push_bind_param::<Text, _>(&self.membership)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&self.account)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&self.user)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Timestamp, _>(&self.now)?;
+        out.push_sql(" FROM decided RETURNING id");
+        Ok(())
+    }
+}
+
 /// Gives a pending or expired invitation a new token and window. Returns
 /// false when it reached a final status meanwhile; [`StoreError::Conflict`]
 /// when reviving it would make a second pending invitation for the email.

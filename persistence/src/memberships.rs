@@ -523,13 +523,26 @@ pub fn admit(
     now: DateTime<Utc>,
 ) -> Result<Uuid, StoreError> {
     let membership = add(conn, account, user, &[], now)?;
-    // A new membership holds nothing yet: no roles to replace, none to prune.
+    grant_on_joining(conn, membership, assignments, groups, now)?;
+    Ok(membership)
+}
+
+/// Gives a membership made a moment ago its roles (`assignments`) and its
+/// `groups`. A new membership holds nothing yet: no roles to replace, none
+/// to prune.
+pub fn grant_on_joining(
+    conn: &mut DbConnection,
+    membership: Uuid,
+    assignments: &[(Uuid, Option<Uuid>)],
+    groups: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     insert_assignments(conn, membership, assignments, now)?;
     let scoped = assignments.iter().filter_map(|(_, group)| *group);
     for group in scoped.chain(groups.iter().copied()) {
         crate::groups::add_member(conn, group, membership, now)?;
     }
-    Ok(membership)
+    Ok(())
 }
 
 /// Suspends or restores a membership; its roles and groups stay on record.

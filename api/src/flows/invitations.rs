@@ -349,17 +349,19 @@ pub fn accept(conn: &mut DbConnection, ctx: &Ctx<'_>, token: &str, user: Uuid) -
         if !user.email_verified || user.email != invitation.email {
             return Err(InvitationError::EmailMismatch);
         }
-        if !invitations::decide(conn, invitation.id, InvitationStatus::Accepted, ctx.now)? {
+        let joined =
+            invitations::accept(conn, invitation.id, invitation.account_id, user.id, ctx.now).map_err(|error| {
+                match error {
+                    StoreError::Conflict => InvitationError::Admission(AdmissionRefused::AlreadyMember),
+                    other => other.into(),
+                }
+            })?;
+        let Some(membership) = joined else {
             return Err(lost_race(conn, ctx, invitation.account_id, invitation.id));
-        }
+        };
         let held: Vec<(Uuid, Option<Uuid>)> =
             invitation.assignments.iter().map(|assignment| (assignment.role_id, assignment.group_id)).collect();
-        memberships::admit(conn, invitation.account_id, user.id, &held, &invitation.groups, ctx.now).map_err(
-            |error| match error {
-                StoreError::Conflict => InvitationError::Admission(AdmissionRefused::AlreadyMember),
-                other => other.into(),
-            },
-        )?;
+        memberships::grant_on_joining(conn, membership, &held, &invitation.groups, ctx.now)?;
         let accepted = about(&invitation, AuditAction::InvitationAccepted)
             .by(Actor::User(user.id))
             .change("status", "pending", "accepted");

@@ -18,7 +18,34 @@ on_both_backends!(
     an_invitation_offering_roles_in_and_out_of_groups_is_accepted_whole,
     a_lapsed_invitation_gives_way_before_the_expiry_job_runs,
     search_finds_invitations_before_and_after_the_index_takes_them_in,
+    accepting_as_a_member_already_changes_nothing,
 );
+
+/// The accept's writes (the invitation's status, the membership) are one
+/// statement on PostgreSQL and two on SQLite: a membership that exists
+/// already fails both, and the invitation stays open.
+async fn accepting_as_a_member_already_changes_nothing(app: TestApp) {
+    let owner = app.sign_up("owner@example.com").await;
+    let grace = app.sign_up("grace@example.com").await;
+    let account = app.create_account(&owner, "Acme").await;
+    let results = invite(&app, &owner, &account, json!([{"email": "grace@example.com", "send_email": false}])).await;
+    let id = results[0]["invitation"]["id"].as_str().unwrap().to_owned();
+    let token = results[0]["accept_url"].as_str().unwrap().split("token=").nth(1).unwrap().to_owned();
+    app.add_member(&account, &grace.id, &[]);
+
+    app.post("/v1/invitations/accept", Some(&grace.access_token), json!({"token": token}))
+        .await
+        .expect_problem(409, "already_member");
+    let invitation = app.get(&format!("/v1/accounts/{account}/invitations/{id}"), Some(&owner.access_token)).await;
+    assert_eq!(invitation.body["status"], "pending");
+    assert!(invitation.body["decided_at"].is_null());
+    app.run_jobs().await;
+    let log = app.get(&format!("/v1/accounts/{account}/audit-events"), Some(&owner.access_token)).await;
+    let actions: Vec<&str> =
+        log.expect_status(200)["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert!(actions.contains(&"invitation.created"), "{actions:?}");
+    assert!(!actions.contains(&"invitation.accepted") && !actions.contains(&"member.joined"), "{actions:?}");
+}
 
 async fn removal_revokes_the_members_pending_invitations(app: TestApp) {
     let owner = app.sign_up("owner@example.com").await;
