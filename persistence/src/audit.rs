@@ -10,10 +10,13 @@
 //! writer on SQLite). Database triggers refuse every UPDATE of an event
 //! and every DELETE but the retention job's.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::QueryFragment;
 use diesel::sql_types::{BigInt, Bool, Text};
 use domain::audit::{Anchor, Bound, BoundSigner, BrokenLink, Link, link_hash, personal_digest, verify_chain};
 use uuid::Uuid;
@@ -287,47 +290,123 @@ struct TargetRow {
 /// A row of `audit_pending`, as [`record`] writes it.
 #[derive(Insertable)]
 #[diesel(table_name = audit_pending, treat_none_as_default_value = false)]
-struct PendingRow<'a> {
+pub(crate) struct PendingRow {
     id: String,
-    chain: &'a str,
+    chain: String,
     account_id: Option<String>,
     occurred_at: NaiveDateTime,
-    action: &'a str,
-    actor_type: &'a str,
+    action: String,
+    actor_type: String,
     actor_id: Option<String>,
-    actor_name: &'a str,
-    targets: &'a str,
+    actor_name: String,
+    targets: String,
     target_ids: String,
-    changes: &'a str,
-    request_id: Option<&'a str>,
-    client_ip: Option<&'a str>,
-    user_agent: Option<&'a str>,
+    changes: String,
+    request_id: Option<String>,
+    client_ip: Option<String>,
+    user_agent: Option<String>,
 }
 
-/// Records events in the caller's transaction, in one statement, for the
-/// sealer to put in their chains in this order.
+thread_local! {
+    /// Events recorded in the open PostgreSQL write transaction of this
+    /// thread, not written yet: [`crate::write_transaction`] writes them with
+    /// its last statement, the one that asks which authorization the
+    /// transaction changed, saving a round trip per transaction. `None`
+    /// outside such a transaction: events are written at once.
+    static HELD: RefCell<Option<Vec<PendingRow>>> = const { RefCell::new(None) };
+}
+
+/// Holds what [`record`] is given on this thread until [`HeldEvents::take`].
+/// Dropped (the transaction failed or panicked), it forgets them, and gives
+/// back whatever a transaction on another connection, open around this one,
+/// was holding.
+pub(crate) struct HeldEvents {
+    outer: Option<Vec<PendingRow>>,
+}
+
+impl HeldEvents {
+    pub(crate) fn start() -> Self {
+        HeldEvents { outer: HELD.replace(Some(Vec::new())) }
+    }
+
+    /// How many are held: the mark of a savepoint.
+    pub(crate) fn mark() -> usize {
+        HELD.with_borrow(|held| held.as_ref().map_or(0, Vec::len))
+    }
+
+    /// Forgets those held since `mark` (their savepoint was rolled back).
+    pub(crate) fn forget_since(mark: usize) {
+        HELD.with_borrow_mut(|held| held.as_mut().map(|held| held.truncate(mark)));
+    }
+
+    /// What is held, to be written now; later events are written at once.
+    pub(crate) fn take(&self) -> Vec<PendingRow> {
+        HELD.take().unwrap_or_default()
+    }
+}
+
+impl Drop for HeldEvents {
+    fn drop(&mut self) {
+        HELD.set(self.outer.take());
+    }
+}
+
+/// Held events as one `INSERT` that keeps their order, when there are one
+/// to four (what a request records): a fixed number of rows keeps the
+/// statement prepared. `None` for none, or for more, which [`write_now`]
+/// writes in batches as usual.
+pub(crate) fn insert_of(rows: &[PendingRow]) -> Option<Box<dyn QueryFragment<Pg> + '_>> {
+    fn fixed<const N: usize>(rows: &[PendingRow]) -> Option<Box<dyn QueryFragment<Pg> + '_>> {
+        let rows: &[PendingRow; N] = rows.try_into().ok()?;
+        Some(Box::new(diesel::insert_into(audit_pending::table).values(rows)))
+    }
+    match rows.len() {
+        1 => Some(Box::new(diesel::insert_into(audit_pending::table).values(&rows[0]))),
+        2 => fixed::<2>(rows),
+        3 => fixed::<3>(rows),
+        4 => fixed::<4>(rows),
+        _ => None,
+    }
+}
+
+/// Writes `rows` now, in their order.
+pub(crate) fn write_now(conn: &mut DbConnection, rows: &[PendingRow]) -> QueryResult<()> {
+    insert_all!(conn, audit_pending::table, rows).map(drop)
+}
+
+/// Records events in the caller's transaction, for the sealer to put in
+/// their chains in this order: at once, or, inside a PostgreSQL write
+/// transaction, with its last statement ([`HeldEvents`]).
 pub fn record(conn: &mut DbConnection, events: &[NewEvent<'_>]) -> Result<(), StoreError> {
-    let rows: Vec<PendingRow<'_>> = events
+    let rows: Vec<PendingRow> = events
         .iter()
         .map(|new| PendingRow {
             id: ids::to_db(Uuid::now_v7()),
-            chain: new.chain,
+            chain: new.chain.to_owned(),
             account_id: new.account_id.map(ids::to_db),
             occurred_at: time::to_db(new.occurred_at),
-            action: new.action,
-            actor_type: new.actor_type,
+            action: new.action.to_owned(),
+            actor_type: new.actor_type.to_owned(),
             actor_id: new.actor_id.map(ids::to_db),
-            actor_name: new.actor_name,
-            targets: new.targets,
+            actor_name: new.actor_name.to_owned(),
+            targets: new.targets.to_owned(),
             target_ids: new.target_ids.iter().copied().map(ids::to_db).collect::<Vec<_>>().join(" "),
-            changes: new.changes,
-            request_id: new.request_id,
-            client_ip: new.client_ip,
-            user_agent: new.user_agent,
+            changes: new.changes.to_owned(),
+            request_id: new.request_id.map(str::to_owned),
+            client_ip: new.client_ip.map(str::to_owned),
+            user_agent: new.user_agent.map(str::to_owned),
         })
         .collect();
-    insert_all!(conn, audit_pending::table, rows)?;
-    Ok(())
+    let Some(rows) = HELD.with_borrow_mut(|held| match held {
+        Some(held) => {
+            held.extend(rows);
+            None
+        }
+        None => Some(rows),
+    }) else {
+        return Ok(());
+    };
+    Ok(write_now(conn, &rows)?)
 }
 
 /// What a chain covers of an event's targets: their kinds and ids, not

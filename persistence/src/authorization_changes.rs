@@ -13,7 +13,9 @@
 use std::cell::RefCell;
 
 use diesel::connection::SimpleConnection;
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Text};
 use uuid::Uuid;
 
@@ -127,6 +129,44 @@ pub(crate) fn pending(conn: &mut DbConnection) -> QueryResult<Vec<Changed>> {
     };
     // What does not parse cannot name anything cached: skip it.
     Ok(named.iter().filter_map(|subject| Changed::parse(subject)).collect())
+}
+
+/// [`pending`] on PostgreSQL, asked in the same statement as `write` (an
+/// `INSERT` into a table whose triggers name no change), which runs first:
+/// one round trip for both.
+pub(crate) fn pending_pg_after(
+    pg: &mut diesel::PgConnection,
+    write: Box<dyn QueryFragment<Pg> + '_>,
+) -> QueryResult<Vec<Changed>> {
+    let changed: Option<String> = WriteThenAsk(write).get_result(pg)?;
+    Ok(changed.unwrap_or_default().split_whitespace().filter_map(Changed::parse).collect())
+}
+
+/// `WITH written AS (<write>) SELECT current_setting(…)`: PostgreSQL runs a
+/// data-modifying `WITH` once, whether or not the query reads it, and the
+/// setting is read as the earlier statements' triggers left it.
+struct WriteThenAsk<'a>(Box<dyn QueryFragment<Pg> + 'a>);
+
+impl QueryId for WriteThenAsk<'_> {
+    type QueryId = ();
+    // No static id: diesel's statement cache keys it by its text and keeps
+    // it prepared, provided the write is one it would keep prepared.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for WriteThenAsk<'_> {
+    type SqlType = diesel::sql_types::Nullable<Text>;
+}
+
+impl RunQueryDsl<diesel::PgConnection> for WriteThenAsk<'_> {}
+
+impl QueryFragment<Pg> for WriteThenAsk<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("WITH written AS (");
+        self.0.walk_ast(out.reborrow())?;
+        out.push_sql(") SELECT current_setting('roster.authorization_changed', true)");
+        Ok(())
+    }
 }
 
 /// A dedicated connection through which an instance hears of changes

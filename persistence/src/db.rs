@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
+use crate::audit::{self, HeldEvents};
 use crate::{StoreError, authorization_changes};
 
 /// A connection to either backend. Every repository function takes this.
@@ -278,12 +279,29 @@ where
         }
     };
     if depth.is_some() {
-        return conn.transaction(work);
+        let mark = HeldEvents::mark();
+        let outcome = conn.transaction(work);
+        if outcome.is_err() {
+            // Its savepoint is rolled back: so are the events it recorded.
+            HeldEvents::forget_since(mark);
+        }
+        return outcome;
     }
     let DbConnection::Sqlite(sqlite) = conn else {
+        // Recorded events wait for the statement that asks which
+        // authorization changed, and go with it: one round trip fewer.
+        let held = HeldEvents::start();
         let (value, changed) = conn.transaction(|conn| {
             let value = work(conn)?;
-            Ok::<_, E>((value, authorization_changes::pending(conn)?))
+            let recorded = held.take();
+            let changed = match (audit::insert_of(&recorded), &mut *conn) {
+                (Some(insert), DbConnection::Pg(pg)) => authorization_changes::pending_pg_after(pg, insert)?,
+                _ => {
+                    audit::write_now(conn, &recorded)?;
+                    authorization_changes::pending(conn)?
+                }
+            };
+            Ok::<_, E>((value, changed))
         })?;
         authorization_changes::committed(changed);
         return Ok(value);
