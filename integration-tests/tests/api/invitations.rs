@@ -30,7 +30,7 @@ async fn accepting_as_a_member_already_changes_nothing(app: TestApp) {
     let account = app.create_account(&owner, "Acme").await;
     let results = invite(&app, &owner, &account, json!([{"email": "grace@example.com", "send_email": false}])).await;
     let id = results[0]["invitation"]["id"].as_str().unwrap().to_owned();
-    let token = results[0]["accept_url"].as_str().unwrap().split("token=").nth(1).unwrap().to_owned();
+    let token = accept_token(&results[0]);
     app.add_member(&account, &grace.id, &[]);
 
     app.post("/v1/invitations/accept", Some(&grace.access_token), json!({"token": token}))
@@ -53,7 +53,7 @@ async fn removal_revokes_the_members_pending_invitations(app: TestApp) {
     let account = app.create_account(&owner, "Acme").await;
     let results = invite(&app, &owner, &account, json!([{"email": "grace@example.com", "send_email": false}])).await;
     let id = results[0]["invitation"]["id"].as_str().unwrap().to_owned();
-    let token = results[0]["accept_url"].as_str().unwrap().split("token=").nth(1).unwrap().to_owned();
+    let token = accept_token(&results[0]);
     // Grace joins by another way (join requests arrive in a later issue)
     // while the invitation is still pending: arranged in SQL.
     app.add_member(&account, &grace.id, &[]);
@@ -70,7 +70,7 @@ async fn declining_closes_the_invitation(app: TestApp) {
     let owner = app.sign_up("owner@example.com").await;
     let account = app.create_account(&owner, "Acme").await;
     let results = invite(&app, &owner, &account, json!([{"email": "grace@example.com", "send_email": false}])).await;
-    let token = results[0]["accept_url"].as_str().unwrap().split("token=").nth(1).unwrap().to_owned();
+    let token = accept_token(&results[0]);
     app.post("/v1/invitations/decline", None, json!({"token": token})).await.expect_status(204);
     app.post("/v1/invitations/decline", None, json!({"token": token})).await.expect_problem(409, "invitation_declined");
     app.get(&format!("/v1/invitations/preview?token={token}"), None).await.expect_problem(409, "invitation_declined");
@@ -188,6 +188,11 @@ async fn a_lapsed_invitation_gives_way_before_the_expiry_job_runs(app: TestApp) 
     let mut expiries: Vec<&str> = expiries.iter().map(|e| e["targets"][0]["id"].as_str().unwrap()).collect();
     expiries.sort_unstable();
     assert_eq!(expiries, lapsed, "{}", log.body);
+}
+
+/// The token of an invitation's accept link, as its batch answered it.
+fn accept_token(result: &Value) -> String {
+    result["accept_url"].as_str().unwrap().split("token=").nth(1).unwrap().to_owned()
 }
 
 pub(crate) async fn invite(app: &TestApp, admin: &SignedIn, account: &str, items: Value) -> Value {
@@ -674,7 +679,7 @@ async fn parallel_accepts_make_one_membership(app: TestApp) {
     app.post("/v1/auth/verify-email", None, json!({"token": verification})).await.expect_status(204);
     let account = app.create_account(&owner, "Acme").await;
     let results = invite(&app, &owner, &account, json!([{"email": "grace@example.com", "send_email": false}])).await;
-    let token = results[0]["accept_url"].as_str().unwrap().split("token=").nth(1).unwrap().to_owned();
+    let token = accept_token(&results[0]);
     let attempts =
         (0..50).map(|_| app.post("/v1/invitations/accept", Some(&grace.access_token), json!({"token": token})));
     let replies = join_all(attempts).await;
@@ -691,7 +696,7 @@ mod lifecycle {
     use integration_tests::{PASSWORD, TestApp, on_both_backends};
     use serde_json::json;
 
-    use super::{invite, token_from_email};
+    use super::{accept_token, invite, token_from_email};
 
     on_both_backends!(
         reminders_follow_the_schedule_and_expiry_closes_the_link,
@@ -775,7 +780,7 @@ mod lifecycle {
             let account = app.create_account(&owner, &format!("Acme {round}")).await;
             let results = invite(&app, &owner, &account, json!([{"email": racer.email, "send_email": false}])).await;
             let id = results[0]["invitation"]["id"].as_str().unwrap().to_owned();
-            let token = results[0]["accept_url"].as_str().unwrap().split("token=").nth(1).unwrap().to_owned();
+            let token = accept_token(&results[0]);
             let revoke_path = format!("/v1/accounts/{account}/invitations/{id}/revoke");
             let (revoke, accept) = futures_util::future::join(
                 app.post(&revoke_path, Some(&owner.access_token), json!({})),
