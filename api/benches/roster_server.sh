@@ -5,7 +5,9 @@
 # second instance on the same database) and add_developer (sets
 # $developer: a member with the developer role), seed_members N (N members
 # written in SQL). BENCH_STDERR=FILE keeps
-# the server's stderr; other ROSTER_* variables reach the server as set.
+# the server's stderr; BENCH_SMTP=1 sends emails over SMTP to smtp_sink.py
+# (which counts them in $dir/mail/count) instead of writing files; other
+# ROSTER_* variables reach the server as set.
 
 target=${CARGO_TARGET_DIR:-target}/release
 dir=$(mktemp -d)
@@ -27,12 +29,18 @@ start_roster() { # $1: port
               url="postgres://postgres@127.0.0.1:5432/$db" ;;
     *) echo "backend must be sqlite or postgres" >&2; exit 2 ;;
   esac
+  transport="file://$dir/mail"
+  if [ "${BENCH_SMTP:-}" = 1 ]; then
+    python3 "$(dirname "${BASH_SOURCE[0]}")/smtp_sink.py" $(($1 + 7)) "$dir/mail" &
+    until [ -f "$dir/mail/count" ]; do sleep 0.1; done
+    transport="smtp://127.0.0.1:$(($1 + 7))"
+  fi
   start_sibling "$1"
 }
 
 start_sibling() { # $1: port. Another instance on the database start_roster made; sets $api.
   ROSTER_DATABASE_URL=$url ROSTER_DATA_DIR=$dir ROSTER_BIND=127.0.0.1:$1 ROSTER_WORKERS=2 ROSTER_LOG=warn \
-    ROSTER_EMAIL_TRANSPORT="file://$dir/mail" "$target/roster" serve >/dev/null 2>${BENCH_STDERR:-/dev/null} &
+    ROSTER_EMAIL_TRANSPORT=${transport:-file://$dir/mail} "$target/roster" serve >/dev/null 2>${BENCH_STDERR:-/dev/null} &
   roster_pid=${roster_pid:-$!} # the first instance's
   until curl -fs "localhost:$1/readyz" >/dev/null; do sleep 0.1; done
   api=http://127.0.0.1:$1/v1
@@ -50,7 +58,7 @@ sign_in_owner() {
   json "$api/auth/register" -d '{"email":"owner@example.com","password":"correct horse battery","first_name":"O","last_name":"W"}' >/dev/null
   # Inviting needs a verified email: follow the link the verification email carries.
   if [ "${ROSTER_JOBS:-true}" = false ]; then
-    ROSTER_DATABASE_URL=$url ROSTER_DATA_DIR=$dir ROSTER_EMAIL_TRANSPORT="file://$dir/mail" ROSTER_LOG=warn \
+    ROSTER_DATABASE_URL=$url ROSTER_DATA_DIR=$dir ROSTER_EMAIL_TRANSPORT=$transport ROSTER_LOG=warn \
       "$target/roster" run-jobs --kind email
   fi
   until mail=$(grep -l 'To: owner@example.com' "$dir"/mail/*.eml 2>/dev/null); do sleep 0.1; done

@@ -170,9 +170,13 @@ pub fn claim(
     })
 }
 
-/// The job is done.
-pub fn finish(conn: &mut DbConnection, id: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-    diesel::update(jobs::table.find(id))
+/// These jobs are done: one statement (and on PostgreSQL one commit) for
+/// a lane's batch instead of one per job.
+pub fn finish_all(conn: &mut DbConnection, ids: &[String], now: DateTime<Utc>) -> Result<(), StoreError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    diesel::update(jobs::table.filter(jobs::id.eq_any(ids)))
         .set((jobs::done_at.eq(Some(time::to_db(now))), jobs::last_error.eq(None::<String>)))
         .execute(conn)?;
     Ok(())

@@ -123,9 +123,20 @@ pub struct ReadingPreferences {
     pub time_zone: Option<String>,
 }
 
-/// What the user with `email` chose (`None` for an address no user has).
-pub fn reading_preferences(conn: &mut DbConnection, email: &str) -> Result<Option<ReadingPreferences>, StoreError> {
-    Ok(users::table.filter(users::email.eq(email)).select((users::locale, users::time_zone)).first(conn).optional()?)
+/// What the users with these `emails` (normalised) chose, by email; an
+/// address no user has is left out.
+pub fn reading_preferences_of(
+    conn: &mut DbConnection,
+    emails: &[&str],
+) -> Result<std::collections::HashMap<String, ReadingPreferences>, StoreError> {
+    if emails.is_empty() {
+        return Ok(Default::default());
+    }
+    let found: Vec<(String, ReadingPreferences)> = users::table
+        .filter(users::email.eq_any(emails))
+        .select((users::email, (users::locale, users::time_zone)))
+        .load(conn)?;
+    Ok(found.into_iter().collect())
 }
 
 /// Of `emails` (normalised), those that belong to a user.

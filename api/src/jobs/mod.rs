@@ -16,13 +16,16 @@
 pub mod periodic;
 mod webhooks;
 
+use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Duration as Span, Utc};
 use domain::Clock;
+use futures_util::{StreamExt, stream};
 use lettre::message::Mailbox;
 use persistence::jobs::{self, ClaimedJob};
+use persistence::users::ReadingPreferences;
 use persistence::{DbConnection, DbPool};
 use tokio::sync::Notify;
 
@@ -33,6 +36,10 @@ use crate::email::{self, EmailJob};
 use crate::flows::{Actor, Ctx, Deployment, Origin, imports};
 use crate::outbound::Reach;
 
+/// How long a finished job may wait to be recorded with the rest of its
+/// batch. Until it is, a crash runs it again (an email is sent twice, with
+/// the same `Message-ID`): the wait bounds how much that can be.
+const FINISH_WITHIN: Duration = Duration::from_secs(1);
 /// How long a claimed job is kept from other workers.
 const LEASE: Span = Span::seconds(120);
 /// Jobs claimed at once per lane.
@@ -55,6 +62,43 @@ const LANES: [&[&str]; 4] = [
     periodic::KINDS,
 ];
 const WEBHOOK_LANE: usize = 1;
+
+/// Emails to different people are sent this many at a time: each waits
+/// mostly on the mail server (or, with `file://`, on the disk's sync).
+const EMAILS_IN_FLIGHT: usize = 8;
+
+/// The recipient of an email job.
+fn recipient_of(job: &ClaimedJob) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Addressed {
+        recipient: String,
+    }
+    (job.kind == email::JOB_KIND)
+        .then(|| serde_json::from_str::<Addressed>(&job.payload).ok())
+        .flatten()
+        .map(|email| email.recipient)
+}
+
+/// A claimed batch (as indices) in the sequences that must each run in
+/// queue order:
+/// one per recipient for emails (a person reads them in the order they
+/// were queued), one for every other job (webhooks go out in chain order).
+fn sequences(claimed: &[ClaimedJob]) -> Vec<Vec<usize>> {
+    let mut sequences: Vec<Vec<usize>> = Vec::new();
+    let mut by_recipient: HashMap<Option<String>, usize> = HashMap::new();
+    for (index, job) in claimed.iter().enumerate() {
+        let sequence = *by_recipient.entry(recipient_of(job)).or_insert_with(|| {
+            sequences.push(Vec::new());
+            sequences.len() - 1
+        });
+        sequences[sequence].push(index);
+    }
+    sequences
+}
+
+/// What the recipients of a batch's emails chose, by email (or why it
+/// could not be read).
+type Readers = Result<HashMap<String, ReadingPreferences>, String>;
 
 /// What became of one run of a job.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -271,33 +315,91 @@ impl JobRunner {
         Ok(sealed)
     }
 
-    /// Claims one batch of due jobs of `kinds` and runs them in turn.
+    /// Claims one batch of due jobs of `kinds` and runs them: emails to
+    /// different people [`EMAILS_IN_FLIGHT`] at a time, other jobs in turn
+    /// ([`sequences`]). Finished jobs are recorded together (one statement, one commit),
+    /// at the end of the batch or once the first of them has waited
+    /// [`FINISH_WITHIN`]; other outcomes are recorded at once.
     async fn run_lane(&self, kinds: Vec<&'static str>) -> Result<usize, String> {
         let claimed = self.blocking(move |conn, now| jobs::claim(conn, &kinds, now, LEASE, BATCH)).await?;
-        for job in &claimed {
-            let outcome = self.execute(job).await;
+        let readers = self.readers_of(&claimed).await;
+        let in_flight = if claimed.iter().all(|job| job.kind == email::JOB_KIND) { EMAILS_IN_FLIGHT } else { 1 };
+        let (jobs, readers) = (&claimed, &readers);
+        // Indices, not references: a closure over borrowed jobs is not
+        // general enough for the lane's spawned future to be `Send`.
+        let runs = stream::iter(sequences(&claimed))
+            .map(|sequence: Vec<usize>| async move {
+                let mut ran = Vec::with_capacity(sequence.len());
+                for index in sequence {
+                    let job = &jobs[index];
+                    ran.push((job, self.execute(job, readers).await));
+                }
+                stream::iter(ran)
+            })
+            .buffer_unordered(in_flight)
+            .flatten();
+        let mut runs = std::pin::pin!(runs);
+        let mut finished: Vec<String> = Vec::new();
+        let mut first_finished = Instant::now();
+        while let Some((job, outcome)) = runs.next().await {
             let (id, attempts) = (job.id.clone(), job.attempts);
             if let Outcome::Retry(error) | Outcome::RetryAt(error, _) = &outcome {
                 tracing::warn!(job = %id, kind = %job.kind, attempts, %error, "job failed; will retry");
             }
-            let recorded = self
-                .blocking(move |conn, now| match outcome {
-                    Outcome::Done => jobs::finish(conn, &id, now),
+            let recorded = if outcome == Outcome::Done {
+                if finished.is_empty() {
+                    first_finished = Instant::now();
+                }
+                finished.push(id);
+                if first_finished.elapsed() < FINISH_WITHIN {
+                    continue;
+                }
+                self.record_finished(&mut finished).await
+            } else {
+                self.blocking(move |conn, now| match outcome {
+                    Outcome::Done => jobs::finish_all(conn, &[id], now),
                     Outcome::Again(at) => jobs::reschedule(conn, &id, at),
                     Outcome::Retry(error) => jobs::fail(conn, &id, &error, now + retry_delay(attempts)),
                     Outcome::RetryAt(error, at) => jobs::fail(conn, &id, &error, at),
                 })
-                .await;
+                .await
+            };
             if let Err(reason) = recorded {
                 tracing::warn!(job = %job.id, %reason, "could not record a job's outcome");
             }
         }
+        if let Err(reason) = self.record_finished(&mut finished).await {
+            tracing::warn!(%reason, "could not record finished jobs");
+        }
         Ok(claimed.len())
     }
 
-    async fn execute(&self, job: &ClaimedJob) -> Outcome {
+    async fn record_finished(&self, finished: &mut Vec<String>) -> Result<(), String> {
+        if finished.is_empty() {
+            return Ok(());
+        }
+        let ids = std::mem::take(finished);
+        self.blocking(move |conn, now| jobs::finish_all(conn, &ids, now)).await
+    }
+
+    /// The languages and time zones the recipients of a batch's emails
+    /// chose, read at once rather than once per email, so that sending
+    /// them holds no database connection.
+    async fn readers_of(&self, claimed: &[ClaimedJob]) -> Readers {
+        let recipients: Vec<String> = claimed.iter().filter_map(recipient_of).collect();
+        if recipients.is_empty() {
+            return Ok(HashMap::new());
+        }
+        self.blocking(move |conn, _| {
+            let recipients: Vec<&str> = recipients.iter().map(String::as_str).collect();
+            persistence::users::reading_preferences_of(conn, &recipients)
+        })
+        .await
+    }
+
+    async fn execute(&self, job: &ClaimedJob, readers: &Readers) -> Outcome {
         match job.kind.as_str() {
-            email::JOB_KIND => self.deliver_email(job).await,
+            email::JOB_KIND => self.deliver_email(job, readers).await,
             imports::JOB_KIND => self.import_batch(job).await,
             crate::flows::my_data::JOB_KIND => self.make_personal_copy(job).await,
             crate::flows::webhooks::JOB_KIND => self.deliver_webhook(&job.payload, job.attempts).await,
@@ -354,19 +456,16 @@ impl JobRunner {
         Outcome::Again(self.clock.now() + chrono::Duration::hours(1).min(every))
     }
 
-    async fn deliver_email(&self, job: &ClaimedJob) -> Outcome {
+    async fn deliver_email(&self, job: &ClaimedJob, readers: &Readers) -> Outcome {
         let queued: EmailJob = match serde_json::from_str(&job.payload) {
             Ok(queued) => queued,
             Err(error) => return Outcome::Retry(format!("unreadable email job: {error}")),
         };
         let sent = match queued {
             EmailJob::ToRender(email) => {
-                let recipient = email.recipient.clone();
-                let chosen =
-                    self.blocking(move |conn, _| persistence::users::reading_preferences(conn, &recipient)).await;
-                let persistence::users::ReadingPreferences { locale, time_zone } = match chosen {
-                    Ok(chosen) => chosen.unwrap_or_default(),
-                    Err(error) => return Outcome::Retry(error),
+                let ReadingPreferences { locale, time_zone } = match readers {
+                    Ok(readers) => readers.get(&email.recipient).cloned().unwrap_or_default(),
+                    Err(error) => return Outcome::Retry(error.clone()),
                 };
                 // The reader's own language first, then the one the sender chose.
                 let reader = Reader {
@@ -512,5 +611,20 @@ mod tests {
         assert_eq!(retry_delay(2), Span::seconds(20));
         assert_eq!(retry_delay(4), Span::seconds(80));
         assert_eq!(retry_delay(50), Span::seconds(3600));
+    }
+
+    fn job(kind: &str, payload: &str) -> ClaimedJob {
+        ClaimedJob { id: String::new(), kind: kind.to_owned(), payload: payload.to_owned(), attempts: 1 }
+    }
+
+    #[test]
+    fn emails_to_one_person_stay_in_queue_order_and_other_jobs_in_one_sequence() {
+        let to = |recipient: &str| job(email::JOB_KIND, &format!(r#"{{"recipient":"{recipient}","message":{{}}}}"#));
+        let emails = [to("ada@example.com"), to("bob@example.com"), to("ada@example.com"), to("cy@example.com")];
+        assert_eq!(sequences(&emails), [vec![0, 2], vec![1], vec![3]]);
+
+        let hook = || job(crate::flows::webhooks::JOB_KIND, r#"{"recipient":"ada@example.com"}"#);
+        assert_eq!(sequences(&[hook(), hook(), hook()]), [vec![0, 1, 2]], "webhooks go out in chain order");
+        assert!(sequences(&[]).is_empty());
     }
 }

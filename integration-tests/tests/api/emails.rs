@@ -9,6 +9,7 @@ on_both_backends!(
     the_operator_previews_every_template_in_a_language,
     a_german_reader_gets_german_words_and_a_date_in_their_time_zone,
     the_inviters_language_then_the_accounts_speak_to_people_without_one,
+    each_email_of_one_batch_speaks_its_own_readers_language_once,
     email_settings_need_settings_manage_and_refuse_bad_input_whole,
     a_spreadsheets_locale_column_chooses_each_rows_language_and_the_report_names_failures,
 );
@@ -258,6 +259,44 @@ async fn the_inviters_language_then_the_accounts_speak_to_people_without_one(app
     let event = &events.expect_status(200)["items"][0];
     assert_eq!(event["changes"]["locale"], json!({"before": null, "after": "es"}));
     assert_eq!(event["changes"]["display_name"]["after"], "Acme Developer Program");
+}
+
+/// The runner reads the languages of a batch's readers at once and records
+/// the batch's emails as sent together: each reader still gets their own
+/// language, and each email goes out once.
+async fn each_email_of_one_batch_speaks_its_own_readers_language_once(app: TestApp) {
+    let ada = app.sign_up("ada@example.com").await;
+    let account = app.create_account(&ada, "Acme").await;
+    for (email, locale) in [("grace@example.com", "de"), ("hans@example.com", "fr")] {
+        let reader = app.sign_up(email).await;
+        app.patch("/v1/me", Some(&reader.access_token), json!({"locale": locale})).await.expect_status(200);
+    }
+    app.run_jobs().await;
+    let readers = ["grace@example.com", "hans@example.com", "pedro@example.com"];
+    let before: Vec<usize> = readers.iter().map(|reader| app.mail.to(reader).len()).collect();
+
+    // One request queues the three emails together, in the inviter's English.
+    let items: Vec<_> = readers.iter().map(|email| json!({"email": email, "locale": "en"})).collect();
+    let created = app
+        .post(&format!("/v1/accounts/{account}/invitations"), Some(&ada.access_token), json!({"invitations": items}))
+        .await;
+    assert!(created.expect_status(200)["results"].as_array().unwrap().iter().all(|r| r["outcome"] == "created"));
+    app.run_jobs().await;
+    let subjects: Vec<Option<String>> =
+        readers.iter().map(|reader| app.mail.to(reader).last().and_then(|email| email.subject())).collect();
+    assert_eq!(
+        subjects,
+        [
+            Some("Einladung zu einem Konto bei Roster".to_owned()),
+            Some("Vous êtes invité à rejoindre un compte sur Roster".to_owned()),
+            Some("You are invited to join an account on Roster".to_owned()),
+        ]
+    );
+
+    // Past the claim's lease, a job not recorded as sent would be sent again.
+    app.advance(chrono::Duration::minutes(10)).await;
+    let after: Vec<usize> = readers.iter().map(|reader| app.mail.to(reader).len()).collect();
+    assert_eq!(after, before.iter().map(|count| count + 1).collect::<Vec<_>>(), "one invitation each");
 }
 
 async fn email_settings_need_settings_manage_and_refuse_bad_input_whole(app: TestApp) {
