@@ -80,9 +80,9 @@ fn recipient_of(job: &ClaimedJob) -> Option<String> {
 }
 
 /// A claimed batch (as indices) in the sequences that must each run in
-/// queue order:
-/// one per recipient for emails (a person reads them in the order they
-/// were queued), one for every other job (webhooks go out in chain order).
+/// queue order: one per recipient for emails (a person reads them in the
+/// order they were queued), one for every other job (webhooks go out in
+/// chain order).
 fn sequences(claimed: &[ClaimedJob]) -> Vec<Vec<usize>> {
     let mut sequences: Vec<Vec<usize>> = Vec::new();
     let mut by_recipient: HashMap<Option<String>, usize> = HashMap::new();
@@ -317,9 +317,9 @@ impl JobRunner {
 
     /// Claims one batch of due jobs of `kinds` and runs them: emails to
     /// different people [`EMAILS_IN_FLIGHT`] at a time, other jobs in turn
-    /// ([`sequences`]). Finished jobs are recorded together (one statement, one commit),
-    /// at the end of the batch or once the first of them has waited
-    /// [`FINISH_WITHIN`]; other outcomes are recorded at once.
+    /// ([`sequences`]). Finished jobs are recorded together (one statement,
+    /// one commit) at the end of the batch, or once the first of them has
+    /// waited [`FINISH_WITHIN`]; other outcomes are recorded at once.
     async fn run_lane(&self, kinds: Vec<&'static str>) -> Result<usize, String> {
         let claimed = self.blocking(move |conn, now| jobs::claim(conn, &kinds, now, LEASE, BATCH)).await?;
         let readers = self.readers_of(&claimed).await;
