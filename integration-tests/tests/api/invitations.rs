@@ -25,13 +25,7 @@ on_both_backends!(
 /// statement on PostgreSQL and two on SQLite: a membership that exists
 /// already fails both, and the invitation stays open.
 async fn accepting_as_a_member_already_changes_nothing(app: TestApp) {
-    let owner = app.sign_up("owner@example.com").await;
-    let grace = app.sign_up("grace@example.com").await;
-    let account = app.create_account(&owner, "Acme").await;
-    let results = invite(&app, &owner, &account, json!([{"email": "grace@example.com", "send_email": false}])).await;
-    let id = results[0]["invitation"]["id"].as_str().unwrap().to_owned();
-    let token = accept_token(&results[0]);
-    app.add_member(&account, &grace.id, &[]);
+    let Joined { owner, grace, account, id, token } = invited_then_member_another_way(&app).await;
 
     app.post("/v1/invitations/accept", Some(&grace.access_token), json!({"token": token}))
         .await
@@ -48,15 +42,7 @@ async fn accepting_as_a_member_already_changes_nothing(app: TestApp) {
 }
 
 async fn removal_revokes_the_members_pending_invitations(app: TestApp) {
-    let owner = app.sign_up("owner@example.com").await;
-    let grace = app.sign_up("grace@example.com").await;
-    let account = app.create_account(&owner, "Acme").await;
-    let results = invite(&app, &owner, &account, json!([{"email": "grace@example.com", "send_email": false}])).await;
-    let id = results[0]["invitation"]["id"].as_str().unwrap().to_owned();
-    let token = accept_token(&results[0]);
-    // Grace joins by another way (join requests arrive in a later issue)
-    // while the invitation is still pending: arranged in SQL.
-    app.add_member(&account, &grace.id, &[]);
+    let Joined { owner, grace, account, id, token } = invited_then_member_another_way(&app).await;
 
     app.delete(&format!("/v1/accounts/{account}/members/{}", grace.id), Some(&owner.access_token))
         .await
@@ -191,6 +177,27 @@ async fn a_lapsed_invitation_gives_way_before_the_expiry_job_runs(app: TestApp) 
 }
 
 /// The token of an invitation's accept link, as its batch answered it.
+/// Grace, invited to Acme by its owner, who joins by another way while the
+/// invitation is still pending (arranged in SQL).
+struct Joined {
+    owner: SignedIn,
+    grace: SignedIn,
+    account: String,
+    id: String,
+    token: String,
+}
+
+async fn invited_then_member_another_way(app: &TestApp) -> Joined {
+    let owner = app.sign_up("owner@example.com").await;
+    let grace = app.sign_up("grace@example.com").await;
+    let account = app.create_account(&owner, "Acme").await;
+    let results = invite(app, &owner, &account, json!([{"email": "grace@example.com", "send_email": false}])).await;
+    let id = results[0]["invitation"]["id"].as_str().unwrap().to_owned();
+    let token = accept_token(&results[0]);
+    app.add_member(&account, &grace.id, &[]);
+    Joined { owner, grace, account, id, token }
+}
+
 fn accept_token(result: &Value) -> String {
     result["accept_url"].as_str().unwrap().split("token=").nth(1).unwrap().to_owned()
 }
